@@ -1,0 +1,27 @@
+-- Claims and predeterminations (ClaimType 'PreAuth'), with the carrier of the plan billed.
+SELECT
+  c.ClaimNum             AS pms_id,
+  c.PatNum               AS patient_id,
+  c.ClaimType            AS claim_type,
+  c.ClaimStatus          AS status,
+  c.DateService          AS date_service,
+  c.DateSent             AS date_sent,
+  c.DateSentOrig         AS date_sent_original,
+  c.DateReceived         AS date_received,
+  c.ClaimFee             AS fee,
+  c.InsPayEst            AS estimate,
+  c.InsPayAmt            AS paid,
+  c.WriteOff             AS write_off,
+  c.PlanNum              AS plan_id,
+  c.InsSubNum            AS subscription_id,
+  ip.CarrierNum          AS carrier_id,
+  c.CustomTracking       AS custom_tracking_id,
+  c.ProvTreat            AS provider_id,
+  c.ClinicNum            AS clinic_id,
+  c.SecDateTEdit         AS changed_at
+FROM claim c
+LEFT JOIN insplan ip ON ip.PlanNum = c.PlanNum
+WHERE c.ClaimNum > :after_key AND c.ClaimNum <= :until_key
+  AND (:since IS NULL OR c.SecDateTEdit >= :since)
+ORDER BY c.ClaimNum
+LIMIT :batch_size

@@ -1,0 +1,240 @@
+"""Adapter folders: a PMS's SQL per stream and the manifest that describes them.
+
+An adapter is data (see adapters/<pms>/manifest.yaml); this module loads and checks it and
+picks the SQL for the PMS's schema version. No PMS table or column name lives in Python.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from tc_sync.convert import Conventions, RowConverter, build_converter
+from tc_sync.records import RECORD_TYPES
+from tc_sync.yamlfile import YamlFileError, describe_validation_error, load_yaml
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+class AdapterError(Exception):
+    """An adapter folder that cannot be used, or a PMS it does not support."""
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    """(24, 3, 10, 0) from '24.3.10.0'; raises ValueError on anything else."""
+    parts = version.strip().split(".")
+    if not parts or not all(part.isdigit() for part in parts):
+        raise ValueError(f"'{version}' is not a version number")
+    return tuple(int(part) for part in parts)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VersionProbe(_Strict):
+    """How to read the PMS schema version, and which versions this adapter supports."""
+
+    query: str
+    oldest: str
+    newest: str
+
+    @field_validator("oldest", "newest")
+    @classmethod
+    def _is_version(cls, value: str) -> str:
+        version_tuple(value)
+        return value
+
+
+class StreamSpec(_Strict):
+    """One canonical stream: its SQL, the PMS table it walks, its key and cursor."""
+
+    record: str
+    sql: str
+    table: str
+    key: str
+    cursor: str | None = None
+    hard_deletes: bool = False
+    before: dict[str, str] = Field(default_factory=dict)
+    """SQL files for older schemas: {first version that no longer uses it: file}."""
+
+    @field_validator("record")
+    @classmethod
+    def _known_record(cls, value: str) -> str:
+        if value not in RECORD_TYPES:
+            raise ValueError(f"unknown record '{value}'; known: {', '.join(RECORD_TYPES)}")
+        return value
+
+    @field_validator("table", "key", "cursor")
+    @classmethod
+    def _identifier(cls, value: str | None) -> str | None:
+        if value is not None and not _IDENTIFIER.match(value):
+            raise ValueError("must be a plain table or column name")
+        return value
+
+    @field_validator("before")
+    @classmethod
+    def _versions(cls, value: dict[str, str]) -> dict[str, str]:
+        for version in value:
+            version_tuple(version)
+        return value
+
+
+class ManifestModel(_Strict):
+    """The manifest.yaml of an adapter folder."""
+
+    pms: str
+    title: str
+    driver: Literal["mysql", "odbc", "sqlite"]
+    version: VersionProbe
+    conventions: dict[str, Any] = Field(default_factory=dict)
+    streams: dict[str, StreamSpec]
+    code_maps: dict[str, dict[str | int | bool, str | int | None]] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A stream ready to pull: its spec, the SQL for this PMS version, its row converter."""
+
+    name: str
+    spec: StreamSpec
+    sql: str
+    sql_file: Path
+    converter: RowConverter
+
+    @property
+    def incremental(self) -> bool:
+        return self.spec.cursor is not None
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """A loaded adapter folder."""
+
+    folder: Path
+    manifest: ManifestModel
+
+    @cached_property
+    def conventions(self) -> Conventions:
+        return Conventions(**self.manifest.conventions)
+
+    def check_version(self, version: str) -> None:
+        """Raise AdapterError unless `version` is one this adapter supports."""
+        try:
+            found = version_tuple(version)
+        except ValueError:
+            raise AdapterError(
+                f"{self.manifest.title} reported schema version '{version}', which tc-sync "
+                "cannot read") from None
+        oldest = version_tuple(self.manifest.version.oldest)
+        newest = version_tuple(self.manifest.version.newest)
+        if found[: len(oldest)] < oldest or found[: len(newest)] > newest:
+            raise AdapterError(
+                f"{self.manifest.title} schema version {version} is not supported: tc-sync "
+                f"reads {self.manifest.version.oldest} through {self.manifest.version.newest}. "
+                "Upgrade tc-sync, or ask for this version to be added.")
+
+    def streams(self, version: str, only: set[str] | None = None) -> list[Stream]:
+        """The streams to pull from a PMS at schema `version`, with their SQL chosen."""
+        found = version_tuple(version)
+        result = []
+        for name, spec in self.manifest.streams.items():
+            if only is not None and name not in only:
+                continue
+            sql_name = spec.sql
+            for first_without, older_sql in sorted(
+                    spec.before.items(), key=lambda item: version_tuple(item[0])):
+                if found < version_tuple(first_without):
+                    sql_name = older_sql
+                    break
+            sql_file = self.folder / sql_name
+            try:
+                sql = sql_file.read_text(encoding="utf-8")
+            except OSError as error:
+                raise AdapterError(f"{sql_file}: cannot read ({error.strerror})") from None
+            code_maps = {
+                field: {_code(code): target for code, target in mapping.items()}
+                for key, mapping in self.manifest.code_maps.items()
+                for stream_name, _, field in [key.partition(".")]
+                if stream_name == name
+            }
+            converter = build_converter(
+                RECORD_TYPES[spec.record], code_maps, self.conventions, name)
+            result.append(Stream(name, spec, sql, sql_file, converter))
+        return result
+
+
+def _code(code: str | int | bool) -> str:
+    if isinstance(code, bool):
+        return str(int(code))
+    return str(code)
+
+
+def default_adapters_dir() -> Path:
+    """Where the shipped adapter folders are: inside an installed wheel, or the source tree."""
+    packaged = Path(__file__).parent / "_data" / "adapters"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "adapters"
+
+
+def load_adapter(kind: str, adapters_dir: Path | None = None) -> Adapter:
+    """Load and check the adapter folder for PMS `kind` (e.g. 'opendental')."""
+    folder = (adapters_dir or default_adapters_dir()) / kind
+    manifest_file = folder / "manifest.yaml"
+    if not manifest_file.is_file():
+        raise AdapterError(f"no adapter for '{kind}': {manifest_file} does not exist")
+    try:
+        document = load_yaml(manifest_file)
+        manifest = ManifestModel.model_validate(document.data)
+    except YamlFileError as error:
+        raise AdapterError(str(error)) from None
+    except ValidationError as error:
+        raise AdapterError("\n".join(describe_validation_error(error, document))) from None
+    problems = _check_code_maps(manifest)
+    if problems:
+        raise AdapterError("\n".join(f"{manifest_file}: {problem}" for problem in problems))
+    adapter = Adapter(folder, manifest)
+    try:
+        adapter.streams(manifest.version.newest)
+    except (ValueError, KeyError) as error:
+        raise AdapterError(f"{manifest_file}: {error}") from None
+    return adapter
+
+
+def _check_code_maps(manifest: ManifestModel) -> list[str]:
+    problems = []
+    for key, mapping in manifest.code_maps.items():
+        stream_name, _, field = key.partition(".")
+        stream = manifest.streams.get(stream_name)
+        if stream is None:
+            problems.append(f"code_maps.{key}: no stream '{stream_name}'")
+            continue
+        record = RECORD_TYPES[stream.record]
+        annotations = typing.get_type_hints(record)
+        if field not in annotations:
+            problems.append(f"code_maps.{key}: record {stream.record} has no field '{field}'")
+            continue
+        enum = _enum_of(annotations[field])
+        if enum is not None:
+            allowed = {member.value for member in enum}
+            for code, target in mapping.items():
+                if target not in allowed:
+                    problems.append(
+                        f"code_maps.{key}: code {code!r} maps to '{target}', which is not one "
+                        f"of: {', '.join(sorted(allowed))}")
+    return problems
+
+
+def _enum_of(annotation: Any) -> type[StrEnum] | None:
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, StrEnum):
+            return candidate
+    return None

@@ -1,0 +1,79 @@
+"""The `tc-sync` command line: demo, sync, check, status."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tc_sync import __version__, logs
+from tc_sync.config import ConfigError, Settings, config_path, load_settings
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tc-sync", description="Keeps a treatment coordinator's follow-ups in step with "
+        "the practice-management system.")
+    parser.add_argument("--version", action="version", version=f"tc-sync {__version__}")
+    parser.add_argument("--config", type=Path, help="configuration file (or $TC_SYNC_CONFIG)")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log progress (-v) or everything (-vv) to stderr")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    demo = commands.add_parser("demo", help="build a synthetic practice and sync it")
+    demo.add_argument("--dir", type=Path, default=Path("tc-sync-demo"),
+                      help="where the demo practice and its ledger live (default ./tc-sync-demo)")
+    demo.add_argument("--fresh", action="store_true", help="rebuild the demo from scratch")
+
+    sync = commands.add_parser("sync", help="pull the configured sources into the ledger")
+    sync.add_argument("--once", action="store_true",
+                      help="run one sync and exit (the default for this command)")
+    sync.add_argument("--source", help="only this source id")
+    sync.add_argument("--full", action="store_true",
+                      help="read every row (also finds rows deleted in the PMS)")
+
+    commands.add_parser("check", help="validate configuration and test each source")
+    commands.add_parser("status", help="last sync of each source, rows and problems")
+    return parser
+
+
+def _settings(path: Path | None) -> Settings:
+    resolved = config_path(path)
+    if resolved is None:
+        raise ConfigError([
+            "no configuration file: pass --config FILE or set TC_SYNC_CONFIG "
+            "(config/example.yaml is a starting point; `tc-sync demo` needs none)"])
+    return load_settings(resolved)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    arguments = _parser().parse_args(argv)
+    logs.configure(arguments.verbose)
+    try:
+        if arguments.command == "demo":
+            from tc_sync.commands.demo import run_demo
+
+            return run_demo(arguments.dir, fresh=arguments.fresh)
+        settings = _settings(arguments.config)
+        if arguments.command == "sync":
+            from tc_sync.commands.sync import run_sync
+
+            return run_sync(settings, source=arguments.source, full=arguments.full)
+        if arguments.command == "check":
+            from tc_sync.commands.check import run_check
+
+            return run_check(settings)
+        from tc_sync.commands.status import run_status
+
+        return run_status(settings)
+    except ConfigError as error:
+        print("tc-sync: configuration problem:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130

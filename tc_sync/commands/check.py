@@ -1,0 +1,70 @@
+"""`tc-sync check`: configuration, adapters, and a read of each source; says how to fix."""
+
+from __future__ import annotations
+
+from tc_sync.adapters import AdapterError, load_adapter
+from tc_sync.config import Settings
+from tc_sync.drivers.base import DriverError
+from tc_sync.ledger.db import LedgerError, open_ledger
+from tc_sync.sync import open_driver
+
+HINTS = {
+    "connect": "check host, port, user and password in the configuration; the PMS server must "
+               "accept connections from this machine for a read-only user",
+    "version": "tc-sync reads only the schema versions its adapter lists",
+    "stream": "the stream's SQL failed: if the adapter folder was patched, compare it with "
+              "the shipped one; otherwise report the error",
+}
+
+
+def run_check(settings: Settings) -> int:
+    problems = 0
+    print("configuration: ok")
+    try:
+        open_ledger(settings.ledger.url)
+        print(f"ledger: ok ({settings.ledger.url.split('://')[0]})")
+    except LedgerError as error:
+        print(f"ledger: PROBLEM: {error}")
+        problems += 1
+    for source_id, source in settings.sources.items():
+        problems += _check_source(settings, source_id)
+    if not settings.sources:
+        print("sources: none configured")
+        problems += 1
+    print("all checks passed" if problems == 0 else f"{problems} problem(s) found")
+    return 0 if problems == 0 else 1
+
+
+def _check_source(settings: Settings, source_id: str) -> int:
+    source = settings.sources[source_id]
+    try:
+        adapter = load_adapter(source.kind, settings.adapters_dir)
+        driver = open_driver(source)
+    except (AdapterError, DriverError) as error:
+        print(f"{source_id}: PROBLEM: {error}\n  fix: {HINTS['connect']}")
+        return 1
+    problems = 0
+    with driver:
+        version = str(driver.scalar(adapter.manifest.version.query) or "")
+        try:
+            adapter.check_version(version)
+        except AdapterError as error:
+            print(f"{source_id}: PROBLEM: {error}\n  fix: {HINTS['version']}")
+            return 1
+        print(f"{source_id}: {adapter.manifest.title} {version} via {driver.name}")
+        for stream in adapter.streams(version):
+            spec = stream.spec
+            try:
+                count = driver.scalar(f"SELECT COUNT(*) FROM {spec.table}")
+                columns, _ = driver.query(stream.sql, {
+                    "after_key": 0, "until_key": 2**62, "since": None, "batch_size": 1})
+                stream.converter.positions(columns)
+                print(f"  {stream.name:<17} {spec.table:<14} {int(count or 0):>10,} rows")
+            except DriverError as error:
+                print(f"  {stream.name:<17} PROBLEM: {error}\n    fix: {HINTS['stream']}")
+                problems += 1
+            except KeyError as error:
+                print(f"  {stream.name:<17} PROBLEM: {stream.sql_file} does not return "
+                      f"{error.args[0]}\n    fix: {HINTS['stream']}")
+                problems += 1
+    return problems

@@ -1,0 +1,43 @@
+"""`tc-sync sync`: one pull of every configured source into the ledger."""
+
+from __future__ import annotations
+
+import sys
+
+from tc_sync.config import Settings
+from tc_sync.ledger.db import LedgerError, open_ledger
+from tc_sync.sync import RunResult, sync_all
+
+
+def print_results(results: list[RunResult]) -> None:
+    """A few lines per source: outcome, rows, time, the error if any."""
+    for result in results:
+        print(f"{result.source_id}: {result.outcome} (run {result.run_id}, "
+              f"Open Dental {result.pms_version or 'version unknown'}) "
+              f"{result.rows_read:,} rows read in {result.seconds:.1f} s, "
+              f"{result.rows_quarantined:,} quarantined")
+        for totals in result.streams:
+            print(f"  {totals.stream:<17} {totals.mode:<11} read {totals.rows_read:>9,}  "
+                  f"new {totals.rows_inserted:>9,}  changed {totals.rows_updated:>7,}  "
+                  f"deleted {totals.rows_deleted:>6,}  quarantined {totals.rows_quarantined:>5,}")
+        if result.error:
+            print(f"  problem: {result.error}")
+
+
+def run_sync(settings: Settings, *, source: str | None, full: bool) -> int:
+    if source is not None and source not in settings.sources:
+        known = ", ".join(settings.sources) or "none"
+        print(f"tc-sync: no source '{source}' in the configuration (sources: {known})",
+              file=sys.stderr)
+        return 2
+    if not settings.sources:
+        print("tc-sync: the configuration has no sources to sync", file=sys.stderr)
+        return 2
+    try:
+        engine = open_ledger(settings.ledger.url)
+    except LedgerError as error:
+        print(f"tc-sync: {error}", file=sys.stderr)
+        return 1
+    results = sync_all(engine, settings, full=full, only_source=source)
+    print_results(results)
+    return 0 if all(result.outcome == "ok" for result in results) else 1

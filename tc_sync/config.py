@@ -1,0 +1,250 @@
+"""Configuration: one YAML file, overridable by TC_SYNC_* environment variables.
+
+Precedence, highest first: environment (``TC_SYNC_LEDGER__URL``, ``TC_SYNC_SOURCES__MAIN__
+CONNECTION__PASSWORD``; ``__`` nests), then the YAML file. A value ``secret:NAME`` is read from
+the file NAME in the secrets directory (``secrets_dir``, default ``$CREDENTIALS_DIRECTORY`` as
+systemd sets it) or from the variable ``TC_SYNC_SECRET_NAME``. Every problem is reported as
+``file:line:column: field.path: what is wrong`` (see `ConfigError`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tc_sync.yamlfile import (
+    YamlDocument, YamlFileError, describe_validation_error, dotted, load_yaml,
+)
+
+CONFIG_ENV = "TC_SYNC_CONFIG"
+_SOURCE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_document: ContextVar[YamlDocument | None] = ContextVar("tc_sync_config_document", default=None)
+
+
+class ConfigError(Exception):
+    """Configuration that cannot be used. Each line names file, line, column and field."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TlsSettings(_Section):
+    """TLS to the PMS database server."""
+
+    mode: Literal["preferred", "required", "verify", "disabled"] = "preferred"
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+
+class ConnectionSettings(_Section):
+    """How to reach a PMS database. MySQL for Open Dental; `sqlite` for the demo practice."""
+
+    driver: Literal["auto", "pymysql", "mysqlclient", "sqlite"] = "auto"
+    host: str = "127.0.0.1"
+    port: int = Field(3306, ge=1, le=65535)
+    database: str = "opendental"
+    user: str = "tc_sync"
+    password: SecretStr | None = None
+    path: Path | None = None
+    """The SQLite file, when driver is sqlite."""
+    tls: TlsSettings = Field(default_factory=TlsSettings)
+    connect_timeout: int = Field(10, ge=1, le=600)
+    read_timeout: int = Field(120, ge=1, le=3600)
+    write_timeout: int = Field(60, ge=1, le=3600)
+
+    @model_validator(mode="after")
+    def _sqlite_needs_path(self) -> ConnectionSettings:
+        if self.driver == "sqlite" and self.path is None:
+            raise ValueError("driver sqlite needs 'path' (the SQLite file to read)")
+        return self
+
+
+class ScheduleSettings(_Section):
+    """When a source is pulled."""
+
+    interval_seconds: int = Field(300, ge=30, le=86_400)
+    full_sweep_at: str = Field("02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class SourceSettings(_Section):
+    """One PMS database: a practice, or one location of a group."""
+
+    kind: Literal["opendental", "dentrix", "eaglesoft"]
+    connection: ConnectionSettings = Field(default_factory=ConnectionSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    enabled: bool = True
+    streams: list[str] | None = None
+    """Pull only these streams (default: every stream of the adapter)."""
+
+
+class LedgerSettings(_Section):
+    """Where the coordination ledger lives."""
+
+    url: str = "sqlite:///tc-sync-ledger.db"
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+            raise ValueError("use sqlite:///path/to/ledger.db or postgresql+psycopg://...")
+        return value
+
+
+class SyncSettings(_Section):
+    """How pulls are cut into statements and batches."""
+
+    batch_size: int = Field(5000, ge=1, le=100_000)
+    window_keys: int = Field(50_000, ge=1_000, le=10_000_000)
+    """An incremental pull scans at most this many keys per statement."""
+    safety_lag_seconds: int = Field(120, ge=0, le=86_400)
+    """Re-read rows changed this long before the last pull began (late commits, clock skew)."""
+
+
+class Settings(BaseSettings):
+    """The whole configuration of one tc-sync daemon."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TC_SYNC_", env_nested_delimiter="__", extra="forbid",
+        case_sensitive=False)
+
+    site_id: str = Field("practice", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+    """An opaque id for this site: it names the site in logs and Sentry, never PHI."""
+    timezone: str = "UTC"
+    secrets_dir: Path | None = None
+    ledger: LedgerSettings = Field(default_factory=LedgerSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
+    adapters_dir: Path | None = None
+    """A folder of adapter folders, for a site that patches an adapter's SQL."""
+    sources: dict[str, SourceSettings] = Field(default_factory=dict)
+
+    @field_validator("sources")
+    @classmethod
+    def _source_ids(cls, value: dict[str, SourceSettings]) -> dict[str, SourceSettings]:
+        for source_id in value:
+            if not _SOURCE_ID.match(source_id):
+                raise ValueError(
+                    f"source id '{source_id}' must be lower-case letters, digits, - or _")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}' (e.g. America/Chicago)") from None
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _YamlDocumentSource(settings_cls))
+
+
+class _YamlDocumentSource(PydanticBaseSettingsSource):
+    """The YAML file being loaded (set by `load_settings`), lowest precedence."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        document = _document.get()
+        data = document.data if document and isinstance(document.data, dict) else {}
+        return data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        document = _document.get()
+        if document is None or not isinstance(document.data, dict):
+            return {}
+        return dict(document.data)
+
+
+_SECRET_REF = re.compile(r"^secret:([A-Za-z0-9_.-]+)$")
+
+
+def _resolve_secrets(data: Any, secrets_dir: Path | None, loc: tuple[str | int, ...],
+                     problems: list[tuple[tuple[str | int, ...], str]]) -> Any:
+    if isinstance(data, dict):
+        return {k: _resolve_secrets(v, secrets_dir, (*loc, k), problems) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_resolve_secrets(v, secrets_dir, (*loc, i), problems) for i, v in enumerate(data)]
+    if isinstance(data, str) and (match := _SECRET_REF.match(data)):
+        name = match.group(1)
+        env_name = "TC_SYNC_SECRET_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+        if env_name in os.environ:
+            return os.environ[env_name]
+        if secrets_dir is not None and (secrets_dir / name).is_file():
+            return (secrets_dir / name).read_text(encoding="utf-8").rstrip("\r\n")
+        where = f"in {secrets_dir}" if secrets_dir else "(no secrets_dir is set)"
+        problems.append((loc, f"missing secret '{name}': no file '{name}' {where} and no "
+                              f"variable {env_name}"))
+    return data
+
+
+def _secrets_dir(data: Any) -> Path | None:
+    configured = os.environ.get("TC_SYNC_SECRETS_DIR") or (
+        data.get("secrets_dir") if isinstance(data, dict) else None)
+    if configured:
+        return Path(str(configured))
+    credentials = os.environ.get("CREDENTIALS_DIRECTORY")
+    return Path(credentials) if credentials else None
+
+
+def config_path(explicit: Path | None) -> Path | None:
+    """The configuration file: --config, else $TC_SYNC_CONFIG, else none."""
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get(CONFIG_ENV)
+    return Path(from_env) if from_env else None
+
+
+def load_settings(path: Path, text: str | None = None) -> Settings:
+    """Read, resolve secrets in, and validate a configuration file; raise ConfigError."""
+    try:
+        document = load_yaml(path, text)
+    except YamlFileError as error:
+        raise ConfigError(error.problems) from None
+    if not isinstance(document.data, dict):
+        raise ConfigError([f"{document.where(())}: the file must be a mapping of settings"])
+    secret_problems: list[tuple[tuple[str | int, ...], str]] = []
+    document.data = _resolve_secrets(
+        document.data, _secrets_dir(document.data), (), secret_problems)
+    if secret_problems:
+        raise ConfigError([f"{document.where(loc)}: {dotted(loc)}: {message}"
+                           for loc, message in secret_problems])
+    token = _document.set(document)
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise ConfigError(list(describe_validation_error(error, document))) from None
+    finally:
+        _document.reset(token)
+
+
+def settings_from_mapping(data: dict[str, Any], label: str = "<built-in>") -> Settings:
+    """Settings from a Python mapping (the demo's embedded configuration)."""
+    document = YamlDocument(Path(label), data)
+    token = _document.set(document)
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise ConfigError(list(describe_validation_error(error, document))) from None
+    finally:
+        _document.reset(token)

@@ -1,0 +1,120 @@
+"""MySQL/MariaDB driver for Open Dental: pymysql, or mysqlclient (the C client) when installed.
+
+Both speak the same SQL through the same code path. Sessions are read-only and autocommit, so
+no statement holds a read view or a lock longer than it runs; every statement is bounded by
+the adapter's key window and LIMIT, and each has a read timeout.
+"""
+
+from __future__ import annotations
+
+import importlib
+import ssl
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from types import ModuleType
+from typing import Any
+
+from tc_sync.config import ConnectionSettings
+from tc_sync.drivers.base import Driver, DriverError, to_pyformat
+
+
+def available_client(preference: str = "auto") -> tuple[str, ModuleType]:
+    """The MySQL client module to use: mysqlclient when installed (fast), else pymysql."""
+    candidates = {"auto": ["MySQLdb", "pymysql"], "mysqlclient": ["MySQLdb"],
+                  "pymysql": ["pymysql"]}[preference]
+    for module_name in candidates:
+        try:
+            return module_name, importlib.import_module(module_name)
+        except ImportError:
+            continue
+    raise DriverError(
+        "mysqlclient is not installed: pip install 'tc-sync[fast]' (it needs libmariadb-dev), "
+        "or set connection.driver to pymysql")
+
+
+def _ssl_options(settings: ConnectionSettings, module_name: str) -> dict[str, Any]:
+    tls = settings.tls
+    if tls.mode == "disabled":
+        return {"ssl_disabled": True} if module_name == "pymysql" else {"ssl_mode": "DISABLED"}
+    if tls.mode == "preferred":
+        return {}
+    context = ssl.create_default_context(cafile=str(tls.ca_file) if tls.ca_file else None)
+    if tls.cert_file:
+        context.load_cert_chain(str(tls.cert_file), str(tls.key_file) if tls.key_file else None)
+    if tls.mode == "required":
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if module_name == "pymysql":
+        return {"ssl": context}
+    options: dict[str, Any] = {"ssl_mode": "VERIFY_IDENTITY" if tls.mode == "verify"
+                               else "REQUIRED"}
+    if tls.ca_file:
+        options["ssl"] = {"ca": str(tls.ca_file), "cert": str(tls.cert_file or ""),
+                          "key": str(tls.key_file or "")}
+    return options
+
+
+class MysqlDriver(Driver):
+    """A read-only, autocommit session on the PMS database."""
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        super().__init__()
+        self.client, module = available_client(
+            "auto" if settings.driver == "auto" else settings.driver)
+        self.name = f"mysql ({self.client})"
+        self._errors: tuple[type[Exception], ...] = (module.Error,)
+        password = settings.password.get_secret_value() if settings.password else ""
+        try:
+            self._connection = module.connect(
+                host=settings.host, port=settings.port, user=settings.user,
+                password=password, database=settings.database, charset="utf8mb4",
+                connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+                write_timeout=settings.write_timeout, autocommit=True,
+                init_command="SET SESSION TRANSACTION READ ONLY",
+                **_ssl_options(settings, self.client))
+        except module.Error as error:
+            raise DriverError(_describe(error, settings)) from None
+
+    def _query(self, sql: str, params: Mapping[str, Any]
+               ) -> tuple[list[str], Sequence[Sequence[Any]]]:
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(to_pyformat(sql), dict(params))
+            rows = cursor.fetchall()
+            columns = [column[0].lower() for column in cursor.description or ()]
+        except self._errors as error:
+            raise DriverError(f"MySQL {type(error).__name__} {_error_code(error)}") from error
+        finally:
+            cursor.close()
+        return columns, rows
+
+    def server_now(self) -> datetime:
+        value = self.scalar("SELECT NOW()")
+        if not isinstance(value, datetime):
+            raise DriverError("the server's clock could not be read")
+        return value
+
+    def close(self) -> None:
+        try:
+            self._connection.close()
+        except Exception:  # noqa: S110 - closing a dead connection has nothing to report
+            pass
+
+
+def _error_code(error: Exception) -> str:
+    args = getattr(error, "args", ())
+    return f"({args[0]})" if args and isinstance(args[0], int) else ""
+
+
+def _describe(error: Exception, settings: ConnectionSettings) -> str:
+    code = _error_code(error)
+    where = f"{settings.host}:{settings.port}/{settings.database} as {settings.user}"
+    hints = {
+        "(1045)": "the user or password is wrong",
+        "(1049)": "the database does not exist",
+        "(2003)": "nothing answers at that host and port (server down, firewall, wrong port)",
+        "(2005)": "the host name is unknown",
+        "(2013)": "the connection was lost (timeout or network)",
+    }
+    hint = hints.get(code, type(error).__name__)
+    return f"cannot connect to MySQL at {where}: {hint} {code}".rstrip()

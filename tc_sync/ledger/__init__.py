@@ -1,0 +1,1 @@
+"""The coordination ledger: replica of PMS records per source, cursors, sync runs, quarantine."""

@@ -1,0 +1,98 @@
+"""Open the ledger (SQLite or PostgreSQL) and bring its schema to the newest migration."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class LedgerError(Exception):
+    """The ledger cannot be opened or migrated."""
+
+
+def _sqlite_file(url: sa.URL) -> Path | None:
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    """Create the ledger file readable by its owner only (it holds PHI)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        descriptor = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(descriptor)
+    elif os.name == "posix" and stat.S_IMODE(path.stat().st_mode) & 0o077:
+        path.chmod(0o600)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_ledger_engine(url: str) -> sa.Engine:
+    """An engine for the ledger at `url`; a SQLite file is created owner-only, in WAL mode."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    sqlite_file = _sqlite_file(parsed)
+    if sqlite_file is not None:
+        old_umask = os.umask(0o077)
+        try:
+            _prepare_sqlite_file(sqlite_file)
+        finally:
+            os.umask(old_umask)
+    try:
+        engine = sa.create_engine(parsed, future=True)
+    except (ImportError, sa.exc.ArgumentError) as error:
+        raise LedgerError(f"cannot use ledger {parsed.render_as_string()}: {error}") from None
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _on_sqlite_connect)
+    return engine
+
+
+def _alembic_config(connection: sa.Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: sa.Engine) -> str:
+    """Apply every pending migration; return the schema revision now in place."""
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "head")
+            revision = MigrationContext.configure(connection).get_current_revision()
+    except sa.exc.OperationalError as error:
+        raise LedgerError(f"cannot open the ledger: {error.orig}") from None
+    return revision or ""
+
+
+def head_revision() -> str:
+    """The newest migration this version of tc-sync ships."""
+    script = ScriptDirectory(str(MIGRATIONS))
+    return script.get_current_head() or ""
+
+
+def open_ledger(url: str) -> sa.Engine:
+    """Create or open the ledger at `url` and migrate it to the newest schema."""
+    engine = create_ledger_engine(url)
+    migrate(engine)
+    return engine

@@ -1,0 +1,183 @@
+"""Ledger tables (SQLAlchemy Core). Migrations in `tc_sync.ledger.migrations` create them.
+
+Replica tables mirror the canonical records (one column per record field) keyed by source and
+PMS id, with when each row was first seen, last changed and (if the PMS deleted it) deleted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+from tc_sync import records
+
+metadata = sa.MetaData()
+
+
+class Money(sa.types.TypeDecorator[Decimal]):
+    """An amount in dollars, stored exactly as whole cents."""
+
+    impl = sa.BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        return None if value is None else int(value * 100)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(int(value)) / 100
+
+
+REPLICA_TABLES: dict[type, str] = {
+    records.Patient: "patients",
+    records.ProcedureCode: "procedure_codes",
+    records.Procedure: "procedures",
+    records.Appointment: "appointments",
+    records.TreatmentPlan: "treatment_plans",
+    records.Claim: "claims",
+    records.ClaimProcedure: "claim_procedures",
+    records.Coverage: "coverages",
+    records.Benefit: "benefits",
+    records.Contact: "contacts",
+    records.Definition: "definitions",
+    records.Provider: "providers",
+    records.Clinic: "clinics",
+}
+"""The replica table of each record type."""
+
+REPLICA_INDEXES: dict[str, list[tuple[str, ...]]] = {
+    "procedures": [("source_id", "patient_id")],
+    "appointments": [("source_id", "patient_id")],
+    "treatment_plans": [("source_id", "patient_id")],
+    "claims": [("source_id", "patient_id")],
+    "claim_procedures": [("source_id", "claim_id"), ("source_id", "patient_id")],
+    "coverages": [("source_id", "patient_id")],
+    "benefits": [("source_id", "plan_id")],
+    "contacts": [("source_id", "patient_id")],
+}
+
+
+def column_type(annotation: Any) -> sa.types.TypeEngine[Any]:
+    """The ledger column type of a record field's annotation."""
+    base = annotation
+    args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+    if args:
+        base = args[0]
+    if isinstance(base, type) and issubclass(base, StrEnum):
+        return sa.String(40)
+    types: dict[type, sa.types.TypeEngine[Any]] = {
+        int: sa.BigInteger(), str: sa.Text(), Decimal: Money(), bool: sa.Boolean(),
+        date: sa.Date(), datetime: sa.DateTime(),
+    }
+    return types[base]
+
+
+def _replica_table(record: type, name: str) -> sa.Table:
+    hints = typing.get_type_hints(record)
+    columns: list[sa.Column[Any]] = [
+        sa.Column("source_id", sa.String(64), primary_key=True),
+        sa.Column("pms_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    ]
+    for field in dataclasses.fields(record):
+        if field.name == "pms_id":
+            continue
+        annotation = hints[field.name]
+        nullable = type(None) in typing.get_args(annotation)
+        columns.append(sa.Column(field.name, column_type(annotation), nullable=nullable))
+    columns += [
+        sa.Column("row_hash", sa.BigInteger, nullable=False),
+        sa.Column("first_seen", sa.DateTime, nullable=False),
+        sa.Column("last_changed", sa.DateTime, nullable=False),
+        sa.Column("deleted_at", sa.DateTime, nullable=True),
+    ]
+    table = sa.Table(name, metadata, *columns)
+    for index_columns in REPLICA_INDEXES.get(name, []):
+        sa.Index(f"ix_{name}_{'_'.join(index_columns)}", *[table.c[c] for c in index_columns])
+    return table
+
+
+replica: dict[type, sa.Table] = {
+    record: _replica_table(record, name) for record, name in REPLICA_TABLES.items()
+}
+
+sources = sa.Table(
+    "sources", metadata,
+    sa.Column("source_id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("pms_version", sa.String(32), nullable=True),
+    sa.Column("first_seen", sa.DateTime, nullable=False),
+    sa.Column("last_seen", sa.DateTime, nullable=False),
+)
+
+cursors = sa.Table(
+    "cursors", metadata,
+    sa.Column("source_id", sa.String(64), primary_key=True),
+    sa.Column("stream", sa.String(64), primary_key=True),
+    sa.Column("since", sa.DateTime, nullable=True),
+    sa.Column("last_full_pull", sa.DateTime, nullable=True),
+    sa.Column("pull_mode", sa.String(16), nullable=True),
+    sa.Column("pull_since", sa.DateTime, nullable=True),
+    sa.Column("pull_started_at", sa.DateTime, nullable=True),
+    sa.Column("pull_after_key", sa.BigInteger, nullable=True),
+    sa.Column("pull_until_key", sa.BigInteger, nullable=True),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+sync_runs = sa.Table(
+    "sync_runs", metadata,
+    sa.Column("run_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source_id", sa.String(64), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime, nullable=True),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("error_class", sa.String(128), nullable=True),
+    sa.Column("error_detail", sa.Text, nullable=True),
+    sa.Column("pms_version", sa.String(32), nullable=True),
+    sa.Column("rows_read", sa.BigInteger, nullable=False, default=0),
+    sa.Column("rows_inserted", sa.BigInteger, nullable=False, default=0),
+    sa.Column("rows_updated", sa.BigInteger, nullable=False, default=0),
+    sa.Column("rows_deleted", sa.BigInteger, nullable=False, default=0),
+    sa.Column("rows_quarantined", sa.BigInteger, nullable=False, default=0),
+    sa.Column("statements", sa.BigInteger, nullable=False, default=0),
+    sa.Column("longest_statement_ms", sa.Integer, nullable=False, default=0),
+    sa.Index("ix_sync_runs_source_started", "source_id", "started_at"),
+)
+
+sync_run_streams = sa.Table(
+    "sync_run_streams", metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("sync_runs.run_id"), primary_key=True),
+    sa.Column("stream", sa.String(64), primary_key=True),
+    sa.Column("mode", sa.String(16), nullable=False),
+    sa.Column("rows_read", sa.BigInteger, nullable=False),
+    sa.Column("rows_inserted", sa.BigInteger, nullable=False),
+    sa.Column("rows_updated", sa.BigInteger, nullable=False),
+    sa.Column("rows_deleted", sa.BigInteger, nullable=False),
+    sa.Column("rows_quarantined", sa.BigInteger, nullable=False),
+    sa.Column("seconds", sa.Float, nullable=False),
+    sa.Column("completed", sa.Boolean, nullable=False),
+)
+
+quarantine = sa.Table(
+    "quarantine", metadata,
+    sa.Column("source_id", sa.String(64), primary_key=True),
+    sa.Column("stream", sa.String(64), primary_key=True),
+    sa.Column("pms_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("pms_table", sa.String(64), nullable=False),
+    sa.Column("field", sa.String(64), nullable=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("row_data", sa.Text, nullable=True),
+    sa.Column("first_seen", sa.DateTime, nullable=False),
+    sa.Column("last_seen", sa.DateTime, nullable=False),
+    sa.Column("times_seen", sa.Integer, nullable=False),
+    sa.Column("run_id", sa.Integer, nullable=True),
+    sa.Column("released_at", sa.DateTime, nullable=True),
+)
+"""Rows that failed validation: kept (with the PMS row, for staff only) until a good copy
+arrives, which sets released_at."""

@@ -1,0 +1,251 @@
+"""Pull a source into the ledger: every stream, batch by batch, each batch one transaction.
+
+A batch's replica rows, quarantined rows and the stream's cursor commit together, so a pull cut
+short (crash, lost connection) loses nothing and resumes from its last committed batch. A
+stream that fails is reported and the others go on; a failed or partial run is recorded as
+such, and nothing it did not read is ever treated as deleted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+
+from tc_sync.adapters import Adapter, AdapterError, Stream, load_adapter
+from tc_sync.config import Settings, SourceSettings, SyncSettings
+from tc_sync.convert import RowError
+from tc_sync.cursors import Cursor, Pull, advance, batch_end, begin_pull, finish, window
+from tc_sync.drivers.base import Driver, DriverError
+from tc_sync.ledger.replica import BatchChanges, ConvertedRow, ReplicaWriter
+from tc_sync.ledger.state import (
+    BadRow, StreamTotals, finish_run, hold, load_cursor, now_utc, open_quarantine, release,
+    save_cursor, start_run, touch_source,
+)
+
+log = structlog.get_logger(__name__)
+
+_BEYOND_ANY_KEY = 2**62
+
+
+def open_driver(source: SourceSettings) -> Driver:
+    """Connect to a source's PMS database with the driver its configuration names."""
+    connection = source.connection
+    if source.kind != "opendental":
+        raise DriverError(f"reading {source.kind} is not available yet (ODBC adapters)")
+    if connection.driver == "sqlite":
+        from tc_sync.drivers.sqlite import SqliteDriver
+
+        assert connection.path is not None
+        return SqliteDriver(connection.path)
+    from tc_sync.drivers.mysql import MysqlDriver
+
+    return MysqlDriver(connection)
+
+
+@dataclass
+class RunResult:
+    """What one sync run of one source did."""
+
+    source_id: str
+    run_id: int
+    outcome: str
+    pms_version: str | None
+    streams: list[StreamTotals] = field(default_factory=list)
+    error: str | None = None
+    error_class: str | None = None
+    seconds: float = 0.0
+    statements: int = 0
+    longest_statement_seconds: float = 0.0
+    changed: dict[str, list[int]] = field(default_factory=dict)
+    """Keys changed per stream (inserted, updated or deleted), for reconciliation."""
+
+    @property
+    def rows_read(self) -> int:
+        return sum(t.rows_read for t in self.streams)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(t.rows_quarantined for t in self.streams)
+
+
+class StreamPuller:
+    """Pulls one stream of one source, committing each batch with its cursor."""
+
+    def __init__(self, engine: sa.Engine, driver: Driver, source_id: str, stream: Stream,
+                 options: SyncSettings, run_id: int) -> None:
+        self.engine = engine
+        self.driver = driver
+        self.source_id = source_id
+        self.stream = stream
+        self.options = options
+        self.run_id = run_id
+        self.writer = ReplicaWriter(stream.converter.record, source_id, engine.dialect)
+        self.changed: list[int] = []
+
+    def _convert(self, rows: Sequence[Sequence[Any]], columns: list[str],
+                 positions: tuple[int, ...]) -> tuple[list[ConvertedRow], list[BadRow]]:
+        converter = self.stream.converter
+        good: list[ConvertedRow] = []
+        bad: list[BadRow] = []
+        key_position = positions[0]
+        for row in rows:
+            try:
+                values = converter.convert(row, positions)
+            except RowError as error:
+                bad.append(BadRow(int(row[key_position]), error.field, str(error),
+                                  dict(zip(columns, row, strict=True))))
+                continue
+            good.append(ConvertedRow(values[0], values, converter.row_hash(values)))
+        return good, bad
+
+    def _positions(self, columns: list[str]) -> tuple[int, ...]:
+        try:
+            return self.stream.converter.positions(columns)
+        except KeyError as error:
+            raise AdapterError(
+                f"{self.stream.sql_file} does not return the column(s) {error.args[0]} that "
+                f"record '{self.stream.spec.record}' needs") from None
+
+    def pull(self, full: bool) -> StreamTotals:
+        """Run (or resume) this stream's pull to the end."""
+        spec = self.stream.spec
+        started = time.perf_counter()
+        with self.engine.begin() as connection:
+            cursor = load_cursor(connection, self.source_id, self.stream.name)
+            held = open_quarantine(connection, self.source_id, self.stream.name)
+        max_key = int(self.driver.scalar(f"SELECT MAX({spec.key}) FROM {spec.table}") or 0)
+        pull = begin_pull(cursor, full=full, incremental_stream=self.stream.incremental,
+                          now=self.driver.server_now(), max_key=max_key)
+        totals = StreamTotals(self.stream.name, pull.mode)
+        positions: tuple[int, ...] | None = None
+        while True:
+            low, high = window(pull, self.options.window_keys)
+            rows: Sequence[Sequence[Any]] = ()
+            columns: list[str] = []
+            if not pull.done:
+                columns, rows = self.driver.query(self.stream.sql, {
+                    "after_key": low, "until_key": high, "since": pull.since,
+                    "batch_size": self.options.batch_size})
+            if rows and positions is None:
+                positions = self._positions(columns)
+            last_key = int(rows[-1][positions[0]]) if rows and positions else None
+            covered = batch_end(pull, high, len(rows), self.options.batch_size, last_key)
+            pull = advance(pull, covered)
+            if rows or pull.mode == "full" or pull.done:
+                cursor = self._commit(cursor, pull, rows, columns, positions, low, covered,
+                                      held, totals)
+            if pull.done:
+                break
+        totals.completed = True
+        totals.seconds = time.perf_counter() - started
+        return totals
+
+    def _commit(self, cursor: Cursor, pull: Pull, rows: Sequence[Sequence[Any]],
+                columns: list[str], positions: tuple[int, ...] | None, low: int, covered: int,
+                held: set[int], totals: StreamTotals) -> Cursor:
+        good, bad = self._convert(rows, columns, positions) if positions else ([], [])
+        full_range = None
+        if pull.mode == "full":
+            full_range = (low, _BEYOND_ANY_KEY if pull.done else covered)
+        new_cursor = (finish(cursor, pull, timedelta(seconds=self.options.safety_lag_seconds))
+                      if pull.done else replace(cursor, pull=pull))
+        with self.engine.begin() as connection:
+            changes: BatchChanges = self.writer.apply(
+                connection, good, now=now_utc(), full_range=full_range,
+                also_present=[b.key for b in bad])
+            if bad:
+                hold(connection, self.source_id, self.stream.name, self.stream.spec.table, bad,
+                     self.run_id, held)
+            if held:
+                release(connection, self.source_id, self.stream.name,
+                        [row.key for row in good if row.key in held], held)
+            save_cursor(connection, self.source_id, self.stream.name, new_cursor)
+        totals.rows_read += len(rows)
+        totals.rows_inserted += len(changes.inserted)
+        totals.rows_updated += len(changes.updated)
+        totals.rows_deleted += len(changes.deleted)
+        totals.rows_quarantined += len(bad)
+        self.changed.extend(changes.changed_keys)
+        if bad:
+            log.warning("rows_quarantined", stream=self.stream.name, count=len(bad),
+                        keys=[b.key for b in bad[:20]], fields=sorted({str(b.field) for b in bad}))
+        return new_cursor
+
+
+def sync_source(
+    engine: sa.Engine, source_id: str, source: SourceSettings, options: SyncSettings, *,
+    full: bool = False, adapter: Adapter | None = None,
+    driver_factory: Callable[[SourceSettings], Driver] = open_driver,
+    adapters_dir: Any = None,
+) -> RunResult:
+    """Pull every stream of one source into the ledger; never raises for PMS problems."""
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        run_id = start_run(connection, source_id, "full" if full else "incremental")
+    result = RunResult(source_id, run_id, "failed", None)
+    log.info("sync_started", source=source_id, run_id=run_id, full=full)
+    driver: Driver | None = None
+    try:
+        adapter = adapter or load_adapter(source.kind, adapters_dir)
+        driver = driver_factory(source)
+        version = str(driver.scalar(adapter.manifest.version.query) or "")
+        adapter.check_version(version)
+        result.pms_version = version
+        with engine.begin() as connection:
+            touch_source(connection, source_id, source.kind, version)
+        only = set(source.streams) if source.streams else None
+        failures = 0
+        for stream in adapter.streams(version, only):
+            puller = StreamPuller(engine, driver, source_id, stream, options, run_id)
+            try:
+                result.streams.append(puller.pull(full))
+            except (DriverError, AdapterError) as error:
+                failures += 1
+                result.streams.append(StreamTotals(stream.name, "failed"))
+                result.error = f"{stream.name}: {error}"
+                result.error_class = type(error).__name__
+                log.error("stream_failed", source=source_id, stream=stream.name,
+                          error_class=type(error).__name__)
+            result.changed[stream.name] = puller.changed
+        result.outcome = "ok" if failures == 0 else (
+            "partial" if failures < len(result.streams) else "failed")
+    except (DriverError, AdapterError) as error:
+        result.error = str(error)
+        result.error_class = type(error).__name__
+        log.error("sync_failed", source=source_id, error_class=type(error).__name__)
+    finally:
+        if driver is not None:
+            result.statements = driver.stats.statements
+            result.longest_statement_seconds = driver.stats.longest_seconds
+            driver.close()
+        result.seconds = time.perf_counter() - started
+        with engine.begin() as connection:
+            finish_run(connection, run_id, outcome=result.outcome, totals=result.streams,
+                       pms_version=result.pms_version, statements=result.statements,
+                       longest_statement_seconds=result.longest_statement_seconds,
+                       error_class=result.error_class,
+                       error_detail=result.error)
+    log.info("sync_finished", source=source_id, run_id=run_id, outcome=result.outcome,
+             rows=result.rows_read, quarantined=result.rows_quarantined,
+             seconds=round(result.seconds, 3))
+    return result
+
+
+def sync_all(engine: sa.Engine, settings: Settings, *, full: bool = False,
+             only_source: str | None = None) -> list[RunResult]:
+    """Sync every enabled source (or just `only_source`); one source's failure stops none."""
+    results = []
+    for source_id, source in settings.sources.items():
+        if only_source is not None and source_id != only_source:
+            continue
+        if not source.enabled and only_source is None:
+            continue
+        results.append(sync_source(engine, source_id, source, settings.sync, full=full,
+                                   adapters_dir=settings.adapters_dir))
+    return results

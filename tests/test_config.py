@@ -1,0 +1,115 @@
+"""Configuration: YAML plus environment overrides and secrets; every mistake named precisely."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tc_sync.config import ConfigError, load_settings
+
+GOOD = """\
+site_id: smile-dental
+timezone: America/Chicago
+ledger:
+  url: sqlite:///var/lib/tc-sync/ledger.db
+sources:
+  main:
+    kind: opendental
+    connection:
+      host: od-server
+      user: tc_sync_ro
+      password: secret:od_password
+    schedule:
+      interval_seconds: 120
+  north:
+    kind: opendental
+    connection:
+      host: north-server
+"""
+
+
+@pytest.fixture
+def secrets(tmp_path, monkeypatch):
+    folder = tmp_path / "secrets"
+    folder.mkdir()
+    (folder / "od_password").write_text("s3cret-from-file\n")
+    monkeypatch.setenv("TC_SYNC_SECRETS_DIR", str(folder))
+    return folder
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "tc-sync.yaml"
+    path.write_text(text)
+    return path
+
+
+def problems_of(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    return caught.value.problems
+
+
+def test_several_sources_with_a_secret_read_from_the_secrets_directory(tmp_path, secrets):
+    settings = load_settings(write(tmp_path, GOOD))
+    main = settings.sources["main"]
+    assert list(settings.sources) == ["main", "north"]
+    assert main.connection.password is not None
+    assert main.connection.password.get_secret_value() == "s3cret-from-file"
+    assert "s3cret" not in repr(settings)
+    assert main.schedule.interval_seconds == 120
+
+
+def test_environment_overrides_a_nested_value(tmp_path, secrets, monkeypatch):
+    monkeypatch.setenv("TC_SYNC_SOURCES__MAIN__CONNECTION__PORT", "3307")
+    monkeypatch.setenv("TC_SYNC_LEDGER__URL", "postgresql+psycopg://tc@db/ledger")
+    settings = load_settings(write(tmp_path, GOOD))
+    assert settings.sources["main"].connection.port == 3307
+    assert settings.sources["main"].connection.host == "od-server"
+    assert settings.ledger.url.startswith("postgresql")
+
+
+def test_a_missing_secret_names_file_line_column_and_field(tmp_path, monkeypatch):
+    monkeypatch.delenv("TC_SYNC_SECRETS_DIR", raising=False)
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    path = write(tmp_path, GOOD)
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}:11:17: sources.main.connection.password: missing secret")
+    assert "TC_SYNC_SECRET_OD_PASSWORD" in problem
+
+
+def test_a_wrong_type_and_an_unknown_key_are_both_reported_where_they_are(tmp_path, secrets):
+    path = write(tmp_path, GOOD.replace("interval_seconds: 120", "interval_secs: 120")
+                 .replace("host: north-server", "host: north-server\n      port: three"))
+    found = problems_of(path)
+    assert len(found) == 2
+    assert found[0].startswith(f"{path}:13:7: sources.main.schedule.interval_secs: unknown key")
+    assert found[1].startswith(f"{path}:18:13: sources.north.connection.port: Input should be")
+
+
+def test_broken_yaml_names_the_line(tmp_path):
+    path = write(tmp_path, "sources:\n  main:\n    kind: [opendental\n")
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}:4:")
+    assert "not valid YAML" in problem
+
+
+def test_a_source_id_must_be_a_plain_name(tmp_path, secrets):
+    path = write(tmp_path, "sources:\n  Main Office:\n    kind: opendental\n")
+    [problem] = problems_of(path)
+    assert "source id 'Main Office'" in problem
+
+
+def test_the_command_line_reports_bad_configuration_with_exit_code_2_and_no_traceback(tmp_path):
+    path = write(tmp_path, "sources:\n  main:\n    kind: opendentl\n")
+    done = subprocess.run([sys.executable, "-m", "tc_sync", "--config", str(path), "check"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert f"{path}:3:11: sources.main.kind:" in done.stderr
+
+
+def test_the_example_configurations_are_valid(monkeypatch, tmp_path):
+    monkeypatch.setenv("TC_SYNC_SECRET_OD_PASSWORD", "example")
+    for example in sorted(Path(__file__).parent.parent.joinpath("config").glob("*.yaml")):
+        load_settings(example)
