@@ -14,15 +14,26 @@ import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
 )
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tc_sync.yamlfile import (
-    YamlDocument, YamlFileError, describe_validation_error, dotted, load_yaml,
+    YamlDocument,
+    YamlFileError,
+    describe_validation_error,
+    dotted,
+    load_yaml,
 )
 
 CONFIG_ENV = "TC_SYNC_CONFIG"
@@ -144,8 +155,6 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):

@@ -56,7 +56,7 @@ def begin_pull(
         "incremental")
     unfinished = cursor.pull
     if unfinished is not None and not unfinished.done and (
-            unfinished.mode == mode or unfinished.mode == "full"):
+            unfinished.mode in (mode, "full")):
         return unfinished
     since = None if mode == "full" else cursor.since
     return Pull(mode=mode, since=since, started_at=now, after_key=0, until_key=max_key)

@@ -2,16 +2,19 @@
 
 Each record is a frozen dataclass; each field's type says how a PMS value is coerced and
 validated (see `tc_sync.convert`). Fields typed with an Enum take their values from the
-adapter manifest's code maps, never from Python. Money is Decimal to the cent; PMS times are
-naive local times of the PMS server, as the PMS stores them.
+adapter manifest's code maps, never from Python. Money is exact whole cents (`Cents`); PMS
+times are naive local times of the PMS server, as the PMS stores them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
+from typing import NewType
+
+Cents = NewType("Cents", int)
+"""An amount of money in whole cents (12.50 dollars is 1250)."""
 
 
 class PatientStatus(StrEnum):
@@ -212,7 +215,7 @@ class Procedure:
     code: str | None
     code_id: int | None
     status: ProcedureStatus
-    fee: Decimal
+    fee: Cents
     units: int
     base_units: int
     tooth: str
@@ -271,10 +274,10 @@ class Claim:
     date_sent: date | None
     date_sent_original: date | None
     date_received: date | None
-    fee: Decimal
-    estimate: Decimal
-    paid: Decimal
-    write_off: Decimal
+    fee: Cents
+    estimate: Cents
+    paid: Cents
+    write_off: Cents
     plan_id: int | None
     subscription_id: int | None
     carrier_id: int | None
@@ -295,11 +298,11 @@ class ClaimProcedure:
     plan_id: int | None
     subscription_id: int | None
     status: ClaimProcedureStatus
-    fee_billed: Decimal
-    estimate: Decimal
-    paid: Decimal
-    deductible_applied: Decimal
-    write_off: Decimal
+    fee_billed: Cents
+    estimate: Cents
+    paid: Cents
+    deductible_applied: Cents
+    write_off: Cents
     procedure_date: date | None
     date_paid: date | None
     changed_at: datetime | None
@@ -336,7 +339,7 @@ class Benefit:
     category_id: int | None
     benefit_type: BenefitType
     percent: int | None
-    amount: Decimal
+    amount: Cents
     time_period: BenefitPeriod
     quantity_qualifier: BenefitQuantity
     quantity: int

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -20,12 +21,21 @@ import structlog
 from tc_sync.adapters import Adapter, AdapterError, Stream, load_adapter
 from tc_sync.config import Settings, SourceSettings, SyncSettings
 from tc_sync.convert import RowError
-from tc_sync.cursors import Cursor, Pull, advance, batch_end, begin_pull, finish, window
+from tc_sync.cursors import Cursor, advance, batch_end, begin_pull, finish, window
 from tc_sync.drivers.base import Driver, DriverError
-from tc_sync.ledger.replica import BatchChanges, ConvertedRow, ReplicaWriter
+from tc_sync.ledger.replica import BatchChanges, ReplicaWriter
 from tc_sync.ledger.state import (
-    BadRow, StreamTotals, finish_run, hold, load_cursor, now_utc, open_quarantine, release,
-    save_cursor, start_run, touch_source,
+    BadRow,
+    StreamTotals,
+    finish_run,
+    hold,
+    load_cursor,
+    now_utc,
+    open_quarantine,
+    release,
+    save_cursor,
+    start_run,
+    touch_source,
 )
 
 log = structlog.get_logger(__name__)
@@ -74,6 +84,17 @@ class RunResult:
         return sum(t.rows_quarantined for t in self.streams)
 
 
+@dataclass(frozen=True)
+class Batch:
+    """One batch ready to commit: converted rows, bad rows, what it covers, the new cursor."""
+
+    rows_read: int
+    good: list[tuple[Any, ...]]
+    bad: list[BadRow]
+    full_range: tuple[int, int] | None
+    cursor: Cursor
+
+
 class StreamPuller:
     """Pulls one stream of one source, committing each batch with its cursor."""
 
@@ -89,9 +110,9 @@ class StreamPuller:
         self.changed: list[int] = []
 
     def _convert(self, rows: Sequence[Sequence[Any]], columns: list[str],
-                 positions: tuple[int, ...]) -> tuple[list[ConvertedRow], list[BadRow]]:
+                 positions: tuple[int, ...]) -> tuple[list[tuple[Any, ...]], list[BadRow]]:
         converter = self.stream.converter
-        good: list[ConvertedRow] = []
+        good: list[tuple[Any, ...]] = []
         bad: list[BadRow] = []
         key_position = positions[0]
         for row in rows:
@@ -101,7 +122,7 @@ class StreamPuller:
                 bad.append(BadRow(int(row[key_position]), error.field, str(error),
                                   dict(zip(columns, row, strict=True))))
                 continue
-            good.append(ConvertedRow(values[0], values, converter.row_hash(values)))
+            good.append(values)
         return good, bad
 
     def _positions(self, columns: list[str]) -> tuple[int, ...]:
@@ -113,7 +134,12 @@ class StreamPuller:
                 f"record '{self.stream.spec.record}' needs") from None
 
     def pull(self, full: bool) -> StreamTotals:
-        """Run (or resume) this stream's pull to the end."""
+        """Run (or resume) this stream's pull to the end.
+
+        Reading the PMS and writing the ledger overlap: while one batch commits on a writer
+        thread (SQLite and PostgreSQL release the GIL), the next is read and converted. At most
+        one batch waits, so memory stays bounded by two batches.
+        """
         spec = self.stream.spec
         started = time.perf_counter()
         with self.engine.begin() as connection:
@@ -124,58 +150,65 @@ class StreamPuller:
                           now=self.driver.server_now(), max_key=max_key)
         totals = StreamTotals(self.stream.name, pull.mode)
         positions: tuple[int, ...] | None = None
-        while True:
-            low, high = window(pull, self.options.window_keys)
-            rows: Sequence[Sequence[Any]] = ()
-            columns: list[str] = []
-            if not pull.done:
-                columns, rows = self.driver.query(self.stream.sql, {
-                    "after_key": low, "until_key": high, "since": pull.since,
-                    "batch_size": self.options.batch_size})
-            if rows and positions is None:
-                positions = self._positions(columns)
-            last_key = int(rows[-1][positions[0]]) if rows and positions else None
-            covered = batch_end(pull, high, len(rows), self.options.batch_size, last_key)
-            pull = advance(pull, covered)
-            if rows or pull.mode == "full" or pull.done:
-                cursor = self._commit(cursor, pull, rows, columns, positions, low, covered,
-                                      held, totals)
-            if pull.done:
-                break
+        lag = timedelta(seconds=self.options.safety_lag_seconds)
+        with ThreadPoolExecutor(1, thread_name_prefix="tc-sync-ledger") as writer:
+            pending: Future[None] | None = None
+            while True:
+                low, high = window(pull, self.options.window_keys)
+                rows: Sequence[Sequence[Any]] = ()
+                columns: list[str] = []
+                if not pull.done:
+                    columns, rows = self.driver.query(self.stream.sql, {
+                        "after_key": low, "until_key": high, "since": pull.since,
+                        "batch_size": self.options.batch_size})
+                if rows and positions is None:
+                    positions = self._positions(columns)
+                last_key = int(rows[-1][positions[0]]) if rows and positions else None
+                covered = batch_end(pull, high, len(rows), self.options.batch_size, last_key)
+                pull = advance(pull, covered)
+                if rows or pull.mode == "full" or pull.done:
+                    good, bad = self._convert(rows, columns, positions) if positions else (
+                        [], [])
+                    cursor = finish(cursor, pull, lag) if pull.done else replace(
+                        cursor, pull=pull)
+                    full_range = None
+                    if pull.mode == "full":
+                        full_range = (low, _BEYOND_ANY_KEY if pull.done else covered)
+                    if pending is not None:
+                        pending.result()
+                    pending = writer.submit(self._commit, Batch(
+                        len(rows), good, bad, full_range, cursor), held, totals)
+                if pull.done:
+                    break
+            if pending is not None:
+                pending.result()
         totals.completed = True
         totals.seconds = time.perf_counter() - started
         return totals
 
-    def _commit(self, cursor: Cursor, pull: Pull, rows: Sequence[Sequence[Any]],
-                columns: list[str], positions: tuple[int, ...] | None, low: int, covered: int,
-                held: set[int], totals: StreamTotals) -> Cursor:
-        good, bad = self._convert(rows, columns, positions) if positions else ([], [])
-        full_range = None
-        if pull.mode == "full":
-            full_range = (low, _BEYOND_ANY_KEY if pull.done else covered)
-        new_cursor = (finish(cursor, pull, timedelta(seconds=self.options.safety_lag_seconds))
-                      if pull.done else replace(cursor, pull=pull))
+    def _commit(self, batch: Batch, held: set[int], totals: StreamTotals) -> None:
+        """Write one batch, its quarantined rows and the cursor in one ledger transaction."""
         with self.engine.begin() as connection:
             changes: BatchChanges = self.writer.apply(
-                connection, good, now=now_utc(), full_range=full_range,
-                also_present=[b.key for b in bad])
-            if bad:
-                hold(connection, self.source_id, self.stream.name, self.stream.spec.table, bad,
-                     self.run_id, held)
+                connection, batch.good, now=now_utc(), full_range=batch.full_range,
+                also_present=[b.key for b in batch.bad])
+            if batch.bad:
+                hold(connection, self.source_id, self.stream.name, self.stream.spec.table,
+                     batch.bad, self.run_id, held)
             if held:
                 release(connection, self.source_id, self.stream.name,
-                        [row.key for row in good if row.key in held], held)
-            save_cursor(connection, self.source_id, self.stream.name, new_cursor)
-        totals.rows_read += len(rows)
+                        [values[0] for values in batch.good if values[0] in held], held)
+            save_cursor(connection, self.source_id, self.stream.name, batch.cursor)
+        totals.rows_read += batch.rows_read
         totals.rows_inserted += len(changes.inserted)
         totals.rows_updated += len(changes.updated)
         totals.rows_deleted += len(changes.deleted)
-        totals.rows_quarantined += len(bad)
+        totals.rows_quarantined += len(batch.bad)
         self.changed.extend(changes.changed_keys)
-        if bad:
-            log.warning("rows_quarantined", stream=self.stream.name, count=len(bad),
-                        keys=[b.key for b in bad[:20]], fields=sorted({str(b.field) for b in bad}))
-        return new_cursor
+        if batch.bad:
+            log.warning("rows_quarantined", stream=self.stream.name, count=len(batch.bad),
+                        keys=[b.key for b in batch.bad[:20]],
+                        fields=sorted({str(b.field) for b in batch.bad}))
 
 
 def sync_source(

@@ -4,6 +4,7 @@ import os
 import stat
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -11,17 +12,18 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from tc_sync.ledger.db import head_revision, migrate, open_ledger
-from tc_sync.ledger.replica import ConvertedRow, ReplicaWriter
+from tc_sync.ledger.replica import ReplicaWriter
 from tc_sync.ledger.schema import metadata, replica
 from tc_sync.records import Procedure, ProcedureStatus
 
 NOW = datetime(2026, 11, 26, 12, 0)
 
 
-def procedure(key: int, fee: str = "100.00", status=ProcedureStatus.PLANNED) -> ConvertedRow:
-    values = (key, 7, "D2740", 120, status, Decimal(fee), 1, 0, "3", "", date(2026, 3, 1),
-              None, None, None, None, None, 1, None, datetime(2026, 3, 1, 9, 0))
-    return ConvertedRow(key, values, hash((fee, status)) & (2**62))
+def procedure(key: int, fee: str = "100.00", status=ProcedureStatus.PLANNED,
+              changed_at=datetime(2026, 3, 1, 9, 0)) -> tuple[Any, ...]:
+    cents = int(Decimal(fee) * 100)
+    return (key, 7, "D2740", 120, status, cents, 1, 0, "3", "", date(2026, 3, 1),
+            None, None, None, None, None, 1, None, changed_at)
 
 
 def replica_rows(engine: sa.Engine) -> dict[int, dict]:
@@ -72,8 +74,9 @@ def test_a_reread_row_that_did_not_change_is_not_written_again(ledger):
     engine = ledger
     writer = ReplicaWriter(Procedure, "main", engine.dialect)
     apply(engine, writer, [procedure(1), procedure(2)])
-    changes = apply(engine, writer, [procedure(1), procedure(2, "175.00")])
-    assert changes.inserted == [] and changes.updated == [2]
+    changes = apply(engine, writer, [procedure(1, changed_at=datetime(2026, 4, 1)),
+                                     procedure(2, "175.00")])
+    assert changes.inserted == [] and changes.updated == [2]   # a new timestamp alone is no change
     assert replica_rows(engine)[2]["fee"] == Decimal("175.00")
 
 

@@ -26,7 +26,7 @@ def run_check(settings: Settings) -> int:
     except LedgerError as error:
         print(f"ledger: PROBLEM: {error}")
         problems += 1
-    for source_id, source in settings.sources.items():
+    for source_id in settings.sources:
         problems += _check_source(settings, source_id)
     if not settings.sources:
         print("sources: none configured")

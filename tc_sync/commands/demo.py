@@ -49,6 +49,12 @@ def build_practice(folder: Path, fresh: bool) -> bool:
     return True
 
 
+def _counts(connection: sa.Connection, column: sa.Column[str],
+            *where: sa.ColumnElement[bool]) -> dict[str, int]:
+    query = sa.select(column, sa.func.count()).where(*where).group_by(column)
+    return {str(value): int(count) for value, count in connection.execute(query)}
+
+
 def ledger_summary(engine: sa.Engine, source_id: str) -> list[str]:
     """A few counts a coordinator recognises, read back from the ledger."""
     today = date.today()
@@ -68,14 +74,11 @@ def ledger_summary(engine: sa.Engine, source_id: str) -> list[str]:
         future = c.scalar(sa.select(sa.func.count()).where(
             live(appointments), appointments.c.status == "scheduled",
             appointments.c.starts_at >= today))
-        by_status = dict(c.execute(sa.select(appointments.c.status, sa.func.count()).where(
-            live(appointments)).group_by(appointments.c.status)).tuples().all())
-        predeterminations = dict(c.execute(sa.select(claims.c.status, sa.func.count()).where(
-            live(claims), claims.c.claim_type == "predetermination").group_by(
-            claims.c.status)).tuples().all())
-        claim_counts = dict(c.execute(sa.select(claims.c.status, sa.func.count()).where(
-            live(claims), claims.c.claim_type != "predetermination").group_by(
-            claims.c.status)).tuples().all())
+        by_status = _counts(c, appointments.c.status, live(appointments))
+        predeterminations = _counts(c, claims.c.status, live(claims),
+                                    claims.c.claim_type == "predetermination")
+        claim_counts = _counts(c, claims.c.status, live(claims),
+                               claims.c.claim_type != "predetermination")
         insured = c.scalar(sa.select(sa.func.count(sa.distinct(coverages.c.patient_id))).where(
             live(coverages)))
     return [

@@ -7,6 +7,7 @@ the adapter's key window and LIMIT, and each has a read timeout.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import ssl
 from collections.abc import Mapping, Sequence
@@ -30,6 +31,17 @@ def available_client(preference: str = "auto") -> tuple[str, ModuleType]:
     raise DriverError(
         "mysqlclient is not installed: pip install 'tc-sync[fast]' (it needs libmariadb-dev), "
         "or set connection.driver to pymysql")
+
+
+def _text_temporal_conversions(module_name: str, module: ModuleType) -> dict[Any, Any]:
+    """The client's type conversions, minus dates and times: those arrive as ISO text and
+    `tc_sync.convert` parses them (in C), which is several times cheaper per value."""
+    converters = importlib.import_module(f"{module_name}.converters")
+    field_type = importlib.import_module(f"{module_name}.constants.FIELD_TYPE")
+    conversions = dict(converters.conversions)
+    for temporal in ("DATE", "DATETIME", "TIMESTAMP", "NEWDATE"):
+        conversions.pop(getattr(field_type, temporal, None), None)
+    return conversions
 
 
 def _ssl_options(settings: ConnectionSettings, module_name: str) -> dict[str, Any]:
@@ -71,6 +83,7 @@ class MysqlDriver(Driver):
                 connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
                 write_timeout=settings.write_timeout, autocommit=True,
                 init_command="SET SESSION TRANSACTION READ ONLY",
+                conv=_text_temporal_conversions(self.client, module),
                 **_ssl_options(settings, self.client))
         except module.Error as error:
             raise DriverError(_describe(error, settings)) from None
@@ -90,15 +103,15 @@ class MysqlDriver(Driver):
 
     def server_now(self) -> datetime:
         value = self.scalar("SELECT NOW()")
-        if not isinstance(value, datetime):
-            raise DriverError("the server's clock could not be read")
-        return value
+        try:
+            text = value.decode() if isinstance(value, bytes) else str(value)
+            return datetime.fromisoformat(text)
+        except ValueError:
+            raise DriverError("the server's clock could not be read") from None
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # closing a dead connection has nothing to say
             self._connection.close()
-        except Exception:  # noqa: S110 - closing a dead connection has nothing to report
-            pass
 
 
 def _error_code(error: Exception) -> str:

@@ -1,7 +1,9 @@
 """Apply one batch of PMS rows to a replica table: insert new, update changed, mark deleted.
 
-Rows are compared by a fingerprint of their values, so a re-read row that did not change
-costs no write. The caller runs this inside the batch's ledger transaction.
+One upsert statement per chunk of rows. The database compares each row with the one it holds
+and rewrites it only if a value differs (the PMS timestamp aside), returning the keys it wrote;
+so a re-read row that did not change costs no write, and the caller learns exactly what changed.
+The caller runs this inside the batch's ledger transaction.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import typing
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -19,16 +20,9 @@ import sqlalchemy as sa
 
 from tc_sync.ledger.schema import replica
 
-_IN_CHUNK = 900
-
-
-@dataclass(frozen=True)
-class ConvertedRow:
-    """A validated PMS row: its key, record values (in field order) and fingerprint."""
-
-    key: int
-    values: tuple[Any, ...]
-    row_hash: int
+_MAX_PARAMETERS = 30_000
+"""Bound values per statement: under SQLite's 32,766 and PostgreSQL's 65,535."""
+_TIMESTAMP_FIELD = "changed_at"
 
 
 @dataclass
@@ -47,20 +41,13 @@ class BatchChanges:
 Bind = Callable[[Any], Any]
 
 
-def _identity(value: Any) -> Any:
-    return value
-
-
 def _sqlite_datetime(value: datetime | None) -> str | None:
+    # The text form SQLAlchemy's SQLite DateTime reads and compares.
     return None if value is None else value.isoformat(sep=" ", timespec="microseconds")
 
 
 def _sqlite_date(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
-
-
-def _cents(value: Decimal | None) -> int | None:
-    return None if value is None else int(value * 100)
 
 
 def _enum_text(value: StrEnum | None) -> str | None:
@@ -71,28 +58,17 @@ def _bool_int(value: bool | None) -> int | None:
     return None if value is None else int(value)
 
 
-def _binders(record: type, dialect: str) -> tuple[Bind, ...]:
-    hints = typing.get_type_hints(record)
-    binders: list[Bind] = []
-    for item in dataclasses.fields(record):
-        if item.name == "pms_id":
-            continue
-        annotation = hints[item.name]
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        base = args[0] if args else annotation
-        if isinstance(base, type) and issubclass(base, StrEnum):
-            binders.append(_enum_text)
-        elif base is Decimal:
-            binders.append(_cents)
-        elif base is datetime and dialect == "sqlite":
-            binders.append(_sqlite_datetime)
-        elif base is date and dialect == "sqlite":
-            binders.append(_sqlite_date)
-        elif base is bool and dialect == "sqlite":
-            binders.append(_bool_int)
-        else:
-            binders.append(_identity)
-    return tuple(binders)
+def _binder(annotation: Any, dialect: str) -> Bind | None:
+    """How a record value is stored, when the database driver cannot take it as it is."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    base = args[0] if args else annotation
+    if isinstance(base, type) and issubclass(base, StrEnum):
+        return _enum_text
+    if dialect == "sqlite":
+        sqlite_binders: dict[type, Bind] = {
+            datetime: _sqlite_datetime, date: _sqlite_date, bool: _bool_int}
+        return sqlite_binders.get(base)
+    return None
 
 
 class ReplicaWriter:
@@ -101,79 +77,83 @@ class ReplicaWriter:
     def __init__(self, record: type, source_id: str, dialect: sa.Dialect) -> None:
         self.table = replica[record]
         self.source_id = source_id
-        dialect_name = dialect.name
-        self._binders = _binders(record, dialect_name)
-        self._stamp: Bind = _sqlite_datetime if dialect_name == "sqlite" else _identity
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        fields = [f.name for f in dataclasses.fields(record) if f.name != "pms_id"]
+        self._sqlite = dialect.name == "sqlite"
+        hints = typing.get_type_hints(record)
+        fields = [f.name for f in dataclasses.fields(record)]
+        self._binds = [(i, bind) for i, name in enumerate(fields)
+                       if (bind := _binder(hints[name], dialect.name)) is not None]
+        self._mark = "?" if dialect.paramstyle == "qmark" else "%s"
         name = self.table.name
-        insert_columns = ["source_id", "pms_id", *fields, "row_hash", "first_seen",
-                          "last_changed"]
-        self._insert = (
-            f"INSERT INTO {name} ({', '.join(insert_columns)}) "
-            f"VALUES ({', '.join([mark] * len(insert_columns))})")
-        assignments = ", ".join(f"{column} = {mark}" for column in
-                                [*fields, "row_hash", "last_changed", "deleted_at"])
-        self._update = (f"UPDATE {name} SET {assignments} "
-                        f"WHERE source_id = {mark} AND pms_id = {mark}")
+        self._columns = ["source_id", *fields, "first_seen", "last_changed"]
+        compared = [f for f in fields[1:] if f != _TIMESTAMP_FIELD]
+        different = "IS NOT" if self._sqlite else "IS DISTINCT FROM"
+        assignments = ", ".join(f"{f} = excluded.{f}" for f in [*fields[1:], "last_changed"])
+        self._upsert_tail = (
+            f" ON CONFLICT (source_id, pms_id) DO UPDATE SET {assignments}, deleted_at = NULL"
+            f" WHERE ({', '.join(f'{name}.{f}' for f in compared)}, {name}.deleted_at)"
+            f" {different} ({', '.join(f'excluded.{f}' for f in compared)}, NULL)"
+            " RETURNING pms_id")
+        self._upsert_head = f"INSERT INTO {name} ({', '.join(self._columns)}) VALUES "
+        self._row_marks = "(" + ", ".join([self._mark] * len(self._columns)) + ")"
+        self._chunk = max(1, _MAX_PARAMETERS // len(self._columns))
+        mark = self._mark
+        self._keys_in_range = (
+            f"SELECT pms_id, deleted_at IS NULL FROM {name} WHERE source_id = {mark} "
+            f"AND pms_id > {mark} AND pms_id <= {mark}")
+        self._keys_in = f"SELECT pms_id FROM {name} WHERE source_id = {mark} AND pms_id IN "
         self._delete = (f"UPDATE {name} SET deleted_at = {mark}, last_changed = {mark} "
                         f"WHERE source_id = {mark} AND pms_id = {mark}")
-        self._range = (f"SELECT pms_id, row_hash, deleted_at FROM {name} "
-                       f"WHERE source_id = {mark} AND pms_id > {mark} AND pms_id <= {mark}")
-        self._in_prefix = (f"SELECT pms_id, row_hash, deleted_at FROM {name} "
-                           f"WHERE source_id = {mark} AND pms_id IN ")
-        self._mark = mark
 
-    def _existing(self, connection: sa.Connection, keys: Sequence[int] | None,
-                  key_range: tuple[int, int] | None) -> dict[int, tuple[int, bool]]:
-        found: dict[int, tuple[int, bool]] = {}
-        if key_range is not None:
-            result = connection.exec_driver_sql(
-                self._range, (self.source_id, key_range[0], key_range[1]))
-            found.update((row[0], (row[1], row[2] is not None)) for row in result)
-            return found
-        assert keys is not None
-        for start in range(0, len(keys), _IN_CHUNK):
-            chunk = keys[start:start + _IN_CHUNK]
-            sql = self._in_prefix + "(" + ", ".join([self._mark] * len(chunk)) + ")"
-            result = connection.exec_driver_sql(sql, (self.source_id, *chunk))
-            found.update((row[0], (row[1], row[2] is not None)) for row in result)
-        return found
+    def _stamp(self, now: datetime) -> Any:
+        return _sqlite_datetime(now) if self._sqlite else now
+
+    def _bound(self, values: tuple[Any, ...], tail: tuple[Any, ...]) -> list[Any]:
+        row = [self.source_id, *values, *tail]
+        for position, bind in self._binds:
+            row[position + 1] = bind(row[position + 1])
+        return row
 
     def apply(
-        self, connection: sa.Connection, rows: Sequence[ConvertedRow], *, now: datetime,
-        full_range: tuple[int, int] | None, also_present: Iterable[int] = (),
+        self, connection: sa.Connection, rows: Sequence[tuple[Any, ...]], *, now: datetime,
+        full_range: tuple[int, int] | None = None, also_present: Iterable[int] = (),
     ) -> BatchChanges:
-        """Write `rows`. With `full_range` (a full pull's batch covering those keys), replica
-        rows in that range that the PMS no longer returned, and not in `also_present`
-        (quarantined rows still exist), are marked deleted."""
-        existing = self._existing(
-            connection, None if full_range else [row.key for row in rows], full_range)
+        """Write record value tuples (pms_id first). With `full_range` (a full pull's batch
+        covering those keys), replica rows in that range that the PMS no longer returned, and
+        not in `also_present` (quarantined rows still exist), are marked deleted."""
+        if full_range is not None:
+            known = dict(connection.exec_driver_sql(
+                self._keys_in_range, (self.source_id, *full_range)).all())
+        else:
+            known = dict.fromkeys(self._existing(connection, [v[0] for v in rows]), True)
         changes = BatchChanges()
         stamp = self._stamp(now)
-        inserts: list[tuple[Any, ...]] = []
-        updates: list[tuple[Any, ...]] = []
-        binders = self._binders
-        for row in rows:
-            bound = tuple(bind(value) for bind, value in zip(binders, row.values[1:], strict=True))
-            previous = existing.get(row.key)
-            if previous is None:
-                inserts.append((self.source_id, row.key, *bound, row.row_hash, stamp, stamp))
-                changes.inserted.append(row.key)
-            elif previous[0] != row.row_hash or previous[1]:
-                updates.append((*bound, row.row_hash, stamp, None, self.source_id, row.key))
-                changes.updated.append(row.key)
+        tail = (stamp, stamp)
+        for start in range(0, len(rows), self._chunk):
+            chunk = rows[start:start + self._chunk]
+            parameters: list[Any] = []
+            for values in chunk:
+                parameters += self._bound(values, tail)
+            sql = self._upsert_head + ", ".join([self._row_marks] * len(chunk)) + \
+                self._upsert_tail
+            for key in connection.exec_driver_sql(sql, tuple(parameters)).scalars():
+                (changes.updated if key in known else changes.inserted).append(key)
         if full_range is not None:
-            present = {row.key for row in rows}
+            present = {values[0] for values in rows}
             present.update(also_present)
             changes.deleted = sorted(
-                key for key, (_, deleted) in existing.items()
-                if not deleted and key not in present)
-        if inserts:
-            connection.exec_driver_sql(self._insert, inserts)
-        if updates:
-            connection.exec_driver_sql(self._update, updates)
-        if changes.deleted:
-            connection.exec_driver_sql(
-                self._delete, [(stamp, stamp, self.source_id, key) for key in changes.deleted])
+                key for key, live in known.items() if live and key not in present)
+            if changes.deleted:
+                connection.exec_driver_sql(self._delete, [
+                    (stamp, stamp, self.source_id, key) for key in changes.deleted])
+        changes.inserted.sort()
+        changes.updated.sort()
         return changes
+
+    def _existing(self, connection: sa.Connection, keys: list[int]) -> list[int]:
+        found: list[int] = []
+        chunk_size = _MAX_PARAMETERS // 10
+        for start in range(0, len(keys), chunk_size):
+            chunk = keys[start:start + chunk_size]
+            sql = self._keys_in + "(" + ", ".join([self._mark] * len(chunk)) + ")"
+            found += connection.exec_driver_sql(sql, (self.source_id, *chunk)).scalars()
+        return found

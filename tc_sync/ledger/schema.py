@@ -22,13 +22,16 @@ metadata = sa.MetaData()
 
 
 class Money(sa.types.TypeDecorator[Decimal]):
-    """An amount in dollars, stored exactly as whole cents."""
+    """Money stored as whole cents (the records' `Cents`), read back as Decimal dollars."""
 
     impl = sa.BigInteger
     cache_ok = True
 
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
-        return None if value is None else int(value * 100)
+    def process_bind_param(self, value: Decimal | int | None, dialect: Dialect) -> int | None:
+        """Dollars in a query (``fee > 100`` means $100) become cents."""
+        if value is None:
+            return None
+        return int((Decimal(value) * 100).to_integral_value())
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         return None if value is None else Decimal(int(value)) / 100
@@ -69,10 +72,12 @@ def column_type(annotation: Any) -> sa.types.TypeEngine[Any]:
     args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
     if args:
         base = args[0]
+    if base is records.Cents:
+        return Money()
     if isinstance(base, type) and issubclass(base, StrEnum):
         return sa.String(40)
     types: dict[type, sa.types.TypeEngine[Any]] = {
-        int: sa.BigInteger(), str: sa.Text(), Decimal: Money(), bool: sa.Boolean(),
+        int: sa.BigInteger(), str: sa.Text(), bool: sa.Boolean(),
         date: sa.Date(), datetime: sa.DateTime(),
     }
     return types[base]
@@ -91,7 +96,6 @@ def _replica_table(record: type, name: str) -> sa.Table:
         nullable = type(None) in typing.get_args(annotation)
         columns.append(sa.Column(field.name, column_type(annotation), nullable=nullable))
     columns += [
-        sa.Column("row_hash", sa.BigInteger, nullable=False),
         sa.Column("first_seen", sa.DateTime, nullable=False),
         sa.Column("last_changed", sa.DateTime, nullable=False),
         sa.Column("deleted_at", sa.DateTime, nullable=True),

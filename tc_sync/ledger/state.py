@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,8 +16,6 @@ from tc_sync.ledger.schema import cursors, quarantine, sources, sync_run_streams
 
 def now_utc() -> datetime:
     """The ledger's clock: naive UTC."""
-    from datetime import UTC
-
     return datetime.now(UTC).replace(tzinfo=None)
 
 

@@ -1,0 +1,285 @@
+"""Syncing an Open Dental database in MariaDB into the ledger, the way a practice would.
+
+The PMS side is the project's fixture schema (tc_sync.demo.odschema) holding the synthetic demo
+practice, in MyISAM and InnoDB, at schema versions before and after 24.2.1. Rows are changed
+with plain UPDATEs, so MySQL bumps DateTStamp / SecDateTEdit exactly as under Open Dental.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import date
+
+import pymysql
+import pytest
+import sqlalchemy as sa
+
+from tc_sync.config import ConnectionSettings, SourceSettings, SyncSettings
+from tc_sync.demo.practice import PracticeSpec, write_mysql
+from tc_sync.drivers.base import Driver, DriverError
+from tc_sync.drivers.mysql import MysqlDriver
+from tc_sync.ledger.schema import cursors, quarantine, replica, sync_runs
+from tc_sync.records import Appointment, Claim, Patient, Procedure
+from tc_sync.sync import RunResult, sync_source
+
+pytestmark = pytest.mark.mysql
+
+TODAY = date(2026, 11, 26)
+STREAM_TABLES = {
+    "patients": "patient", "procedures": "procedurelog", "procedure_codes": "procedurecode",
+    "appointments": "appointment", "treatment_plans": "treatplan", "claims": "claim",
+    "claim_procedures": "claimproc", "coverages": "patplan", "benefits": "benefit",
+    "contact_log": "commlog", "providers": "provider", "clinics": "clinic",
+}
+
+
+@pytest.fixture
+def practice(mysql_server, mysql_database, request) -> Iterator[pymysql.connections.Connection]:
+    """The demo practice loaded into a fresh MariaDB database."""
+    engine, version = getattr(request, "param", ("MyISAM", "24.3.10.0"))
+    connection = mysql_server.connect(mysql_database)
+    write_mysql(connection, PracticeSpec(today=TODAY), engine=engine, version=version)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def source(mysql_server, mysql_database) -> SourceSettings:
+    return SourceSettings(kind="opendental", connection=ConnectionSettings(
+        host=mysql_server.host, port=mysql_server.port, user=mysql_server.user,
+        password=mysql_server.password or None, database=mysql_database))
+
+
+OPTIONS = SyncSettings(batch_size=100, window_keys=1000, safety_lag_seconds=0)
+
+
+def run(ledger, source, *, full=False, options=OPTIONS, factory=None) -> RunResult:
+    kwargs = {"driver_factory": factory} if factory else {}
+    return sync_source(ledger, "main", source, options, full=full, **kwargs)
+
+
+def execute(connection, sql: str, *params) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SET SESSION sql_mode = ''")
+        return cursor.execute(sql, params)
+
+
+def pms_count(connection, table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")
+        return int(cursor.fetchone()[0])
+
+
+def ledger_count(ledger, record, *, live=True) -> int:
+    table = replica[record]
+    query = sa.select(sa.func.count()).select_from(table).where(table.c.source_id == "main")
+    if live:
+        query = query.where(table.c.deleted_at.is_(None))
+    with ledger.connect() as connection:
+        return int(connection.execute(query).scalar_one())
+
+
+def ledger_row(ledger, record, key: int) -> dict:
+    table = replica[record]
+    with ledger.connect() as connection:
+        row = connection.execute(sa.select(table).where(
+            table.c.source_id == "main", table.c.pms_id == key)).mappings().one()
+        return dict(row)
+
+
+def stream_totals(result: RunResult, stream: str):
+    return next(t for t in result.streams if t.stream == stream)
+
+
+@pytest.mark.parametrize("practice", [("MyISAM", "24.3.10.0"), ("InnoDB", "24.3.10.0"),
+                                      ("MyISAM", "21.1.9.0"), ("InnoDB", "22.4.7.0")],
+                         indirect=True, ids=["myisam-24.3", "innodb-24.3", "myisam-21.1",
+                                             "innodb-22.4"])
+def test_a_first_sync_brings_every_row_of_every_stream(practice, source, ledger):
+    result = run(ledger, source)
+    assert result.outcome == "ok", result.error
+    assert result.rows_quarantined == 0
+    records = {s.stream: s for s in result.streams}
+    for stream, table in STREAM_TABLES.items():
+        assert records[stream].mode == "full"
+        assert records[stream].rows_inserted == pms_count(practice, table), stream
+    assert ledger_count(ledger, Patient) == pms_count(practice, "patient")
+
+
+@pytest.mark.parametrize("practice", [("MyISAM", "21.1.9.0")], indirect=True)
+def test_before_24_2_1_the_planned_order_comes_from_plannedappt(practice, source, ledger):
+    assert run(ledger, source).outcome == "ok"
+    with practice.cursor() as cursor:
+        cursor.execute("SELECT AptNum, ItemOrder FROM plannedappt LIMIT 1")
+        apt_num, item_order = cursor.fetchone()
+    assert ledger_row(ledger, Appointment, apt_num)["planned_order"] == item_order
+
+
+def test_an_incremental_sync_brings_exactly_the_rows_changed_since(practice, source, ledger):
+    assert run(ledger, source).outcome == "ok"
+    execute(practice, "UPDATE procedurelog SET ProcFee = 4321.5 WHERE ProcNum IN (3, 5)")
+    execute(practice, "UPDATE patient SET Preferred = 'Sunny' WHERE PatNum = 2")
+    execute(practice, "INSERT INTO commlog (PatNum, CommDateTime, CommType, Note, Mode_, "
+            "SentOrReceived) VALUES (2, NOW(), 0, '', 3, 1)")
+    new_contact = practice.insert_id()
+    result = run(ledger, source)
+    assert result.outcome == "ok"
+    assert all(t.mode == "incremental" for t in result.streams
+               if t.stream not in ("definitions", "clinics"))
+    assert sorted(result.changed["procedures"]) == [3, 5]
+    assert result.changed["patients"] == [2]
+    assert result.changed["contact_log"] == [new_contact]
+    assert str(ledger_row(ledger, Procedure, 3)["fee"]) == "4321.50"
+    assert ledger_row(ledger, Patient, 2)["preferred_name"] == "Sunny"
+    untouched = [s for s in result.streams
+                 if s.stream not in ("procedures", "patients", "contact_log")]
+    assert sum(s.rows_inserted + s.rows_updated + s.rows_deleted for s in untouched) == 0
+
+
+class MidPullWriter(Driver):
+    """Wraps the real driver; after the Nth procedures batch, acts like the front desk."""
+
+    def __init__(self, inner: MysqlDriver, after_batches: int,
+                 action: Callable[[], None]) -> None:
+        super().__init__()
+        self.inner, self.after_batches, self.action = inner, after_batches, action
+        self.name = inner.name
+        self.batches = 0
+
+    def _query(self, sql, params):
+        result = self.inner.query(sql, params)
+        if "FROM procedurelog pl" in sql:
+            self.batches += 1
+            if self.batches == self.after_batches:
+                self.action()
+        return result
+
+    def server_now(self):
+        return self.inner.server_now()
+
+    def close(self):
+        self.inner.close()
+
+
+def test_rows_changed_during_a_pull_arrive_in_the_next_one(practice, source, ledger):
+    def front_desk():
+        execute(practice, "UPDATE procedurelog SET ProcFee = 11.0 WHERE ProcNum = 1")
+        execute(practice, "UPDATE procedurelog SET ProcFee = 22.0 WHERE ProcNum = "
+                "(SELECT MAX(ProcNum) FROM (SELECT ProcNum FROM procedurelog) AS p)")
+
+    first = run(ledger, source, factory=lambda s: MidPullWriter(MysqlDriver(s.connection), 3,
+                                                                  front_desk))
+    assert first.outcome == "ok"
+    last = pms_count(practice, "procedurelog")
+    second = run(ledger, source)
+    assert str(ledger_row(ledger, Procedure, 1)["fee"]) == "11.00"
+    assert str(ledger_row(ledger, Procedure, last)["fee"]) == "22.00"
+    assert 1 in second.changed["procedures"]
+
+
+def test_a_hard_delete_is_found_by_the_full_sweep_and_the_row_is_kept(practice, source, ledger):
+    run(ledger, source)
+    execute(practice, "DELETE FROM appointment WHERE AptNum = 4")
+    execute(practice, "DELETE FROM claim WHERE ClaimNum = 2")
+    incremental = run(ledger, source)
+    assert stream_totals(incremental, "appointments").rows_deleted == 0
+    sweep = run(ledger, source, full=True)
+    assert sweep.outcome == "ok"
+    assert sweep.changed["appointments"] == [4] and sweep.changed["claims"] == [2]
+    assert ledger_row(ledger, Appointment, 4)["deleted_at"] is not None
+    assert ledger_row(ledger, Claim, 2)["deleted_at"] is not None
+    assert ledger_count(ledger, Appointment) == pms_count(practice, "appointment")
+
+
+def test_a_bad_row_is_quarantined_and_counted_and_the_rest_goes_on(practice, source, ledger):
+    execute(practice, "UPDATE procedurelog SET ProcStatus = 42 WHERE ProcNum = 7")
+    result = run(ledger, source)
+    assert result.outcome == "ok"
+    assert stream_totals(result, "procedures").rows_quarantined == 1
+    assert ledger_count(ledger, Procedure) == pms_count(practice, "procedurelog") - 1
+    with ledger.connect() as connection:
+        held = connection.execute(sa.select(quarantine)).mappings().one()
+        last_run = connection.execute(sa.select(sync_runs)).mappings().one()
+    assert (held["source_id"], held["pms_table"], held["pms_id"]) == ("main", "procedurelog", 7)
+    assert held["field"] == "status" and "procedures.status" in held["reason"]
+    assert last_run["rows_quarantined"] == 1
+    # The front desk fixes the row: it arrives and leaves quarantine.
+    execute(practice, "UPDATE procedurelog SET ProcStatus = 1 WHERE ProcNum = 7")
+    again = run(ledger, source)
+    assert again.changed["procedures"] == [7]
+    with ledger.connect() as connection:
+        assert connection.execute(sa.select(quarantine.c.released_at)).scalar() is not None
+
+
+def test_a_quarantined_row_is_not_taken_for_deleted_by_the_sweep(practice, source, ledger):
+    run(ledger, source)
+    execute(practice, "UPDATE procedurelog SET ProcStatus = 42 WHERE ProcNum = 7")
+    sweep = run(ledger, source, full=True)
+    assert 7 not in sweep.changed["procedures"]
+    assert ledger_row(ledger, Procedure, 7)["deleted_at"] is None
+
+
+class FailingAfter(MidPullWriter):
+    def _query(self, sql, params):
+        if "FROM procedurelog pl" in sql:
+            self.batches += 1
+            if self.batches > self.after_batches:
+                raise DriverError("MySQL OperationalError (2013)")
+        return self.inner.query(sql, params)
+
+
+def test_a_pull_cut_short_resumes_from_its_last_batch_and_loses_nothing(practice, source,
+                                                                         ledger):
+    broken = run(ledger, source, factory=lambda s: FailingAfter(
+        MysqlDriver(s.connection), 4, lambda: None))
+    assert broken.outcome == "partial"
+    assert stream_totals(broken, "procedures").mode == "failed"
+    with ledger.connect() as connection:
+        saved = connection.execute(sa.select(cursors).where(
+            cursors.c.stream == "procedures")).mappings().one()
+    assert saved["pull_after_key"] == 4 * OPTIONS.batch_size    # four batches committed
+    assert ledger_count(ledger, Procedure) == 4 * OPTIONS.batch_size
+    resumed = run(ledger, source)
+    assert resumed.outcome == "ok"
+    assert stream_totals(resumed, "procedures").rows_inserted == (
+        pms_count(practice, "procedurelog") - 4 * OPTIONS.batch_size)
+    assert ledger_count(ledger, Procedure) == pms_count(practice, "procedurelog")
+
+
+def test_an_unsupported_schema_version_fails_the_run_and_says_why(practice, source, ledger):
+    execute(practice, "UPDATE preference SET ValueString = '19.4.3.0' "
+            "WHERE PrefName = 'DataBaseVersion'")
+    result = run(ledger, source)
+    assert result.outcome == "failed"
+    assert "19.4.3.0 is not supported" in (result.error or "")
+    assert ledger_count(ledger, Patient) == 0
+
+
+def test_an_unreachable_server_fails_the_run_cleanly(ledger):
+    nowhere = SourceSettings(kind="opendental", connection=ConnectionSettings(
+        host="127.0.0.1", port=1, connect_timeout=2))
+    result = run(ledger, nowhere)
+    assert result.outcome == "failed"
+    assert "nothing answers at that host and port" in (result.error or "")
+
+
+@pytest.mark.parametrize("client", ["pymysql", "mysqlclient"])
+def test_both_mysql_clients_produce_the_same_ledger(practice, source, ledger, client):
+    if client == "mysqlclient" and os.environ.get("CI") != "true":
+        pytest.importorskip("MySQLdb", reason="mysqlclient (tc-sync[fast]) is not installed")
+    chosen = source.model_copy(update={
+        "connection": source.connection.model_copy(update={"driver": client})})
+    result = run(ledger, chosen)
+    assert result.outcome == "ok"
+    assert f"({'MySQLdb' if client == 'mysqlclient' else 'pymysql'})" in _driver_name(chosen)
+    with ledger.connect() as connection:
+        fees = connection.execute(sa.select(sa.func.sum(replica[Procedure].c.fee))).scalar()
+    with practice.cursor() as cursor:
+        cursor.execute("SELECT ROUND(SUM(ROUND(ProcFee, 2)), 2) FROM procedurelog")
+        assert str(fees) == str(cursor.fetchone()[0])
+
+
+def _driver_name(source: SourceSettings) -> str:
+    with MysqlDriver(source.connection) as driver:
+        return driver.name
