@@ -62,8 +62,15 @@ class StreamSpec(_Strict):
     key: str
     cursor: str | None = None
     hard_deletes: bool = False
+    watch: list[str] = Field(default_factory=list)
+    """Every table whose change can change this stream's rows (default: `table`); an
+    incremental pull is skipped when the database says none has changed since the cursor."""
     before: dict[str, str] = Field(default_factory=dict)
     """SQL files for older schemas: {first version that no longer uses it: file}."""
+
+    @property
+    def watched_tables(self) -> list[str]:
+        return self.watch or [self.table]
 
     @field_validator("record")
     @classmethod
@@ -77,6 +84,14 @@ class StreamSpec(_Strict):
     def _identifier(cls, value: str | None) -> str | None:
         if value is not None and not _IDENTIFIER.match(value):
             raise ValueError("must be a plain table or column name")
+        return value
+
+    @field_validator("watch")
+    @classmethod
+    def _identifiers(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not _IDENTIFIER.match(name):
+                raise ValueError(f"'{name}' must be a plain table name")
         return value
 
     @field_validator("before")

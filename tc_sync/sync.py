@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +21,7 @@ import structlog
 from tc_sync.adapters import Adapter, AdapterError, Stream, load_adapter
 from tc_sync.config import Settings, SourceSettings, SyncSettings
 from tc_sync.convert import RowError
-from tc_sync.cursors import Cursor, advance, batch_end, begin_pull, finish, window
+from tc_sync.cursors import Cursor, Pull, advance, batch_end, begin_pull, finish, window
 from tc_sync.drivers.base import Driver, DriverError
 from tc_sync.ledger.replica import BatchChanges, ReplicaWriter
 from tc_sync.ledger.state import (
@@ -145,9 +145,12 @@ class StreamPuller:
         with self.engine.begin() as connection:
             cursor = load_cursor(connection, self.source_id, self.stream.name)
             held = open_quarantine(connection, self.source_id, self.stream.name)
+        now = self.driver.server_now()
+        if not full and self._unchanged_since_cursor(cursor):
+            return self._skip(cursor, now, started)
         max_key = int(self.driver.scalar(f"SELECT MAX({spec.key}) FROM {spec.table}") or 0)
         pull = begin_pull(cursor, full=full, incremental_stream=self.stream.incremental,
-                          now=self.driver.server_now(), max_key=max_key)
+                          now=now, max_key=max_key)
         totals = StreamTotals(self.stream.name, pull.mode)
         positions: tuple[int, ...] | None = None
         lag = timedelta(seconds=self.options.safety_lag_seconds)
@@ -185,6 +188,25 @@ class StreamPuller:
         totals.completed = True
         totals.seconds = time.perf_counter() - started
         return totals
+
+    def _unchanged_since_cursor(self, cursor: Cursor) -> bool:
+        """True when the PMS says no watched table was written since the cursor."""
+        if cursor.since is None or (cursor.pull is not None and not cursor.pull.done):
+            return False
+        last_write = self.driver.last_write(self.stream.spec.watched_tables)
+        return last_write is not None and last_write < cursor.since
+
+    def _skip(self, cursor: Cursor, now: datetime, started: float) -> StreamTotals:
+        """Record a pull that had nothing to read: the cursor moves on, nothing else."""
+        mode = "incremental" if self.stream.incremental else "full"
+        skipped = Pull(mode=mode, since=cursor.since, started_at=now, after_key=0, until_key=0)
+        lag = timedelta(seconds=self.options.safety_lag_seconds)
+        with self.engine.begin() as connection:
+            save_cursor(connection, self.source_id, self.stream.name,
+                        replace(finish(cursor, skipped, lag),
+                                last_full_pull=cursor.last_full_pull))
+        return StreamTotals(self.stream.name, "unchanged", completed=True,
+                            seconds=time.perf_counter() - started)
 
     def _commit(self, batch: Batch, held: set[int], totals: StreamTotals) -> None:
         """Write one batch, its quarantined rows and the cursor in one ledger transaction."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from datetime import date
+from decimal import Decimal
 
 import pymysql
 import pytest
@@ -125,7 +126,7 @@ def test_an_incremental_sync_brings_exactly_the_rows_changed_since(practice, sou
     new_contact = practice.insert_id()
     result = run(ledger, source)
     assert result.outcome == "ok"
-    assert all(t.mode == "incremental" for t in result.streams
+    assert all(t.mode in ("incremental", "unchanged") for t in result.streams
                if t.stream not in ("definitions", "clinics"))
     assert sorted(result.changed["procedures"]) == [3, 5]
     assert result.changed["patients"] == [2]
@@ -276,8 +277,8 @@ def test_both_mysql_clients_produce_the_same_ledger(practice, source, ledger, cl
     with ledger.connect() as connection:
         fees = connection.execute(sa.select(sa.func.sum(replica[Procedure].c.fee))).scalar()
     with practice.cursor() as cursor:
-        cursor.execute("SELECT ROUND(SUM(ROUND(ProcFee, 2)), 2) FROM procedurelog")
-        assert str(fees) == str(cursor.fetchone()[0])
+        cursor.execute("SELECT SUM(ROUND(ProcFee * 100)) FROM procedurelog")
+        assert fees == Decimal(int(cursor.fetchone()[0])).scaleb(-2)
 
 
 def _driver_name(source: SourceSettings) -> str:

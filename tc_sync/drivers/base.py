@@ -92,6 +92,11 @@ class Driver(ABC):
     def server_now(self) -> datetime:
         """The PMS server's clock, in the time zone its timestamps are written in."""
 
+    def last_write(self, tables: Sequence[str]) -> datetime | None:
+        """When any of `tables` was last written, on the server's clock; None if unknown."""
+        del tables
+        return None
+
     @abstractmethod
     def close(self) -> None: ...
 

@@ -109,6 +109,20 @@ class MysqlDriver(Driver):
         except ValueError:
             raise DriverError("the server's clock could not be read") from None
 
+    def last_write(self, tables: Sequence[str]) -> datetime | None:
+        """From information_schema UPDATE_TIME: exact for MyISAM; for InnoDB kept in memory
+        (unknown after a server restart until the next write). Unknown for any table: None."""
+        names = ", ".join(f":t{i}" for i in range(len(tables)))
+        _, rows = self.query(
+            "SELECT COUNT(*), COUNT(UPDATE_TIME), MAX(UPDATE_TIME) FROM information_schema.TABLES"
+            f" WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ({names})",
+            {f"t{i}": table for i, table in enumerate(tables)})
+        tables_found, times_known, latest = rows[0]
+        if tables_found != len(tables) or times_known != tables_found or latest is None:
+            return None
+        text = latest.decode() if isinstance(latest, bytes) else str(latest)
+        return datetime.fromisoformat(text)
+
     def close(self) -> None:
         with contextlib.suppress(Exception):  # closing a dead connection has nothing to say
             self._connection.close()
@@ -125,6 +139,7 @@ def _describe(error: Exception, settings: ConnectionSettings) -> str:
     hints = {
         "(1045)": "the user or password is wrong",
         "(1049)": "the database does not exist",
+        "(2002)": "nothing answers at that host and port (server down, firewall, wrong port)",
         "(2003)": "nothing answers at that host and port (server down, firewall, wrong port)",
         "(2005)": "the host name is unknown",
         "(2013)": "the connection was lost (timeout or network)",

@@ -34,7 +34,7 @@ class Money(sa.types.TypeDecorator[Decimal]):
         return int((Decimal(value) * 100).to_integral_value())
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        return None if value is None else Decimal(int(value)) / 100
+        return None if value is None else Decimal(int(value)).scaleb(-2)
 
 
 REPLICA_TABLES: dict[type, str] = {

@@ -1,0 +1,270 @@
+"""Benchmark: a full and incremental Open Dental sync against a large synthetic practice.
+
+Measures in one run, each figure beside its floor:
+  * full sync time (mysqlclient and pymysql) against the same columns streamed by the C client
+    (`mysql --quick > /dev/null`) and by each Python client with one plain SELECT per stream;
+  * peak memory (RSS) of the sync process;
+  * the longest single statement the sync ran on the PMS;
+  * the worst stall of a front-desk writer updating procedurelog every 10 ms on MyISAM, during
+    the sync and, for comparison, during one plain streamed SELECT of procedurelog;
+  * an incremental cycle with nothing changed, and with 1,000 changed rows.
+
+Usage (MariaDB at 127.0.0.1:3306, root, no password, unless TC_SYNC_TEST_MYSQL_* say otherwise):
+    python bench/sync_bench.py --patients 60000            # load the practice, then measure
+    python bench/sync_bench.py --patients 60000 --reuse    # reuse database tc_bench as loaded
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pymysql
+
+from tc_sync.adapters import load_adapter
+from tc_sync.config import ConnectionSettings, SourceSettings, SyncSettings
+from tc_sync.drivers.base import to_pyformat
+
+HOST = os.environ.get("TC_SYNC_TEST_MYSQL_HOST", "127.0.0.1")
+PORT = int(os.environ.get("TC_SYNC_TEST_MYSQL_PORT", "3306"))
+USER = os.environ.get("TC_SYNC_TEST_MYSQL_USER", "root")
+PASSWORD = os.environ.get("TC_SYNC_TEST_MYSQL_PASSWORD", "")
+FULL_READ = {"after_key": 0, "until_key": 2**62, "since": None, "batch_size": 2**62}
+
+
+def connect(database: str | None = None) -> pymysql.connections.Connection:
+    return pymysql.connect(host=HOST, port=PORT, user=USER, password=PASSWORD,
+                           database=database, autocommit=True, charset="utf8mb4")
+
+
+def stream_selects(database: str) -> dict[str, str]:
+    """Each stream's SQL as one plain SELECT of every row (the floors read exactly this)."""
+    with connect(database) as connection, connection.cursor() as cursor:
+        cursor.execute(load_adapter("opendental").manifest.version.query)
+        version = str(cursor.fetchone()[0])
+        return {stream.name: cursor.mogrify(to_pyformat(stream.sql), FULL_READ)
+                for stream in load_adapter("opendental").streams(version)}
+
+
+def floor_c_client(database: str, selects: dict[str, str]) -> float:
+    started = time.perf_counter()
+    for sql in selects.values():
+        subprocess.run(["mysql", "--quick", "--batch", "--skip-column-names", "-h", HOST,
+                        "-P", str(PORT), "-u", USER, f"--password={PASSWORD}", database,
+                        "-e", sql], stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - started
+
+
+def floor_python(database: str, selects: dict[str, str], client: str) -> tuple[float, int]:
+    """One streamed (unbuffered) plain SELECT per stream with the client's own conversions."""
+    if client == "mysqlclient":
+        import MySQLdb
+        import MySQLdb.cursors
+
+        connection = MySQLdb.connect(host=HOST, port=PORT, user=USER, password=PASSWORD,
+                                     database=database, charset="utf8mb4")
+        cursor = connection.cursor(MySQLdb.cursors.SSCursor)
+    else:
+        connection = connect(database)
+        cursor = connection.cursor(pymysql.cursors.SSCursor)
+    rows = 0
+    started = time.perf_counter()
+    for sql in selects.values():
+        cursor.execute(sql)
+        while chunk := cursor.fetchmany(10_000):
+            rows += len(chunk)
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed, rows
+
+
+@dataclass
+class Stall:
+    worst_ms: float = 0.0
+    updates: int = 0
+
+
+class FrontDesk(threading.Thread):
+    """Updates a random procedurelog row every 10 ms and records the slowest update."""
+
+    def __init__(self, database: str, max_key: int) -> None:
+        super().__init__(daemon=True)
+        self.database, self.max_key = database, max_key
+        self.stall = Stall()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        connection = connect(self.database)
+        rng = random.Random(1)
+        with connection.cursor() as cursor:
+            while not self.stop.is_set():
+                started = time.perf_counter()
+                cursor.execute("UPDATE procedurelog SET UnitQty = UnitQty WHERE ProcNum = %s",
+                               (rng.randint(1, self.max_key),))
+                elapsed = (time.perf_counter() - started) * 1000
+                self.stall.worst_ms = max(self.stall.worst_ms, elapsed)
+                self.stall.updates += 1
+                time.sleep(0.01)
+        connection.close()
+
+
+def child_sync(database: str, ledger: str, client: str, mode: str) -> None:
+    """Run one sync in this (child) process and print its figures as JSON."""
+    from tc_sync.ledger.db import open_ledger
+    from tc_sync.sync import sync_source
+
+    engine = open_ledger(f"sqlite:///{ledger}")
+    source = SourceSettings(kind="opendental", connection=ConnectionSettings(
+        driver=client, host=HOST, port=PORT, user=USER, password=PASSWORD or None,
+        database=database, read_timeout=600))
+    result = sync_source(engine, "bench", source, SyncSettings(), full=mode == "full")
+    engine.dispose()
+    print(json.dumps({
+        "outcome": result.outcome, "seconds": result.seconds, "rows": result.rows_read,
+        "statements": result.statements,
+        "longest_statement_ms": result.longest_statement_seconds * 1000,
+        "changed": sum(len(keys) for keys in result.changed.values()),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "error": result.error,
+    }))
+
+
+def run_child(database: str, ledger: Path, client: str, mode: str) -> dict[str, object]:
+    done = subprocess.run([sys.executable, __file__, "--child", mode, "--client", client,
+                           "--database", database, "--ledger", str(ledger)],
+                          capture_output=True, text=True, check=True)
+    figures: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    if figures["outcome"] != "ok":
+        raise SystemExit(f"sync failed: {figures['error']}")
+    return figures
+
+
+def load(database: str, patients: int, engine: str) -> None:
+    from tc_sync.demo.practice import PracticeSpec, write_mysql
+
+    with connect() as connection, connection.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE IF NOT EXISTS {database} CHARACTER SET utf8")
+    with connect(database) as connection:
+        started = time.perf_counter()
+        write_mysql(connection, PracticeSpec.large(patients), engine=engine)
+        print(f"loaded {patients:,} patients in {time.perf_counter() - started:.0f} s")
+
+
+def table_counts(database: str) -> dict[str, int]:
+    with connect(database) as connection, connection.cursor() as cursor:
+        counts = {}
+        for table in ("patient", "procedurelog", "claim", "claimproc", "appointment"):
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")
+            counts[table] = int(cursor.fetchone()[0])
+        return counts
+
+
+def change_rows(database: str, count: int) -> None:
+    with connect(database) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT MAX(ProcNum) FROM procedurelog")
+        top = int(cursor.fetchone()[0])
+        keys = random.Random(2).sample(range(1, top + 1), count)
+        cursor.executemany("UPDATE procedurelog SET ProcFee = ProcFee + 1 WHERE ProcNum = %s",
+                           [(key,) for key in keys])
+
+
+def stall_during(database: str, action) -> Stall:
+    with connect(database) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT MAX(ProcNum) FROM procedurelog")
+        top = int(cursor.fetchone()[0])
+    desk = FrontDesk(database, top)
+    desk.start()
+    time.sleep(0.2)
+    try:
+        action()
+    finally:
+        desk.stop.set()
+        desk.join()
+    return desk.stall
+
+
+def measure(database: str) -> None:
+    counts = table_counts(database)
+    print("practice:", ", ".join(f"{table} {count:,}" for table, count in counts.items()))
+    selects = stream_selects(database)
+    c_floor = floor_c_client(database, selects)
+    clients = ["pymysql"]
+    try:
+        import MySQLdb  # noqa: F401
+
+        clients.insert(0, "mysqlclient")
+    except ImportError:
+        print("mysqlclient is not installed: only pymysql is measured")
+    work = Path(tempfile.mkdtemp(prefix="tc-sync-bench-"))
+    try:
+        report = []
+        for client in clients:
+            py_floor, rows = floor_python(database, selects, client)
+            ledger = work / f"ledger-{client}.db"
+            holder: dict[str, dict[str, object]] = {}
+            stall = stall_during(database, lambda c=client, lg=ledger: holder.update(
+                full=run_child(database, lg, c, "full")))
+            full = holder["full"]
+            report.append((client, rows, py_floor, full, stall))
+        plain_read_stall = stall_during(database, lambda: floor_c_client(
+            database, {"procedures": selects["procedures"]}))
+        ledger = work / f"ledger-{clients[0]}.db"
+        quiet = run_child(database, ledger, clients[0], "incremental")
+        idle = run_child(database, ledger, clients[0], "incremental")
+        change_rows(database, 1000)
+        changed = run_child(database, ledger, clients[0], "incremental")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(f"\nC client floor (mysql --quick > /dev/null): {c_floor:.1f} s")
+    for client, rows, py_floor, full, stall in report:
+        seconds = float(full["seconds"])  # type: ignore[arg-type]
+        print(f"\n[{client}] {rows:,} rows")
+        print(f"  floor, plain streamed SELECT:  {py_floor:7.1f} s")
+        print(f"  full sync:                     {seconds:7.1f} s   "
+              f"{seconds / py_floor:.2f}x own floor, {seconds / c_floor:.2f}x C-client floor")
+        print(f"  peak memory:                   {full['peak_rss_mb']:7.0f} MB")
+        print(f"  longest PMS statement:         {full['longest_statement_ms']:7.0f} ms "
+              f"({full['statements']:,} statements)")
+        print(f"  front desk worst stall (MyISAM): {stall.worst_ms:5.0f} ms "
+              f"over {stall.updates:,} updates")
+    print(f"\nfront desk worst stall during one plain SELECT of procedurelog: "
+          f"{plain_read_stall.worst_ms:.0f} ms")
+    print(f"incremental, nothing changed:    {float(idle['seconds']) * 1000:7.0f} ms "  # type: ignore[arg-type]
+          f"(right after the full sync: {float(quiet['seconds']) * 1000:.0f} ms)")  # type: ignore[arg-type]
+    print(f"incremental, 1,000 rows changed: {float(changed['seconds']) * 1000:7.0f} ms, "  # type: ignore[arg-type]
+          f"{changed['changed']} rows written, longest statement "
+          f"{float(changed['longest_statement_ms']):.0f} ms")  # type: ignore[arg-type]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--patients", type=int, default=60_000)
+    parser.add_argument("--database", default="tc_bench")
+    parser.add_argument("--engine", default="MyISAM", choices=["MyISAM", "InnoDB"])
+    parser.add_argument("--reuse", action="store_true", help="use the database as it is")
+    parser.add_argument("--child", choices=["full", "incremental"], help=argparse.SUPPRESS)
+    parser.add_argument("--client", default="pymysql", help=argparse.SUPPRESS)
+    parser.add_argument("--ledger", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.child:
+        child_sync(arguments.database, arguments.ledger, arguments.client, arguments.child)
+        return
+    if not arguments.reuse:
+        load(arguments.database, arguments.patients, arguments.engine)
+    measure(arguments.database)
+
+
+if __name__ == "__main__":
+    main()

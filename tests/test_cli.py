@@ -1,0 +1,90 @@
+"""The command line as a user meets it: demo, check, sync and status."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def tc_sync(*arguments: str, cwd: Path | None = None, env: dict | None = None):
+    return subprocess.run([sys.executable, "-m", "tc_sync", *arguments], capture_output=True,
+                          text=True, check=False, cwd=cwd, env=env)
+
+
+def test_the_demo_builds_a_practice_syncs_it_and_says_what_it_found(tmp_path):
+    first = tc_sync("demo", "--dir", str(tmp_path / "demo"))
+    assert first.returncode == 0, first.stderr
+    assert "built now" in first.stdout
+    assert "demo: ok" in first.stdout
+    assert "planned procedures:" in first.stdout
+    assert "predeterminations:" in first.stdout
+    assert (tmp_path / "demo" / "ledger.db").exists()
+    again = tc_sync("demo", "--dir", str(tmp_path / "demo"))
+    assert again.returncode == 0, again.stderr
+    assert "reused" in again.stdout
+    for stream in ("patients", "procedures", "appointments", "claims"):
+        assert f"  {stream:<17} incremental read         0" in again.stdout
+
+
+@pytest.mark.mysql
+def test_check_sync_and_status_against_a_practice_database(tmp_path, mysql_server,
+                                                          mysql_database):
+    from tc_sync.demo.practice import PracticeSpec, write_mysql
+
+    with mysql_server.connect(mysql_database) as connection:
+        write_mysql(connection, PracticeSpec())
+    config = tmp_path / "tc-sync.yaml"
+    config.write_text(f"""\
+site_id: test-site
+ledger:
+  url: sqlite:///{tmp_path / 'ledger.db'}
+sources:
+  main:
+    kind: opendental
+    connection:
+      host: {mysql_server.host}
+      port: {mysql_server.port}
+      user: {mysql_server.user}
+      password: secret:od_password
+      database: {mysql_database}
+""")
+    env = {"TC_SYNC_SECRET_OD_PASSWORD": mysql_server.password, "PATH": "/usr/bin:/bin"}
+    checked = tc_sync("--config", str(config), "check", env=env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "main: Open Dental 24.3.10.0 via mysql" in checked.stdout
+    assert "procedurelog" in checked.stdout
+    never = tc_sync("--config", str(config), "status", env=env)
+    assert never.returncode == 1 and "main: never synced" in never.stdout
+    synced = tc_sync("--config", str(config), "sync", "--once", env=env)
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    assert "main: ok" in synced.stdout
+    status = tc_sync("--config", str(config), "status", env=env)
+    assert status.returncode == 0
+    assert "main: last run 1 ok" in status.stdout
+    assert "rows in quarantine: 0" in status.stdout
+
+
+def test_check_says_what_is_wrong_when_the_pms_cannot_be_reached(tmp_path):
+    config = tmp_path / "tc-sync.yaml"
+    config.write_text(f"""\
+ledger:
+  url: sqlite:///{tmp_path / 'ledger.db'}
+sources:
+  main:
+    kind: opendental
+    connection: {{host: 127.0.0.1, port: 1, connect_timeout: 2}}
+""")
+    checked = tc_sync("--config", str(config), "check")
+    assert checked.returncode == 1
+    assert "main: PROBLEM: cannot connect to MySQL at 127.0.0.1:1" in checked.stdout
+    assert "fix:" in checked.stdout
+    assert "Traceback" not in checked.stderr
+
+
+def test_without_a_configuration_the_command_says_how_to_give_one(tmp_path):
+    done = tc_sync("status", cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 2
+    assert "pass --config FILE or set TC_SYNC_CONFIG" in done.stderr
