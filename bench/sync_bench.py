@@ -212,10 +212,10 @@ def measure(database: str) -> None:
         for client in clients:
             py_floor, rows = floor_python(database, selects, client)
             ledger = work / f"ledger-{client}.db"
-            holder: dict[str, dict[str, object]] = {}
-            stall = stall_during(database, lambda c=client, lg=ledger: holder.update(
-                full=run_child(database, lg, c, "full")))
-            full = holder["full"]
+            runs: list[dict[str, object]] = []
+            stall = stall_during(database, lambda c=client, lg=ledger, out=runs: out.append(
+                run_child(database, lg, c, "full")))
+            full = runs[0]
             report.append((client, rows, py_floor, full, stall))
         plain_read_stall = stall_during(database, lambda: floor_c_client(
             database, {"procedures": selects["procedures"]}))

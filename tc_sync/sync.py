@@ -21,7 +21,7 @@ import structlog
 from tc_sync.adapters import Adapter, AdapterError, Stream, load_adapter
 from tc_sync.config import Settings, SourceSettings, SyncSettings
 from tc_sync.convert import RowError
-from tc_sync.cursors import Cursor, Pull, advance, batch_end, begin_pull, finish, window
+from tc_sync.cursors import Cursor, Pull, PullMode, advance, batch_end, begin_pull, finish, window
 from tc_sync.drivers.base import Driver, DriverError
 from tc_sync.ledger.replica import BatchChanges, ReplicaWriter
 from tc_sync.ledger.state import (
@@ -198,7 +198,7 @@ class StreamPuller:
 
     def _skip(self, cursor: Cursor, now: datetime, started: float) -> StreamTotals:
         """Record a pull that had nothing to read: the cursor moves on, nothing else."""
-        mode = "incremental" if self.stream.incremental else "full"
+        mode: PullMode = "incremental" if self.stream.incremental else "full"
         skipped = Pull(mode=mode, since=cursor.since, started_at=now, after_key=0, until_key=0)
         lag = timedelta(seconds=self.options.safety_lag_seconds)
         with self.engine.begin() as connection:

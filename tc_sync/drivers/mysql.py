@@ -96,7 +96,7 @@ class MysqlDriver(Driver):
             rows = cursor.fetchall()
             columns = [column[0].lower() for column in cursor.description or ()]
         except self._errors as error:
-            raise DriverError(f"MySQL {type(error).__name__} {_error_code(error)}") from error
+            raise DriverError(_describe_query_error(error)) from error
         finally:
             cursor.close()
         return columns, rows
@@ -131,6 +131,19 @@ class MysqlDriver(Driver):
 def _error_code(error: Exception) -> str:
     args = getattr(error, "args", ())
     return f"({args[0]})" if args and isinstance(args[0], int) else ""
+
+
+_SCHEMA_ERRORS = {1054, 1064, 1142, 1143, 1146}
+"""Unknown column, syntax, denied, no such table: their text names SQL, never row values."""
+
+
+def _describe_query_error(error: Exception) -> str:
+    args: tuple[Any, ...] = tuple(getattr(error, "args", ()))
+    code = args[0] if args and isinstance(args[0], int) else None
+    summary = f"MySQL {type(error).__name__} {_error_code(error)}".rstrip()
+    if code in _SCHEMA_ERRORS and len(args) > 1:
+        return f"{summary}: {args[1]}"
+    return summary
 
 
 def _describe(error: Exception, settings: ConnectionSettings) -> str:

@@ -1,0 +1,1 @@
+"""Synthetic Open Dental fixtures: the schema tc-sync reads and a generated demo practice."""
