@@ -134,7 +134,8 @@ def child_sync(database: str, ledger: str, client: str, mode: str) -> None:
         "outcome": result.outcome, "seconds": result.seconds, "rows": result.rows_read,
         "statements": result.statements,
         "longest_statement_ms": result.longest_statement_seconds * 1000,
-        "changed": sum(len(keys) for keys in result.changed.values()),
+        "changed": sum(t.rows_inserted + t.rows_updated + t.rows_deleted
+                       for t in result.streams),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "error": result.error,
     }))

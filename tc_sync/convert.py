@@ -12,7 +12,7 @@ import dataclasses
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
@@ -210,13 +210,37 @@ def _partial_map(code_map: Mapping[str, Any], coerce: Coerce) -> Coerce:
     return mapped
 
 
-def _field_coercer(
+@dataclass(frozen=True)
+class FieldPlan:
+    """How one field is converted: the exact coercion, and a shortcut for the common case.
+
+    `shortcut` names an inline test the compiled converter makes before calling `coerce`
+    (e.g. "int": a value that already is an int is taken as it is); `lookup` is the code map
+    of an enum field, keyed by the PMS's raw codes.
+    """
+
+    name: str
+    coerce: Coerce
+    shortcut: str | None = None
+    lookup: Mapping[Any, Any] | None = None
+
+
+def _enum_lookup(enum: type[StrEnum], code_map: Mapping[str, str]) -> dict[Any, StrEnum]:
+    lookup: dict[Any, StrEnum] = {}
+    for code, target in code_map.items():
+        lookup[code] = enum(target)
+        if code.lstrip("-").isdigit():
+            lookup[int(code)] = enum(target)
+    return lookup
+
+
+def _field_plan(  # noqa: PLR0911 - one return per kind of field reads best
     name: str, annotation: Any, conventions: Conventions,
     code_map: Mapping[str, Any] | None, label: str,
-) -> tuple[Coerce, type | None]:
-    """How to coerce one field, and the type a value may already have to need no coercion."""
+) -> FieldPlan:
+    """How to convert one field of a record, given its annotation and code map."""
     if annotation is Cents:
-        return to_cents, None
+        return FieldPlan(name, to_cents, "cents")
     optional = False
     base = annotation
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
@@ -225,23 +249,69 @@ def _field_coercer(
         base = members[0]
     if isinstance(base, type) and issubclass(base, StrEnum):
         coerce = _enum_coercer(base, code_map, label)
-        return (_optional(coerce) if optional else coerce), None
-    simple: dict[type, Coerce] = {
-        int: to_int, str: to_str, bool: to_bool,
-        date: date_coercer(conventions.none_before_year),
-        datetime: datetime_coercer(conventions.none_before_year),
-    }
-    coerce = simple[base]
-    fast: type | None = base if base in (int, str) else None
-    if base is int and optional:
-        zero_is_none = name.endswith("_id") and conventions.zero_id_is_none
-        coerce = _optional_id if zero_is_none else _optional(to_int)
-        fast = None if zero_is_none else int
-    elif optional and base is str:
-        coerce = _optional(to_str)
+        if optional:
+            return FieldPlan(name, _optional(coerce))
+        return FieldPlan(name, coerce, "enum" if code_map else None,
+                         _enum_lookup(base, code_map) if code_map else None)
     if code_map is not None:
-        coerce, fast = _partial_map(code_map, coerce), None
-    return coerce, fast
+        plain = _field_plan(name, annotation, conventions, None, label)
+        return FieldPlan(name, _partial_map(code_map, plain.coerce))
+    if base is date:
+        return FieldPlan(name, date_coercer(conventions.none_before_year), "date")
+    if base is datetime:
+        return FieldPlan(name, datetime_coercer(conventions.none_before_year), "datetime")
+    if base is bool:
+        return FieldPlan(name, to_bool)
+    if base is str:
+        return FieldPlan(name, _optional(to_str), "opt_str") if optional else FieldPlan(
+            name, to_str, "str")
+    if optional and name.endswith("_id") and conventions.zero_id_is_none:
+        return FieldPlan(name, _optional_id, "id")
+    return FieldPlan(name, _optional(to_int), "opt_int") if optional else FieldPlan(
+        name, to_int, "int")
+
+
+_SHORTCUTS = {
+    # An expression of the raw value `r` that converts it when it has the common shape, and
+    # otherwise calls the field's exact coercion C (which raises on bad input).
+    "int": "r if type(r) is int else C(r)",
+    "str": "r if type(r) is str else C(r)",
+    "opt_int": "r if r is None or type(r) is int else C(r)",
+    "opt_str": "r if r is None or type(r) is str else C(r)",
+    "id": "(r or None) if type(r) is int else C(r)",
+    "cents": "round(r * 100) if type(r) is float and -MAX_DOLLARS < r < MAX_DOLLARS else C(r)",
+    "date": "DATE(r) if type(r) is str and len(r) == 10 and r >= CUTOFF else C(r)",
+    "datetime": "DATETIME(r) if type(r) is str and len(r) == 19 and r >= CUTOFF else C(r)",
+    "enum": "L[r] if r in L else C(r)",
+}
+
+
+def _compile(plans: Sequence[FieldPlan], positions: Sequence[int], cutoff_year: int,
+             exact: Callable[[Sequence[Any]], tuple[Any, ...]],
+             ) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """One straight-line function converting a row: the fast path of `RowConverter`.
+
+    Generated (as dataclasses generate __init__) because a loop over fields costs more than
+    the conversion itself. Anything unusual falls to the field's exact coercion.
+    """
+    namespace: dict[str, Any] = {
+        "MAX_DOLLARS": _MAX_CENTS / 100, "CUTOFF": f"{cutoff_year:04d}",
+        "DATE": date.fromisoformat, "DATETIME": datetime.fromisoformat, "EXACT": exact,
+        "DOUBT": (TypeError, ValueError, OverflowError)}
+    lines = ["def convert(row):", "  try:"]
+    for i, (plan, position) in enumerate(zip(plans, positions, strict=True)):
+        namespace[f"C{i}"] = plan.coerce
+        namespace[f"L{i}"] = plan.lookup
+        expression = _SHORTCUTS[plan.shortcut] if plan.shortcut else "C(r)"
+        expression = expression.replace("C(r)", f"C{i}(r)").replace("L[", f"L{i}[").replace(
+            "in L", f"in L{i}")
+        lines.append(f"    r = row[{int(position)}]")
+        lines.append(f"    v{i} = {expression}")
+    lines.append(f"    return ({', '.join(f'v{i}' for i in range(len(plans)))},)")
+    lines += ["  except DOUBT:", "    return EXACT(row)"]
+    exec("\n".join(lines), namespace)  # noqa: S102 - source built here from fixed templates
+    function: Callable[[Sequence[Any]], tuple[Any, ...]] = namespace["convert"]
+    return function
 
 
 @dataclass(frozen=True)
@@ -249,33 +319,47 @@ class RowConverter:
     """Converts one stream's rows into its record's field values, in field order."""
 
     record: type
-    fields: tuple[str, ...]
-    coercers: tuple[Coerce, ...]
-    fast_types: tuple[type | None, ...]
+    plans: tuple[FieldPlan, ...]
+    cutoff_year: int
+    _compiled: dict[tuple[int, ...], Callable[[Sequence[Any]], tuple[Any, ...]]] = field(
+        default_factory=dict, repr=False, compare=False)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(plan.name for plan in self.plans)
 
     def positions(self, columns: Sequence[str]) -> tuple[int, ...]:
         """Where each field sits in a result with these column names; raises KeyError."""
         index = {name.lower(): i for i, name in enumerate(columns)}
-        missing = [field for field in self.fields if field not in index]
+        missing = [plan.name for plan in self.plans if plan.name not in index]
         if missing:
             raise KeyError(", ".join(missing))
-        return tuple(index[field] for field in self.fields)
+        return tuple(index[plan.name] for plan in self.plans)
+
+    def for_positions(self, positions: Sequence[int]
+                      ) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+        """A function converting rows whose columns sit at `positions` (compiled once)."""
+        key = tuple(positions)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = _compile(
+                self.plans, key, self.cutoff_year,
+                lambda row: self.convert_exactly(row, key))
+        return compiled
 
     def convert(self, row: Sequence[Any], positions: Sequence[int]) -> tuple[Any, ...]:
-        """The record's values from one PMS row; raises RowError."""
+        """The record's values from one PMS row; raises RowError naming the bad field."""
+        return self.for_positions(positions)(row)
+
+    def convert_exactly(self, row: Sequence[Any], positions: Sequence[int]
+                        ) -> tuple[Any, ...]:
+        """The same result as `convert`, field by field, with no shortcut."""
         values: list[Any] = []
-        append = values.append
-        for coerce, fast, position in zip(self.coercers, self.fast_types, positions,
-                                          strict=True):
-            value = row[position]
-            if type(value) is fast:
-                append(value)
-                continue
+        for plan, position in zip(self.plans, positions, strict=True):
             try:
-                append(coerce(value))
+                values.append(plan.coerce(row[position]))
             except (TypeError, ValueError, OverflowError) as error:
-                field = self.fields[len(values)]
-                raise RowError(field, str(error)) from None
+                raise RowError(plan.name, str(error)) from None
         return tuple(values)
 
 
@@ -285,9 +369,9 @@ def build_converter(
 ) -> RowConverter:
     """Compile the converter of `stream`, whose rows become `record`s."""
     hints = typing.get_type_hints(record)
-    fields = tuple(field.name for field in dataclasses.fields(record))
-    if fields[0] != "pms_id":
+    names = [field.name for field in dataclasses.fields(record)]
+    if names[0] != "pms_id":
         raise TypeError(f"record {record.__name__} must begin with its pms_id")
-    plans = [_field_coercer(name, hints[name], conventions, code_maps.get(name),
-                            f"{stream}.{name}") for name in fields]
-    return RowConverter(record, fields, tuple(c for c, _ in plans), tuple(f for _, f in plans))
+    plans = tuple(_field_plan(name, hints[name], conventions, code_maps.get(name),
+                              f"{stream}.{name}") for name in names)
+    return RowConverter(record, plans, conventions.none_before_year)

@@ -72,8 +72,6 @@ class RunResult:
     seconds: float = 0.0
     statements: int = 0
     longest_statement_seconds: float = 0.0
-    changed: dict[str, list[int]] = field(default_factory=dict)
-    """Keys changed per stream (inserted, updated or deleted), for reconciliation."""
 
     @property
     def rows_read(self) -> int:
@@ -107,17 +105,16 @@ class StreamPuller:
         self.options = options
         self.run_id = run_id
         self.writer = ReplicaWriter(stream.converter.record, source_id, engine.dialect)
-        self.changed: list[int] = []
 
     def _convert(self, rows: Sequence[Sequence[Any]], columns: list[str],
                  positions: tuple[int, ...]) -> tuple[list[tuple[Any, ...]], list[BadRow]]:
-        converter = self.stream.converter
+        convert = self.stream.converter.for_positions(positions)
         good: list[tuple[Any, ...]] = []
         bad: list[BadRow] = []
         key_position = positions[0]
         for row in rows:
             try:
-                values = converter.convert(row, positions)
+                values = convert(row)
             except RowError as error:
                 bad.append(BadRow(int(row[key_position]), error.field, str(error),
                                   dict(zip(columns, row, strict=True))))
@@ -226,7 +223,6 @@ class StreamPuller:
         totals.rows_updated += len(changes.updated)
         totals.rows_deleted += len(changes.deleted)
         totals.rows_quarantined += len(batch.bad)
-        self.changed.extend(changes.changed_keys)
         if batch.bad:
             log.warning("rows_quarantined", stream=self.stream.name, count=len(batch.bad),
                         keys=[b.key for b in batch.bad[:20]],
@@ -267,7 +263,6 @@ def sync_source(
                 result.error_class = type(error).__name__
                 log.error("stream_failed", source=source_id, stream=stream.name,
                           error_class=type(error).__name__)
-            result.changed[stream.name] = puller.changed
         result.outcome = "ok" if failures == 0 else (
             "partial" if failures < len(result.streams) else "failed")
     except (DriverError, AdapterError) as error:

@@ -71,6 +71,24 @@ def _binder(annotation: Any, dialect: str) -> Bind | None:
     return None
 
 
+def _compile_binder(binders: Sequence[Bind | None], source_id: str
+                    ) -> Callable[[tuple[Any, ...], tuple[Any, ...]], tuple[Any, ...]]:
+    """One function making a row's statement parameters: the source id, each value as the
+    database stores it, then `tail` (the bookkeeping columns). Generated: it runs per row."""
+    namespace: dict[str, Any] = {"SOURCE": source_id}
+    parts = ["SOURCE"]
+    for i, bind in enumerate(binders):
+        if bind is None:
+            parts.append(f"values[{i}]")
+        else:
+            namespace[f"B{i}"] = bind
+            parts.append(f"B{i}(values[{i}])")
+    source = f"def bind(values, tail):\n    return ({', '.join(parts)}, *tail)"
+    exec(source, namespace)  # noqa: S102 - source built here from fixed templates
+    function: Callable[[tuple[Any, ...], tuple[Any, ...]], tuple[Any, ...]] = namespace["bind"]
+    return function
+
+
 class ReplicaWriter:
     """Writes batches of one record type for one source into its replica table."""
 
@@ -80,8 +98,8 @@ class ReplicaWriter:
         self._sqlite = dialect.name == "sqlite"
         hints = typing.get_type_hints(record)
         fields = [f.name for f in dataclasses.fields(record)]
-        self._binds = [(i, bind) for i, name in enumerate(fields)
-                       if (bind := _binder(hints[name], dialect.name)) is not None]
+        self._bind_row = _compile_binder(
+            [_binder(hints[name], dialect.name) for name in fields], source_id)
         self._mark = "?" if dialect.paramstyle == "qmark" else "%s"
         name = self.table.name
         self._columns = ["source_id", *fields, "first_seen", "last_changed"]
@@ -107,11 +125,6 @@ class ReplicaWriter:
     def _stamp(self, now: datetime) -> Any:
         return _sqlite_datetime(now) if self._sqlite else now
 
-    def _bound(self, values: tuple[Any, ...], tail: tuple[Any, ...]) -> list[Any]:
-        row = [self.source_id, *values, *tail]
-        for position, bind in self._binds:
-            row[position + 1] = bind(row[position + 1])
-        return row
 
     def apply(
         self, connection: sa.Connection, rows: Sequence[tuple[Any, ...]], *, now: datetime,
@@ -131,8 +144,9 @@ class ReplicaWriter:
         for start in range(0, len(rows), self._chunk):
             chunk = rows[start:start + self._chunk]
             parameters: list[Any] = []
+            bind_row = self._bind_row
             for values in chunk:
-                parameters += self._bound(values, tail)
+                parameters += bind_row(values, tail)
             sql = self._upsert_head + ", ".join([self._row_marks] * len(chunk)) + \
                 self._upsert_tail
             for key in connection.exec_driver_sql(sql, tuple(parameters)).scalars():
