@@ -238,7 +238,7 @@ def measure(database: str) -> None:
         print(f"  peak memory:                   {full['peak_rss_mb']:7.0f} MB")
         print(f"  longest PMS statement:         {full['longest_statement_ms']:7.0f} ms "
               f"({full['statements']:,} statements)")
-        print(f"  front desk worst stall (MyISAM): {stall.worst_ms:5.0f} ms "
+        print(f"  front desk worst stall:          {stall.worst_ms:5.0f} ms "
               f"over {stall.updates:,} updates")
     print(f"\nfront desk worst stall during one plain SELECT of procedurelog: "
           f"{plain_read_stall.worst_ms:.0f} ms")

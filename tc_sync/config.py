@@ -141,6 +141,8 @@ class Settings(BaseSettings):
     sync: SyncSettings = Field(default_factory=SyncSettings)
     adapters_dir: Path | None = None
     """A folder of adapter folders, for a site that patches an adapter's SQL."""
+    mappings_file: Path | None = None
+    """The site's coordination rules, over the shipped mappings/default.yaml."""
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
 
     @field_validator("sources")

@@ -101,16 +101,21 @@ def _data_loc(loc: tuple[str | int, ...]) -> Path_:
     return tuple(part for part in loc if not (isinstance(part, str) and "[" in part))
 
 
+def describe_problem(problem: Any, document: YamlDocument, prefix: Path_ = ()) -> str:
+    """`file:line:col: field: message` for one of pydantic's error details."""
+    loc = (*prefix, *_data_loc(tuple(problem["loc"])))
+    message = problem["msg"]
+    unknown = problem["type"] == "extra_forbidden"
+    if unknown:
+        message = "unknown key (check its spelling and where it is indented)"
+    elif problem["type"] == "missing":
+        message = "required but missing"
+    return f"{document.where(loc, key=unknown)}: {dotted(loc)}: {message}"
+
+
 def describe_validation_error(
     error: ValidationError, document: YamlDocument, prefix: Path_ = ()
 ) -> Iterator[str]:
     """One `file:line:col: field: message` line per problem pydantic found."""
     for problem in error.errors(include_url=False, include_input=False):
-        loc = (*prefix, *_data_loc(tuple(problem["loc"])))
-        message = problem["msg"]
-        unknown = problem["type"] == "extra_forbidden"
-        if unknown:
-            message = "unknown key (check its spelling and where it is indented)"
-        elif problem["type"] == "missing":
-            message = "required but missing"
-        yield f"{document.where(loc, key=unknown)}: {dotted(loc)}: {message}"
+        yield describe_problem(problem, document, prefix)

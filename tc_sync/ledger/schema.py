@@ -185,3 +185,56 @@ quarantine = sa.Table(
 )
 """Rows that failed validation: kept (with the PMS row, for staff only) until a good copy
 arrives, which sets released_at."""
+
+items = sa.Table(
+    "items", metadata,
+    sa.Column("item_key", sa.String(200), primary_key=True),
+    sa.Column("source_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("patient_id", sa.BigInteger, nullable=False),
+    sa.Column("claim_id", sa.BigInteger, nullable=True),
+    sa.Column("appointment_id", sa.BigInteger, nullable=True),
+    sa.Column("clinic_id", sa.BigInteger, nullable=True),
+    sa.Column("provider_id", sa.BigInteger, nullable=True),
+    sa.Column("amount", sa.BigInteger, nullable=True),
+    sa.Column("codes", sa.Text, nullable=False),
+    sa.Column("details", sa.Text, nullable=False),
+    sa.Column("owed_since", sa.Date, nullable=False),
+    sa.Column("next_follow_up", sa.Date, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_contact_at", sa.DateTime, nullable=True),
+    sa.Column("escalated", sa.Boolean, nullable=False),
+    sa.Column("priority", sa.Float, nullable=False),
+    sa.Column("queue", sa.String(64), nullable=False),
+    sa.Column("owner", sa.String(64), nullable=True),
+    sa.Column("snoozed_until", sa.Date, nullable=True),
+    sa.Column("opened_at", sa.DateTime, nullable=False),
+    sa.Column("resolved_at", sa.DateTime, nullable=True),
+    sa.Column("resolution", sa.String(32), nullable=True),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Index("ix_items_source_patient", "source_id", "patient_id"),
+    sa.Index("ix_items_source_status_queue", "source_id", "status", "queue"),
+)
+"""One row per follow-up ever owed (natural key kind:source:subject); never deleted.
+`amount` is cents; `codes` space-separated; `details` JSON of kind-specific facts."""
+
+item_events = sa.Table(
+    "item_events", metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("item_key", sa.String(200), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("event", sa.String(16), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("run_id", sa.Integer, nullable=True),
+    sa.Index("ix_item_events_key", "item_key"),
+)
+"""An item's history: opened, changed, contacted, escalated, resolved, reopened..."""
+
+reconcile_state = sa.Table(
+    "reconcile_state", metadata,
+    sa.Column("source_id", sa.String(64), primary_key=True),
+    sa.Column("changes_through", sa.DateTime, nullable=True),
+    sa.Column("last_full_evaluation", sa.Date, nullable=True),
+)
+"""How far each source's replica changes have been reconciled into items."""

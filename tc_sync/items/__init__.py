@@ -1,0 +1,1 @@
+"""Coordination items: every follow-up owed, opened, changed and resolved from the ledger."""

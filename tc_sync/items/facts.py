@@ -1,0 +1,149 @@
+"""Load what the rules need about a set of patients from the ledger's replica tables."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+from tc_sync.ledger.schema import Money, replica
+from tc_sync.records import (
+    Appointment,
+    Benefit,
+    Claim,
+    ClaimProcedure,
+    Contact,
+    Coverage,
+    Definition,
+    Patient,
+    Procedure,
+    ProcedureCode,
+)
+
+R = TypeVar("R")
+_CHUNK = 500
+
+
+@dataclass
+class PatientFacts:
+    """One patient's live (not deleted) records."""
+
+    patient: Patient | None = None
+    procedures: list[Procedure] = field(default_factory=list)
+    appointments: list[Appointment] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+    claim_procedures: list[ClaimProcedure] = field(default_factory=list)
+    coverages: list[Coverage] = field(default_factory=list)
+    benefits: list[Benefit] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    """A source's shared lists: definitions and the procedure code list."""
+
+    definitions: dict[int, Definition]
+    codes: dict[int, ProcedureCode]
+
+
+class _Reader:
+    """Turns replica rows back into records (money as cents, codes as enums)."""
+
+    def __init__(self, record: type) -> None:
+        self.record = record
+        self.table = replica[record]
+        hints = typing.get_type_hints(record)
+        self.columns: list[sa.ColumnElement[Any]] = []
+        self.enums: dict[int, type[StrEnum]] = {}
+        for i, item in enumerate(dataclasses.fields(record)):
+            column = self.table.c[item.name]
+            if isinstance(column.type, Money):
+                self.columns.append(sa.type_coerce(column, sa.BigInteger).label(item.name))
+            else:
+                self.columns.append(column)
+            for candidate in (hints[item.name], *typing.get_args(hints[item.name])):
+                if isinstance(candidate, type) and issubclass(candidate, StrEnum):
+                    self.enums[i] = candidate
+
+    def build(self, row: Sequence[Any]) -> Any:
+        values = list(row)
+        for i, enum in self.enums.items():
+            if values[i] is not None:
+                values[i] = enum(values[i])
+        return self.record(*values)
+
+    def select(self, source_id: str) -> sa.Select[Any]:
+        return sa.select(*self.columns).where(
+            self.table.c.source_id == source_id, self.table.c.deleted_at.is_(None))
+
+
+_READERS: dict[type, _Reader] = {record: _Reader(record) for record in (
+    Patient, Procedure, Appointment, Claim, ClaimProcedure, Coverage, Benefit, Contact,
+    Definition, ProcedureCode)}
+
+
+def read_records(connection: sa.Connection, record: type[R], source_id: str,
+                 where: sa.ColumnElement[bool] | None = None) -> list[R]:
+    """Live records of one type for a source, optionally filtered."""
+    reader = _READERS[record]
+    query = reader.select(source_id)
+    if where is not None:
+        query = query.where(where)
+    return [reader.build(row) for row in connection.execute(query)]
+
+
+def load_source_facts(connection: sa.Connection, source_id: str) -> SourceFacts:
+    return SourceFacts(
+        {d.pms_id: d for d in read_records(connection, Definition, source_id)},
+        {c.pms_id: c for c in read_records(connection, ProcedureCode, source_id)})
+
+
+def load_patient_facts(connection: sa.Connection, source_id: str,
+                       patient_ids: Iterable[int]) -> dict[int, PatientFacts]:
+    """Every live record of these patients, in a few queries per chunk of patients."""
+    facts: dict[int, PatientFacts] = defaultdict(PatientFacts)
+    ids = sorted(set(patient_ids))
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        for patient in read_records(connection, Patient, source_id,
+                                    replica[Patient].c.pms_id.in_(chunk)):
+            facts[patient.pms_id].patient = patient
+        per_patient: tuple[tuple[type, str], ...] = (
+            (Procedure, "procedures"), (Appointment, "appointments"), (Claim, "claims"),
+            (ClaimProcedure, "claim_procedures"), (Coverage, "coverages"),
+            (Contact, "contacts"))
+        for record, attribute in per_patient:
+            rows: list[Any] = read_records(connection, record, source_id,
+                                           replica[record].c.patient_id.in_(chunk))
+            for row in rows:
+                getattr(facts[row.patient_id], attribute).append(row)
+        _attach_benefits(connection, source_id, [facts[i] for i in chunk])
+    return {i: facts[i] for i in ids}
+
+
+def _attach_benefits(connection: sa.Connection, source_id: str,
+                     patients: list[PatientFacts]) -> None:
+    plans = {c.plan_id for p in patients for c in p.coverages if c.plan_id is not None}
+    coverages = {c.pms_id for p in patients for c in p.coverages}
+    if not plans and not coverages:
+        return
+    table = replica[Benefit]
+    benefits = read_records(connection, Benefit, source_id, sa.or_(
+        table.c.plan_id.in_(sorted(plans)), table.c.coverage_id.in_(sorted(coverages))))
+    by_plan: dict[int | None, list[Benefit]] = defaultdict(list)
+    by_coverage: dict[int | None, list[Benefit]] = defaultdict(list)
+    for benefit in benefits:
+        if benefit.coverage_id is not None:
+            by_coverage[benefit.coverage_id].append(benefit)
+        else:
+            by_plan[benefit.plan_id].append(benefit)
+    for patient in patients:
+        for coverage in patient.coverages:
+            patient.benefits += by_plan.get(coverage.plan_id, [])
+            patient.benefits += by_coverage.get(coverage.pms_id, [])

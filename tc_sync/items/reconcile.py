@@ -1,0 +1,233 @@
+"""Reconcile: bring the ledger's items in line with what the replica says is owed.
+
+After a source's sync, the patients whose records changed since the last reconcile are
+re-evaluated; once a day (and after a full sweep) every patient is, so that time alone
+(a claim ageing, a plan nearing renewal) opens and moves items too. Each chunk of patients is
+one transaction: item changes and their events commit together. A run that was not complete
+resolves nothing, and its changes are evaluated again after the next complete run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+
+from tc_sync.items.facts import PatientFacts, SourceFacts, load_patient_facts, load_source_facts
+from tc_sync.items.followup import attempts, escalated, next_follow_up, priority, route
+from tc_sync.items.model import DesiredItem, ItemKind
+from tc_sync.items.rules import evaluate, why_resolved
+from tc_sync.items.store import (
+    TRACKED,
+    ReconcileState,
+    encode,
+    insert_item,
+    load_items,
+    load_state,
+    open_per_owner,
+    record_event,
+    save_state,
+    update_item,
+)
+from tc_sync.ledger.schema import REPLICA_TABLES, items, replica
+from tc_sync.ledger.state import now_utc
+from tc_sync.mappings import Mappings
+from tc_sync.records import Benefit, Coverage, Definition, Patient, ProcedureCode
+
+log = structlog.get_logger(__name__)
+_CHUNK = 500
+
+
+@dataclass
+class ReconcileTotals:
+    """What one reconcile did."""
+
+    patients: int = 0
+    opened: int = 0
+    changed: int = 0
+    contacted: int = 0
+    escalated: int = 0
+    resolved: int = 0
+    reopened: int = 0
+    full: bool = False
+    seconds: float = 0.0
+    by_event: dict[str, int] = field(default_factory=dict)
+
+
+def _patients_changed(connection: sa.Connection, source_id: str,
+                      since: datetime) -> tuple[set[int], bool]:
+    """Patients whose records changed after `since`, and whether everyone must be evaluated."""
+    for shared in (Definition, ProcedureCode):
+        table = replica[shared]
+        if connection.scalar(sa.select(sa.func.count()).where(
+                table.c.source_id == source_id, table.c.last_changed > since)):
+            return set(), True
+    patients: set[int] = set()
+    for record in REPLICA_TABLES:
+        table = replica[record]
+        column = table.c.pms_id if record is Patient else table.c.get("patient_id")
+        if column is None:
+            continue
+        patients.update(connection.execute(sa.select(column).distinct().where(
+            table.c.source_id == source_id, table.c.last_changed > since)).scalars())
+    benefits, coverages = replica[Benefit], replica[Coverage]
+    plans = sa.select(benefits.c.plan_id).where(
+        benefits.c.source_id == source_id, benefits.c.last_changed > since)
+    patients.update(connection.execute(sa.select(coverages.c.patient_id).distinct().where(
+        coverages.c.source_id == source_id, coverages.c.plan_id.in_(plans))).scalars())
+    return patients, False
+
+
+def _all_patients(connection: sa.Connection, source_id: str) -> set[int]:
+    table = replica[Patient]
+    everyone = set(connection.execute(sa.select(table.c.pms_id).where(
+        table.c.source_id == source_id)).scalars())
+    everyone.update(connection.execute(sa.select(items.c.patient_id).distinct().where(
+        items.c.source_id == source_id, items.c.status == "open")).scalars())
+    return everyone
+
+
+class Reconciler:
+    """Evaluates patients of one source and writes the item changes."""
+
+    def __init__(self, engine: sa.Engine, source_id: str, mappings: Mappings, today: date,
+                 *, may_resolve: bool, run_id: int | None) -> None:
+        self.engine = engine
+        self.source_id = source_id
+        self.mappings = mappings
+        self.today = today
+        self.may_resolve = may_resolve
+        self.run_id = run_id
+        self.totals = ReconcileTotals()
+
+    def run(self, patient_ids: Iterable[int]) -> ReconcileTotals:
+        started = time.perf_counter()
+        ids = sorted(patient_ids)
+        with self.engine.connect() as connection:
+            source = load_source_facts(connection, self.source_id)
+        for start in range(0, len(ids), _CHUNK):
+            with self.engine.begin() as connection:
+                self._chunk(connection, source, ids[start:start + _CHUNK])
+        self.totals.patients = len(ids)
+        self.totals.seconds = time.perf_counter() - started
+        return self.totals
+
+    def _chunk(self, connection: sa.Connection, source: SourceFacts, ids: list[int]) -> None:
+        facts = load_patient_facts(connection, self.source_id, ids)
+        existing = load_items(connection, self.source_id, ids)
+        owners = open_per_owner(connection, self.source_id)
+        for patient_id in ids:
+            patient = facts[patient_id]
+            desired = evaluate(self.source_id, patient, source, self.mappings, self.today)
+            for key, item in desired.items():
+                self._keep(connection, item, existing.get(key), patient, owners)
+            for key, stored in existing.items():
+                if (stored["patient_id"] == patient_id and stored["status"] == "open"
+                        and key not in desired):
+                    self._resolve(connection, stored, patient)
+
+    def _fields(self, item: DesiredItem, patient: PatientFacts) -> dict[str, Any]:
+        cadence = self.mappings.cadence_of(item.kind.value)
+        made, last = attempts(patient.contacts, item.owed_since)
+        return {
+            "source_id": item.source_id, "kind": item.kind.value, "patient_id": item.patient_id,
+            "claim_id": item.claim_id, "appointment_id": item.appointment_id,
+            "clinic_id": item.clinic_id, "provider_id": item.provider_id,
+            "amount": item.amount, "codes": item.codes, "details": item.details,
+            "owed_since": item.owed_since, "attempts": made, "last_contact_at": last,
+            "next_follow_up": next_follow_up(item.owed_since, made, last, cadence),
+            "escalated": escalated(made, cadence), "priority": priority(item, self.mappings),
+        }
+
+    def _keep(self, connection: sa.Connection, item: DesiredItem,
+              stored: dict[str, Any] | None, patient: PatientFacts,
+              owners: dict[str, int]) -> None:
+        fields = encode(self._fields(item, patient))
+        if stored is None:
+            queue, owner = route(item, self.mappings, owners)
+            if owner:
+                owners[owner] = owners.get(owner, 0) + 1
+            insert_item(connection, item.key, {**fields, "status": "open", "queue": queue,
+                                               "owner": owner, "opened_at": now_utc()})
+            self._event(connection, item.key, "opened", {"queue": queue, "owner": owner})
+            return
+        if stored["status"] != "open":
+            update_item(connection, item.key, {**fields, "status": "open", "resolved_at": None,
+                                               "resolution": None})
+            self._event(connection, item.key, "reopened", {})
+            return
+        changes = {name: [stored[name], fields[name]] for name in TRACKED
+                   if _differs(stored[name], fields[name])}
+        silent = any(_differs(stored[name], fields[name])
+                     for name in ("priority", "next_follow_up", "last_contact_at"))
+        if changes or silent or stored["attempts"] != fields["attempts"] or (
+                stored["escalated"] != fields["escalated"]):
+            update_item(connection, item.key, fields)
+        if changes:
+            self._event(connection, item.key, "changed", changes)
+        if fields["attempts"] > stored["attempts"]:
+            self._event(connection, item.key, "contacted", {
+                "attempts": fields["attempts"], "next_follow_up": fields["next_follow_up"]})
+        if fields["escalated"] and not stored["escalated"]:
+            self._event(connection, item.key, "escalated", {"attempts": fields["attempts"]})
+
+    def _resolve(self, connection: sa.Connection, stored: dict[str, Any],
+                 patient: PatientFacts) -> None:
+        if not self.may_resolve:
+            return
+        subject = int(stored["item_key"].rsplit(":", 1)[1])
+        reason = why_resolved(ItemKind(stored["kind"]), subject, patient, self.today)
+        update_item(connection, stored["item_key"], {
+            "status": "resolved", "resolved_at": now_utc(), "resolution": reason.value})
+        self._event(connection, stored["item_key"], "resolved", {"reason": reason.value})
+
+    def _event(self, connection: sa.Connection, key: str, event: str,
+               detail: dict[str, Any]) -> None:
+        record_event(connection, key, event, detail, self.run_id)
+        self.totals.by_event[event] = self.totals.by_event.get(event, 0) + 1
+        if hasattr(self.totals, event):
+            setattr(self.totals, event, getattr(self.totals, event) + 1)
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if isinstance(old, datetime) and isinstance(new, datetime):
+        return old.replace(microsecond=0) != new.replace(microsecond=0)
+    if isinstance(new, float) and old is not None:
+        return abs(float(old) - new) > 1e-9
+    return bool(old != new)
+
+
+def reconcile_source(engine: sa.Engine, source_id: str, mappings: Mappings, today: date, *,
+                     complete_run: bool, run_id: int | None = None,
+                     full: bool = False) -> ReconcileTotals:
+    """Re-evaluate what changed since the last reconcile (everyone once a day, or if `full`).
+
+    `complete_run` says the sync before it read every stream: only then may items resolve and
+    the watermark move; otherwise the same changes are evaluated again next time.
+    """
+    started_at = now_utc()
+    with engine.connect() as connection:
+        state = load_state(connection, source_id)
+        everyone = full or state.changes_through is None or (
+            state.last_full_evaluation != today)
+        if not everyone:
+            assert state.changes_through is not None
+            patients, everyone = _patients_changed(connection, source_id, state.changes_through)
+        if everyone:
+            patients = _all_patients(connection, source_id)
+    reconciler = Reconciler(engine, source_id, mappings, today, may_resolve=complete_run,
+                            run_id=run_id)
+    totals = reconciler.run(patients)
+    totals.full = everyone
+    if complete_run:
+        with engine.begin() as connection:
+            save_state(connection, source_id, ReconcileState(
+                started_at, today if everyone else state.last_full_evaluation))
+    log.info("reconciled", source=source_id, patients=totals.patients, full=everyone,
+             seconds=round(totals.seconds, 3), **totals.by_event)
+    return totals

@@ -1,0 +1,406 @@
+"""The rules: which follow-ups the PMS data says are owed, and why one no longer is.
+
+Pure functions over one patient's facts; no I/O. Semantics follow Open Dental's own lists
+(Treatment Finder, Outstanding Claims, Planned Tracker, Unscheduled List) where it has one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, timedelta
+from decimal import Decimal
+
+from tc_sync.benefits import BenefitPosition, benefit_position
+from tc_sync.items.facts import PatientFacts, SourceFacts
+from tc_sync.items.model import DesiredItem, ItemKind, Resolution, item_key
+from tc_sync.mappings import Mappings
+from tc_sync.records import (
+    Appointment,
+    AppointmentStatus,
+    Claim,
+    ClaimStatus,
+    ClaimType,
+    Coverage,
+    PatientStatus,
+    Procedure,
+    ProcedureStatus,
+)
+
+_PENDING_PREAUTH = {ClaimStatus.UNSENT, ClaimStatus.WAITING_TO_SEND, ClaimStatus.HOLD_IN_PROCESS,
+                    ClaimStatus.HOLD_UNTIL_PRIMARY, ClaimStatus.SENT, ClaimStatus.PROBABLY_SENT}
+_UNSENT = {ClaimStatus.UNSENT, ClaimStatus.WAITING_TO_SEND, ClaimStatus.HOLD_IN_PROCESS}
+_SENT = {ClaimStatus.SENT, ClaimStatus.PROBABLY_SENT}
+
+
+def _cents(dollars: Decimal) -> int:
+    return int(dollars * 100)
+
+
+def _is_active(facts: PatientFacts) -> bool:
+    return facts.patient is not None and facts.patient.status == PatientStatus.ACTIVE
+
+
+def _future_scheduled(facts: PatientFacts, today: date) -> list[Appointment]:
+    return [a for a in facts.appointments if a.status == AppointmentStatus.SCHEDULED
+            and a.starts_at is not None and a.starts_at.date() >= today]
+
+
+def _procedure_amount(procedure: Procedure) -> int:
+    # Open Dental's Treatment Finder: fee x (units + base units).
+    return procedure.fee * (procedure.units + procedure.base_units)
+
+
+def _primary_coverage(facts: PatientFacts) -> Coverage | None:
+    ordered = sorted(facts.coverages, key=lambda c: (c.ordinal, c.pms_id))
+    return ordered[0] if ordered else None
+
+
+def _position(facts: PatientFacts, today: date) -> tuple[Coverage | None,
+                                                         BenefitPosition | None]:
+    coverage = _primary_coverage(facts)
+    if coverage is None:
+        return None, None
+    return coverage, benefit_position(coverage, facts.benefits, facts.claim_procedures, today)
+
+
+def _benefit_details(coverage: Coverage | None, position: BenefitPosition | None
+                     ) -> dict[str, object]:
+    if coverage is None or position is None:
+        return {"insured": False}
+    return {"insured": True, "carrier": coverage.carrier_name,
+            "carrier_phone": coverage.carrier_phone,
+            "remaining_benefits": position.remaining,    # None: the plan has no maximum entered
+            "benefits_renew_on": position.renews_on.isoformat()}
+
+
+def _waiting_procedures(facts: PatientFacts, mappings: Mappings, today: date
+                        ) -> list[Procedure]:
+    """Planned procedures coordination follows that are not yet on a future appointment."""
+    future = {a.pms_id for a in _future_scheduled(facts, today)}
+    return [p for p in facts.procedures
+            if p.status == ProcedureStatus.PLANNED and mappings.coordinates(p.code)
+            and p.appointment_id not in future]
+
+
+def unscheduled_treatment(source_id: str, facts: PatientFacts, source: SourceFacts,
+                          mappings: Mappings, today: date) -> list[DesiredItem]:
+    settings = mappings.kinds.unscheduled_treatment
+    if not _is_active(facts) or facts.patient is None:
+        return []
+    if settings.semantics == "patient" and _future_scheduled(facts, today):
+        return []
+    waiting = _waiting_procedures(facts, mappings, today)
+    amount = sum(_procedure_amount(p) for p in waiting)
+    if not waiting or amount < _cents(settings.min_amount):
+        return []
+    planned_on = min((p.date_planned or today) for p in waiting)
+    if (today - planned_on).days < settings.min_age_days:
+        return []
+    coverage, position = _position(facts, today)
+    patient = facts.patient
+    return [DesiredItem(
+        item_key(ItemKind.UNSCHEDULED_TREATMENT, source_id, patient.pms_id),
+        ItemKind.UNSCHEDULED_TREATMENT, source_id, patient.pms_id, owed_since=planned_on,
+        amount=amount, codes=tuple(sorted(str(p.code) for p in waiting)),
+        clinic_id=patient.clinic_id, provider_id=patient.provider_id,
+        age_days=(today - planned_on).days,
+        details={"procedures": sorted(p.pms_id for p in waiting),
+                 "teeth": sorted({p.tooth for p in waiting if p.tooth}),
+                 **_benefit_details(coverage, position)})]
+
+
+def benefits_expiring(source_id: str, facts: PatientFacts, source: SourceFacts,
+                      mappings: Mappings, today: date) -> list[DesiredItem]:
+    settings = mappings.kinds.benefits_expiring
+    treatment = unscheduled_treatment(source_id, facts, source, mappings, today)
+    coverage, position = _position(facts, today)
+    if not treatment or coverage is None or position is None or position.remaining is None:
+        return []
+    days_left = (position.renews_on - today).days
+    if days_left > settings.within_days or position.remaining < _cents(settings.min_remaining):
+        return []
+    item = treatment[0]
+    return [DesiredItem(
+        item_key(ItemKind.BENEFITS_EXPIRING, source_id, item.patient_id),
+        ItemKind.BENEFITS_EXPIRING, source_id, item.patient_id,
+        owed_since=position.renews_on - timedelta(days=settings.within_days),
+        amount=position.remaining, codes=item.codes, clinic_id=item.clinic_id,
+        provider_id=item.provider_id, age_days=item.age_days,
+        details={"treatment_amount": item.amount, "days_until_renewal": days_left,
+                 **_benefit_details(coverage, position)})]
+
+
+def _carrier(facts: PatientFacts, claim: Claim) -> dict[str, object]:
+    for coverage in facts.coverages:
+        if coverage.plan_id == claim.plan_id:
+            return {"carrier": coverage.carrier_name, "carrier_phone": coverage.carrier_phone}
+    return {"carrier": None, "carrier_phone": None}
+
+
+def _claim_item(kind: ItemKind, source_id: str, facts: PatientFacts, claim: Claim,
+                owed_since: date, today: date, amount: int, **details: object) -> DesiredItem:
+    codes = tuple(sorted({
+        str(p.code) for p in facts.procedures
+        if p.pms_id in {cp.procedure_id for cp in facts.claim_procedures
+                        if cp.claim_id == claim.pms_id}}))
+    return DesiredItem(
+        item_key(kind, source_id, claim.pms_id), kind, source_id, claim.patient_id,
+        owed_since=owed_since, amount=amount, codes=codes, claim_id=claim.pms_id,
+        clinic_id=claim.clinic_id, provider_id=claim.provider_id,
+        age_days=max(0, (today - owed_since).days),
+        details={**_carrier(facts, claim),
+                 "date_sent": claim.date_sent.isoformat() if claim.date_sent else None,
+                 **details})
+
+
+def _claims(facts: PatientFacts, predeterminations: bool) -> Iterable[Claim]:
+    return (c for c in facts.claims
+            if (c.claim_type == ClaimType.PREDETERMINATION) == predeterminations)
+
+
+def predetermination_pending(source_id: str, facts: PatientFacts, source: SourceFacts,
+                             mappings: Mappings, today: date) -> list[DesiredItem]:
+    settings = mappings.kinds.predetermination_pending
+    items = []
+    for claim in _claims(facts, predeterminations=True):
+        if claim.status not in _PENDING_PREAUTH:
+            continue
+        if claim.status in _SENT and claim.date_sent:
+            due = claim.date_sent + timedelta(days=settings.follow_up_after_days)
+        else:
+            entered = claim.date_sent or claim.date_service or today
+            due = entered + timedelta(days=settings.unsent_after_days)
+        if today >= due:
+            items.append(_claim_item(ItemKind.PREDETERMINATION_PENDING, source_id, facts, claim,
+                                     due, today, claim.fee, status=claim.status.value))
+    return items
+
+
+def predetermination_returned(source_id: str, facts: PatientFacts, source: SourceFacts,
+                              mappings: Mappings, today: date) -> list[DesiredItem]:
+    waiting = {p.pms_id: p for p in _waiting_procedures(facts, mappings, today)}
+    items = []
+    for claim in _claims(facts, predeterminations=True):
+        if claim.status != ClaimStatus.RECEIVED:
+            continue
+        on_claim = [waiting[cp.procedure_id] for cp in facts.claim_procedures
+                    if cp.claim_id == claim.pms_id and cp.procedure_id in waiting]
+        if not on_claim or not _is_active(facts):
+            continue
+        received = claim.date_received or today
+        items.append(_claim_item(
+            ItemKind.PREDETERMINATION_RETURNED, source_id, facts, claim, received, today,
+            sum(_procedure_amount(p) for p in on_claim), estimate=claim.estimate,
+            procedures=sorted(p.pms_id for p in on_claim)))
+    return items
+
+
+def claim_unsent(source_id: str, facts: PatientFacts, source: SourceFacts,
+                 mappings: Mappings, today: date) -> list[DesiredItem]:
+    settings = mappings.kinds.claim_unsent
+    items = []
+    for claim in _claims(facts, predeterminations=False):
+        if claim.status not in _UNSENT:
+            continue
+        due = (claim.date_service or claim.date_sent or today) + timedelta(
+            days=settings.after_days)
+        if today >= due:
+            items.append(_claim_item(ItemKind.CLAIM_UNSENT, source_id, facts, claim, due,
+                                     today, claim.fee, status=claim.status.value))
+    return items
+
+
+def aging_bucket(days: int, limits: list[int]) -> str:
+    """'0-30', '31-60', '61-90' or '90+' for limits [30, 60, 90]."""
+    low = 0
+    for limit in limits:
+        if days <= limit:
+            return f"{low}-{limit}"
+        low = limit + 1
+    return f"{limits[-1]}+" if limits else "all"
+
+
+def claim_outstanding(source_id: str, facts: PatientFacts, source: SourceFacts,
+                      mappings: Mappings, today: date) -> list[DesiredItem]:
+    settings = mappings.kinds.claim_outstanding
+    items = []
+    for claim in _claims(facts, predeterminations=False):
+        if claim.status not in _SENT or claim.date_sent is None:
+            continue
+        age = (today - claim.date_sent).days
+        if age < settings.after_days:
+            continue
+        tracking = source.definitions.get(claim.custom_tracking_id or 0)
+        items.append(_claim_item(
+            ItemKind.CLAIM_OUTSTANDING, source_id, facts, claim,
+            claim.date_sent + timedelta(days=settings.after_days), today, claim.fee,
+            days_outstanding=age, bucket=aging_bucket(age, settings.buckets),
+            estimate=claim.estimate, custom_tracking=tracking.name if tracking else None))
+    return items
+
+
+def _recently_received(claim: Claim, today: date, within_days: int) -> bool:
+    return (claim.status == ClaimStatus.RECEIVED and claim.date_received is not None
+            and (today - claim.date_received).days <= within_days)
+
+
+def claim_denied(source_id: str, facts: PatientFacts, source: SourceFacts,
+                 mappings: Mappings, today: date) -> list[DesiredItem]:
+    settings = mappings.kinds.claim_denied
+    return [_claim_item(ItemKind.CLAIM_DENIED, source_id, facts, claim,
+                        claim.date_received or today, today, claim.fee,
+                        estimate=claim.estimate)
+            for claim in _claims(facts, predeterminations=False)
+            if _recently_received(claim, today, settings.within_days)
+            and claim.fee > 0 and claim.paid == 0]
+
+
+def claim_underpaid(source_id: str, facts: PatientFacts, source: SourceFacts,
+                    mappings: Mappings, today: date) -> list[DesiredItem]:
+    settings = mappings.kinds.claim_underpaid
+    items = []
+    for claim in _claims(facts, predeterminations=False):
+        if not _recently_received(claim, today, settings.within_days) or claim.paid <= 0:
+            continue
+        shortfall = claim.estimate - claim.paid
+        allowed = max(_cents(settings.tolerance),
+                      int(claim.estimate * settings.tolerance_percent / 100))
+        if shortfall > allowed:
+            items.append(_claim_item(
+                ItemKind.CLAIM_UNDERPAID, source_id, facts, claim,
+                claim.date_received or today, today, shortfall, estimate=claim.estimate,
+                paid=claim.paid))
+    return items
+
+
+def _scheduled_from(facts: PatientFacts, planned: Appointment) -> list[Appointment]:
+    return [a for a in facts.appointments if a.planned_from_id == planned.pms_id
+            and a.status in (AppointmentStatus.SCHEDULED, AppointmentStatus.COMPLETE)]
+
+
+def planned_appointment_unscheduled(source_id: str, facts: PatientFacts, source: SourceFacts,
+                                    mappings: Mappings, today: date) -> list[DesiredItem]:
+    settings = mappings.kinds.planned_appointment_unscheduled
+    if not _is_active(facts):
+        return []
+    items = []
+    for planned in facts.appointments:
+        if planned.status != AppointmentStatus.PLANNED or _scheduled_from(facts, planned):
+            continue
+        since = planned.starts_at.date() if planned.starts_at else today
+        if (today - since).days < settings.after_days:
+            continue
+        procedures = [p for p in facts.procedures if p.planned_appointment_id == planned.pms_id
+                      and p.status == ProcedureStatus.PLANNED]
+        items.append(DesiredItem(
+            item_key(ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED, source_id, planned.pms_id),
+            ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED, source_id, planned.patient_id,
+            owed_since=since, amount=sum(_procedure_amount(p) for p in procedures),
+            codes=tuple(sorted(str(p.code) for p in procedures)),
+            appointment_id=planned.pms_id, clinic_id=planned.clinic_id,
+            provider_id=planned.provider_id, age_days=max(0, (today - since).days),
+            details={"planned_order": planned.planned_order}))
+    return items
+
+
+def broken_appointment(source_id: str, facts: PatientFacts, source: SourceFacts,
+                       mappings: Mappings, today: date) -> list[DesiredItem]:
+    settings = mappings.kinds.broken_appointment
+    if not _is_active(facts) or _future_scheduled(facts, today):
+        return []
+    items = []
+    for appointment in facts.appointments:
+        if appointment.status not in (AppointmentStatus.BROKEN,
+                                      AppointmentStatus.UNSCHEDULED_LIST):
+            continue
+        on = appointment.starts_at.date() if appointment.starts_at else today
+        if (today - on).days > settings.within_days:
+            continue
+        status = source.definitions.get(appointment.unscheduled_status_id or 0)
+        items.append(DesiredItem(
+            item_key(ItemKind.BROKEN_APPOINTMENT, source_id, appointment.pms_id),
+            ItemKind.BROKEN_APPOINTMENT, source_id, appointment.patient_id, owed_since=on,
+            appointment_id=appointment.pms_id, clinic_id=appointment.clinic_id,
+            provider_id=appointment.provider_id, age_days=max(0, (today - on).days),
+            details={"appointment_status": appointment.status.value,
+                     "unscheduled_status": status.name if status else None}))
+    return items
+
+
+Rule = Callable[[str, PatientFacts, SourceFacts, Mappings, date], list[DesiredItem]]
+
+RULES: dict[ItemKind, Rule] = {
+    ItemKind.UNSCHEDULED_TREATMENT: unscheduled_treatment,
+    ItemKind.PREDETERMINATION_PENDING: predetermination_pending,
+    ItemKind.PREDETERMINATION_RETURNED: predetermination_returned,
+    ItemKind.CLAIM_UNSENT: claim_unsent,
+    ItemKind.CLAIM_OUTSTANDING: claim_outstanding,
+    ItemKind.CLAIM_DENIED: claim_denied,
+    ItemKind.CLAIM_UNDERPAID: claim_underpaid,
+    ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED: planned_appointment_unscheduled,
+    ItemKind.BROKEN_APPOINTMENT: broken_appointment,
+    ItemKind.BENEFITS_EXPIRING: benefits_expiring,
+}
+
+
+def evaluate(source_id: str, facts: PatientFacts, source: SourceFacts, mappings: Mappings,
+             today: date) -> dict[str, DesiredItem]:
+    """Every item one patient's data says is owed today, by natural key."""
+    desired: dict[str, DesiredItem] = {}
+    for kind, rule in RULES.items():
+        if getattr(mappings.kinds, kind.value).enabled:
+            for item in rule(source_id, facts, source, mappings, today):
+                desired[item.key] = item
+    return desired
+
+
+def why_resolved(kind: ItemKind, subject_id: int, facts: PatientFacts,
+                 today: date) -> Resolution:
+    """Why an open item is no longer owed, read from what the PMS now shows."""
+    if facts.patient is None:
+        return Resolution.DELETED_IN_PMS
+    if kind in (ItemKind.UNSCHEDULED_TREATMENT, ItemKind.BENEFITS_EXPIRING):
+        return _why_treatment_resolved(facts, today)
+    if kind in (ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED, ItemKind.BROKEN_APPOINTMENT):
+        return _why_appointment_resolved(subject_id, facts, today)
+    return _why_claim_resolved(kind, subject_id, facts, today)
+
+
+def _why_treatment_resolved(facts: PatientFacts, today: date) -> Resolution:
+    if _future_scheduled(facts, today):
+        return Resolution.SCHEDULED
+    if any(p.status == ProcedureStatus.COMPLETE and p.date_complete
+           and (today - p.date_complete).days <= 30 for p in facts.procedures):
+        return Resolution.COMPLETED
+    return Resolution.NO_LONGER_ELIGIBLE
+
+
+def _why_appointment_resolved(appointment_id: int, facts: PatientFacts,
+                              today: date) -> Resolution:
+    appointment = next((a for a in facts.appointments if a.pms_id == appointment_id), None)
+    if appointment is None:
+        return Resolution.DELETED_IN_PMS
+    outcomes = [appointment, *_scheduled_from(facts, appointment)]
+    if any(a.status == AppointmentStatus.COMPLETE for a in outcomes):
+        return Resolution.COMPLETED
+    if any(a.status == AppointmentStatus.SCHEDULED for a in outcomes) or _future_scheduled(
+            facts, today):
+        return Resolution.SCHEDULED
+    return Resolution.NO_LONGER_ELIGIBLE
+
+
+def _why_claim_resolved(kind: ItemKind, claim_id: int, facts: PatientFacts,
+                        today: date) -> Resolution:
+    claim = next((c for c in facts.claims if c.pms_id == claim_id), None)
+    if claim is None:
+        return Resolution.DELETED_IN_PMS
+    if kind == ItemKind.PREDETERMINATION_RETURNED:
+        return Resolution.SCHEDULED if _future_scheduled(facts, today) else (
+            Resolution.COMPLETED)
+    if kind in (ItemKind.CLAIM_DENIED, ItemKind.CLAIM_UNDERPAID):
+        return Resolution.PAID if claim.paid > 0 else Resolution.NO_LONGER_ELIGIBLE
+    if claim.status == ClaimStatus.RECEIVED:
+        return Resolution.RECEIVED
+    if kind == ItemKind.CLAIM_UNSENT and claim.status in _SENT:
+        return Resolution.SENT
+    return Resolution.NO_LONGER_ELIGIBLE

@@ -1,0 +1,86 @@
+"""Items and their history in the ledger: read the ones in scope, write changes as events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from tc_sync.ledger.schema import item_events, items, reconcile_state
+from tc_sync.ledger.state import now_utc
+
+TRACKED = ("patient_id", "claim_id", "appointment_id", "clinic_id", "provider_id", "amount",
+           "codes", "details", "owed_since")
+"""Fields whose change is an event a coordinator sees ('changed')."""
+
+
+@dataclass(frozen=True)
+class ReconcileState:
+    changes_through: datetime | None
+    last_full_evaluation: date | None
+
+
+def load_state(connection: sa.Connection, source_id: str) -> ReconcileState:
+    row = connection.execute(sa.select(reconcile_state).where(
+        reconcile_state.c.source_id == source_id)).mappings().first()
+    if row is None:
+        return ReconcileState(None, None)
+    return ReconcileState(row["changes_through"], row["last_full_evaluation"])
+
+
+def save_state(connection: sa.Connection, source_id: str, state: ReconcileState) -> None:
+    values = {"changes_through": state.changes_through,
+              "last_full_evaluation": state.last_full_evaluation}
+    updated = connection.execute(reconcile_state.update().where(
+        reconcile_state.c.source_id == source_id).values(**values))
+    if updated.rowcount == 0:
+        connection.execute(reconcile_state.insert().values(source_id=source_id, **values))
+
+
+def load_items(connection: sa.Connection, source_id: str,
+               patient_ids: Iterable[int]) -> dict[str, dict[str, Any]]:
+    """Every item (open or resolved) of these patients, by key."""
+    ids = sorted(set(patient_ids))
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        rows = connection.execute(sa.select(items).where(
+            items.c.source_id == source_id, items.c.patient_id.in_(ids[start:start + 500])))
+        found.update((row["item_key"], dict(row)) for row in rows.mappings())
+    return found
+
+
+def open_per_owner(connection: sa.Connection, source_id: str) -> dict[str, int]:
+    rows = connection.execute(sa.select(items.c.owner, sa.func.count()).where(
+        items.c.source_id == source_id, items.c.status == "open",
+        items.c.owner.is_not(None)).group_by(items.c.owner))
+    return {str(owner): int(count) for owner, count in rows}
+
+
+def encode(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Values as the items table stores them (codes joined, details as JSON)."""
+    stored = dict(fields)
+    if "codes" in stored:
+        stored["codes"] = " ".join(stored["codes"])
+    if "details" in stored:
+        stored["details"] = json.dumps(stored["details"], sort_keys=True, default=str)
+    return stored
+
+
+def record_event(connection: sa.Connection, key: str, event: str, detail: Mapping[str, Any],
+                 run_id: int | None) -> None:
+    connection.execute(item_events.insert().values(
+        item_key=key, at=now_utc(), event=event,
+        detail=json.dumps(detail, sort_keys=True, default=str), run_id=run_id))
+
+
+def insert_item(connection: sa.Connection, key: str, fields: Mapping[str, Any]) -> None:
+    connection.execute(items.insert().values(item_key=key, updated_at=now_utc(), **fields))
+
+
+def update_item(connection: sa.Connection, key: str, fields: Mapping[str, Any]) -> None:
+    connection.execute(items.update().where(items.c.item_key == key).values(
+        updated_at=now_utc(), **fields))

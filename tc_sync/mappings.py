@@ -1,0 +1,268 @@
+"""Coordination rules an admin tunes in YAML: categories, kinds, cadence, priority, routing.
+
+The shipped defaults (mappings/default.yaml) are merged with a site's own file, which only
+needs what differs. Every problem names file, line, column and key. `load_mappings` refuses a
+broken file; `MappingsKeeper` keeps the last good rules running when a change breaks them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from tc_sync.yamlfile import YamlDocument, YamlFileError, describe_problem, load_yaml
+
+_RANGE = re.compile(r"^([A-Z]\d{4})(?:-([A-Z]\d{4}))?$")
+OTHER_CATEGORY = "other"
+
+
+class MappingsError(Exception):
+    """Mappings that cannot be used; one line per problem, each naming file, line and key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Coordination(_Strict):
+    """Which planned procedures are treatment coordination's business."""
+
+    categories: list[str]
+    exclude_codes: list[str] = Field(default_factory=list)
+    include_codes: list[str] = Field(default_factory=list)
+
+
+class Cadence(_Strict):
+    """When follow-ups fall due after an item opens, and when it escalates."""
+
+    after_days: list[int] = Field(min_length=1)
+    then_every_days: int = Field(ge=1)
+    escalate_after_attempts: int = Field(ge=1)
+
+    @field_validator("after_days")
+    @classmethod
+    def _increasing(cls, value: list[int]) -> list[int]:
+        if any(day < 0 for day in value) or value != sorted(value):
+            raise ValueError("must be increasing whole days, e.g. [2, 7, 30, 90]")
+        return value
+
+
+class _Kind(_Strict):
+    enabled: bool = True
+    queue: str
+    cadence: Cadence | None = None
+
+
+class UnscheduledTreatment(_Kind):
+    semantics: Literal["patient", "procedure"] = "patient"
+    min_amount: Decimal = Decimal(0)
+    min_age_days: int = Field(0, ge=0)
+
+
+class PredeterminationPending(_Kind):
+    follow_up_after_days: int = Field(21, ge=0)
+    unsent_after_days: int = Field(5, ge=0)
+
+
+class PredeterminationReturned(_Kind):
+    pass
+
+
+class ClaimUnsent(_Kind):
+    after_days: int = Field(3, ge=0)
+
+
+class ClaimOutstanding(_Kind):
+    after_days: int = Field(30, ge=0)
+    buckets: list[int] = Field(default_factory=lambda: [30, 60, 90])
+
+
+class ClaimDenied(_Kind):
+    within_days: int = Field(180, ge=1)
+
+
+class ClaimUnderpaid(_Kind):
+    tolerance: Decimal = Decimal(25)
+    tolerance_percent: Decimal = Field(Decimal(10), ge=0, le=100)
+    within_days: int = Field(180, ge=1)
+
+
+class PlannedAppointmentUnscheduled(_Kind):
+    after_days: int = Field(0, ge=0)
+
+
+class BrokenAppointment(_Kind):
+    within_days: int = Field(365, ge=1)
+
+
+class BenefitsExpiring(_Kind):
+    within_days: int = Field(60, ge=1)
+    min_remaining: Decimal = Decimal(100)
+
+
+class Kinds(_Strict):
+    """Every item kind, with its own thresholds."""
+
+    unscheduled_treatment: UnscheduledTreatment
+    predetermination_pending: PredeterminationPending
+    predetermination_returned: PredeterminationReturned
+    claim_unsent: ClaimUnsent
+    claim_outstanding: ClaimOutstanding
+    claim_denied: ClaimDenied
+    claim_underpaid: ClaimUnderpaid
+    planned_appointment_unscheduled: PlannedAppointmentUnscheduled
+    broken_appointment: BrokenAppointment
+    benefits_expiring: BenefitsExpiring
+
+
+class Priority(_Strict):
+    """Points that order a queue: bigger, older, expiring and long-unpaid first."""
+
+    per_100_dollars: float = 1.0
+    per_30_days_old: float = 1.0
+    benefits_expiring: float = 10.0
+    per_30_days_at_carrier: float = 2.0
+
+
+class Route(_Strict):
+    """Send matching items to a queue and owners. Empty criteria match everything."""
+
+    kinds: list[str] = Field(default_factory=list)
+    clinics: list[int] = Field(default_factory=list)
+    providers: list[int] = Field(default_factory=list)
+    queue: str
+    owners: list[str] = Field(default_factory=list)
+    assign: Literal["first", "round_robin"] = "first"
+
+
+class Mappings(_Strict):
+    """The whole rule set."""
+
+    version: Literal[1]
+    categories: dict[str, list[str]]
+    coordination: Coordination
+    cadence: Cadence
+    kinds: Kinds
+    priority: Priority = Field(default_factory=Priority)
+    routing: list[Route] = Field(default_factory=list)
+
+    @field_validator("categories")
+    @classmethod
+    def _ranges(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, ranges in value.items():
+            for item in ranges:
+                match = _RANGE.match(item)
+                if not match or (match.group(2) and match.group(2) < match.group(1)):
+                    raise ValueError(f"{name}: '{item}' is not a code or a range like D2000-D2999")
+        return value
+
+    @cached_property
+    def _ranges_sorted(self) -> list[tuple[str, str, str]]:
+        result = []
+        for name, ranges in self.categories.items():
+            for item in ranges:
+                low, _, high = item.partition("-")
+                result.append((low, high or low, name))
+        return result
+
+    def category_of(self, code: str | None) -> str:
+        """The category of a procedure code (e.g. 'restorative'), or 'other'."""
+        if not code:
+            return OTHER_CATEGORY
+        for low, high, name in self._ranges_sorted:
+            if low <= code <= high:
+                return name
+        return OTHER_CATEGORY
+
+    def coordinates(self, code: str | None) -> bool:
+        """Whether a planned procedure with this code is treatment coordination's to follow."""
+        rules = self.coordination
+        if code in rules.include_codes:
+            return True
+        if code in rules.exclude_codes:
+            return False
+        return self.category_of(code) in rules.categories
+
+    def cadence_of(self, kind: str) -> Cadence:
+        settings = getattr(self.kinds, kind)
+        return settings.cadence or self.cadence
+
+
+def default_mappings_file() -> Path:
+    """The shipped defaults, inside an installed wheel or in the source tree."""
+    packaged = Path(__file__).parent / "_data" / "mappings" / "default.yaml"
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "mappings" / "default.yaml"
+
+
+def _merge(base: Any, override: Any) -> Any:
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = _merge(base.get(key), value) if key in base else value
+        return merged
+    return override
+
+
+def _document_for(loc: tuple[str | int, ...], documents: list[YamlDocument]) -> YamlDocument:
+    for document in documents:
+        for depth in range(len(loc), 0, -1):
+            if tuple(loc[:depth]) in document.marks:
+                return document
+    return documents[-1]
+
+
+def load_mappings(site_file: Path | None = None, default_file: Path | None = None) -> Mappings:
+    """The default rules with a site's overrides applied; raises MappingsError."""
+    documents = []
+    try:
+        documents.append(load_yaml(default_file or default_mappings_file()))
+        if site_file is not None:
+            documents.insert(0, load_yaml(site_file))
+    except YamlFileError as error:
+        raise MappingsError(error.problems) from None
+    merged: Any = {}
+    for document in reversed(documents):
+        if not isinstance(document.data, dict):
+            raise MappingsError([f"{document.path}: the file must be a mapping of settings"])
+        merged = _merge(merged, document.data)
+    try:
+        return Mappings.model_validate(merged)
+    except ValidationError as error:
+        raise MappingsError([
+            describe_problem(detail, _document_for(tuple(detail["loc"]), documents))
+            for detail in error.errors(include_url=False, include_input=False)]) from None
+
+
+class MappingsKeeper:
+    """Holds the rules in force: a reload that fails keeps the last good ones and says why."""
+
+    def __init__(self, site_file: Path | None = None) -> None:
+        self.site_file = site_file
+        self.current = load_mappings(site_file)
+        self.last_problem: str | None = None
+
+    def reload(self) -> Mappings:
+        """Load the files again; on a problem keep the rules in force and record why."""
+        try:
+            self.current = load_mappings(self.site_file)
+            self.last_problem = None
+        except MappingsError as error:
+            self.last_problem = str(error)
+        return self.current
+
+
+def as_mapping(mappings: Mappings) -> Mapping[str, Any]:
+    """The rules as plain data (for `tc-sync check` and snapshots)."""
+    return mappings.model_dump(mode="json")
