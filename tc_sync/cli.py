@@ -1,14 +1,16 @@
-"""The `tc-sync` command line: demo, sync, check, status."""
+"""The `tc-sync` command line: demo, sync, check, status, items."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from tc_sync import __version__, logs
 from tc_sync.config import ConfigError, Settings, config_path, load_settings
+from tc_sync.mappings import MappingsError
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
@@ -36,6 +38,16 @@ def _parser() -> argparse.ArgumentParser:
                       help="read every row (also finds rows deleted in the PMS)")
 
     commands.add_parser("check", help="validate configuration and test each source")
+
+    items = commands.add_parser("items", help="the coordination items")
+    item_commands = items.add_subparsers(dest="items_command", required=True, metavar="action")
+    listing = item_commands.add_parser("list", help="open items, highest priority first")
+    listing.add_argument("--queue")
+    listing.add_argument("--kind")
+    listing.add_argument("--source")
+    listing.add_argument("--resolved", action="store_true", help="resolved items instead")
+    showing = item_commands.add_parser("show", help="one item and its whole history")
+    showing.add_argument("key", help="the item's key, e.g. unscheduled_treatment:main:42")
     commands.add_parser("status", help="last sync of each source, rows and problems")
     return parser
 
@@ -49,6 +61,28 @@ def _settings(path: Path | None) -> Settings:
     return load_settings(resolved)
 
 
+def _with_settings(arguments: argparse.Namespace, settings: Settings) -> int:
+    command = arguments.command
+    if command == "sync":
+        from tc_sync.commands.sync import run_sync
+
+        return run_sync(settings, source=arguments.source, full=arguments.full)
+    if command == "check":
+        from tc_sync.commands.check import run_check
+
+        return run_check(settings)
+    if command == "items":
+        from tc_sync.commands.items import list_items, show_item
+
+        if arguments.items_command == "show":
+            return show_item(settings, arguments.key)
+        return list_items(settings, queue=arguments.queue, kind=arguments.kind,
+                          source=arguments.source, resolved=arguments.resolved)
+    from tc_sync.commands.status import run_status
+
+    return run_status(settings)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     arguments = _parser().parse_args(argv)
@@ -58,22 +92,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tc_sync.commands.demo import run_demo
 
             return run_demo(arguments.dir, fresh=arguments.fresh)
-        settings = _settings(arguments.config)
-        if arguments.command == "sync":
-            from tc_sync.commands.sync import run_sync
-
-            return run_sync(settings, source=arguments.source, full=arguments.full)
-        if arguments.command == "check":
-            from tc_sync.commands.check import run_check
-
-            return run_check(settings)
-        from tc_sync.commands.status import run_status
-
-        return run_status(settings)
-    except ConfigError as error:
-        print("tc-sync: configuration problem:", file=sys.stderr)
+        return _with_settings(arguments, _settings(arguments.config))
+    except (ConfigError, MappingsError) as error:
+        what = "configuration" if isinstance(error, ConfigError) else "mappings"
+        print(f"tc-sync: {what} problem:", file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

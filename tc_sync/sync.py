@@ -19,7 +19,7 @@ import sqlalchemy as sa
 import structlog
 
 from tc_sync.adapters import Adapter, AdapterError, Stream, load_adapter
-from tc_sync.config import Settings, SourceSettings, SyncSettings
+from tc_sync.config import SourceSettings, SyncSettings
 from tc_sync.convert import RowError
 from tc_sync.cursors import Cursor, Pull, PullMode, advance, batch_end, begin_pull, finish, window
 from tc_sync.drivers.base import Driver, DriverError
@@ -285,17 +285,3 @@ def sync_source(
              rows=result.rows_read, quarantined=result.rows_quarantined,
              seconds=round(result.seconds, 3))
     return result
-
-
-def sync_all(engine: sa.Engine, settings: Settings, *, full: bool = False,
-             only_source: str | None = None) -> list[RunResult]:
-    """Sync every enabled source (or just `only_source`); one source's failure stops none."""
-    results = []
-    for source_id, source in settings.sources.items():
-        if only_source is not None and source_id != only_source:
-            continue
-        if not source.enabled and only_source is None:
-            continue
-        results.append(sync_source(engine, source_id, source, settings.sync, full=full,
-                                   adapters_dir=settings.adapters_dir))
-    return results

@@ -11,27 +11,39 @@ from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
+import yaml
 
 from tc_sync.commands.sync import print_results
 from tc_sync.config import Settings, settings_from_mapping
+from tc_sync.cycle import run_cycle
+from tc_sync.items.model import ItemKind
 from tc_sync.ledger.db import LedgerError, open_ledger
-from tc_sync.ledger.schema import replica
+from tc_sync.ledger.schema import items, replica
+from tc_sync.mappings import load_mappings
 from tc_sync.records import Appointment, Claim, Coverage, Patient, Procedure
-from tc_sync.sync import sync_all
 
 DEMO_SOURCE = "demo"
 
 
 def demo_settings(folder: Path) -> Settings:
-    """The embedded configuration: one Open Dental source read from the demo file."""
-    return settings_from_mapping({
+    """The embedded configuration: one Open Dental source read from the demo file.
+
+    It is also written to the folder, so every other command works on the demo:
+    ``tc-sync --config tc-sync-demo/tc-sync.yaml items list``.
+    """
+    data = {
         "site_id": "demo-practice",
         "ledger": {"url": f"sqlite:///{(folder / 'ledger.db').resolve()}"},
         "sources": {DEMO_SOURCE: {
             "kind": "opendental",
             "connection": {"driver": "sqlite", "path": str((folder / "practice.db").resolve())},
         }},
-    }, label="<tc-sync demo>")
+    }
+    config = folder / "tc-sync.yaml"
+    if not config.exists():
+        config.write_text("# The demo's configuration, written by `tc-sync demo`.\n"
+                          + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return settings_from_mapping(data, label=str(config))
 
 
 def build_practice(folder: Path, fresh: bool) -> bool:
@@ -105,9 +117,24 @@ def run_demo(folder: Path, *, fresh: bool = False) -> int:
     except LedgerError as error:
         print(f"tc-sync: {error}", file=sys.stderr)
         return 1
-    results = sync_all(engine, settings)
-    print_results(results)
+    cycles = run_cycle(engine, settings, load_mappings())
+    print_results(cycles)
     print(f"ledger: {folder / 'ledger.db'}")
     for line in ledger_summary(engine, DEMO_SOURCE):
         print(f"  {line}")
-    return 0 if all(result.outcome == "ok" for result in results) else 1
+    print("coordination items now open:")
+    for line in items_summary(engine, DEMO_SOURCE):
+        print(f"  {line}")
+    print(f"see them: tc-sync --config {folder / 'tc-sync.yaml'} items list")
+    return 0 if all(cycle.run.outcome == "ok" for cycle in cycles) else 1
+
+
+def items_summary(engine: sa.Engine, source_id: str) -> list[str]:
+    """Open items per kind, with their dollar total."""
+    with engine.connect() as c:
+        rows = {kind: (count, total or 0) for kind, count, total in c.execute(
+            sa.select(items.c.kind, sa.func.count(), sa.func.sum(items.c.amount)).where(
+                items.c.source_id == source_id, items.c.status == "open",
+            ).group_by(items.c.kind))}
+    return [f"{kind.value:<32} {rows.get(kind.value, (0, 0))[0]:>5,}  "
+            f"${rows.get(kind.value, (0, 0))[1] / 100:>12,.2f}" for kind in ItemKind]

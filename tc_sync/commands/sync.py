@@ -5,13 +5,15 @@ from __future__ import annotations
 import sys
 
 from tc_sync.config import Settings
+from tc_sync.cycle import CycleResult, run_cycle
 from tc_sync.ledger.db import LedgerError, open_ledger
-from tc_sync.sync import RunResult, sync_all
+from tc_sync.mappings import load_mappings
 
 
-def print_results(results: list[RunResult]) -> None:
-    """A few lines per source: outcome, rows, time, the error if any."""
-    for result in results:
+def print_results(cycles: list[CycleResult]) -> None:
+    """A few lines per source: outcome, rows, time, the error if any, what items did."""
+    for cycle in cycles:
+        result = cycle.run
         print(f"{result.source_id}: {result.outcome} (run {result.run_id}, "
               f"Open Dental {result.pms_version or 'version unknown'}) "
               f"{result.rows_read:,} rows read in {result.seconds:.1f} s, "
@@ -22,6 +24,10 @@ def print_results(results: list[RunResult]) -> None:
                   f"deleted {totals.rows_deleted:>6,}  quarantined {totals.rows_quarantined:>5,}")
         if result.error:
             print(f"  problem: {result.error}")
+        items = cycle.items
+        events = ", ".join(f"{count:,} {event}" for event, count in sorted(items.by_event.items()))
+        print(f"  items: {items.patients:,} patients evaluated"
+              f"{' (all)' if items.full else ''}: {events or 'no change'}")
 
 
 def run_sync(settings: Settings, *, source: str | None, full: bool) -> int:
@@ -33,11 +39,12 @@ def run_sync(settings: Settings, *, source: str | None, full: bool) -> int:
     if not settings.sources:
         print("tc-sync: the configuration has no sources to sync", file=sys.stderr)
         return 2
+    mappings = load_mappings(settings.mappings_file)
     try:
         engine = open_ledger(settings.ledger.url)
     except LedgerError as error:
         print(f"tc-sync: {error}", file=sys.stderr)
         return 1
-    results = sync_all(engine, settings, full=full, only_source=source)
-    print_results(results)
-    return 0 if all(result.outcome == "ok" for result in results) else 1
+    cycles = run_cycle(engine, settings, mappings, full=full, only_source=source)
+    print_results(cycles)
+    return 0 if all(cycle.run.outcome == "ok" for cycle in cycles) else 1

@@ -126,8 +126,7 @@ def benefits_expiring(source_id: str, facts: PatientFacts, source: SourceFacts,
         owed_since=position.renews_on - timedelta(days=settings.within_days),
         amount=position.remaining, codes=item.codes, clinic_id=item.clinic_id,
         provider_id=item.provider_id, age_days=item.age_days,
-        details={"treatment_amount": item.amount, "days_until_renewal": days_left,
-                 **_benefit_details(coverage, position)})]
+        details={"treatment_amount": item.amount, **_benefit_details(coverage, position)})]
 
 
 def _carrier(facts: PatientFacts, claim: Claim) -> dict[str, object]:
@@ -234,7 +233,7 @@ def claim_outstanding(source_id: str, facts: PatientFacts, source: SourceFacts,
         items.append(_claim_item(
             ItemKind.CLAIM_OUTSTANDING, source_id, facts, claim,
             claim.date_sent + timedelta(days=settings.after_days), today, claim.fee,
-            days_outstanding=age, bucket=aging_bucket(age, settings.buckets),
+            bucket=aging_bucket(age, settings.buckets),
             estimate=claim.estimate, custom_tracking=tracking.name if tracking else None))
     return items
 
