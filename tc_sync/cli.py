@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from tc_sync import __version__, logs
@@ -48,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--resolved", action="store_true", help="resolved items instead")
     showing = item_commands.add_parser("show", help="one item and its whole history")
     showing.add_argument("key", help="the item's key, e.g. unscheduled_treatment:main:42")
+    snoozing = item_commands.add_parser("snooze", help="put an item's follow-up off")
+    snoozing.add_argument("key")
+    snoozing.add_argument("--until", required=True, type=date.fromisoformat,
+                          help="YYYY-MM-DD")
+    assigning = item_commands.add_parser("assign", help="give an item to someone")
+    assigning.add_argument("key")
+    assigning.add_argument("owner")
     commands.add_parser("status", help="last sync of each source, rows and problems")
     return parser
 
@@ -61,6 +69,20 @@ def _settings(path: Path | None) -> Settings:
     return load_settings(resolved)
 
 
+def _items(arguments: argparse.Namespace, settings: Settings) -> int:
+    from tc_sync.commands.items import assign_item, list_items, show_item, snooze_item
+
+    action = arguments.items_command
+    if action == "show":
+        return show_item(settings, arguments.key)
+    if action == "snooze":
+        return snooze_item(settings, arguments.key, arguments.until)
+    if action == "assign":
+        return assign_item(settings, arguments.key, arguments.owner)
+    return list_items(settings, queue=arguments.queue, kind=arguments.kind,
+                      source=arguments.source, resolved=arguments.resolved)
+
+
 def _with_settings(arguments: argparse.Namespace, settings: Settings) -> int:
     command = arguments.command
     if command == "sync":
@@ -72,12 +94,7 @@ def _with_settings(arguments: argparse.Namespace, settings: Settings) -> int:
 
         return run_check(settings)
     if command == "items":
-        from tc_sync.commands.items import list_items, show_item
-
-        if arguments.items_command == "show":
-            return show_item(settings, arguments.key)
-        return list_items(settings, queue=arguments.queue, kind=arguments.kind,
-                          source=arguments.source, resolved=arguments.resolved)
+        return _items(arguments, settings)
     from tc_sync.commands.status import run_status
 
     return run_status(settings)

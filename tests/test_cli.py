@@ -88,3 +88,26 @@ def test_without_a_configuration_the_command_says_how_to_give_one(tmp_path):
     done = tc_sync("status", cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
     assert done.returncode == 2
     assert "pass --config FILE or set TC_SYNC_CONFIG" in done.stderr
+
+
+def test_a_coordinator_lists_snoozes_assigns_and_reads_an_items_history(tmp_path):
+    folder = tmp_path / "demo"
+    assert tc_sync("demo", "--dir", str(folder)).returncode == 0
+    config = str(folder / "tc-sync.yaml")
+    listed = tc_sync("--config", config, "items", "list", "--kind", "claim_outstanding")
+    assert listed.returncode == 0
+    rows = listed.stdout.splitlines()[1:-1]
+    assert rows and all(row.startswith("claim_outstanding:demo:") for row in rows)
+    key = rows[0].split()[0]
+    assert tc_sync("--config", config, "items", "snooze", key, "--until",
+                   "2099-01-31").returncode == 0
+    assert tc_sync("--config", config, "items", "assign", key, "dana").returncode == 0
+    assert tc_sync("demo", "--dir", str(folder)).returncode == 0      # a cycle keeps both
+    shown = tc_sync("--config", config, "items", "show", key)
+    assert "next_follow_up: 2099-01-31" in shown.stdout
+    assert "owner: dana" in shown.stdout
+    history = shown.stdout.split("history:")[1]
+    assert [line.split()[3] for line in history.strip().splitlines()] == [
+        "opened", "snoozed", "assigned"]
+    missing = tc_sync("--config", config, "items", "show", "claim_outstanding:demo:0")
+    assert missing.returncode == 1 and "no item" in missing.stderr

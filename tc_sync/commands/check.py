@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from tc_sync.adapters import AdapterError, load_adapter
+from tc_sync.adapters import AdapterError, Stream, load_adapter
 from tc_sync.config import Settings
-from tc_sync.drivers.base import DriverError
+from tc_sync.drivers.base import Driver, DriverError
 from tc_sync.ledger.db import LedgerError, open_ledger
+from tc_sync.mappings import Mappings, load_mappings
 from tc_sync.sync import open_driver
 
 HINTS = {
@@ -20,6 +21,8 @@ HINTS = {
 def run_check(settings: Settings) -> int:
     problems = 0
     print("configuration: ok")
+    mappings = load_mappings(settings.mappings_file)
+    print(f"mappings: ok ({settings.mappings_file or 'shipped defaults'})")
     try:
         open_ledger(settings.ledger.url)
         print(f"ledger: ok ({settings.ledger.url.split('://')[0]})")
@@ -27,7 +30,7 @@ def run_check(settings: Settings) -> int:
         print(f"ledger: PROBLEM: {error}")
         problems += 1
     for source_id in settings.sources:
-        problems += _check_source(settings, source_id)
+        problems += _check_source(settings, source_id, mappings)
     if not settings.sources:
         print("sources: none configured")
         problems += 1
@@ -35,7 +38,19 @@ def run_check(settings: Settings) -> int:
     return 0 if problems == 0 else 1
 
 
-def _check_source(settings: Settings, source_id: str) -> int:
+def _warn_unknown_codes(driver: Driver, stream: Stream, mappings: Mappings) -> None:
+    """Codes the mappings name that this PMS's code list does not have (a typo, usually)."""
+    columns, rows = driver.query(stream.sql, {
+        "after_key": 0, "until_key": 2**62, "since": None, "batch_size": 1_000_000})
+    position = columns.index("code")
+    known = {str(row[position]) for row in rows}
+    rules = mappings.coordination
+    for code in sorted(set(rules.include_codes) | set(rules.exclude_codes)):
+        if code not in known:
+            print(f"  warning: the mappings name code {code}, which this PMS does not have")
+
+
+def _check_source(settings: Settings, source_id: str, mappings: Mappings) -> int:
     source = settings.sources[source_id]
     try:
         adapter = load_adapter(source.kind, settings.adapters_dir)
@@ -67,4 +82,6 @@ def _check_source(settings: Settings, source_id: str) -> int:
                 print(f"  {stream.name:<17} PROBLEM: {stream.sql_file} does not return "
                       f"{error.args[0]}\n    fix: {HINTS['stream']}")
                 problems += 1
+            if stream.spec.record == "procedure_code" and problems == 0:
+                _warn_unknown_codes(driver, stream, mappings)
     return problems

@@ -1,15 +1,18 @@
-"""`tc-sync items list|show`: the coordination items and an item's whole history."""
+"""`tc-sync items list|show|snooze|assign`: the coordination items and their history."""
 
 from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 
 import sqlalchemy as sa
 
 from tc_sync.config import Settings
+from tc_sync.items.store import record_event
 from tc_sync.ledger.db import LedgerError, open_ledger
 from tc_sync.ledger.schema import item_events, items
+from tc_sync.ledger.state import now_utc
 
 
 def _engine(settings: Settings) -> sa.Engine | None:
@@ -62,3 +65,29 @@ def show_item(settings: Settings, key: str) -> int:
     for event in history:
         print(f"  {event['at']:%Y-%m-%d %H:%M:%S} UTC  {event['event']:<10} {event['detail']}")
     return 0
+
+
+def _change(settings: Settings, key: str, event: str, values: dict[str, object]) -> int:
+    engine = _engine(settings)
+    if engine is None:
+        return 1
+    with engine.begin() as connection:
+        found = connection.execute(items.update().where(
+            items.c.item_key == key, items.c.status == "open").values(
+            updated_at=now_utc(), **values))
+        if found.rowcount == 0:
+            print(f"tc-sync: no open item '{key}'", file=sys.stderr)
+            return 1
+        record_event(connection, key, event, values, None)
+    print(f"{key}: {event} ({', '.join(f'{k} {v}' for k, v in values.items())})")
+    return 0
+
+
+def snooze_item(settings: Settings, key: str, until: date) -> int:
+    """Put an item's next follow-up off until a date (recorded as an event)."""
+    return _change(settings, key, "snoozed", {"snoozed_until": until, "next_follow_up": until})
+
+
+def assign_item(settings: Settings, key: str, owner: str) -> int:
+    """Give an item to an owner (recorded as an event)."""
+    return _change(settings, key, "assigned", {"owner": owner})

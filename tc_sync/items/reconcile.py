@@ -161,6 +161,9 @@ class Reconciler:
                                                "resolution": None})
             self._event(connection, item.key, "reopened", {})
             return
+        snoozed = stored["snoozed_until"]
+        if snoozed is not None and snoozed > fields["next_follow_up"]:
+            fields["next_follow_up"] = snoozed
         changes = {name: [stored[name], fields[name]] for name in TRACKED
                    if _differs(stored[name], fields[name])}
         silent = any(_differs(stored[name], fields[name])
