@@ -141,6 +141,26 @@ class BenefitQuantity(StrEnum):
     MONTHS = "months"
 
 
+class BenefitCategory(StrEnum):
+    """The X12 benefit category a coverage category stands for."""
+
+    NONE = "none"
+    GENERAL = "general"
+    DIAGNOSTIC = "diagnostic"
+    PERIODONTICS = "periodontics"
+    RESTORATIVE = "restorative"
+    ENDODONTICS = "endodontics"
+    MAXILLOFACIAL_PROSTHETICS = "maxillofacial_prosthetics"
+    CROWNS = "crowns"
+    ACCIDENT = "accident"
+    ORTHODONTICS = "orthodontics"
+    PROSTHODONTICS = "prosthodontics"
+    ORAL_SURGERY = "oral_surgery"
+    ROUTINE_PREVENTIVE = "routine_preventive"
+    DIAGNOSTIC_XRAY = "diagnostic_xray"
+    ADJUNCTIVE = "adjunctive"
+
+
 class CoverageLevel(StrEnum):
     NONE = "none"
     INDIVIDUAL = "individual"
@@ -330,6 +350,16 @@ class Coverage:
 
 
 @dataclass(frozen=True, slots=True)
+class CoverageCategory:
+    """A benefit category of the practice's plans (a general one holds the annual maximum)."""
+
+    pms_id: int
+    description: str
+    benefit_category: BenefitCategory
+    hidden: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Benefit:
     """One benefit line of a plan: the inputs to annual maximum, deductible and usage."""
 
@@ -398,7 +428,7 @@ class Clinic:
 
 Record = (
     Patient | ProcedureCode | Procedure | Appointment | TreatmentPlan | Claim | ClaimProcedure
-    | Coverage | Benefit | Contact | Definition | Provider | Clinic
+    | Coverage | CoverageCategory | Benefit | Contact | Definition | Provider | Clinic
 )
 
 RECORD_TYPES: dict[str, type] = {
@@ -410,6 +440,7 @@ RECORD_TYPES: dict[str, type] = {
     "claim": Claim,
     "claim_procedure": ClaimProcedure,
     "coverage": Coverage,
+    "coverage_category": CoverageCategory,
     "benefit": Benefit,
     "contact": Contact,
     "definition": Definition,

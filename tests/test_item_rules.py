@@ -264,3 +264,14 @@ def test_routing_sends_items_to_the_first_matching_queue_and_shares_owners(mappi
     assert route(found["unscheduled_treatment:main:7"], routed, {"ana": 3, "ben": 1}) == (
         "front", "ben")
     assert route(found["unscheduled_treatment:main:7"], mappings, {}) == ("treatment", None)
+
+
+def test_a_maximum_entered_under_the_general_category_counts_as_the_annual_maximum(mappings):
+    general_max = replace(annual_max(), category_id=11)
+    patient_facts = facts(procedures=[procedure(1)], coverages=[coverage()],
+                          benefits=[general_max])
+    without = kinds(evaluate("main", patient_facts, SOURCE, mappings, TODAY))
+    assert ItemKind.BENEFITS_EXPIRING not in without
+    with_general = SourceFacts({}, {}, general_categories=frozenset({11}))
+    found = kinds(evaluate("main", patient_facts, with_general, mappings, TODAY))
+    assert found[ItemKind.BENEFITS_EXPIRING][0].amount == 150000

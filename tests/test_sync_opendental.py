@@ -32,6 +32,7 @@ STREAM_TABLES = {
     "appointments": "appointment", "treatment_plans": "treatplan", "claims": "claim",
     "claim_procedures": "claimproc", "coverages": "patplan", "benefits": "benefit",
     "contact_log": "commlog", "providers": "provider", "clinics": "clinic",
+    "coverage_categories": "covcat",
 }
 
 

@@ -871,6 +871,19 @@ DEFINITION = Table(
     "DefNum",
 )
 
+COVCAT = Table(
+    "covcat",
+    (
+        _key("CovCatNum"),
+        _opt("Description", "varchar(50)"),
+        _col("DefaultPercent", "smallint(6)"),
+        _col("CovOrder", _U8, "'0'"),
+        _col("IsHidden", _BOOL, "'0'"),
+        _col("EbenefitCat", _U8, "'0'"),
+    ),
+    "CovCatNum",
+)
+
 PROVIDER = Table(
     "provider",
     (
@@ -956,6 +969,7 @@ TABLES: tuple[Table, ...] = (
     PROCEDURECODE,
     CARRIER,
     INSPLAN,
+    COVCAT,
     BENEFIT,
     PATIENT,
     INSSUB,

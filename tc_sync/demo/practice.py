@@ -505,7 +505,19 @@ class _Generator:
                 1 if covcat == _NONE else 0, 1 if kind == "m" and covcat in (_CROWN, _PROS) else 0,
                 1 if hyg else 0, 0, 0, 0, self.stamp(rng.randint(-1500, -400)), 0, 0, "", "",
             )
+        yield from self._coverage_categories()
         yield from self._insurance()
+
+    def _coverage_categories(self) -> Iterator[tuple[str, Row]]:
+        # CovCatNum = the module's category constants; EbenefitCat as Open Dental seeds them.
+        for order, (num, name, percent, ebenefit) in enumerate((
+                (_DIAG, "Diagnostic", 100, 2), (_XRAY, "X-Ray", 100, 13),
+                (_PREV, "Preventive", 100, 12), (_RESTO, "Restorative", 80, 4),
+                (_ENDO, "Endo", 80, 5), (_PERIO, "Perio", 80, 3),
+                (_SURG, "Oral Surgery", 80, 11), (_CROWN, "Crowns", 50, 7),
+                (_PROS, "Prosthodontics", 50, 10), (_ORTHO, "Orthodontics", 50, 9),
+                (_NONE, "General", -1, 1))):
+            yield "covcat", (num, name, percent, order, 0, ebenefit)
 
     def _providers(self) -> Iterator[tuple[str, Row]]:
         provs = (

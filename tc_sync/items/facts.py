@@ -16,10 +16,12 @@ from tc_sync.ledger.schema import Money, replica
 from tc_sync.records import (
     Appointment,
     Benefit,
+    BenefitCategory,
     Claim,
     ClaimProcedure,
     Contact,
     Coverage,
+    CoverageCategory,
     Definition,
     Patient,
     Procedure,
@@ -46,10 +48,12 @@ class PatientFacts:
 
 @dataclass(frozen=True)
 class SourceFacts:
-    """A source's shared lists: definitions and the procedure code list."""
+    """A source's shared lists: definitions, the procedure code list, general categories."""
 
     definitions: dict[int, Definition]
     codes: dict[int, ProcedureCode]
+    general_categories: frozenset[int] = frozenset()
+    """Coverage categories whose benefit category is general or none (annual maximums)."""
 
 
 class _Reader:
@@ -85,7 +89,7 @@ class _Reader:
 
 _READERS: dict[type, _Reader] = {record: _Reader(record) for record in (
     Patient, Procedure, Appointment, Claim, ClaimProcedure, Coverage, Benefit, Contact,
-    Definition, ProcedureCode)}
+    Definition, ProcedureCode, CoverageCategory)}
 
 
 def read_records(connection: sa.Connection, record: type[R], source_id: str,
@@ -99,9 +103,12 @@ def read_records(connection: sa.Connection, record: type[R], source_id: str,
 
 
 def load_source_facts(connection: sa.Connection, source_id: str) -> SourceFacts:
+    general = frozenset(
+        category.pms_id for category in read_records(connection, CoverageCategory, source_id)
+        if category.benefit_category in (BenefitCategory.GENERAL, BenefitCategory.NONE))
     return SourceFacts(
         {d.pms_id: d for d in read_records(connection, Definition, source_id)},
-        {c.pms_id: c for c in read_records(connection, ProcedureCode, source_id)})
+        {c.pms_id: c for c in read_records(connection, ProcedureCode, source_id)}, general)
 
 
 def load_patient_facts(connection: sa.Connection, source_id: str,

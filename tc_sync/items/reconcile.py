@@ -37,7 +37,14 @@ from tc_sync.items.store import (
 from tc_sync.ledger.schema import REPLICA_TABLES, items, replica
 from tc_sync.ledger.state import now_utc
 from tc_sync.mappings import Mappings
-from tc_sync.records import Benefit, Coverage, Definition, Patient, ProcedureCode
+from tc_sync.records import (
+    Benefit,
+    Coverage,
+    CoverageCategory,
+    Definition,
+    Patient,
+    ProcedureCode,
+)
 
 log = structlog.get_logger(__name__)
 _CHUNK = 500
@@ -62,7 +69,7 @@ class ReconcileTotals:
 def _patients_changed(connection: sa.Connection, source_id: str,
                       since: datetime) -> tuple[set[int], bool]:
     """Patients whose records changed after `since`, and whether everyone must be evaluated."""
-    for shared in (Definition, ProcedureCode):
+    for shared in (Definition, ProcedureCode, CoverageCategory):
         table = replica[shared]
         if connection.scalar(sa.select(sa.func.count()).where(
                 table.c.source_id == source_id, table.c.last_changed > since)):

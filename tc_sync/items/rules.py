@@ -55,12 +55,13 @@ def _primary_coverage(facts: PatientFacts) -> Coverage | None:
     return ordered[0] if ordered else None
 
 
-def _position(facts: PatientFacts, today: date) -> tuple[Coverage | None,
-                                                         BenefitPosition | None]:
+def _position(facts: PatientFacts, source: SourceFacts, today: date
+              ) -> tuple[Coverage | None, BenefitPosition | None]:
     coverage = _primary_coverage(facts)
     if coverage is None:
         return None, None
-    return coverage, benefit_position(coverage, facts.benefits, facts.claim_procedures, today)
+    return coverage, benefit_position(coverage, facts.benefits, facts.claim_procedures, today,
+                                      source.general_categories)
 
 
 def _benefit_details(coverage: Coverage | None, position: BenefitPosition | None
@@ -96,7 +97,7 @@ def unscheduled_treatment(source_id: str, facts: PatientFacts, source: SourceFac
     planned_on = min((p.date_planned or today) for p in waiting)
     if (today - planned_on).days < settings.min_age_days:
         return []
-    coverage, position = _position(facts, today)
+    coverage, position = _position(facts, source, today)
     patient = facts.patient
     return [DesiredItem(
         item_key(ItemKind.UNSCHEDULED_TREATMENT, source_id, patient.pms_id),
@@ -113,7 +114,7 @@ def benefits_expiring(source_id: str, facts: PatientFacts, source: SourceFacts,
                       mappings: Mappings, today: date) -> list[DesiredItem]:
     settings = mappings.kinds.benefits_expiring
     treatment = unscheduled_treatment(source_id, facts, source, mappings, today)
-    coverage, position = _position(facts, today)
+    coverage, position = _position(facts, source, today)
     if not treatment or coverage is None or position is None or position.remaining is None:
         return []
     days_left = (position.renews_on - today).days

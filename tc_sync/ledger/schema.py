@@ -46,6 +46,7 @@ REPLICA_TABLES: dict[type, str] = {
     records.Claim: "claims",
     records.ClaimProcedure: "claim_procedures",
     records.Coverage: "coverages",
+    records.CoverageCategory: "coverage_categories",
     records.Benefit: "benefits",
     records.Contact: "contacts",
     records.Definition: "definitions",
