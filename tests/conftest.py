@@ -17,6 +17,8 @@ import pymysql
 import pytest
 import sqlalchemy as sa
 
+from tc_sync.config import ConnectionSettings, SourceSettings
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -80,6 +82,14 @@ def _mysql_container() -> Iterator[MysqlServer] | None:
             container.stop()
 
     return serve()
+
+
+@pytest.fixture
+def source(mysql_server: MysqlServer, mysql_database: str) -> SourceSettings:
+    """An Open Dental source reading the test's MariaDB database."""
+    return SourceSettings(kind="opendental", connection=ConnectionSettings(
+        host=mysql_server.host, port=mysql_server.port, user=mysql_server.user,
+        password=mysql_server.password or None, database=mysql_database))
 
 
 @pytest.fixture

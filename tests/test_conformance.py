@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from tc_sync.adapters import load_adapter
-from tc_sync.config import ConnectionSettings, SourceSettings, SyncSettings
+from tc_sync.config import SyncSettings
 from tc_sync.ledger.schema import replica
 from tc_sync.records import Patient, Procedure, ProcedureCode
 from tc_sync.sync import sync_source
@@ -45,7 +45,8 @@ def real_schema(mysql_server, mysql_database) -> str:
 
 
 @pytest.mark.mysql
-def test_every_stream_reads_open_dentals_own_21_1_database(mysql_server, real_schema, ledger):
+def test_every_stream_reads_open_dentals_own_21_1_database(mysql_server, real_schema, source,
+                                                           ledger):
     with mysql_server.connect(real_schema) as connection, connection.cursor() as cursor:
         cursor.execute("SET SESSION sql_mode = ''")
         cursor.execute("INSERT INTO patient (LName, FName, PatStatus, Guarantor, PriProv, "
@@ -58,9 +59,6 @@ def test_every_stream_reads_open_dentals_own_21_1_database(mysql_server, real_sc
                        "ToothNum, DateTP, ProvNum) VALUES (%s, %s, 1, 1250, 1, '3', "
                        "CURDATE(), 1)", (patient, code_num))
         procedure = cursor.lastrowid
-    source = SourceSettings(kind="opendental", connection=ConnectionSettings(
-        host=mysql_server.host, port=mysql_server.port, user=mysql_server.user,
-        password=mysql_server.password or None, database=real_schema))
     result = sync_source(ledger, "od", source, SyncSettings())
     assert result.outcome == "ok", result.error
     assert result.pms_version == "21.1.9.0"

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tc_sync.config import ConnectionSettings, SourceSettings, SyncSettings
+from tc_sync.config import SyncSettings
 from tc_sync.demo.practice import PracticeSpec, write_mysql
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.schema import item_events, items
@@ -31,13 +31,6 @@ def practice(mysql_server, mysql_database):
     write_mysql(connection, PracticeSpec(today=TODAY))
     yield connection
     connection.close()
-
-
-@pytest.fixture
-def source(mysql_server, mysql_database) -> SourceSettings:
-    return SourceSettings(kind="opendental", connection=ConnectionSettings(
-        host=mysql_server.host, port=mysql_server.port, user=mysql_server.user,
-        password=mysql_server.password or None, database=mysql_database))
 
 
 def cycle(ledger, source, *, full=False, today=TODAY):

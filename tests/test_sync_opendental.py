@@ -46,13 +46,6 @@ def practice(mysql_server, mysql_database, request) -> Iterator[pymysql.connecti
     connection.close()
 
 
-@pytest.fixture
-def source(mysql_server, mysql_database) -> SourceSettings:
-    return SourceSettings(kind="opendental", connection=ConnectionSettings(
-        host=mysql_server.host, port=mysql_server.port, user=mysql_server.user,
-        password=mysql_server.password or None, database=mysql_database))
-
-
 OPTIONS = SyncSettings(batch_size=100, window_keys=1000, safety_lag_seconds=0)
 
 
