@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="read every row (also finds rows deleted in the PMS)")
 
     commands.add_parser("check", help="validate configuration and test each source")
+    commands.add_parser("run", help="the daemon: sync on schedule until stopped")
 
     items = commands.add_parser("items", help="the coordination items")
     item_commands = items.add_subparsers(dest="items_command", required=True, metavar="action")
@@ -95,6 +96,10 @@ def _with_settings(arguments: argparse.Namespace, settings: Settings) -> int:
         return run_check(settings)
     if command == "items":
         return _items(arguments, settings)
+    if command == "run":
+        from tc_sync.commands.run import run_daemon
+
+        return run_daemon(settings)
     from tc_sync.commands.status import run_status
 
     return run_status(settings)

@@ -90,6 +90,16 @@ class ScheduleSettings(_Section):
 
     interval_seconds: int = Field(300, ge=30, le=86_400)
     full_sweep_at: str = Field("02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    quiet_windows: list[str] = Field(default_factory=list)
+    """Times of day with no pull (the practice's backup): ["01:00-03:00", "22:30-23:00"]."""
+
+    @field_validator("quiet_windows")
+    @classmethod
+    def _windows(cls, value: list[str]) -> list[str]:
+        for window in value:
+            if not re.match(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$", window):
+                raise ValueError(f"'{window}' is not a window like 01:00-03:00")
+        return value
 
 
 class SourceSettings(_Section):

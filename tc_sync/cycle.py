@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from threading import Event
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -27,18 +28,20 @@ def practice_today(settings: Settings) -> date:
     return datetime.now(ZoneInfo(settings.timezone)).date()
 
 
+def cycle_source(engine: sa.Engine, settings: Settings, mappings: Mappings, source_id: str,
+                 *, full: bool = False, stop: Event | None = None) -> CycleResult:
+    """Sync one source, then reconcile its items (resolving only after a complete run)."""
+    run = sync_source(engine, source_id, settings.sources[source_id], settings.sync, full=full,
+                      adapters_dir=settings.adapters_dir, stop=stop)
+    totals = reconcile_source(
+        engine, source_id, mappings, practice_today(settings),
+        complete_run=run.outcome == "ok", run_id=run.run_id, full=full)
+    return CycleResult(run, totals)
+
+
 def run_cycle(engine: sa.Engine, settings: Settings, mappings: Mappings, *,
               full: bool = False, only_source: str | None = None) -> list[CycleResult]:
     """Sync and reconcile every enabled source (or just `only_source`), each on its own."""
-    results = []
-    for source_id, source in settings.sources.items():
-        if (only_source is not None and source_id != only_source) or (
-                only_source is None and not source.enabled):
-            continue
-        run = sync_source(engine, source_id, source, settings.sync, full=full,
-                          adapters_dir=settings.adapters_dir)
-        totals = reconcile_source(
-            engine, source_id, mappings, practice_today(settings),
-            complete_run=run.outcome == "ok", run_id=run.run_id, full=full)
-        results.append(CycleResult(run, totals))
-    return results
+    return [cycle_source(engine, settings, mappings, source_id, full=full)
+            for source_id, source in settings.sources.items()
+            if (source_id == only_source) or (only_source is None and source.enabled)]

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from threading import Event
 from typing import Any
 
 import sqlalchemy as sa
@@ -93,17 +94,22 @@ class Batch:
     cursor: Cursor
 
 
+class PullStopped(Exception):
+    """The daemon is stopping: the pull ended after its last committed batch."""
+
+
 class StreamPuller:
     """Pulls one stream of one source, committing each batch with its cursor."""
 
     def __init__(self, engine: sa.Engine, driver: Driver, source_id: str, stream: Stream,
-                 options: SyncSettings, run_id: int) -> None:
+                 options: SyncSettings, run_id: int, stop: Event | None = None) -> None:
         self.engine = engine
         self.driver = driver
         self.source_id = source_id
         self.stream = stream
         self.options = options
         self.run_id = run_id
+        self.stop = stop
         self.writer = ReplicaWriter(stream.converter.record, source_id, engine.dialect)
 
     def _convert(self, rows: Sequence[Sequence[Any]], columns: list[str],
@@ -154,6 +160,10 @@ class StreamPuller:
         with ThreadPoolExecutor(1, thread_name_prefix="tc-sync-ledger") as writer:
             pending: Future[None] | None = None
             while True:
+                if self.stop is not None and self.stop.is_set():
+                    if pending is not None:
+                        pending.result()
+                    raise PullStopped
                 low, high = window(pull, self.options.window_keys)
                 rows: Sequence[Sequence[Any]] = ()
                 columns: list[str] = []
@@ -233,9 +243,12 @@ def sync_source(
     engine: sa.Engine, source_id: str, source: SourceSettings, options: SyncSettings, *,
     full: bool = False, adapter: Adapter | None = None,
     driver_factory: Callable[[SourceSettings], Driver] = open_driver,
-    adapters_dir: Any = None,
+    adapters_dir: Any = None, stop: Event | None = None,
 ) -> RunResult:
-    """Pull every stream of one source into the ledger; never raises for PMS problems."""
+    """Pull every stream of one source into the ledger; never raises for PMS problems.
+
+    Setting `stop` ends the run after the batch in flight commits (outcome 'stopped').
+    """
     started = time.perf_counter()
     with engine.begin() as connection:
         run_id = start_run(connection, source_id, "full" if full else "incremental")
@@ -253,9 +266,13 @@ def sync_source(
         only = set(source.streams) if source.streams else None
         failures = 0
         for stream in adapter.streams(version, only):
-            puller = StreamPuller(engine, driver, source_id, stream, options, run_id)
+            puller = StreamPuller(engine, driver, source_id, stream, options, run_id, stop)
             try:
                 result.streams.append(puller.pull(full))
+            except PullStopped:
+                result.streams.append(StreamTotals(stream.name, "stopped"))
+                failures = -1
+                break
             except (DriverError, AdapterError) as error:
                 failures += 1
                 result.streams.append(StreamTotals(stream.name, "failed"))
@@ -263,7 +280,7 @@ def sync_source(
                 result.error_class = type(error).__name__
                 log.error("stream_failed", source=source_id, stream=stream.name,
                           error_class=type(error).__name__)
-        result.outcome = "ok" if failures == 0 else (
+        result.outcome = "stopped" if failures < 0 else "ok" if failures == 0 else (
             "partial" if failures < len(result.streams) else "failed")
     except (DriverError, AdapterError) as error:
         result.error = str(error)

@@ -6,6 +6,7 @@ Open Dental database; the ledger is a SQLite file beside it. Nothing here is rea
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
@@ -54,8 +55,9 @@ def build_practice(folder: Path, fresh: bool) -> bool:
     if fresh:
         for name in ("practice.db", "ledger.db", "ledger.db-wal", "ledger.db-shm"):
             (folder / name).unlink(missing_ok=True)
-    if practice.exists():
+    if practice.exists() and _has_every_table(practice):
         return False
+    practice.unlink(missing_ok=True)     # made by an older tc-sync: its schema lacks tables
     folder.mkdir(parents=True, exist_ok=True)
     write_sqlite(practice, PracticeSpec(today=date.today()))
     return True
@@ -65,6 +67,18 @@ def _counts(connection: sa.Connection, column: sa.Column[str],
             *where: sa.ColumnElement[bool]) -> dict[str, int]:
     query = sa.select(column, sa.func.count()).where(*where).group_by(column)
     return {str(value): int(count) for value, count in connection.execute(query)}
+
+
+def _has_every_table(practice: Path) -> bool:
+    from tc_sync.demo.odschema import tables_for
+
+    connection = sqlite3.connect(f"file:{practice}?mode=ro", uri=True)
+    try:
+        present = {name for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        connection.close()
+    return all(table.name in present for table in tables_for("24.3.10.0"))
 
 
 def ledger_summary(engine: sa.Engine, source_id: str) -> list[str]:

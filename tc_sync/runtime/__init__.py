@@ -1,0 +1,1 @@
+"""Running unattended: the scheduler daemon, its lock, quiet windows and graceful stop."""

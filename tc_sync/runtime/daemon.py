@@ -1,0 +1,110 @@
+"""`tc-sync run`: the scheduler daemon.
+
+Jobs are built from the configuration with stable ids: per source, an incremental cycle every
+`interval_seconds` (the first at start-up: catch-up after the server was off) and a full sweep
+each night at `full_sweep_at`, in the practice's time zone. One source's jobs never run at the
+same time (a per-source lock); sources run side by side, so one source down stops no other.
+A stop request (SIGTERM, SIGINT, a Windows service stop) lets each running cycle commit its
+batch in flight and end; the daemon exits within `stop_timeout` seconds.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import structlog
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from tc_sync.config import Settings
+from tc_sync.cycle import cycle_source
+from tc_sync.mappings import MappingsKeeper
+from tc_sync.runtime.quiet import in_quiet_window
+
+log = structlog.get_logger(__name__)
+
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+
+
+class Daemon:
+    """Schedules every source's cycles and sweeps until asked to stop."""
+
+    def __init__(self, engine: sa.Engine, settings: Settings, mappings: MappingsKeeper) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.mappings = mappings
+        self.zone = ZoneInfo(settings.timezone)
+        self.stop = threading.Event()
+        self._source_locks = {source_id: threading.Lock() for source_id in settings.sources}
+        self.scheduler = BackgroundScheduler(
+            timezone=self.zone, job_defaults=JOB_DEFAULTS,
+            executors={"default": {"type": "threadpool",
+                                   "max_workers": max(1, len(settings.sources) * 2)}})
+
+    def build_jobs(self, now: datetime | None = None) -> None:
+        """Add each enabled source's cycle and sweep jobs (ids `cycle:<id>`, `sweep:<id>`)."""
+        start = now or datetime.now(self.zone)
+        for source_id, source in self.settings.sources.items():
+            if not source.enabled:
+                continue
+            hour, minute = (int(part) for part in source.schedule.full_sweep_at.split(":"))
+            self.scheduler.add_job(
+                self.run_job, IntervalTrigger(seconds=source.schedule.interval_seconds,
+                                              timezone=self.zone),
+                args=[source_id, False], id=f"cycle:{source_id}", replace_existing=True,
+                next_run_time=start)
+            self.scheduler.add_job(
+                self.run_job, CronTrigger(hour=hour, minute=minute, timezone=self.zone),
+                args=[source_id, True], id=f"sweep:{source_id}", replace_existing=True)
+
+    def run_job(self, source_id: str, full: bool) -> None:
+        """One cycle (or sweep) of one source, unless stopping, quiet, or already running."""
+        if self.stop.is_set():
+            return
+        schedule = self.settings.sources[source_id].schedule
+        if in_quiet_window(datetime.now(self.zone).time(), schedule.quiet_windows):
+            log.info("quiet_window", source=source_id, job="sweep" if full else "cycle")
+            return
+        lock = self._source_locks[source_id]
+        if not lock.acquire(blocking=False):
+            log.info("still_running", source=source_id, job="sweep" if full else "cycle")
+            return
+        try:
+            mappings = self.mappings.reload()
+            if self.mappings.last_problem:
+                log.error("mappings_rejected_keeping_last_good", source=source_id)
+            cycle_source(self.engine, self.settings, mappings, source_id, full=full,
+                         stop=self.stop)
+        except Exception as error:  # one source's failure must not take the daemon down
+            log.error("job_failed", source=source_id, error_class=type(error).__name__)
+        finally:
+            lock.release()
+
+    def request_stop(self, *_: Any) -> None:
+        """Ask running cycles to end after their batch in flight, and the daemon to exit."""
+        log.info("stop_requested")
+        self.stop.set()
+
+    def run(self, install_signals: bool = True,
+            until: Callable[[], bool] | None = None) -> None:
+        """Run until a stop is requested (or `until()` says so); returns when stopped."""
+        if install_signals:
+            for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
+                if hasattr(signal, name):
+                    signal.signal(getattr(signal, name), self.request_stop)
+        self.build_jobs()
+        self.scheduler.start()
+        log.info("daemon_started", sources=list(self.settings.sources),
+                 jobs=[job.id for job in self.scheduler.get_jobs()])
+        while not self.stop.wait(0.5):
+            if until is not None and until():
+                self.stop.set()
+        self.scheduler.shutdown(wait=True)
+        log.info("daemon_stopped")

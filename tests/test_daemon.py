@@ -1,0 +1,116 @@
+"""The daemon: jobs from configuration, quiet windows, one daemon per ledger, graceful stop."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from datetime import time as clock
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from tc_sync.config import settings_from_mapping
+from tc_sync.ledger.db import open_ledger
+from tc_sync.ledger.schema import sync_runs
+from tc_sync.mappings import MappingsKeeper
+from tc_sync.runtime.daemon import Daemon
+from tc_sync.runtime.lock import AlreadyRunning, DaemonLock
+from tc_sync.runtime.quiet import in_quiet_window
+
+
+def settings(tmp_path, **schedule):
+    return settings_from_mapping({
+        "timezone": "America/Chicago",
+        "ledger": {"url": f"sqlite:///{tmp_path / 'ledger.db'}"},
+        "sources": {
+            "main": {"kind": "opendental", "schedule": {"interval_seconds": 120, **schedule}},
+            "north": {"kind": "opendental", "schedule": {"full_sweep_at": "03:30"}},
+            "old": {"kind": "opendental", "enabled": False},
+        }})
+
+
+def test_jobs_are_built_from_the_configuration_with_stable_ids(tmp_path):
+    config = settings(tmp_path)
+    engine = open_ledger(config.ledger.url)
+    daemon = Daemon(engine, config, MappingsKeeper())
+    start = datetime(2026, 11, 26, 14, 0, tzinfo=ZoneInfo("America/Chicago"))
+    daemon.build_jobs(start)
+    jobs = {job.id: job for job in daemon.scheduler.get_jobs()}
+    assert sorted(jobs) == ["cycle:main", "cycle:north", "sweep:main", "sweep:north"]
+    assert jobs["cycle:main"].trigger.interval.total_seconds() == 120
+    assert jobs["cycle:north"].trigger.interval.total_seconds() == 300
+    assert jobs["cycle:main"].next_run_time == start             # catch-up at start
+    sweep = jobs["sweep:north"].trigger.get_next_fire_time(None, start)
+    assert (sweep.hour, sweep.minute, str(sweep.tzinfo)) == (3, 30, "America/Chicago")
+    assert sweep.date() == start.date().replace(day=27)
+    engine.dispose()
+
+
+@pytest.mark.parametrize(("now", "quiet"), [
+    (clock(1, 30), True), (clock(3, 0), False), (clock(23, 15), True), (clock(12, 0), False)])
+def test_quiet_windows_including_one_past_midnight(now, quiet):
+    assert in_quiet_window(now, ["01:00-03:00", "23:00-00:30"]) is quiet
+
+
+def test_a_quiet_window_in_the_configuration_must_be_a_time_range(tmp_path):
+    from tc_sync.config import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        settings(tmp_path, quiet_windows=["1am-3am"])
+    assert "not a window like 01:00-03:00" in str(caught.value)
+
+
+def test_one_daemon_per_sqlite_ledger(tmp_path):
+    engine = open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    with DaemonLock(engine, ["main"]), pytest.raises(AlreadyRunning, match="another tc-sync"):
+        DaemonLock(engine, ["main"]).acquire()
+    with DaemonLock(engine, ["main"]):               # free again once released
+        pass
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_daemons_of_a_group_share_a_postgres_ledger_but_never_a_source(postgres_url):
+    first, second = open_ledger(postgres_url), open_ledger(postgres_url)
+    with DaemonLock(first, ["downtown"]):
+        with DaemonLock(second, ["uptown"]):         # another practice: fine
+            pass
+        with pytest.raises(AlreadyRunning, match="'downtown'"):
+            DaemonLock(second, ["uptown", "downtown"]).acquire()
+    first.dispose()
+    second.dispose()
+
+
+def test_the_daemon_catches_up_at_start_and_stops_cleanly_on_sigterm(tmp_path):
+    demo = tmp_path / "demo"
+    built = subprocess.run([sys.executable, "-m", "tc_sync", "demo", "--dir", str(demo)],
+                           capture_output=True, text=True, check=False)
+    assert built.returncode == 0, built.stderr
+    config = str(demo / "tc-sync.yaml")
+    daemon = subprocess.Popen([sys.executable, "-m", "tc_sync", "--config", config, "run"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        engine = open_ledger(f"sqlite:///{demo / 'ledger.db'}")
+        deadline = time.monotonic() + 30
+        runs = 1
+        while runs < 2 and time.monotonic() < deadline:     # the demo made run 1
+            time.sleep(0.3)
+            with engine.connect() as connection:
+                runs = connection.scalar(sa.select(sa.func.count()).select_from(sync_runs).where(
+                    sync_runs.c.outcome != "running"))
+        assert runs == 2, "the daemon did not sync at start-up"
+        second = subprocess.run([sys.executable, "-m", "tc_sync", "--config", config, "run"],
+                                capture_output=True, text=True, check=False, timeout=30)
+        assert second.returncode == 1 and "another tc-sync daemon" in second.stderr
+        daemon.send_signal(signal.SIGTERM)
+        out, _ = daemon.communicate(timeout=15)
+        assert daemon.returncode == 0
+        assert "tc-sync: stopped" in out
+        engine.dispose()
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
