@@ -77,6 +77,10 @@ class ConnectionSettings(_Section):
     connect_timeout: int = Field(10, ge=1, le=600)
     read_timeout: int = Field(120, ge=1, le=3600)
     write_timeout: int = Field(60, ge=1, le=3600)
+    retries: int = Field(4, ge=0, le=20)
+    """Retries of a statement or connection after a transient error (lost connection, server
+    gone, lock wait, deadlock), with jittered exponential backoff."""
+    retry_max_wait: float = Field(30.0, gt=0, le=600)
 
     @model_validator(mode="after")
     def _sqlite_needs_path(self) -> ConnectionSettings:

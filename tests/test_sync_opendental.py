@@ -8,6 +8,8 @@ with plain UPDATEs, so MySQL bumps DateTStamp / SecDateTEdit exactly as under Op
 from __future__ import annotations
 
 import os
+import re
+import threading
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
@@ -23,6 +25,8 @@ from tc_sync.drivers.mysql import MysqlDriver
 from tc_sync.ledger.schema import cursors, quarantine, replica, sync_runs
 from tc_sync.records import Appointment, Claim, Contact, Patient, Procedure
 from tc_sync.sync import RunResult, sync_source
+
+from .tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.mysql
 
@@ -131,7 +135,7 @@ def test_an_incremental_sync_brings_exactly_the_rows_changed_since(practice, sou
     result = run(ledger, source)
     assert result.outcome == "ok"
     assert all(t.mode in ("incremental", "unchanged") for t in result.streams
-               if t.stream not in ("definitions", "clinics"))
+               if t.stream not in ("definitions", "clinics", "coverage_categories"))
     assert changed_in(ledger, Procedure, result) == [3, 5]
     assert changed_in(ledger, Patient, result) == [2]
     assert changed_in(ledger, Contact, result) == [new_contact]
@@ -264,7 +268,7 @@ def test_an_unsupported_schema_version_fails_the_run_and_says_why(practice, sour
 
 def test_an_unreachable_server_fails_the_run_cleanly(ledger):
     nowhere = SourceSettings(kind="opendental", connection=ConnectionSettings(
-        host="127.0.0.1", port=1, connect_timeout=2))
+        host="127.0.0.1", port=1, connect_timeout=2, retries=1, retry_max_wait=0.1))
     result = run(ledger, nowhere)
     assert result.outcome == "failed"
     assert "nothing answers at that host and port" in (result.error or "")
@@ -289,3 +293,39 @@ def test_both_mysql_clients_produce_the_same_ledger(practice, source, ledger, cl
 def _driver_name(source: SourceSettings) -> str:
     with MysqlDriver(source.connection) as driver:
         return driver.name
+
+
+def test_a_database_cut_off_mid_sync_is_retried_and_the_sync_completes(
+        practice, mysql_server, source, ledger):
+    proxy = TcpProxy(mysql_server.host, mysql_server.port)
+    through_proxy = source.model_copy(update={"connection": source.connection.model_copy(
+        update={"host": "127.0.0.1", "port": proxy.port, "retries": 6,
+                "retry_max_wait": 1.0})})
+
+    def outage():
+        proxy.cut()
+        threading.Timer(1.5, proxy.restore).start()
+
+    try:
+        result = run(ledger, through_proxy, factory=lambda s: MidPullWriter(
+            MysqlDriver(s.connection), 3, outage))
+    finally:
+        proxy.close()
+    assert result.outcome == "ok", result.error
+    assert ledger_count(ledger, Procedure) == pms_count(practice, "procedurelog")
+
+
+def test_a_database_down_for_good_fails_the_run_after_its_retries(
+        practice, mysql_server, source, ledger):
+    proxy = TcpProxy(mysql_server.host, mysql_server.port)
+    through_proxy = source.model_copy(update={"connection": source.connection.model_copy(
+        update={"host": "127.0.0.1", "port": proxy.port, "retries": 2,
+                "retry_max_wait": 0.2})})
+    try:
+        result = run(ledger, through_proxy, factory=lambda s: MidPullWriter(
+            MysqlDriver(s.connection), 3, proxy.cut))
+    finally:
+        proxy.close()
+    assert result.outcome == "partial"
+    assert stream_totals(result, "procedures").mode == "failed"
+    assert re.search(r"\((2003|2006|2013)\)", result.error or ""), result.error

@@ -10,13 +10,25 @@ from __future__ import annotations
 import contextlib
 import importlib
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
+
+import structlog
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from tc_sync.config import ConnectionSettings
 from tc_sync.drivers.base import Driver, DriverError, to_pyformat
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 
 def available_client(preference: str = "auto") -> tuple[str, ModuleType]:
@@ -66,40 +78,95 @@ def _ssl_options(settings: ConnectionSettings, module_name: str) -> dict[str, An
     return options
 
 
+_TRANSIENT = {1205, 1213, 2002, 2003, 2006, 2013, 2055}
+"""Lock wait timeout, deadlock, cannot connect, server gone away, lost connection."""
+
+
+def _error_number(error: BaseException) -> int | None:
+    args = getattr(error, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
+
+
 class MysqlDriver(Driver):
-    """A read-only, autocommit session on the PMS database."""
+    """A read-only, autocommit session on the PMS database.
+
+    Transient failures (the server restarting, a dropped connection, a lock wait or deadlock)
+    are retried with jittered backoff on a new connection: every statement is a bounded
+    SELECT, so running it again is harmless.
+    """
 
     def __init__(self, settings: ConnectionSettings) -> None:
         super().__init__()
-        self.client, module = available_client(
+        self.client, self._module = available_client(
             "auto" if settings.driver == "auto" else settings.driver)
         self.name = f"mysql ({self.client})"
-        self._errors: tuple[type[Exception], ...] = (module.Error,)
-        password = settings.password.get_secret_value() if settings.password else ""
+        self._settings = settings
+        self._errors: tuple[type[Exception], ...] = (self._module.Error,)
+        self._connection: Any = None
         try:
-            self._connection = module.connect(
-                host=settings.host, port=settings.port, user=settings.user,
-                password=password, database=settings.database, charset="utf8mb4",
-                connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
-                write_timeout=settings.write_timeout, autocommit=True,
-                init_command="SET SESSION TRANSACTION READ ONLY",
-                conv=_text_temporal_conversions(self.client, module),
-                **_ssl_options(settings, self.client))
-        except module.Error as error:
+            self._with_retries(self._ensure_connected)
+        except self._errors as error:
             raise DriverError(_describe(error, settings)) from None
 
-    def _query(self, sql: str, params: Mapping[str, Any]
-               ) -> tuple[list[str], Sequence[Sequence[Any]]]:
+    def _with_retries(self, action: Callable[[], T]) -> T:
+        retrying = Retrying(
+            retry=retry_if_exception(self._transient),
+            wait=wait_exponential_jitter(max=self._settings.retry_max_wait, jitter=1),
+            stop=stop_after_attempt(self._settings.retries + 1), reraise=True,
+            before_sleep=self._log_retry)
+        return retrying(action)
+
+    def _transient(self, error: BaseException) -> bool:
+        if isinstance(error, self._errors) and _error_number(error) in _TRANSIENT:
+            self._drop()
+            return True
+        return False
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.warning("pms_retry", attempt=state.attempt_number,
+                    error=f"{type(error).__name__} {_error_code(error) if error else ''}",
+                    sleep=round(state.next_action.sleep, 1) if state.next_action else None)
+
+    def _ensure_connected(self) -> None:
+        if self._connection is not None:
+            return
+        settings = self._settings
+        password = settings.password.get_secret_value() if settings.password else ""
+        self._connection = self._module.connect(
+            host=settings.host, port=settings.port, user=settings.user,
+            password=password, database=settings.database, charset="utf8mb4",
+            connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+            write_timeout=settings.write_timeout, autocommit=True,
+            init_command="SET SESSION TRANSACTION READ ONLY",
+            conv=_text_temporal_conversions(self.client, self._module),
+            **_ssl_options(settings, self.client))
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.close()
+        self._connection = None
+
+    def _execute(self, sql: str, params: Mapping[str, Any]
+                 ) -> tuple[list[str], Sequence[Sequence[Any]]]:
+        self._ensure_connected()
         cursor = self._connection.cursor()
         try:
             cursor.execute(to_pyformat(sql), dict(params))
             rows = cursor.fetchall()
             columns = [column[0].lower() for column in cursor.description or ()]
+        finally:
+            with contextlib.suppress(Exception):
+                cursor.close()
+        return columns, rows
+
+    def _query(self, sql: str, params: Mapping[str, Any]
+               ) -> tuple[list[str], Sequence[Sequence[Any]]]:
+        try:
+            return self._with_retries(lambda: self._execute(sql, params))
         except self._errors as error:
             raise DriverError(_describe_query_error(error)) from error
-        finally:
-            cursor.close()
-        return columns, rows
 
     def server_now(self) -> datetime:
         value = self.scalar("SELECT NOW()")
@@ -124,11 +191,10 @@ class MysqlDriver(Driver):
         return datetime.fromisoformat(text)
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):  # closing a dead connection has nothing to say
-            self._connection.close()
+        self._drop()
 
 
-def _error_code(error: Exception) -> str:
+def _error_code(error: BaseException) -> str:
     args = getattr(error, "args", ())
     return f"({args[0]})" if args and isinstance(args[0], int) else ""
 
