@@ -54,7 +54,9 @@ def _check_source(settings: Settings, source_id: str, mappings: Mappings) -> int
     source = settings.sources[source_id]
     try:
         adapter = load_adapter(source.kind, settings.adapters_dir)
-        driver = open_driver(source)
+        # A check answers at once: no retrying a server that is down.
+        driver = open_driver(source.model_copy(update={
+            "connection": source.connection.model_copy(update={"retries": 0})}))
     except (AdapterError, DriverError) as error:
         print(f"{source_id}: PROBLEM: {error}\n  fix: {HINTS['connect']}")
         return 1
