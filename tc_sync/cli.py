@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tc_sync import __version__, logs
 from tc_sync.config import ConfigError, Settings, config_path, load_settings
+from tc_sync.ledger.db import LedgerError
 from tc_sync.mappings import MappingsError
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
@@ -121,6 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_CONFIG
+    except LedgerError as error:
+        print(f"tc-sync: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # output piped into `head` and the like

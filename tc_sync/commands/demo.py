@@ -7,7 +7,6 @@ Open Dental database; the ledger is a SQLite file beside it. Nothing here is rea
 from __future__ import annotations
 
 import sqlite3
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from tc_sync.commands.sync import print_results
 from tc_sync.config import Settings, settings_from_mapping
 from tc_sync.cycle import run_cycle
 from tc_sync.items.model import ItemKind
-from tc_sync.ledger.db import LedgerError, open_ledger
+from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items, replica
 from tc_sync.mappings import load_mappings
 from tc_sync.records import Appointment, Claim, Coverage, Patient, Procedure
@@ -126,11 +125,7 @@ def run_demo(folder: Path, *, fresh: bool = False) -> int:
     settings = demo_settings(folder)
     print(f"demo practice: {folder / 'practice.db'} ({'built now' if built else 'reused'}; "
           "synthetic data)")
-    try:
-        engine = open_ledger(settings.ledger.url)
-    except LedgerError as error:
-        print(f"tc-sync: {error}", file=sys.stderr)
-        return 1
+    engine = open_ledger(settings.ledger.url)
     cycles = run_cycle(engine, settings, load_mappings())
     print_results(cycles)
     print(f"ledger: {folder / 'ledger.db'}")

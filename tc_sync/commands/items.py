@@ -10,24 +10,14 @@ import sqlalchemy as sa
 
 from tc_sync.config import Settings
 from tc_sync.items.store import record_event
-from tc_sync.ledger.db import LedgerError, open_ledger
+from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import item_events, items
 from tc_sync.ledger.state import now_utc
 
 
-def _engine(settings: Settings) -> sa.Engine | None:
-    try:
-        return open_ledger(settings.ledger.url)
-    except LedgerError as error:
-        print(f"tc-sync: {error}", file=sys.stderr)
-        return None
-
-
 def list_items(settings: Settings, *, queue: str | None, kind: str | None,
                source: str | None, resolved: bool) -> int:
-    engine = _engine(settings)
-    if engine is None:
-        return 1
+    engine = open_ledger(settings.ledger.url)
     query = sa.select(items).where(items.c.status == ("resolved" if resolved else "open"))
     for column, value in ((items.c.queue, queue), (items.c.kind, kind),
                           (items.c.source_id, source)):
@@ -47,9 +37,7 @@ def list_items(settings: Settings, *, queue: str | None, kind: str | None,
 
 
 def show_item(settings: Settings, key: str) -> int:
-    engine = _engine(settings)
-    if engine is None:
-        return 1
+    engine = open_ledger(settings.ledger.url)
     with engine.connect() as connection:
         row = connection.execute(sa.select(items).where(items.c.item_key == key)
                                  ).mappings().first()
@@ -68,9 +56,7 @@ def show_item(settings: Settings, key: str) -> int:
 
 
 def _change(settings: Settings, key: str, event: str, values: dict[str, object]) -> int:
-    engine = _engine(settings)
-    if engine is None:
-        return 1
+    engine = open_ledger(settings.ledger.url)
     with engine.begin() as connection:
         found = connection.execute(items.update().where(
             items.c.item_key == key, items.c.status == "open").values(

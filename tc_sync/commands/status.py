@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import sys
-
 import sqlalchemy as sa
 
 from tc_sync.config import Settings
-from tc_sync.ledger.db import LedgerError, open_ledger
+from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import quarantine, sync_runs
 
 
 def run_status(settings: Settings) -> int:
-    try:
-        engine = open_ledger(settings.ledger.url)
-    except LedgerError as error:
-        print(f"tc-sync: {error}", file=sys.stderr)
-        return 1
+    engine = open_ledger(settings.ledger.url)
     healthy = True
     with engine.connect() as connection:
         for source_id in settings.sources:

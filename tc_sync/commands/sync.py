@@ -6,7 +6,7 @@ import sys
 
 from tc_sync.config import Settings
 from tc_sync.cycle import CycleResult, run_cycle
-from tc_sync.ledger.db import LedgerError, open_ledger
+from tc_sync.ledger.db import open_ledger
 from tc_sync.mappings import load_mappings
 
 
@@ -40,11 +40,7 @@ def run_sync(settings: Settings, *, source: str | None, full: bool) -> int:
         print("tc-sync: the configuration has no sources to sync", file=sys.stderr)
         return 2
     mappings = load_mappings(settings.mappings_file)
-    try:
-        engine = open_ledger(settings.ledger.url)
-    except LedgerError as error:
-        print(f"tc-sync: {error}", file=sys.stderr)
-        return 1
+    engine = open_ledger(settings.ledger.url)
     cycles = run_cycle(engine, settings, mappings, full=full, only_source=source)
     print_results(cycles)
     return 0 if all(cycle.run.outcome == "ok" for cycle in cycles) else 1
