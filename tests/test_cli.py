@@ -111,3 +111,15 @@ def test_a_coordinator_lists_snoozes_assigns_and_reads_an_items_history(tmp_path
         "opened", "snoozed", "assigned"]
     missing = tc_sync("--config", config, "items", "show", "claim_outstanding:demo:0")
     assert missing.returncode == 1 and "no item" in missing.stderr
+
+
+def test_a_ledger_that_cannot_be_created_is_one_clear_line_not_a_traceback(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    config = tmp_path / "tc-sync.yaml"
+    config.write_text(f"ledger:\n  url: sqlite:///{blocker / 'ledger.db'}\n"
+                      "sources:\n  main: {kind: opendental}\n")
+    done = tc_sync("--config", str(config), "status")
+    assert done.returncode == 1
+    assert "cannot create the ledger file" in done.stderr
+    assert "Traceback" not in done.stderr

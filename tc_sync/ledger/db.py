@@ -57,6 +57,10 @@ def create_ledger_engine(url: str) -> sa.Engine:
         old_umask = os.umask(0o077)
         try:
             _prepare_sqlite_file(sqlite_file)
+        except OSError as error:
+            raise LedgerError(
+                f"cannot create the ledger file {sqlite_file}: {error.strerror}; check "
+                "ledger.url and that this account may write there") from None
         finally:
             os.umask(old_umask)
     try:
