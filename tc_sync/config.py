@@ -140,6 +140,21 @@ class SyncSettings(_Section):
     """Re-read rows changed this long before the last pull began (late commits, clock skew)."""
 
 
+class HealthSettings(_Section):
+    """When a source's data counts as stale: green, then amber, then red."""
+
+    amber_after_minutes: int = Field(30, ge=1, le=10_080)
+    """Amber when the last successful sync is older than this, or the last run failed."""
+    red_after_minutes: int = Field(240, ge=1, le=43_200)
+    """Red when the last successful sync is older than this, or there has never been one."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> HealthSettings:
+        if self.red_after_minutes <= self.amber_after_minutes:
+            raise ValueError("red_after_minutes must be more than amber_after_minutes")
+        return self
+
+
 class Settings(BaseSettings):
     """The whole configuration of one tc-sync daemon."""
 
@@ -153,6 +168,7 @@ class Settings(BaseSettings):
     secrets_dir: Path | None = None
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
     adapters_dir: Path | None = None
     """A folder of adapter folders, for a site that patches an adapter's SQL."""
     mappings_file: Path | None = None

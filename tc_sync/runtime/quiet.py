@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time, timedelta
 
 
 def parse_window(text: str) -> tuple[time, time]:
@@ -21,3 +21,17 @@ def in_quiet_window(now: time, windows: list[str]) -> bool:
         elif now >= start or now < end:
             return True
     return False
+
+
+def quiet_since(now: datetime, windows: list[str]) -> datetime | None:
+    """When the quiet window `now` (local, aware) falls in began, or None outside every window."""
+    started: datetime | None = None
+    for window in windows:
+        start, end = parse_window(window)
+        if not in_quiet_window(now.time(), [window]):
+            continue
+        began = datetime.combine(now.date(), start, now.tzinfo)
+        if start > end and now.time() < end:       # past midnight: it began yesterday
+            began -= timedelta(days=1)
+        started = began if started is None else min(started, began)
+    return started
