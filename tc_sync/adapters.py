@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -17,10 +17,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tc_sync.convert import Conventions, RowConverter, build_converter
+from tc_sync.overrides import OverridesError, apply_overrides, read_overrides
+from tc_sync.pmsnames import Names, NamesError, render, render_columns
 from tc_sync.records import RECORD_TYPES
 from tc_sync.yamlfile import YamlFileError, describe_validation_error, load_yaml
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*( \* [0-9]+ \+ [A-Za-z_][A-Za-z0-9_.]*)?$")
+"""A key column, or two whole-number columns as one key: `patient_id * 4294967296 + line`."""
 
 
 class AdapterError(Exception):
@@ -79,11 +83,19 @@ class StreamSpec(_Strict):
             raise ValueError(f"unknown record '{value}'; known: {', '.join(RECORD_TYPES)}")
         return value
 
-    @field_validator("table", "key", "cursor")
+    @field_validator("table", "cursor")
     @classmethod
     def _identifier(cls, value: str | None) -> str | None:
         if value is not None and not _IDENTIFIER.match(value):
             raise ValueError("must be a plain table or column name")
+        return value
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str) -> str:
+        if not _KEY.match(value):
+            raise ValueError("must be a column name, or 'high * 4294967296 + low' for a key "
+                             "of two columns")
         return value
 
     @field_validator("watch")
@@ -110,19 +122,36 @@ class ManifestModel(_Strict):
     driver: Literal["mysql", "odbc", "sqlite"]
     version: VersionProbe
     conventions: dict[str, Any] = Field(default_factory=dict)
+    tables: dict[str, str] = Field(default_factory=dict)
+    """ODBC adapters: logical table name -> real name; the SQL writes {logical} (see pmsnames)."""
+    values: dict[str, Any] = Field(default_factory=dict)
+    """ODBC adapters: constants the SQL writes as {value:name}, which a site may override."""
     streams: dict[str, StreamSpec]
     code_maps: dict[str, dict[str | int | bool, str | int | None]] = Field(default_factory=dict)
+
+    @field_validator("tables")
+    @classmethod
+    def _table_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for logical, real in value.items():
+            if not _IDENTIFIER.match(real):
+                raise ValueError(f"tables.{logical}: '{real}' must be a (schema.)table name")
+        return value
 
 
 @dataclass(frozen=True)
 class Stream:
-    """A stream ready to pull: its spec, the SQL for this PMS version, its row converter."""
+    """A stream ready to pull: its spec, the SQL for this PMS version, its row converter.
+
+    For an ODBC adapter the spec's table, key and cursor are the site's real names and
+    `reads` lists every (table, column) the stream reads, for `tc-sync check`.
+    """
 
     name: str
     spec: StreamSpec
     sql: str
     sql_file: Path
     converter: RowConverter
+    reads: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def incremental(self) -> bool:
@@ -131,14 +160,25 @@ class Stream:
 
 @dataclass(frozen=True)
 class Adapter:
-    """A loaded adapter folder."""
+    """A loaded adapter folder, with a site's overrides applied (ODBC adapters).
+
+    The manifest's version query is already rendered with the site's names.
+    """
 
     folder: Path
     manifest: ManifestModel
+    columns: dict[tuple[str, str], str] = field(default_factory=dict)
+    """The site's column names: (logical table, shipped column) -> its name at the site."""
+    version_reads: frozenset[tuple[str, str]] = frozenset()
+    """(real table, real column) the version query reads."""
 
     @cached_property
     def conventions(self) -> Conventions:
         return Conventions(**self.manifest.conventions)
+
+    @cached_property
+    def names(self) -> Names:
+        return _names(self.manifest, self.columns)
 
     def check_version(self, version: str) -> None:
         """Raise AdapterError unless `version` is one this adapter supports."""
@@ -182,8 +222,30 @@ class Adapter:
             }
             converter = build_converter(
                 RECORD_TYPES[spec.record], code_maps, self.conventions, name)
-            result.append(Stream(name, spec, sql, sql_file, converter))
+            if self.manifest.tables:
+                result.append(self._named(Stream(name, spec, sql, sql_file, converter)))
+            else:
+                result.append(Stream(name, spec, sql, sql_file, converter))
         return result
+
+    def _named(self, stream: Stream) -> Stream:
+        """The stream with the site's real table and column names in its SQL and spec."""
+        names, spec = self.names, stream.spec
+        try:
+            rendered = render(stream.sql, names, str(stream.sql_file))
+        except NamesError as error:
+            raise AdapterError(str(error)) from None
+        if spec.table not in names.tables:
+            raise AdapterError(f"{self.folder / 'manifest.yaml'}: streams.{stream.name}.table "
+                               f"'{spec.table}' is not one of the adapter's tables")
+        key, key_reads = render_columns(spec.key, spec.table, names)
+        cursor, cursor_reads = (None, frozenset()) if spec.cursor is None else render_columns(
+            spec.cursor, spec.table, names)
+        named = spec.model_copy(update={"table": names.table(spec.table), "key": key,
+                                        "cursor": cursor})
+        reads = names.real(rendered.reads | key_reads | cursor_reads)
+        return Stream(stream.name, named, rendered.sql, stream.sql_file, stream.converter,
+                      reads)
 
 
 def _code(code: str | int | bool) -> str:
@@ -200,8 +262,13 @@ def default_adapters_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "adapters"
 
 
-def load_adapter(kind: str, adapters_dir: Path | None = None) -> Adapter:
-    """Load and check the adapter folder for PMS `kind` (e.g. 'opendental')."""
+def load_adapter(kind: str, adapters_dir: Path | None = None,
+                 overrides: Path | None = None) -> Adapter:
+    """Load and check the adapter folder for PMS `kind` (e.g. 'opendental').
+
+    `overrides` is a site's file of table and column names, codes, values and cursors
+    (see `tc_sync.overrides`); it applies to adapters that name their tables (ODBC).
+    """
     folder = (adapters_dir or default_adapters_dir()) / kind
     manifest_file = folder / "manifest.yaml"
     if not manifest_file.is_file():
@@ -216,35 +283,112 @@ def load_adapter(kind: str, adapters_dir: Path | None = None) -> Adapter:
     problems = _check_code_maps(manifest)
     if problems:
         raise AdapterError("\n".join(f"{manifest_file}: {problem}" for problem in problems))
-    adapter = Adapter(folder, manifest)
+    columns: dict[tuple[str, str], str] = {}
+    if overrides is not None:
+        manifest, columns = _with_overrides(folder, manifest, overrides)
+    adapter = Adapter(folder, manifest, columns)
     try:
         adapter.streams(manifest.version.newest)
     except (ValueError, KeyError) as error:
         raise AdapterError(f"{manifest_file}: {error}") from None
+    if manifest.tables:
+        adapter = _with_version_query(adapter)
     return adapter
 
 
+def _names(manifest: ManifestModel, columns: dict[tuple[str, str], str]) -> Names:
+    return Names(manifest.tables, columns, manifest.values,
+                 {key: {_code(code): target for code, target in mapping.items()}
+                  for key, mapping in manifest.code_maps.items()})
+
+
+def _shipped_reads(folder: Path, manifest: ManifestModel) -> set[tuple[str, str]]:
+    """Every (logical table, column) the adapter's SQL files, keys and cursors read."""
+    names = _names(manifest, {})
+    reads: set[tuple[str, str]] = set()
+    for spec in manifest.streams.values():
+        for sql_name in {spec.sql, *spec.before.values()}:
+            sql_file = folder / sql_name
+            try:
+                reads |= render(sql_file.read_text(encoding="utf-8"), names,
+                                str(sql_file)).reads
+            except OSError as error:
+                raise AdapterError(f"{sql_file}: cannot read ({error.strerror})") from None
+            except NamesError as error:
+                raise AdapterError(str(error)) from None
+        for expression in (spec.key, spec.cursor):
+            if expression is not None:
+                reads |= render_columns(expression, spec.table, names)[1]
+    try:
+        reads |= render(manifest.version.query, names, "version.query").reads
+    except NamesError as error:
+        raise AdapterError(f"{folder / 'manifest.yaml'}: {error}") from None
+    return reads
+
+
+def _with_overrides(folder: Path, manifest: ManifestModel, path: Path
+                    ) -> tuple[ManifestModel, dict[tuple[str, str], str]]:
+    """The manifest with a site's overrides file applied; errors name that file's lines."""
+    if not manifest.tables:
+        raise AdapterError(f"{path}: the {manifest.title} adapter takes no overrides file "
+                           "(patch a copy of its folder through adapters_dir instead)")
+    try:
+        overrides, document = read_overrides(path)
+        data, columns = apply_overrides(manifest.model_dump(), overrides, document,
+                                        _shipped_reads(folder, manifest))
+    except OverridesError as error:
+        raise AdapterError(str(error)) from None
+    try:
+        merged = ManifestModel.model_validate(data)
+    except ValidationError as error:
+        raise AdapterError("\n".join(
+            f"{path}: {problem['loc']}: {problem['msg']}"
+            for problem in error.errors(include_url=False, include_input=False))) from None
+    only_overrides = merged.model_copy(update={"code_maps": overrides.code_maps})
+    problems = [f"{document.where(('code_maps', key), key=True)}: code_maps.{key}: {message}"
+                for key, message in _code_map_problems(only_overrides)]
+    if problems:
+        raise AdapterError("\n".join(problems))
+    return merged, columns
+
+
+def _with_version_query(adapter: Adapter) -> Adapter:
+    """The adapter with its version query rendered with the site's names."""
+    manifest = adapter.manifest
+    try:
+        rendered = render(manifest.version.query, adapter.names, "version.query")
+    except NamesError as error:
+        raise AdapterError(f"{adapter.folder / 'manifest.yaml'}: {error}") from None
+    version = manifest.version.model_copy(update={"query": rendered.sql})
+    return Adapter(adapter.folder, manifest.model_copy(update={"version": version}),
+                   adapter.columns, adapter.names.real(rendered.reads))
+
+
 def _check_code_maps(manifest: ManifestModel) -> list[str]:
+    return [f"code_maps.{key}: {message}" for key, message in _code_map_problems(manifest)]
+
+
+def _code_map_problems(manifest: ManifestModel) -> list[tuple[str, str]]:
+    """(code map, what is wrong with it) for every problem in the manifest's code maps."""
     problems = []
     for key, mapping in manifest.code_maps.items():
         stream_name, _, field = key.partition(".")
         stream = manifest.streams.get(stream_name)
         if stream is None:
-            problems.append(f"code_maps.{key}: no stream '{stream_name}'")
+            problems.append((key, f"no stream '{stream_name}'"))
             continue
         record = RECORD_TYPES[stream.record]
         annotations = typing.get_type_hints(record)
         if field not in annotations:
-            problems.append(f"code_maps.{key}: record {stream.record} has no field '{field}'")
+            problems.append((key, f"record {stream.record} has no field '{field}'"))
             continue
         enum = _enum_of(annotations[field])
         if enum is not None:
             allowed = {member.value for member in enum}
             for code, target in mapping.items():
                 if target not in allowed:
-                    problems.append(
-                        f"code_maps.{key}: code {code!r} maps to '{target}', which is not one "
-                        f"of: {', '.join(sorted(allowed))}")
+                    problems.append((key, f"code {code!r} maps to '{target}', which is not "
+                                          f"one of: {', '.join(sorted(allowed))}"))
     return problems
 
 

@@ -191,12 +191,16 @@ def _enum_coercer(enum: type[StrEnum], code_map: Mapping[str, str] | None, label
 
         return by_value
     resolved = {code: enum(target) for code, target in code_map.items()}
+    # "*" maps every code the map does not list: only for lists a practice defines itself.
+    other = resolved.pop("*", None)
 
     def by_code(value: Any) -> StrEnum:
         code = "" if value is None else _as_text(value)
         try:
             return resolved[code]
         except KeyError:
+            if other is not None:
+                return other
             raise TypeError(f"code '{code}' is not in the code map {label}") from None
 
     return by_code
@@ -280,8 +284,11 @@ _SHORTCUTS = {
     "opt_str": "r if r is None or type(r) is str else C(r)",
     "id": "(r or None) if type(r) is int else C(r)",
     "cents": "round(r * 100) if type(r) is float and -MAX_DOLLARS < r < MAX_DOLLARS else C(r)",
-    "date": "DATE(r) if type(r) is str and len(r) == 10 and r >= CUTOFF else C(r)",
-    "datetime": "DATETIME(r) if type(r) is str and len(r) == 19 and r >= CUTOFF else C(r)",
+    # MySQL hands dates over as ISO text; ODBC drivers as date objects.
+    "date": "DATE(r) if type(r) is str and len(r) == 10 and r >= CUTOFF else "
+            "(r if type(r) is DATE_T and r.year >= YEAR else C(r))",
+    "datetime": "DATETIME(r) if type(r) is str and len(r) == 19 and r >= CUTOFF else "
+                "(r if type(r) is DATETIME_T and r.tzinfo is None and r.year >= YEAR else C(r))",
     "enum": "L[r] if r in L else C(r)",
 }
 
@@ -297,6 +304,7 @@ def _compile(plans: Sequence[FieldPlan], positions: Sequence[int], cutoff_year: 
     namespace: dict[str, Any] = {
         "MAX_DOLLARS": _MAX_CENTS / 100, "CUTOFF": f"{cutoff_year:04d}",
         "DATE": date.fromisoformat, "DATETIME": datetime.fromisoformat, "EXACT": exact,
+        "DATE_T": date, "DATETIME_T": datetime, "YEAR": cutoff_year,
         "DOUBT": (TypeError, ValueError, OverflowError)}
     lines = ["def convert(row):", "  try:"]
     for i, (plan, position) in enumerate(zip(plans, positions, strict=True)):

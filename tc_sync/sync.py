@@ -47,8 +47,10 @@ _BEYOND_ANY_KEY = 2**62
 def open_driver(source: SourceSettings) -> Driver:
     """Connect to a source's PMS database with the driver its configuration names."""
     connection = source.connection
-    if source.kind != "opendental":
-        raise DriverError(f"reading {source.kind} is not available yet (ODBC adapters)")
+    if connection.driver == "odbc":
+        from tc_sync.drivers.odbc import OdbcDriver
+
+        return OdbcDriver(connection)
     if connection.driver == "sqlite":
         from tc_sync.drivers.sqlite import SqliteDriver
 
@@ -256,7 +258,7 @@ def sync_source(
     log.info("sync_started", source=source_id, run_id=run_id, full=full)
     driver: Driver | None = None
     try:
-        adapter = adapter or load_adapter(source.kind, adapters_dir)
+        adapter = adapter or load_adapter(source.kind, adapters_dir, source.overrides)
         driver = driver_factory(source)
         version = str(driver.scalar(adapter.manifest.version.query) or "")
         adapter.check_version(version)

@@ -56,7 +56,7 @@ def test_claim_type_and_status_are_read_from_their_letters(streams):
                date_sent_original=date(1, 1, 1), date_received=date(1, 1, 1), fee=900.0,
                estimate=450.0, paid=0.0, write_off=0.0, plan_id=3, subscription_id=4,
                carrier_id=5, custom_tracking_id=0, provider_id=1, clinic_id=0,
-               changed_at=datetime(2026, 1, 6, 8, 0))
+               changed_at=datetime(2026, 1, 6, 8, 0), custom_tracking_since=None)
     values = convert(streams["claims"], **row)
     assert values["claim_type"] is ClaimType.PREDETERMINATION
     assert values["status"] is ClaimStatus.SENT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tc_sync.adapters import AdapterError, Stream, load_adapter
+from tc_sync.commands.check_catalog import CatalogDriver, check_catalog
 from tc_sync.config import Settings
 from tc_sync.drivers.base import Driver, DriverError
 from tc_sync.ledger.db import LedgerError, open_ledger
@@ -38,10 +39,15 @@ def run_check(settings: Settings) -> int:
     return 0 if problems == 0 else 1
 
 
+def _max_key(driver: Driver, stream: Stream) -> int:
+    return int(driver.scalar(f"SELECT MAX({stream.spec.key}) FROM {stream.spec.table}") or 0)
+
+
 def _warn_unknown_codes(driver: Driver, stream: Stream, mappings: Mappings) -> None:
     """Codes the mappings name that this PMS's code list does not have (a typo, usually)."""
     columns, rows = driver.query(stream.sql, {
-        "after_key": 0, "until_key": 2**62, "since": None, "batch_size": 1_000_000})
+        "after_key": 0, "until_key": _max_key(driver, stream), "since": None,
+        "batch_size": 1_000_000})
     position = columns.index("code")
     known = {str(row[position]) for row in rows}
     rules = mappings.coordination
@@ -53,7 +59,7 @@ def _warn_unknown_codes(driver: Driver, stream: Stream, mappings: Mappings) -> N
 def _check_source(settings: Settings, source_id: str, mappings: Mappings) -> int:
     source = settings.sources[source_id]
     try:
-        adapter = load_adapter(source.kind, settings.adapters_dir)
+        adapter = load_adapter(source.kind, settings.adapters_dir, source.overrides)
         # A check answers at once: no retrying a server that is down.
         driver = open_driver(source.model_copy(update={
             "connection": source.connection.model_copy(update={"retries": 0})}))
@@ -62,19 +68,31 @@ def _check_source(settings: Settings, source_id: str, mappings: Mappings) -> int
         return 1
     problems = 0
     with driver:
-        version = str(driver.scalar(adapter.manifest.version.query) or "")
+        off: set[str] = set()
+        if isinstance(driver, CatalogDriver):
+            problems, off = check_catalog(source_id, source, adapter, driver)
+            if "version" in off:
+                return problems
         try:
+            version = str(driver.scalar(adapter.manifest.version.query) or "")
             adapter.check_version(version)
-        except AdapterError as error:
+        except (AdapterError, DriverError) as error:
             print(f"{source_id}: PROBLEM: {error}\n  fix: {HINTS['version']}")
-            return 1
+            return problems + 1
         print(f"{source_id}: {adapter.manifest.title} {version} via {driver.name}")
+        pulled = set(source.streams) if source.streams else None
         for stream in adapter.streams(version):
             spec = stream.spec
+            if stream.name in off or (pulled is not None and stream.name not in pulled):
+                reason = "names missing (above)" if stream.name in off else (
+                    f"not pulled (sources.{source_id}.streams)")
+                print(f"  {stream.name:<17} off: {reason}")
+                continue
             try:
                 count = driver.scalar(f"SELECT COUNT(*) FROM {spec.table}")
                 columns, _ = driver.query(stream.sql, {
-                    "after_key": 0, "until_key": 2**62, "since": None, "batch_size": 1})
+                    "after_key": 0, "until_key": _max_key(driver, stream), "since": None,
+                    "batch_size": 1})
                 stream.converter.positions(columns)
                 print(f"  {stream.name:<17} {spec.table:<14} {int(count or 0):>10,} rows")
             except DriverError as error:

@@ -1,0 +1,14 @@
+-- Dentrix providers: the Developer Program view admin.v_provider [known]. Whether a provider
+-- is a hygienist is not in the view.
+SELECT
+  v.provider_id AS pms_id,
+  '' AS abbreviation,
+  v.last_name AS last_name,
+  v.first_name AS first_name,
+  0 AS is_hygienist,
+  v.inactive AS hidden,
+  CAST(NULL AS TIMESTAMP) AS changed_at
+FROM {v_provider} v
+WHERE v.provider_id > :after_key AND v.provider_id <= :until_key
+ORDER BY v.provider_id
+LIMIT :batch_size
