@@ -1,0 +1,293 @@
+"""`tc-sync doctor`: is this installation healthy, and if not, what to do about it.
+
+Checks the configuration; per source the connection, the PMS version, that the database user
+can only read, and the two clocks; the ledger's integrity and schema revision; free disk space
+for the ledger and the logs; the outbox backlog (when the ledger has one); each source's last
+successful sync. Every finding is ok, warn or fail with a fix; the exit code is 1 when any
+check failed, else 0. Nothing is written to the PMS, and the ledger is only read.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+from collections.abc import Generator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+
+from tc_sync import __version__
+from tc_sync.adapters import AdapterError, load_adapter
+from tc_sync.config import ConfigError, Settings, SourceSettings, load_settings
+from tc_sync.diagnosis import (
+    Finding,
+    clock_finding,
+    disk_finding,
+    grants_finding,
+    zone_finding,
+)
+from tc_sync.drivers.base import Driver, DriverError
+from tc_sync.health import Colour, source_health
+from tc_sync.ledger.db import MIGRATIONS, LedgerError, create_ledger_engine, head_revision
+from tc_sync.logs import default_log_file
+from tc_sync.mappings import MappingsError, load_mappings
+from tc_sync.sync import open_driver
+
+CONNECT_FIX = ("check host, port, database, user and password in the configuration; the PMS "
+               "server must accept connections from this machine (firewall, bind-address)")
+REBUILD_FIX = ("stop tc-sync, move the ledger file (with its -wal and -shm files) to another "
+               "folder and start tc-sync again: a full sync rebuilds it from the PMS; the items' "
+               "history (snoozes, assignments) comes back only from a backup")
+_WAITING = ("pending", "retry", "in_flight")
+_MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
+
+
+def run_doctor(path: Path | None) -> int:
+    """Print every finding as it is made; 1 when any failed."""
+    print(f"tc-sync doctor (tc-sync {__version__})", flush=True)
+    counts = {"ok": 0, "warn": 0, "fail": 0}
+    for finding in diagnose(path):
+        counts[finding.status] += 1
+        print(f"  {_MARKS[finding.status]}  {finding.area}: {finding.summary}", flush=True)
+        if finding.fix and finding.status != "ok":
+            print(f"        fix: {finding.fix}", flush=True)
+    print(f"{counts['fail']} failed, {counts['warn']} warning(s), {counts['ok']} ok")
+    return 1 if counts["fail"] else 0
+
+
+def diagnose(path: Path | None) -> Iterator[Finding]:
+    """Every check, in the order an IT person would look."""
+    settings = None
+    if path is None:
+        yield Finding("configuration", "fail", "no configuration file was given",
+                      "pass --config FILE or set TC_SYNC_CONFIG")
+    else:
+        try:
+            settings = load_settings(path)
+            load_mappings(settings.mappings_file)
+        except (ConfigError, MappingsError) as error:
+            yield Finding("configuration", "fail", "; ".join(error.problems),
+                          "correct the file at the line and column shown")
+            settings = None
+    if settings is None:
+        return
+    yield _configuration(path, settings)
+    for source_id, source in settings.sources.items():
+        if source.enabled:
+            yield from _source(settings, source_id, source)
+    engine = yield from _ledger(settings)
+    yield from _disk(settings)
+    if engine is not None:
+        try:
+            yield from outbox_findings(engine)
+            yield from _last_syncs(engine, settings)
+        finally:
+            engine.dispose()
+
+
+def _configuration(path: Path | None, settings: Settings) -> Finding:
+    enabled = [source_id for source_id, source in settings.sources.items() if source.enabled]
+    if not enabled:
+        return Finding("configuration", "fail", f"{path}: no enabled source",
+                       "add the practice's PMS under `sources:` (config/example.yaml shows how)")
+    return Finding("configuration", "ok", f"{path}: {len(enabled)} source(s): "
+                   f"{', '.join(enabled)}")
+
+
+def _source(settings: Settings, source_id: str, source: SourceSettings) -> Iterator[Finding]:
+    area = f"{source_id}: connection"
+    try:
+        adapter = load_adapter(source.kind, settings.adapters_dir)
+        # The doctor answers at once: no retrying a server that is down.
+        driver = open_driver(source.model_copy(update={
+            "connection": source.connection.model_copy(update={"retries": 0})}))
+    except (AdapterError, DriverError) as error:
+        yield Finding(area, "fail", str(error), CONNECT_FIX)
+        return
+    with driver:
+        try:
+            version = str(driver.scalar(adapter.manifest.version.query) or "")
+            adapter.check_version(version)
+        except DriverError as error:
+            yield Finding(area, "fail", f"connected, but cannot read the PMS version: {error}",
+                          "the user needs SELECT on the PMS database (see the read-only check)")
+            return
+        except AdapterError as error:
+            yield Finding(area, "fail", str(error),
+                          "tc-sync reads only the schema versions its adapter lists: update "
+                          "tc-sync, or the PMS")
+            return
+        where = (f" at {source.connection.host}:{source.connection.port}"
+                 if source.connection.driver != "sqlite" else "")
+        yield Finding(area, "ok", f"{adapter.manifest.title} {version} via {driver.name}{where}")
+        if driver.name.startswith("mysql"):
+            yield from _mysql(settings, source_id, source, driver)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _mysql(settings: Settings, source_id: str, source: SourceSettings,
+           driver: Driver) -> Iterator[Finding]:
+    try:
+        _, rows = driver.query("SHOW GRANTS")
+        yield grants_finding(f"{source_id}: read-only", source.connection.user,
+                             source.connection.database, [_text(row[0]) for row in rows])
+    except DriverError as error:
+        yield Finding(f"{source_id}: read-only", "warn",
+                      f"the user's privileges could not be read ({error})",
+                      "ask the MySQL administrator to check that the user has SELECT only")
+    try:
+        _, rows = driver.query("SELECT UTC_TIMESTAMP(), NOW()")
+    except DriverError as error:
+        yield Finding(f"{source_id}: clock", "warn", f"the PMS clock could not be read ({error})")
+        return
+    local = datetime.now(UTC).replace(tzinfo=None)
+    server_utc = datetime.fromisoformat(_text(rows[0][0]))
+    server_local = datetime.fromisoformat(_text(rows[0][1]))
+    yield clock_finding(f"{source_id}: clock", server_utc, local)
+    quarter_hours = round((server_local - server_utc) / timedelta(minutes=15))
+    practice = ZoneInfo(settings.timezone).utcoffset(datetime.now(UTC).replace(tzinfo=None))
+    zone = zone_finding(f"{source_id}: time zone", quarter_hours * timedelta(minutes=15),
+                        practice or timedelta(0), settings.timezone)
+    if zone is not None:
+        yield zone
+
+
+def _sqlite_path(settings: Settings) -> Path | None:
+    url = sa.make_url(settings.ledger.url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def _ledger(settings: Settings) -> Generator[Finding, None, sa.Engine | None]:
+    """Yields the ledger's findings; returns an engine for the later checks, or None."""
+    path = _sqlite_path(settings)
+    if path is not None and not path.exists():
+        yield Finding("ledger", "warn", f"no ledger yet at {path}",
+                      "it is made at the first sync: start the service, or run `tc-sync sync`")
+        return None
+    try:
+        engine = create_ledger_engine(settings.ledger.url)
+        with engine.connect() as connection:
+            if path is not None:
+                problems = [str(row) for row in connection.exec_driver_sql(
+                    "PRAGMA quick_check").scalars()]
+                if problems != ["ok"]:
+                    yield Finding("ledger", "fail", f"{path} is damaged: {problems[0]}",
+                                  REBUILD_FIX)
+                    engine.dispose()
+                    return None
+            revision = MigrationContext.configure(connection).get_current_revision()
+    except LedgerError as error:
+        yield Finding("ledger", "fail", str(error), "check ledger.url in the configuration")
+        return None
+    except sa.exc.SQLAlchemyError as error:
+        kind = "PostgreSQL" if path is None else str(path)
+        cause = type(getattr(error, "orig", None) or error).__name__
+        yield Finding("ledger", "fail", f"{kind} cannot be read ({cause})",
+                      REBUILD_FIX if path is not None else
+                      "check ledger.url, that PostgreSQL runs, and that this user may connect")
+        return None
+    yield _revision_finding(revision, "SQLite file " + str(path) if path else "PostgreSQL")
+    if revision is None:                 # no tables: nothing more to read in it
+        engine.dispose()
+        return None
+    return engine
+
+
+def _revision_finding(revision: str | None, what: str) -> Finding:
+    head = head_revision()
+    if revision == head:
+        return Finding("ledger", "ok", f"{what}: readable, schema {revision} (current)")
+    if revision is None:
+        return Finding("ledger", "warn", f"{what}: empty (no tables yet)",
+                       "tc-sync creates the tables when it first starts")
+    try:
+        known = ScriptDirectory(str(MIGRATIONS)).get_revision(revision) is not None
+    except CommandError:
+        known = False
+    if not known:
+        return Finding("ledger", "fail", f"{what}: schema {revision} is newer than this "
+                       f"tc-sync knows ({head})",
+                       "this ledger was written by a newer tc-sync: install that version again")
+    return Finding("ledger", "warn", f"{what}: schema {revision}, this tc-sync has {head}",
+                   "nothing to do: tc-sync upgrades the ledger when it next starts")
+
+
+def _disk(settings: Settings) -> Iterator[Finding]:
+    folders: list[tuple[str, Path]] = []
+    path = _sqlite_path(settings)
+    if path is not None:
+        folders.append(("disk (ledger)", path.resolve().parent))
+    folders.append(("disk (logs)", default_log_file(settings).parent))
+    for area, folder in folders:
+        existing = folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        usage = shutil.disk_usage(existing)
+        yield disk_finding(area, f"{folder} (as {getpass.getuser()})", usage.free,
+                           os.access(existing, os.W_OK))
+
+
+def outbox_findings(engine: sa.Engine) -> Iterator[Finding]:
+    """The backlog of actions owed to PMS tasks, e-mail and chat; only if there is an outbox."""
+    with engine.connect() as connection:
+        if not sa.inspect(connection).has_table("outbox"):
+            return
+        outbox = sa.Table("outbox", sa.MetaData(), autoload_with=connection)
+        if "status" not in outbox.c:
+            return
+        counts = {str(status): int(count) for status, count in connection.execute(
+            sa.select(outbox.c.status, sa.func.count()).group_by(outbox.c.status))}
+        oldest = None
+        if "next_attempt_at" in outbox.c:
+            oldest = connection.execute(sa.select(sa.func.min(outbox.c.next_attempt_at)).where(
+                outbox.c.status.in_(_WAITING))).scalar()
+    waiting = sum(counts.get(status, 0) for status in _WAITING)
+    dead = counts.get("dead", 0)
+    if dead:
+        yield Finding("outbox", "warn", f"{dead} action(s) failed for good, {waiting} waiting",
+                      "see them with `tc-sync outbox dead`, correct the target (address, key, "
+                      "URL) in the configuration, then `tc-sync outbox retry`")
+        return
+    now = datetime.now(UTC).replace(tzinfo=None)
+    if oldest is not None and now - oldest > timedelta(hours=1):
+        yield Finding("outbox", "warn", f"{waiting} action(s) waiting, the oldest due since "
+                      f"{oldest:%Y-%m-%d %H:%M} UTC",
+                      "check that the daemon runs and that its targets answer "
+                      "(`tc-sync outbox list`)")
+        return
+    yield Finding("outbox", "ok", f"{waiting} action(s) waiting, none overdue")
+
+
+def _last_syncs(engine: sa.Engine, settings: Settings) -> Iterator[Finding]:
+    with engine.connect() as connection:
+        healths = source_health(connection, settings)
+    for health in healths:
+        area = f"{health.source_id}: last sync"
+        when = (f" ({health.last_success_at:%Y-%m-%d %H:%M} UTC)"
+                if health.last_success_at else "")
+        if health.colour is Colour.GREEN:
+            yield Finding(area, "ok", f"{health.reason}{when}")
+        elif health.last_success_at is None:
+            yield Finding(area, "warn", "never synced successfully",
+                          "start the service (or run `tc-sync sync` once) and run the doctor "
+                          "again")
+        elif health.colour is Colour.AMBER:
+            yield Finding(area, "warn", f"{health.reason}{when}",
+                          "see `tc-sync status` for the last run's problem; the service may be "
+                          "stopped, or the PMS server unreachable")
+        else:
+            yield Finding(area, "fail", f"{health.reason}{when}",
+                          "start the service and check `tc-sync status` for why runs fail; "
+                          "coordinators are working from stale data")

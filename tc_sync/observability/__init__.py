@@ -1,0 +1,1 @@
+"""Watching tc-sync run: PHI-safe logs, Sentry with check-ins, /healthz and /metrics, alerts."""

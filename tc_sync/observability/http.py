@@ -1,0 +1,121 @@
+"""The daemon's status server: GET /healthz and GET /metrics, on localhost by default.
+
+/healthz answers 200 while the daemon runs and no source is red, 503 otherwise, with a small
+JSON body (each source's id, colour and last successful sync) that a load balancer, Docker's
+HEALTHCHECK or a monitoring agent reads. /metrics is the Prometheus exposition.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+
+from tc_sync.config import Settings
+from tc_sync.health import Colour, source_health
+from tc_sync.observability.metrics import CONTENT_TYPE, Metrics
+
+log = structlog.get_logger(__name__)
+
+HealthReport = tuple[int, dict[str, Any]]
+
+
+def health_report(engine: sa.Engine, settings: Settings, running: bool,
+                  now: datetime | None = None) -> HealthReport:
+    """The /healthz answer: (HTTP status, JSON body)."""
+    try:
+        with engine.connect() as connection:
+            healths = source_health(connection, settings, now or datetime.now(UTC))
+    except sa.exc.SQLAlchemyError as error:
+        log.warning("healthz_ledger_unreadable", error_class=type(error).__name__)
+        return 503, {"status": "ledger_unavailable", "sources": []}
+    sources = [{"id": health.source_id, "colour": health.colour.value,
+                "last_success_at": _iso(health.last_success_at)} for health in healths]
+    colours = {health.colour for health in healths}
+    if not running:
+        status = "stopping"
+    elif Colour.RED in colours:
+        status = "failing"
+    elif Colour.AMBER in colours:
+        status = "degraded"
+    else:
+        status = "ok"
+    return (200 if status in ("ok", "degraded") else 503), {"status": status, "sources": sources}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
+
+
+class StatusServer:
+    """A small threaded HTTP server in the daemon; `start()` binds, `stop()` closes."""
+
+    def __init__(self, host: str, port: int, health: Callable[[], HealthReport],
+                 metrics: Metrics) -> None:
+        self.host = host
+        self.requested_port = port
+        self.health = health
+        self.metrics = metrics
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The port listened on (the one picked by the system when 0 was asked)."""
+        return self._server.server_address[1] if self._server else self.requested_port
+
+    def start(self) -> None:
+        """Bind and serve on a background thread; raises OSError when the port is taken."""
+        handler = _handler(self)
+        self._server = ThreadingHTTPServer((self.host, self.requested_port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={
+            "poll_interval": 0.5}, name="tc-sync-http", daemon=True)
+        self._thread.start()
+        log.info("http_started", host=self.host, port=self.port)
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+
+
+def _handler(status: StatusServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def version_string(self) -> str:
+            return "tc-sync"
+
+        def do_GET(self) -> None:
+            route = self.path.split("?", 1)[0]
+            if route == "/healthz":
+                code, body = status.health()
+                self._send(code, "application/json", json.dumps(body).encode())
+            elif route == "/metrics":
+                self._send(200, CONTENT_TYPE, status.metrics.render())
+            else:
+                self._send(404, "text/plain; charset=utf-8", b"try /healthz or /metrics\n")
+
+        def _send(self, code: int, content_type: str, body: bytes) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """No access log: the request line could carry anything a client sent."""
+
+    return Handler
