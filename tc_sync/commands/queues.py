@@ -1,0 +1,43 @@
+"""`tc-sync queues build`: write the coordinators' work queues from the open items now."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tc_sync.config import Settings
+from tc_sync.ledger.db import open_ledger
+from tc_sync.queues.build import PAGE, QueueBuild, build_queues, queues_folder
+
+
+def print_build(result: QueueBuild) -> None:
+    """Where the queues are, what is in them, and any file left as it was."""
+    print(f"work queues: {result.folder.resolve()}")
+    for queue, count in result.queues.items():
+        print(f"  {queue:<24} {count:>6,} open")
+    top = sorted(p.name for p in result.written if p.parent == result.folder)
+    elsewhere = sum(1 for p in result.written if p.parent != result.folder)
+    more = f" (and {elsewhere} in the clinics' folders)" if elsewhere else ""
+    print(f"  files: {', '.join(top) or 'none'}{more}")
+    page = result.folder / PAGE
+    if page in result.written:
+        print(f"  open in a browser: {page.resolve().as_uri()}")
+    for path, why in result.skipped.items():
+        print(f"  not written: {path.relative_to(result.folder)}: {why}")
+
+
+def build(settings: Settings, folder: Path | None = None) -> int:
+    """Build every configured format; 1 if a file could not be replaced."""
+    engine = open_ledger(settings.ledger.url)
+    target = folder or queues_folder(settings)
+    try:
+        result = build_queues(engine, settings, folder=target)
+    except OSError as error:
+        print(f"tc-sync: cannot write the work queues to {target}: "
+              f"{error.strerror or type(error).__name__}; check queues.folder and that this "
+              "account may write there", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print_build(result)
+    return 1 if result.skipped else 0

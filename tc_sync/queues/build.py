@@ -1,0 +1,223 @@
+"""Build the queue files: every format, for the practice and (if configured) each clinic.
+
+One build reads the open items once, then writes each file atomically. A file another
+program holds open (Excel locks a workbook on Windows) is skipped and written next time.
+Files an earlier build wrote and this one did not (a queue renamed, a format dropped) are
+removed, using the list each build leaves in the folder; nothing else there is touched.
+Logs carry counts, queue names and file names, never a patient's name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import partial
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import structlog
+
+from tc_sync.config import Settings
+from tc_sync.health import source_health
+from tc_sync.queues.atomic import remove_leftovers, write_atomic
+from tc_sync.queues.csv_writer import queue_csv
+from tc_sync.queues.html import page
+from tc_sync.queues.rows import (
+    QueueRow,
+    by_queue,
+    clinic_labels,
+    known_queues,
+    load_rows,
+)
+from tc_sync.queues.snapshot import Freshness, Snapshot
+from tc_sync.queues.xlsx import workbook
+
+log = structlog.get_logger(__name__)
+
+WORKBOOK = "queues.xlsx"
+PAGE = "queues.html"
+MANIFEST = ".tc-sync-queues.json"
+ALL_CLINICS = "All clinics"
+_BUILDING = threading.Lock()     # two sources' cycles ending together build one after another
+
+
+@dataclass
+class QueueBuild:
+    """What a build wrote."""
+
+    folder: Path
+    written: list[Path] = field(default_factory=list)
+    skipped: dict[Path, str] = field(default_factory=dict)
+    """Files left as they were, and why (in use, not writable)."""
+    queues: dict[str, int] = field(default_factory=dict)
+    """Open items per queue, whole practice."""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Group:
+    folder: Path
+    scope: str
+    rows: list[QueueRow]
+    clinic_column: bool
+
+
+def queues_folder(settings: Settings) -> Path:
+    """The configured folder, else `queues` beside a SQLite ledger, else ./queues."""
+    if settings.queues.folder is not None:
+        return settings.queues.folder
+    url = sa.make_url(settings.ledger.url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(str(url.database)).parent / "queues"
+    return Path("queues")
+
+
+def file_name(name: str) -> str:
+    """A name safe on every file system and share: letters, digits, '.', '_' and '-'."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip(".-") or "queue"
+
+
+def csv_names(queues: Iterable[str]) -> dict[str, str]:
+    """A distinct CSV file name for each queue."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for queue in queues:
+        base = stem = file_name(queue)
+        n = 1
+        while stem.lower() in taken:
+            n += 1
+            stem = f"{base}-{n}"
+        taken.add(stem.lower())
+        names[queue] = f"{stem}.csv"
+    return names
+
+
+def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None = None,
+                 today: date | None = None, now: datetime | None = None) -> QueueBuild:
+    """Write the configured formats of every queue from the ledger's open items.
+
+    `today` (the practice's, by default) ages the items; `now` is when the files say they
+    were built and what data freshness is measured against.
+    """
+    started = time.perf_counter()
+    zone = ZoneInfo(settings.timezone)
+    moment = (now or datetime.now(UTC)).astimezone(zone)
+    day = today or moment.date()
+    target = folder or queues_folder(settings)
+    source_ids = list(settings.sources)
+    with _BUILDING:
+        with engine.connect() as connection:
+            rows = load_rows(connection, source_ids, day)
+            queues = known_queues(connection, source_ids)
+            clinics = clinic_labels(connection, source_ids)
+            visible = clinic_labels(connection, source_ids, visible_only=True)
+            freshness = [Freshness(h.source_id, h.colour.value, h.reason,
+                                   h.last_success_at.replace(tzinfo=UTC).astimezone(zone)
+                                   if h.last_success_at else None)
+                         for h in source_health(connection, settings, moment)]
+        result = QueueBuild(target)
+        groups = [_Group(target, ALL_CLINICS, rows, bool(clinics))]
+        if settings.queues.per_clinic:
+            groups += _clinic_groups(target, rows, clinics, visible, len(source_ids) > 1)
+        for group in groups:
+            snapshot = Snapshot(
+                site_id=settings.site_id, scope=group.scope, built_at=moment, today=day,
+                queues=by_queue(group.rows, queues), freshness=freshness,
+                amber_after_minutes=settings.health.amber_after_minutes,
+                red_after_minutes=settings.health.red_after_minutes,
+                clinics=group.clinic_column, sources=len(source_ids) > 1)
+            _write_group(group.folder, snapshot, settings.queues.formats, result)
+        _forget_old_files(target, result)
+    result.queues = {queue: len(queue_rows) for queue, queue_rows in by_queue(rows, queues).items()}
+    result.seconds = time.perf_counter() - started
+    log.info("queues_built", folder=str(target), items=len(rows), queues=result.queues,
+             files=len(result.written), skipped=len(result.skipped),
+             seconds=round(result.seconds, 3))
+    return result
+
+
+def rebuild_after_cycle(engine: sa.Engine, settings: Settings,
+                        source_id: str | None = None) -> QueueBuild | None:
+    """The daemon's rebuild after a cycle: a failure is logged (no PHI), never raised."""
+    if not settings.queues.enabled:
+        return None
+    try:
+        return build_queues(engine, settings)
+    except Exception as error:  # the queues must never stop the sync
+        detail = error.strerror if isinstance(error, OSError) else None
+        log.error("queues_failed", source=source_id, error_class=type(error).__name__,
+                  detail=detail)
+        return None
+
+
+def _clinic_groups(target: Path, rows: list[QueueRow], clinics: dict[tuple[str, int], str],
+                   visible: dict[tuple[str, int], str], several_sources: bool) -> list[_Group]:
+    """One group per clinic (visible in the PMS, or holding an item); 'No clinic' if needed."""
+    per_clinic: dict[tuple[str, int], list[QueueRow]] = {key: [] for key in visible}
+    for row in rows:
+        per_clinic.setdefault((row.source_id, row.clinic_id or 0), []).append(row)
+    groups = []
+    taken: set[str] = {MANIFEST.lower()}
+    for (source_id, clinic_id), clinic_rows in sorted(per_clinic.items()):
+        label = clinics.get((source_id, clinic_id)) or (
+            "No clinic" if not clinic_id else f"clinic {clinic_id}")
+        name = stem = file_name(f"{source_id}-{label}" if several_sources else label)
+        n = 1
+        while name.lower() in taken:
+            n += 1
+            name = f"{stem}-{n}"
+        taken.add(name.lower())
+        groups.append(_Group(target / name, label, clinic_rows, False))
+    return groups
+
+
+def _write_group(folder: Path, snapshot: Snapshot, formats: Sequence[str],
+                 result: QueueBuild) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(folder)
+    outputs: list[tuple[Path, Callable[[], bytes]]] = []
+    if "xlsx" in formats:
+        outputs.append((folder / WORKBOOK, partial(workbook, snapshot)))
+    if "csv" in formats:
+        outputs += [(folder / name, partial(queue_csv, snapshot, queue))
+                    for queue, name in csv_names(snapshot.queues).items()]
+    if "html" in formats:
+        outputs.append((folder / PAGE, partial(page, snapshot)))
+    for path, render in outputs:
+        try:
+            write_atomic(path, render())
+        except OSError as error:
+            result.skipped[path] = (f"{error.strerror or type(error).__name__}: another "
+                                    "program may have it open; written after the next sync")
+            log.warning("queue_file_not_written", file=path.name,
+                        error_class=type(error).__name__, detail=error.strerror)
+        else:
+            result.written.append(path)
+
+
+def _forget_old_files(target: Path, result: QueueBuild) -> None:
+    """Remove files only an earlier build wrote, then record this build's files."""
+    manifest = target / MANIFEST
+    ours = {path.relative_to(target).as_posix() for path in [*result.written, *result.skipped]}
+    try:
+        before = set(json.loads(manifest.read_text("utf-8")).get("files", []))
+    except (OSError, ValueError, AttributeError):
+        before = set()
+    for name in sorted(before - ours):
+        old = (target / name).resolve()
+        if target.resolve() not in old.parents or not old.is_file():
+            continue    # the list was edited by hand: never delete outside the folder
+        try:
+            old.unlink()
+            if old.parent != target.resolve() and not any(old.parent.iterdir()):
+                old.parent.rmdir()
+        except OSError as error:
+            log.warning("queue_file_not_removed", file=old.name,
+                        error_class=type(error).__name__)
+    write_atomic(manifest, json.dumps({"files": sorted(ours)}, indent=1).encode("utf-8"))

@@ -1,0 +1,49 @@
+"""One queue as CSV: UTF-8 with a byte-order mark (so Excel reads accents), ISO dates."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from tc_sync.queues.columns import Format
+from tc_sync.queues.snapshot import Snapshot
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(text: str) -> str:
+    """Text a spreadsheet shows rather than runs: one starting like a formula gets a quote."""
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+def plain(value: Any, kind: Format) -> str:
+    """A value as CSV text: dollars with two decimals and no sign, dates as YYYY-MM-DD."""
+    if value is None or value == "":
+        text = ""
+    elif kind == Format.MONEY and isinstance(value, Decimal):
+        text = f"{value:.2f}"
+    elif kind == Format.PRIORITY:
+        text = f"{float(value):.2f}"
+    elif isinstance(value, datetime):
+        text = value.strftime("%Y-%m-%d %H:%M")
+    elif isinstance(value, date):
+        text = value.isoformat()
+    elif isinstance(value, int):
+        text = str(value)
+    else:
+        text = safe_text(str(value))
+    return text
+
+
+def queue_csv(snapshot: Snapshot, queue: str) -> bytes:
+    """The queue's rows (in the order to work them) under a header row."""
+    columns = snapshot.columns(queue)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([column.header for column in columns])
+    for row in snapshot.queues[queue]:
+        writer.writerow([plain(column.value(row), column.format) for column in columns])
+    return buffer.getvalue().encode("utf-8-sig")

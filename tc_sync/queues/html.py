@@ -1,0 +1,225 @@
+"""The queues as one self-contained HTML page: a tab per queue, sortable, filterable.
+
+The rows are rendered here (every value escaped); the page's own script only sorts, filters,
+switches tabs and keeps the freshness colours ageing while the page stays open. It loads
+nothing from anywhere: its Content-Security-Policy allows only its own script, by hash.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from html import escape
+from importlib import resources
+from typing import Any
+
+from tc_sync.queues.columns import Column, Format
+from tc_sync.queues.rows import QueueRow
+from tc_sync.queues.snapshot import Freshness, Snapshot, Tally
+
+RELOAD_SECONDS = 300
+_CLIPPED = {"treatment", "procedure_ids"}
+"""Long columns cut to their width; the whole text shows on hover."""
+_NUMERIC = {Format.INTEGER, Format.MONEY, Format.PRIORITY}
+
+
+def money(value: Decimal) -> str:
+    """$1,234.50 (and -$12.00)."""
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
+
+
+def display(value: Any, kind: Format) -> str:
+    """A value as a coordinator reads it."""
+    if value is None or value == "":
+        return ""
+    if kind == Format.MONEY:
+        return money(Decimal(value))
+    if kind == Format.PRIORITY:
+        return f"{float(value):.1f}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _sort_value(value: Any, kind: Format) -> str | None:
+    """What the page sorts and compares by, when it is not the text shown."""
+    if kind == Format.TEXT:
+        return None
+    if value is None or value == "":
+        return ""
+    if kind == Format.MONEY:
+        return f"{value:.2f}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _attrs(**values: str | None) -> str:
+    return "".join(f' {name.rstrip("_").replace("_", "-")}="{escape(value)}"'
+                   for name, value in values.items() if value is not None)
+
+
+def _cell(row: QueueRow, column: Column, today: date) -> str:
+    value = column.value(row)
+    classes = []
+    if column.format in _NUMERIC:
+        classes.append("num")
+    if column.key in _CLIPPED:
+        classes.append("clip")
+    if column.key == "next_follow_up" and row.next_follow_up <= today:
+        classes.append("due")
+    shown = display(value, column.format)
+    return (f"<td{_attrs(class_=' '.join(classes) or None)}"
+            f"{_attrs(data_v=_sort_value(value, column.format))}"
+            f"{_attrs(title=shown if column.key in _CLIPPED and shown else None)}>"
+            f"{escape(shown)}</td>")
+
+
+def _row(row: QueueRow, columns: list[Column], today: date) -> str:
+    amount = f"{row.amount:.2f}" if row.amount is not None else None
+    escalated = "escalated" if row.escalated else None
+    return (f"<tr{_attrs(class_=escalated, data_key=row.item_key, data_amount=amount)}>"
+            + "".join(_cell(row, column, today) for column in columns) + "</tr>")
+
+
+_FILTER_HELP = ("Type text to keep the rows that contain it; for numbers and dates, "
+                "> < >= <= or = and a value (> 500, < 2026-01-31).")
+
+
+def _hint(column: Column, today: date) -> str:
+    if column.format in _NUMERIC:
+        return "> 100" if column.format == Format.MONEY else "> 30"
+    if column.format in (Format.DATE, Format.DATETIME):
+        return f"< {today.isoformat()}"
+    return "filter"
+
+
+def _table(snapshot: Snapshot, queue: str) -> str:
+    columns = snapshot.columns(queue)
+    heads = "".join(
+        f'<th scope="col"{_attrs(data_format=column.format.value)} aria-sort='
+        f'"{"descending" if column.key == "priority" else "none"}">'
+        f'<button type="button" class="sort">{escape(column.header)}'
+        '<span class="arrow" aria-hidden="true"></span></button></th>' for column in columns)
+    filters = "".join(
+        f'<td><input type="text" class="filter" size="6"'
+        f'{_attrs(placeholder=_hint(column, snapshot.today), title=_FILTER_HELP)}'
+        f'{_attrs(aria_label=f"Filter {column.header}")}></td>' for column in columns)
+    body = "\n".join(_row(row, columns, snapshot.today) for row in snapshot.queues[queue])
+    return (f'<div class="scroll"><table class="queue"><thead><tr class="heads">{heads}</tr>'
+            f'<tr class="filters">{filters}</tr></thead>\n<tbody>\n{body}\n</tbody></table>'
+            "</div>")
+
+
+def _panel(snapshot: Snapshot, index: int, queue: str) -> str:
+    label = escape(queue)
+    return (f'<section class="panel" role="tabpanel" id="panel-{index}" '
+            f'aria-labelledby="tab-{index}"{_attrs(data_tab=queue)} hidden>'
+            f'<div class="toolbar"><input type="search" class="search" '
+            f'placeholder="Search {label}" aria-label="Search {label}">'
+            '<span class="shown" aria-live="polite"></span>'
+            '<button type="button" class="clear">Clear filters</button></div>'
+            f'{_table(snapshot, queue)}<p class="empty" hidden></p></section>')
+
+
+def _tally_cells(tally: Tally) -> str:
+    return (f'<td class="num">{tally.items:,}</td><td class="num">{tally.due:,}</td>'
+            f'<td class="num">{tally.escalated:,}</td>'
+            f'<td class="num">{money(tally.amount)}</td>')
+
+
+def _summary(snapshot: Snapshot, index: int) -> str:
+    heads = "".join(f'<th class="num">{h}</th>'
+                    for h in ("Open items", "Due now", "Escalated", "Amount"))
+    queues = "".join(f"<tr><td>{escape(queue)}</td>{_tally_cells(snapshot.tally(rows))}</tr>"
+                     for queue, rows in snapshot.queues.items())
+    everything = [row for rows in snapshot.queues.values() for row in rows]
+    kinds = "".join(f"<tr><td>{escape(queue)}</td><td>{escape(label)}</td>"
+                    f"{_tally_cells(tally)}</tr>"
+                    for queue in snapshot.queues for label, tally in snapshot.by_kind(queue))
+    return (f'<section class="panel" role="tabpanel" id="panel-{index}" '
+            f'aria-labelledby="tab-{index}" data-tab="" hidden><h2>Queues</h2>'
+            f'<table class="summary"><thead><tr><th>Queue</th>{heads}</tr></thead>'
+            f'<tbody>{queues}</tbody><tfoot><tr><td>All queues</td>'
+            f'{_tally_cells(snapshot.tally(everything))}</tr></tfoot></table>'
+            f'<h2>By kind of follow-up</h2><table class="summary"><thead><tr><th>Queue</th>'
+            f'<th>What</th>{heads}</tr></thead><tbody>{kinds}</tbody></table></section>')
+
+
+def _tabs(snapshot: Snapshot) -> str:
+    buttons = []
+    for index, (queue, rows) in enumerate(snapshot.queues.items(), start=1):
+        tally = snapshot.tally(rows)
+        buttons.append(
+            f'<button type="button" role="tab" id="tab-{index}" aria-controls="panel-{index}"'
+            f'{_attrs(data_tab=queue)} aria-selected="false">{escape(queue)} '
+            f'<span class="badge">{tally.items:,}</span>'
+            f'<span class="tab-money">{money(tally.amount)}</span></button>')
+    summary = len(snapshot.queues) + 1
+    buttons.append(f'<button type="button" role="tab" id="tab-{summary}" '
+                   f'aria-controls="panel-{summary}" data-tab="" aria-selected="false">'
+                   "Summary</button>")
+    return f'<nav class="tabs" role="tablist" aria-label="Queues">{"".join(buttons)}</nav>'
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _freshness(source: Freshness) -> str:
+    last = source.last_success_at
+    when = (f'last successful sync <time datetime="{_utc(last)}">{last:%Y-%m-%d %H:%M}'
+            '</time> <span class="ago"></span>') if last else "never synced successfully"
+    return (f'<li{_attrs(class_=f"fresh {source.colour}", data_colour=source.colour)}'
+            f'{_attrs(data_last_success=_utc(last) if last else "")}>'
+            '<span class="dot" aria-hidden="true"></span><span>'
+            f'<b>{escape(source.source_id)}</b> <span class="colour">{source.colour}</span> '
+            f'<span class="reason">{escape(source.reason)}</span>; {when}</span></li>')
+
+
+def _header(snapshot: Snapshot) -> str:
+    built = snapshot.built_at
+    sources = "".join(_freshness(source) for source in snapshot.freshness)
+    return (f'<header><div><h1>Work queues<span class="scope">{escape(snapshot.site_id)} '
+            f'&middot; {escape(snapshot.scope)}</span></h1></div><div class="meta">'
+            f'<span id="built" data-built="{_utc(built)}">Built {built:%Y-%m-%d %H:%M} '
+            f'{escape(built.tzname() or "")} <span class="ago"></span></span>'
+            f'<ul class="freshness" aria-label="Data freshness">{sources}</ul></div>'
+            '<p id="stale" class="stale" role="status" hidden></p></header>')
+
+
+def _template() -> tuple[str, str]:
+    template = resources.files("tc_sync.queues").joinpath("page.html").read_text("utf-8")
+    found = re.search(r"<script>(.*?)</script>", template, re.DOTALL)
+    assert found is not None, "page.html has lost its script"
+    digest = hashlib.sha256(found.group(1).encode("utf-8")).digest()
+    return template, "sha256-" + base64.b64encode(digest).decode("ascii")
+
+
+def page(snapshot: Snapshot) -> bytes:
+    """The whole page, as the bytes of an .html file."""
+    template, script_hash = _template()
+    config = json.dumps({"amber": snapshot.amber_after_minutes,
+                         "red": snapshot.red_after_minutes,
+                         "reload_seconds": RELOAD_SECONDS})
+    parts = {
+        "title": escape(f"Work queues: {snapshot.site_id} ({snapshot.scope})"),
+        "script_hash": script_hash,
+        "header": _header(snapshot),
+        "tabs": _tabs(snapshot),
+        "panels": "\n".join([*(_panel(snapshot, index, queue) for index, queue in
+                               enumerate(snapshot.queues, start=1)),
+                             _summary(snapshot, len(snapshot.queues) + 1)]),
+        "config": config.replace("<", "\\u003c"),
+    }
+    # One pass over the template: text put in is never read again for placeholders.
+    text = re.sub(r"\{\{(\w+)\}\}", lambda match: parts[match.group(1)], template)
+    return text.encode("utf-8")

@@ -1,0 +1,319 @@
+"""Queue rows: each open item joined with what a coordinator needs to act on it.
+
+The item carries its kind-specific facts in `details` (bucket, carrier, remaining benefits);
+the replica adds the patient's name and contact, plain procedure descriptions, the procedures
+behind a claim or appointment, and the clinic. Loading is a few queries per source; the rest
+(contact choice, ages, sorting) is pure.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from tc_sync.items.model import ItemKind
+from tc_sync.ledger.schema import items, replica
+from tc_sync.records import ClaimProcedure, Clinic, Patient, Procedure, ProcedureCode
+
+KIND_LABELS: dict[ItemKind, str] = {
+    ItemKind.UNSCHEDULED_TREATMENT: "Unscheduled treatment",
+    ItemKind.PREDETERMINATION_PENDING: "Predetermination pending",
+    ItemKind.PREDETERMINATION_RETURNED: "Predetermination back: present to patient",
+    ItemKind.CLAIM_UNSENT: "Claim not sent",
+    ItemKind.CLAIM_OUTSTANDING: "Claim outstanding",
+    ItemKind.CLAIM_DENIED: "Claim denied",
+    ItemKind.CLAIM_UNDERPAID: "Claim underpaid",
+    ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED: "Planned appointment not scheduled",
+    ItemKind.BROKEN_APPOINTMENT: "Broken appointment",
+    ItemKind.BENEFITS_EXPIRING: "Benefits expiring",
+}
+"""What each kind is called on a coordinator's screen."""
+
+CONTACT_LABELS: dict[str, str] = {
+    "home_phone": "Home phone", "work_phone": "Work phone", "mobile_phone": "Mobile phone",
+    "text": "Text", "email": "Email", "mail": "Mail", "do_not_call": "Do not call",
+    "see_notes": "See notes", "none": "",
+}
+
+_AGED_FROM_SENT = {ItemKind.CLAIM_OUTSTANDING, ItemKind.PREDETERMINATION_PENDING}
+_BORROWS_BENEFITS = {ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED,
+                     ItemKind.PREDETERMINATION_RETURNED}
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One open item as a coordinator sees it. Money in dollars, times as the PMS wrote them."""
+
+    item_key: str
+    source_id: str
+    kind: ItemKind
+    queue: str
+    priority: float
+    next_follow_up: date
+    what: str
+    patient: str
+    preferred_name: str
+    contact_by: str
+    contact: str
+    patient_id: int
+    claim_id: int | None
+    appointment_id: int | None
+    procedure_ids: tuple[int, ...]
+    codes: tuple[str, ...]
+    treatment: str
+    amount: Decimal | None
+    age_days: int
+    remaining_benefits: Decimal | None
+    benefits_renew_on: date | None
+    carrier: str
+    carrier_phone: str
+    date_sent: date | None
+    bucket: str
+    estimate: Decimal | None
+    paid: Decimal | None
+    status: str
+    last_contact_at: datetime | None
+    attempts: int
+    escalated: bool
+    owner: str
+    clinic_id: int | None
+    clinic: str
+
+
+def contact_for(method: str, *, home: str, work: str, mobile: str,
+                email: str) -> tuple[str, str]:
+    """The preferred contact method's label and the phone or email that goes with it.
+
+    When the preferred one is blank (the label then says "none on file") or there is no
+    preference, the first phone on file is given, then the email; "do not call" gives the
+    email only.
+    """
+    label = CONTACT_LABELS.get(method, method.replace("_", " ").capitalize())
+    if method == "do_not_call":
+        return label, email
+    matching = {"home_phone": home, "work_phone": work, "mobile_phone": mobile,
+                "text": mobile, "email": email}
+    if matching.get(method):
+        return label, matching[method]
+    if method in matching:
+        label = f"{label} (none on file)"
+    return label, next((value for value in (mobile, home, work, email) if value), "")
+
+
+def sort_rows(rows: Iterable[QueueRow]) -> list[QueueRow]:
+    """What to do first: highest priority, then the earliest follow-up (then the key)."""
+    return sorted(rows, key=lambda row: (-row.priority, row.next_follow_up, row.item_key))
+
+
+def by_queue(rows: Iterable[QueueRow], queues: Iterable[str]) -> dict[str, list[QueueRow]]:
+    """Rows per queue, sorted; every named queue is present, even when it has no rows."""
+    grouped: dict[str, list[QueueRow]] = {name: [] for name in sorted(queues)}
+    for row in rows:
+        grouped.setdefault(row.queue, []).append(row)
+    return {name: sort_rows(grouped[name]) for name in sorted(grouped)}
+
+
+def dollars(cents: Any) -> Decimal | None:
+    """Whole cents (as the ledger and item details keep money) in dollars."""
+    return None if cents is None else Decimal(int(cents)).scaleb(-2)
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), _CHUNK):
+        yield ordered[start:start + _CHUNK]
+
+
+def _status(details: Mapping[str, Any]) -> str:
+    for key in ("custom_tracking", "unscheduled_status", "status", "appointment_status"):
+        if details.get(key):
+            return str(details[key]).replace("_", " ")
+    return ""
+
+
+class _SourceFacts:
+    """What the replica adds to one source's open items, read in a few queries."""
+
+    def __init__(self, connection: sa.Connection, source_id: str,
+                 open_items: Sequence[Mapping[str, Any]]) -> None:
+        self.source_id = source_id
+        self.details = {item["item_key"]: json.loads(item["details"]) for item in open_items}
+        self.patients = self._patients(connection, {i["patient_id"] for i in open_items})
+        self.descriptions = self._descriptions(connection)
+        self.clinics = clinic_labels(connection, [source_id])
+        self.claim_procedures = self._claim_procedures(
+            connection, {i["claim_id"] for i in open_items if i["claim_id"] is not None})
+        self.planned, self.booked, self.codes = self._appointment_procedures(
+            connection, {i["appointment_id"] for i in open_items
+                         if i["appointment_id"] is not None})
+        self.benefits: dict[int, dict[str, Any]] = {}
+        self.treatment: dict[int, tuple[int, ...]] = {}
+        for item in open_items:
+            details = self.details[item["item_key"]]
+            if "insured" in details:
+                self.benefits[item["patient_id"]] = details
+            if item["kind"] == ItemKind.UNSCHEDULED_TREATMENT:
+                self.treatment[item["patient_id"]] = tuple(details.get("procedures", ()))
+
+    def _patients(self, connection: sa.Connection, ids: set[int]) -> dict[int, Any]:
+        table = replica[Patient]
+        found: dict[int, Any] = {}
+        for chunk in _chunks(ids):
+            found.update((row.pms_id, row) for row in connection.execute(sa.select(
+                table.c.pms_id, table.c.last_name, table.c.first_name, table.c.preferred_name,
+                table.c.preferred_contact, table.c.home_phone, table.c.work_phone,
+                table.c.mobile_phone, table.c.email).where(
+                table.c.source_id == self.source_id, table.c.pms_id.in_(chunk))))
+        return found
+
+    def _descriptions(self, connection: sa.Connection) -> dict[str, str]:
+        table = replica[ProcedureCode]
+        rows = connection.execute(sa.select(table.c.code, table.c.description).where(
+            table.c.source_id == self.source_id, table.c.deleted_at.is_(None))
+            .order_by(table.c.pms_id))
+        found: dict[str, str] = {}
+        for code, description in rows:
+            found.setdefault(code, description)
+        return found
+
+    def _claim_procedures(self, connection: sa.Connection,
+                          claim_ids: set[int]) -> dict[int, tuple[int, ...]]:
+        table = replica[ClaimProcedure]
+        found: dict[int, set[int]] = defaultdict(set)
+        for chunk in _chunks(claim_ids):
+            for claim_id, procedure_id in connection.execute(sa.select(
+                    table.c.claim_id, table.c.procedure_id).where(
+                    table.c.source_id == self.source_id, table.c.claim_id.in_(chunk),
+                    table.c.procedure_id.is_not(None), table.c.deleted_at.is_(None))):
+                found[claim_id].add(procedure_id)
+        return {claim: tuple(sorted(ids)) for claim, ids in found.items()}
+
+    def _appointment_procedures(self, connection: sa.Connection, appointment_ids: set[int]
+                                ) -> tuple[dict[int, list[int]], dict[int, list[int]],
+                                           dict[int, str]]:
+        """Planned procedures of a planned appointment, procedures booked on one, codes."""
+        table = replica[Procedure]
+        planned: dict[int, list[int]] = defaultdict(list)
+        booked: dict[int, list[int]] = defaultdict(list)
+        codes: dict[int, str] = {}
+        for chunk in _chunks(appointment_ids):
+            wanted = set(chunk)
+            for row in connection.execute(sa.select(
+                    table.c.pms_id, table.c.code, table.c.status, table.c.appointment_id,
+                    table.c.planned_appointment_id).where(
+                    table.c.source_id == self.source_id, table.c.deleted_at.is_(None),
+                    sa.or_(table.c.appointment_id.in_(chunk),
+                           table.c.planned_appointment_id.in_(chunk)))
+                    .order_by(table.c.pms_id)):
+                codes[row.pms_id] = row.code or ""
+                if row.planned_appointment_id in wanted and row.status == "planned":
+                    planned[row.planned_appointment_id].append(row.pms_id)
+                if row.appointment_id in wanted:
+                    booked[row.appointment_id].append(row.pms_id)
+        return planned, booked, codes
+
+    def procedures(self, kind: ItemKind, item: Mapping[str, Any],
+                   details: Mapping[str, Any]) -> tuple[int, ...]:
+        """The PMS procedure ids an item is about."""
+        if "procedures" in details:
+            return tuple(details["procedures"])
+        if kind == ItemKind.BENEFITS_EXPIRING:
+            return self.treatment.get(item["patient_id"], ())
+        if kind == ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED:
+            return tuple(self.planned.get(item["appointment_id"], ()))
+        if kind == ItemKind.BROKEN_APPOINTMENT:
+            return tuple(self.booked.get(item["appointment_id"], ()))
+        if item["claim_id"] is not None:
+            return self.claim_procedures.get(item["claim_id"], ())
+        return ()
+
+    def row(self, item: Mapping[str, Any], today: date) -> QueueRow:
+        kind = ItemKind(item["kind"])
+        details = self.details[item["item_key"]]
+        procedures = self.procedures(kind, item, details)
+        codes = tuple(item["codes"].split()) or tuple(
+            code for code in (self.codes.get(p, "") for p in procedures) if code)
+        benefits = details if "insured" in details else (
+            self.benefits.get(item["patient_id"], {}) if kind in _BORROWS_BENEFITS else {})
+        carrier = details.get("carrier") or benefits.get("carrier") or (
+            "No insurance" if benefits.get("insured") is False else "")
+        sent = _day(details.get("date_sent"))
+        aged_from = sent if kind in _AGED_FROM_SENT and sent else item["owed_since"]
+        name, preferred, contact_by, contact = self._patient(item["patient_id"])
+        clinic_id = item["clinic_id"]
+        return QueueRow(
+            item_key=item["item_key"], source_id=self.source_id, kind=kind,
+            queue=item["queue"], priority=float(item["priority"]),
+            next_follow_up=item["next_follow_up"], what=KIND_LABELS[kind], patient=name,
+            preferred_name=preferred, contact_by=contact_by, contact=contact,
+            patient_id=item["patient_id"], claim_id=item["claim_id"],
+            appointment_id=item["appointment_id"], procedure_ids=procedures, codes=codes,
+            treatment="; ".join(self.descriptions.get(code, code) for code in dict.fromkeys(codes)),
+            amount=dollars(item["amount"]), age_days=max(0, (today - aged_from).days),
+            remaining_benefits=dollars(benefits.get("remaining_benefits")),
+            benefits_renew_on=_day(benefits.get("benefits_renew_on")), carrier=carrier,
+            carrier_phone=details.get("carrier_phone") or benefits.get("carrier_phone") or "",
+            date_sent=sent, bucket=details.get("bucket") or "",
+            estimate=dollars(details.get("estimate")), paid=dollars(details.get("paid")),
+            status=_status(details), last_contact_at=item["last_contact_at"],
+            attempts=item["attempts"], escalated=bool(item["escalated"]),
+            owner=item["owner"] or "", clinic_id=clinic_id,
+            clinic=self.clinics.get((self.source_id, clinic_id), "") if clinic_id else "")
+
+    def _patient(self, patient_id: int) -> tuple[str, str, str, str]:
+        patient = self.patients.get(patient_id)
+        if patient is None:
+            return f"(patient {patient_id} not in the ledger)", "", "", ""
+        name = ", ".join(part for part in (patient.last_name, patient.first_name) if part)
+        label, contact = contact_for(
+            patient.preferred_contact or "none", home=patient.home_phone or "",
+            work=patient.work_phone or "", mobile=patient.mobile_phone or "",
+            email=patient.email or "")
+        return name, patient.preferred_name or "", label, contact
+
+
+def load_rows(connection: sa.Connection, source_ids: Sequence[str],
+              today: date) -> list[QueueRow]:
+    """Every open item of these sources as a queue row, highest priority first."""
+    stored = connection.execute(sa.select(items).where(
+        items.c.status == "open", items.c.source_id.in_(source_ids))).mappings().all()
+    per_source: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for item in stored:
+        per_source[item["source_id"]].append(dict(item))
+    rows: list[QueueRow] = []
+    for source_id, open_items in per_source.items():
+        facts = _SourceFacts(connection, source_id, open_items)
+        rows += (facts.row(item, today) for item in open_items)
+    return sort_rows(rows)
+
+
+def known_queues(connection: sa.Connection, source_ids: Sequence[str]) -> list[str]:
+    """Every queue that has ever held an item, so a queue that empties shows as empty."""
+    return sorted(connection.execute(sa.select(items.c.queue).distinct().where(
+        items.c.source_id.in_(source_ids))).scalars())
+
+
+def clinic_labels(connection: sa.Connection, source_ids: Sequence[str], *,
+                  visible_only: bool = False) -> dict[tuple[str, int], str]:
+    """Each clinic's short name (abbreviation, else description), by source and PMS id."""
+    table = replica[Clinic]
+    query = sa.select(
+        table.c.source_id, table.c.pms_id, table.c.abbreviation, table.c.description).where(
+        table.c.source_id.in_(source_ids), table.c.deleted_at.is_(None))
+    if visible_only:
+        query = query.where(table.c.hidden.is_(False))
+    rows = connection.execute(query)
+    return {(source, clinic): (abbreviation or description or f"clinic {clinic}").strip()
+            for source, clinic, abbreviation, description in rows}

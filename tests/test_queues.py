@@ -1,0 +1,463 @@
+"""Work queues as a coordinator opens them: the workbook, the CSVs, and how they are written.
+
+The synthetic demo practice is synced into a SQLite ledger once; every file is then read back
+(openpyxl for the workbook) and compared with the ledger's open items, which are the truth.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+import structlog
+from structlog.testing import capture_logs
+
+from tc_sync.config import ConfigError, load_settings, settings_from_mapping
+from tc_sync.demo.practice import PracticeSpec, write_sqlite
+from tc_sync.items.reconcile import reconcile_source
+from tc_sync.ledger.db import open_ledger
+from tc_sync.ledger.schema import items, replica
+from tc_sync.mappings import load_mappings
+from tc_sync.queues import atomic
+from tc_sync.queues.build import build_queues, queues_folder, rebuild_after_cycle
+from tc_sync.queues.rows import contact_for
+from tc_sync.queues.xlsx import DATE_FORMAT, MONEY_FORMAT
+from tc_sync.records import ClaimProcedure, Patient, ProcedureCode
+from tc_sync.sync import sync_source
+
+TODAY = date(2026, 11, 26)
+FORMULA_NAME = '=HYPERLINK("http://example.invalid","click")'
+MARKUP_NAME = "<img src=x onerror=alert(1)>"
+
+
+def practice_settings(where: Path, /, **queues: object):  # type: ignore[no-untyped-def]
+    return settings_from_mapping({
+        "site_id": "queue-test", "timezone": "America/Chicago",
+        "ledger": {"url": f"sqlite:///{where / 'ledger.db'}"},
+        "sources": {"main": {"kind": "opendental", "connection": {
+            "driver": "sqlite", "path": str(where / "practice.db")}}},
+        "queues": queues,
+    }, label=str(where / "tc-sync.yaml"))
+
+
+def synced_practice(folder: Path) -> sa.Engine:
+    """The demo practice synced and reconciled; two patients given awkward names."""
+    write_sqlite(folder / "practice.db", PracticeSpec(today=TODAY))
+    settings = practice_settings(folder)
+    engine = open_ledger(settings.ledger.url)
+    run = sync_source(engine, "main", settings.sources["main"], settings.sync, full=True)
+    assert run.outcome == "ok"
+    reconcile_source(engine, "main", load_mappings(), TODAY, complete_run=True,
+                     run_id=run.run_id)
+    patients = replica[Patient]
+    with engine.begin() as connection:
+        claim_patient, treatment_patient = (connection.scalar(
+            sa.select(items.c.patient_id).where(items.c.status == "open", items.c.kind == kind)
+            .order_by(items.c.patient_id).limit(1))
+            for kind in ("claim_outstanding", "unscheduled_treatment"))
+        connection.execute(patients.update().where(patients.c.pms_id == claim_patient)
+                           .values(last_name=FORMULA_NAME))
+        connection.execute(patients.update().where(patients.c.pms_id == treatment_patient)
+                           .values(first_name=MARKUP_NAME, preferred_name="Zoë"))
+    return engine
+
+
+def open_items(engine: sa.Engine) -> list[dict]:
+    with engine.connect() as connection:
+        return [dict(row) for row in connection.execute(
+            sa.select(items).where(items.c.status == "open")).mappings()]
+
+
+def per_queue(rows: list[dict]) -> dict[str, Counter]:
+    found: dict[str, Counter] = {}
+    for row in rows:
+        found.setdefault(row["queue"], Counter())[row["item_key"]] += 1
+    return found
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def sheet_rows(sheet) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    values = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(values[0], row, strict=True)) for row in values[1:]]
+
+
+@contextmanager
+def every_log_event() -> Iterator[list[dict]]:
+    """Log events at every level, whatever level an earlier test configured."""
+    saved = structlog.get_config()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    try:
+        with capture_logs() as logs:
+            yield logs
+    finally:
+        structlog.configure(**saved)
+
+
+@pytest.fixture(scope="module")
+def practice(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, sa.Engine]:
+    folder = tmp_path_factory.mktemp("practice")
+    return folder, synced_practice(folder)
+
+
+@pytest.fixture(scope="module")
+def built(practice, tmp_path_factory):  # type: ignore[no-untyped-def]
+    folder, engine = practice
+    out = tmp_path_factory.mktemp("queues")
+    result = build_queues(engine, practice_settings(folder), folder=out, today=TODAY)
+    return out, result
+
+
+@pytest.fixture(scope="module")
+def book(built):  # type: ignore[no-untyped-def]
+    return openpyxl.load_workbook(built[0] / "queues.xlsx")
+
+
+def test_every_open_item_is_in_its_queue_exactly_once_in_the_workbook_and_the_csvs(
+        practice, built, book):
+    expected = per_queue(open_items(practice[1]))
+    assert set(expected) == {"insurance", "scheduling", "treatment"}
+    assert sum(sum(c.values()) for c in expected.values()) > 300
+    for queue, keys in expected.items():
+        assert Counter(row["Item"] for row in sheet_rows(book[queue])) == keys
+        assert Counter(row["Item"] for row in read_csv(built[0] / f"{queue}.csv")) == keys
+    assert book.sheetnames == ["Summary", "insurance", "scheduling", "treatment"]
+    assert built[1].queues == {queue: sum(keys.values()) for queue, keys in expected.items()}
+
+
+def test_each_queue_is_sorted_by_priority_then_next_follow_up(built, book):
+    for queue in ("insurance", "scheduling", "treatment"):
+        rows = sheet_rows(book[queue])
+        order = [(-row["Priority"], row["Next follow-up"]) for row in rows]
+        assert order == sorted(order)
+        assert len({row["Priority"] for row in rows}) > 5      # an order that means something
+        in_csv = [row["Item"] for row in read_csv(built[0] / f"{queue}.csv")]
+        assert in_csv == [row["Item"] for row in rows]
+
+
+def test_a_queue_sheet_has_a_frozen_header_filters_formats_and_widths(practice, book):
+    sheet = book["insurance"]
+    headers = [cell.value for cell in sheet[1]]
+    assert sheet.freeze_panes == "A2"
+    last_column = openpyxl.utils.get_column_letter(len(headers))
+    assert sheet.auto_filter.ref == f"A1:{last_column}{sheet.max_row}"
+    assert all(cell.font.bold for cell in sheet[1])
+    column = {header: index + 1 for index, header in enumerate(headers)}
+    amounts = {row["item_key"]: Decimal(row["amount"]).scaleb(-2)
+               for row in open_items(practice[1]) if row["queue"] == "insurance"}
+    for r in range(2, sheet.max_row + 1):
+        key = sheet.cell(r, column["Item"]).value
+        amount = sheet.cell(r, column["Amount"])
+        assert amount.number_format == MONEY_FORMAT
+        assert Decimal(str(amount.value)).quantize(Decimal("0.01")) == amounts[key]
+        follow_up = sheet.cell(r, column["Next follow-up"])
+        assert follow_up.is_date and follow_up.number_format == DATE_FORMAT
+        sent = sheet.cell(r, column["Date sent"])
+        assert sent.value is None or (sent.is_date and sent.number_format == DATE_FORMAT)
+    widths = {header: sheet.column_dimensions[openpyxl.utils.get_column_letter(i)].width
+              for header, i in column.items()}
+    assert all(len(header) < width <= 50 for header, width in widths.items())
+    assert widths["Treatment"] > widths["Bucket"]
+
+
+def test_the_summary_sheet_counts_and_totals_each_queue(practice, book):
+    summary = [row for row in book["Summary"].iter_rows(values_only=True) if row[0]]
+    by_queue = {row[0]: row for row in summary if row[1] in ("insurance", "scheduling",
+                                                            "treatment")}
+    every = open_items(practice[1])
+    for queue in ("insurance", "scheduling", "treatment"):
+        mine = [row for row in every if row["queue"] == queue]
+        _, _, count, due, escalated, total = by_queue[queue]
+        assert count == len(mine)
+        assert due == sum(1 for row in mine if row["next_follow_up"] <= TODAY)
+        assert escalated == sum(1 for row in mine if row["escalated"])
+        assert Decimal(str(total)).quantize(Decimal("0.01")) == (
+            Decimal(sum(row["amount"] or 0 for row in mine)).scaleb(-2))
+    (everything,) = [row for row in summary if row[0] == "All queues"]
+    assert everything[2] == len(every)
+    assert any(row[0] == "main" and str(row[1]).startswith("green") for row in summary)
+
+
+def test_a_queue_shows_only_the_columns_that_apply_to_its_items(book):
+    def headers(queue: str) -> set[str]:
+        return {cell.value for cell in book[queue][1]}
+
+    assert {"Carrier", "Carrier phone", "Date sent", "Bucket", "Claim #"} <= headers(
+        "insurance")
+    assert {"Remaining benefits", "Benefits renew", "Appointment #"} <= headers("treatment")
+    scheduling = headers("scheduling")
+    assert "Appointment #" in scheduling
+    assert not {"Claim #", "Carrier", "Bucket", "Amount"} & scheduling
+    for common in ("Patient", "Preferred name", "Contact by", "Phone / email", "Patient #",
+                   "Codes", "Treatment", "Last contact", "Attempts", "Owner", "Clinic"):
+        assert common in scheduling
+
+
+def test_a_claim_row_names_the_patient_carrier_and_every_pms_id(practice, built):
+    engine = practice[1]
+    rows = {row["Item"]: row for row in read_csv(built[0] / "insurance.csv")}
+    claim = next(item for item in open_items(engine) if item["kind"] == "claim_outstanding"
+                 and json.loads(item["details"])["bucket"] == "90+")
+    details = json.loads(claim["details"])
+    patients, lines, codes = replica[Patient], replica[ClaimProcedure], replica[ProcedureCode]
+    with engine.connect() as connection:
+        patient = connection.execute(sa.select(patients).where(
+            patients.c.pms_id == claim["patient_id"])).mappings().one()
+        procedures = sorted(connection.execute(sa.select(lines.c.procedure_id).where(
+            lines.c.claim_id == claim["claim_id"])).scalars())
+        first_code = claim["codes"].split()[0]
+        description = connection.scalar(sa.select(codes.c.description).where(
+            codes.c.code == first_code))
+    row = rows[claim["item_key"]]
+    assert row["Patient"].lstrip("'") == f"{patient['last_name']}, {patient['first_name']}"
+    assert row["Patient #"] == str(claim["patient_id"])
+    assert row["Claim #"] == str(claim["claim_id"])
+    assert row["Procedure #s"] == ", ".join(str(p) for p in procedures)
+    assert row["Codes"] == claim["codes"]
+    assert description in row["Treatment"]
+    assert (row["Carrier"], row["Carrier phone"]) == (details["carrier"],
+                                                      details["carrier_phone"])
+    assert row["Date sent"] == details["date_sent"] and row["Bucket"] == "90+"
+    sent = date.fromisoformat(details["date_sent"])
+    assert row["Age (days)"] == str((TODAY - sent).days)
+    assert row["Amount"] == f"{claim['amount'] / 100:.2f}"
+    assert row["What"] == "Claim outstanding"
+
+
+def test_a_treatment_row_shows_remaining_benefits_and_renewal(practice, built):
+    rows = {row["Item"]: row for row in read_csv(built[0] / "treatment.csv")}
+    item = next(item for item in open_items(practice[1])
+                if item["kind"] == "benefits_expiring")
+    details = json.loads(item["details"])
+    row = rows[item["item_key"]]
+    assert row["Remaining benefits"] == f"{details['remaining_benefits'] / 100:.2f}"
+    assert row["Benefits renew"] == details["benefits_renew_on"]
+    assert row["Carrier"] == details["carrier"]
+    assert row["Procedure #s"]        # the treatment the benefits would pay for
+
+
+@pytest.mark.parametrize(("method", "phones", "expected"), [
+    ("mobile_phone", ("555-1", "555-2", "555-3", "a@b.c"), ("Mobile phone", "555-3")),
+    ("text", ("555-1", "", "555-3", ""), ("Text", "555-3")),
+    ("email", ("555-1", "", "", "a@b.c"), ("Email", "a@b.c")),
+    ("email", ("555-1", "", "", ""), ("Email (none on file)", "555-1")),
+    ("none", ("", "555-2", "", "a@b.c"), ("", "555-2")),
+    ("do_not_call", ("555-1", "", "555-3", "a@b.c"), ("Do not call", "a@b.c")),
+    ("do_not_call", ("555-1", "", "", ""), ("Do not call", "")),
+])
+def test_the_contact_shown_is_the_one_the_patient_prefers(method, phones, expected):
+    home, work, mobile, email = phones
+    assert contact_for(method, home=home, work=work, mobile=mobile, email=email) == expected
+
+
+def test_text_that_looks_like_a_formula_stays_text(built, book):
+    sheet = book["insurance"]
+    patient_column = [cell.value for cell in sheet[1]].index("Patient") + 1
+    cells = [sheet.cell(r, patient_column) for r in range(2, sheet.max_row + 1)]
+    awkward = [cell for cell in cells if str(cell.value).startswith("=HYPERLINK")]
+    assert awkward and all(cell.data_type == "s" for cell in awkward)
+    names = [row["Patient"] for row in read_csv(built[0] / "insurance.csv")]
+    assert any(name.startswith(f"'{FORMULA_NAME}") for name in names)
+    assert not any(name.startswith("=") for name in names)
+
+
+def test_the_files_are_readable_by_others_and_no_temporary_file_is_left(built):
+    folder = built[0]
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == [".tc-sync-queues.json", "insurance.csv", "queues.html", "queues.xlsx",
+                     "scheduling.csv", "treatment.csv"]
+    if os.name == "posix":
+        assert all((folder / name).stat().st_mode & 0o044 == 0o044 for name in names)
+
+
+def test_an_interrupted_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    target = tmp_path / "queues.csv"
+    atomic.write_atomic(target, b"old queue\r\n")
+
+    def power_cut(*_):  # type: ignore[no-untyped-def]
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(atomic.os, "replace", power_cut)
+    with pytest.raises(OSError):
+        atomic.write_atomic(target, b"new queue, half written")
+    assert target.read_bytes() == b"old queue\r\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["queues.csv"]
+
+
+def test_a_file_another_program_holds_is_skipped_and_written_next_time(practice, tmp_path,
+                                                                      monkeypatch):
+    folder, engine = practice
+    settings = practice_settings(folder, formats=["xlsx", "csv"])
+    real = atomic.write_atomic
+
+    def excel_has_it_open(path: Path, content: bytes) -> None:
+        if path.name == "queues.xlsx":
+            raise PermissionError(13, "Permission denied")
+        real(path, content)
+
+    monkeypatch.setattr("tc_sync.queues.build.write_atomic", excel_has_it_open)
+    result = build_queues(engine, settings, folder=tmp_path, today=TODAY)
+    assert list(result.skipped) == [tmp_path / "queues.xlsx"]
+    assert "Permission denied" in result.skipped[tmp_path / "queues.xlsx"]
+    assert sorted(p.name for p in result.written) == ["insurance.csv", "scheduling.csv",
+                                                      "treatment.csv"]
+    monkeypatch.undo()
+    again = build_queues(engine, settings, folder=tmp_path, today=TODAY)
+    assert not again.skipped and (tmp_path / "queues.xlsx").exists()
+
+
+def test_files_an_earlier_build_wrote_go_when_they_no_longer_apply(practice, tmp_path):
+    folder, engine = practice
+    build_queues(engine, practice_settings(folder), folder=tmp_path, today=TODAY)
+    (tmp_path / "notes.txt").write_text("the coordinator's own file")
+    build_queues(engine, practice_settings(folder, formats=["html"]), folder=tmp_path,
+                 today=TODAY)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".tc-sync-queues.json", "notes.txt", "queues.html"]
+
+
+def test_per_clinic_each_clinic_gets_a_folder_with_only_its_items(practice, tmp_path):
+    folder, engine = practice
+    result = build_queues(engine, practice_settings(folder, per_clinic=True),
+                          folder=tmp_path, today=TODAY)
+    assert not result.skipped
+    clinics = sorted(p.name for p in tmp_path.iterdir() if p.is_dir())
+    assert clinics == ["HIL", "RIV"]
+    for queue in ("insurance", "scheduling", "treatment"):
+        whole = read_csv(tmp_path / f"{queue}.csv")
+        split = Counter()
+        for clinic in clinics:
+            rows = read_csv(tmp_path / clinic / f"{queue}.csv")
+            assert rows, f"{clinic} has no {queue} items"
+            assert {row.get("Clinic", clinic) for row in rows} == {clinic}
+            split.update(row["Item"] for row in rows)
+        assert split == Counter(row["Item"] for row in whole)
+        assert {row["Clinic"] for row in whole} == {"HIL", "RIV"}
+    workbook = openpyxl.load_workbook(tmp_path / "RIV" / "queues.xlsx")
+    assert "(RIV)" in workbook["Summary"]["A1"].value
+
+
+def test_logs_of_a_build_carry_counts_never_a_patient_name(practice, tmp_path):
+    folder, engine = practice
+    with engine.connect() as connection:
+        names = {name for row in connection.execute(sa.select(
+            replica[Patient].c.last_name, replica[Patient].c.first_name)) for name in row}
+    with every_log_event() as logs:
+        build_queues(engine, practice_settings(folder), folder=tmp_path, today=TODAY)
+    (built_event,) = [event for event in logs if event["event"] == "queues_built"]
+    assert built_event["items"] > 300
+    text = json.dumps(logs, default=str)
+    assert not [name for name in names if len(name) > 3 and name in text]
+
+
+def test_a_failed_build_after_a_cycle_is_logged_and_not_raised(practice, tmp_path):
+    folder, engine = practice
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the queues folder should be")
+    settings = practice_settings(folder, folder=str(blocker / "queues"))
+    with every_log_event() as logs:
+        assert rebuild_after_cycle(engine, settings, "main") is None
+    (failed,) = [event for event in logs if event["event"] == "queues_failed"]
+    assert failed["error_class"] in ("NotADirectoryError", "FileExistsError")
+    assert failed["source"] == "main"
+
+
+def test_the_daemon_rebuilds_the_queues_after_each_cycle(practice, tmp_path):
+    from tc_sync.mappings import MappingsKeeper
+    from tc_sync.runtime.daemon import Daemon
+
+    write_sqlite(tmp_path / "practice.db", PracticeSpec(today=TODAY))
+    settings = practice_settings(tmp_path, folder=str(tmp_path / "shared"))
+    engine = open_ledger(settings.ledger.url)
+    Daemon(engine, settings, MappingsKeeper()).run_job("main", False)
+    engine.dispose()
+    assert (tmp_path / "shared" / "queues.html").exists()
+    book = openpyxl.load_workbook(tmp_path / "shared" / "queues.xlsx")
+    assert book.sheetnames == ["Summary", "insurance", "scheduling", "treatment"]
+
+
+def test_the_queues_folder_defaults_to_beside_a_sqlite_ledger(tmp_path):
+    settings = settings_from_mapping({"ledger": {"url": f"sqlite:///{tmp_path / 'l.db'}"}})
+    assert queues_folder(settings) == tmp_path / "queues"
+    assert settings.queues.formats == ["xlsx", "csv", "html"]
+    assert not settings.queues.per_clinic
+    group = settings_from_mapping({"ledger": {"url": "postgresql+psycopg://tc@db/ledger"}})
+    assert queues_folder(group) == Path("queues")
+
+
+@pytest.mark.parametrize(("formats", "message"), [
+    ("[xlsx, pdf]", "queues.formats[1]: Input should be 'xlsx', 'csv' or 'html'"),
+    ("[]", "queues.formats: Value error, name at least one of xlsx, csv, html"),
+    ("[csv, csv]", "queues.formats: Value error, a format is listed twice"),
+])
+def test_a_bad_queues_setting_names_file_line_and_column(tmp_path, formats, message):
+    path = tmp_path / "tc-sync.yaml"
+    path.write_text(f"queues:\n  folder: /srv/share/queues\n  formats: {formats}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    [problem] = caught.value.problems
+    assert problem.startswith(f"{path}:3:")
+    assert message in problem
+
+
+def test_the_demo_writes_the_queues_and_the_command_rebuilds_them(tmp_path):
+    def tc_sync(*arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "tc_sync", *arguments],
+                              capture_output=True, text=True, check=False)
+
+    demo = tc_sync("demo", "--dir", str(tmp_path / "demo"))
+    assert demo.returncode == 0, demo.stderr
+    queues = tmp_path / "demo" / "queues"
+    assert f"work queues: {queues}" in demo.stdout
+    assert "queues.xlsx" in demo.stdout and "open in a browser: file://" in demo.stdout
+    assert {"queues.xlsx", "queues.html", "treatment.csv"} <= {p.name for p in queues.iterdir()}
+    before = (queues / "queues.html").stat().st_mtime_ns
+    rebuilt = tc_sync("--config", str(tmp_path / "demo" / "tc-sync.yaml"), "queues", "build")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "treatment" in rebuilt.stdout and " open" in rebuilt.stdout
+    assert (queues / "queues.html").stat().st_mtime_ns > before
+    elsewhere = tc_sync("--config", str(tmp_path / "demo" / "tc-sync.yaml"), "queues",
+                        "build", "--folder", str(tmp_path / "share"))
+    assert elsewhere.returncode == 0 and (tmp_path / "share" / "queues.xlsx").exists()
+
+
+def test_built_time_and_freshness_are_in_the_practice_time_zone(practice, tmp_path):
+    folder, engine = practice
+    moment = datetime(2026, 11, 26, 18, 30, tzinfo=UTC)        # 12:30 in Chicago
+    build_queues(engine, practice_settings(folder), folder=tmp_path, today=TODAY, now=moment)
+    summary = openpyxl.load_workbook(tmp_path / "queues.xlsx")["Summary"]
+    assert summary["A2"].value.startswith("Built 2026-11-26 12:30 (CST)")
+
+
+@pytest.mark.postgres
+def test_a_postgres_ledger_gives_the_same_queues(practice, built, postgres_url, tmp_path):
+    folder = practice[0]
+    settings = practice_settings(folder)
+    engine = open_ledger(postgres_url)
+    run = sync_source(engine, "main", settings.sources["main"], settings.sync, full=True)
+    reconcile_source(engine, "main", load_mappings(), TODAY, complete_run=True,
+                     run_id=run.run_id)
+    build_queues(engine, settings, folder=tmp_path, today=TODAY)
+    engine.dispose()
+    for queue in ("insurance", "scheduling", "treatment"):
+        on_postgres = read_csv(tmp_path / f"{queue}.csv")
+        on_sqlite = read_csv(built[0] / f"{queue}.csv")
+        renamed = ("Patient", "Preferred name")      # the SQLite ledger's awkward names
+        assert [{k: v for k, v in row.items() if k not in renamed} for row in on_postgres] == [
+            {k: v for k, v in row.items() if k not in renamed} for row in on_sqlite]

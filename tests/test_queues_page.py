@@ -1,0 +1,255 @@
+"""The HTML work queues in a real headless Chromium, opened from a folder as from a share.
+
+Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver): elsewhere
+the tests skip, under CI=true a missing browser fails them. The browser runs with a fresh
+profile and no network services; the page must need none.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tc_sync.ledger.db import open_ledger
+from tc_sync.ledger.schema import sync_runs
+from tc_sync.queues.build import build_queues
+
+from .conftest import unavailable
+from .test_queues import (
+    MARKUP_NAME,
+    TODAY,
+    open_items,
+    per_queue,
+    practice_settings,
+    synced_practice,
+)
+
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--window-size=1400,900")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    if not (Path(chromium).exists() and Path(driver_path).exists()):
+        unavailable("no Chromium: apt-get install -y chromium chromium-driver")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        unavailable("no selenium: pip install -e '.[test]'")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('profile')}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # A driver path given here means Selenium Manager never runs (it would download).
+    driver = webdriver.Chrome(options=options, service=Service(driver_path))
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def practice(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, sa.Engine]:
+    folder = tmp_path_factory.mktemp("practice")
+    return folder, synced_practice(folder)
+
+
+@pytest.fixture(scope="module")
+def page(practice, tmp_path_factory) -> Path:  # type: ignore[no-untyped-def]
+    folder, engine = practice
+    out = tmp_path_factory.mktemp("share")
+    build_queues(engine, practice_settings(folder), folder=out, today=TODAY)
+    return out / "queues.html"
+
+
+def open_page(browser: Any, path: Path) -> None:
+    """The page as a coordinator first opens it: no remembered tab, sort or filter."""
+    browser.get(path.as_uri())
+    browser.execute_script("sessionStorage.clear()")
+    browser.refresh()
+    browser.get_log("browser")            # start each test with an empty console
+
+
+def console_errors(browser: Any) -> list[str]:
+    return [entry["message"] for entry in browser.get_log("browser")
+            if entry["level"] in ("SEVERE", "ERROR")]
+
+
+def panel(browser: Any, queue: str) -> Any:
+    from selenium.webdriver.common.by import By
+
+    return browser.find_element(By.CSS_SELECTOR, f'section.panel[data-tab="{queue}"]')
+
+
+def show(browser: Any, queue: str) -> Any:
+    from selenium.webdriver.common.by import By
+
+    browser.find_element(By.CSS_SELECTOR, f'[role="tab"][data-tab="{queue}"]').click()
+    found = panel(browser, queue)
+    assert found.is_displayed()
+    return found
+
+
+def column(section: Any, header: str) -> int:
+    from selenium.webdriver.common.by import By
+
+    heads = [th.text.strip() for th in section.find_elements(By.CSS_SELECTOR, "tr.heads th")]
+    return heads.index(header)
+
+
+def visible(browser: Any, section: Any, index: int | None = None) -> list[Any]:
+    """The visible rows' keys, or their cells' sort values (data-v, else text) in a column."""
+    return browser.execute_script("""
+        const [section, index] = arguments;
+        return Array.from(section.querySelectorAll('tbody tr')).filter(r => !r.hidden)
+          .map(r => index === null ? r.dataset.key
+               : (r.cells[index].dataset.v ?? r.cells[index].textContent));""", section, index)
+
+
+def test_the_page_opens_with_no_console_error_and_every_item_once(browser, practice, page,
+                                                                  tmp_path):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, page)
+    expected = per_queue(open_items(practice[1]))
+    for queue, keys in expected.items():
+        section = show(browser, queue)
+        assert Counter(visible(browser, section)) == keys
+        tab = browser.find_element(By.CSS_SELECTOR, f'[role="tab"][data-tab="{queue}"]')
+        assert f"{queue} {sum(keys.values())}" in tab.text
+        assert section.find_element(By.CSS_SELECTOR, ".shown").text.startswith(
+            f"{sum(keys.values())} items · $")
+    show(browser, "treatment")
+    shot = tmp_path / "queues.png"
+    assert browser.save_screenshot(str(shot))
+    assert shot.stat().st_size > 20_000
+    assert console_errors(browser) == []
+
+
+def test_clicking_a_header_sorts_the_rows_and_blanks_stay_last(browser, page):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, page)
+    section = show(browser, "insurance")
+    amount = column(section, "Amount")
+    header = section.find_elements(By.CSS_SELECTOR, "tr.heads th")[amount]
+    header.find_element(By.TAG_NAME, "button").click()
+    ascending = [Decimal(v) for v in visible(browser, section, amount)]
+    assert ascending == sorted(ascending) and ascending[0] < ascending[-1]
+    assert header.get_attribute("aria-sort") == "ascending"
+    header.find_element(By.TAG_NAME, "button").click()
+    descending = [Decimal(v) for v in visible(browser, section, amount)]
+    assert descending == sorted(ascending, reverse=True)
+    status = column(section, "Status")
+    section.find_elements(By.CSS_SELECTOR, "tr.heads th")[status].find_element(
+        By.TAG_NAME, "button").click()
+    statuses = visible(browser, section, status)
+    filled = [s for s in statuses if s]
+    assert filled and statuses[:len(filled)] == filled          # blanks after every status
+    assert filled == sorted(filled, key=str.lower)
+    assert console_errors(browser) == []
+
+
+def test_filters_narrow_the_rows_and_recount_them(browser, practice, page):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, page)
+    section = show(browser, "insurance")
+    rows = [item for item in open_items(practice[1]) if item["queue"] == "insurance"]
+    filters = section.find_elements(By.CSS_SELECTOR, "input.filter")
+    bucket = filters[column(section, "Bucket")]
+    bucket.send_keys("90+")
+    over_90 = [item for item in rows if '"bucket": "90+"' in item["details"]]
+    assert Counter(visible(browser, section)) == Counter(i["item_key"] for i in over_90)
+    total = sum(Decimal(i["amount"]).scaleb(-2) for i in over_90)
+    assert section.find_element(By.CSS_SELECTOR, ".shown").text == (
+        f"Showing {len(over_90)} of {len(rows)} · ${total:,.2f}")
+    amount = filters[column(section, "Amount")]
+    amount.send_keys("> 500")
+    big = [i for i in over_90 if i["amount"] > 50_000]
+    assert 0 < len(big) < len(over_90)
+    assert Counter(visible(browser, section)) == Counter(i["item_key"] for i in big)
+    section.find_element(By.CSS_SELECTOR, "button.clear").click()
+    assert len(visible(browser, section)) == len(rows)
+    section.find_element(By.CSS_SELECTOR, "input.search").send_keys("no such patient zzz")
+    assert visible(browser, section) == []
+    assert section.find_element(By.CSS_SELECTOR, ".empty").text == (
+        "No items match these filters.")
+    assert console_errors(browser) == []
+
+
+def test_a_name_that_looks_like_markup_shows_as_text_and_runs_nothing(browser, page):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, page)
+    section = show(browser, "treatment")
+    section.find_element(By.CSS_SELECTOR, "input.search").send_keys("<img src=x")
+    rows = section.find_elements(By.CSS_SELECTOR, "tbody tr:not([hidden])")
+    assert rows and all(MARKUP_NAME in row.text for row in rows)
+    assert browser.execute_script("return document.querySelectorAll('main img').length") == 0
+    assert console_errors(browser) == []
+
+
+def test_each_source_shows_its_freshness_and_last_successful_sync(browser, page):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, page)
+    (source,) = browser.find_elements(By.CSS_SELECTOR, "li.fresh")
+    assert "green" in source.get_attribute("class").split()
+    assert "main" in source.text and "last successful sync" in source.text
+    dot = source.find_element(By.CSS_SELECTOR, ".dot")
+    assert dot.value_of_css_property("background-color") == "rgba(46, 158, 91, 1)"
+
+
+def test_a_page_left_open_turns_red_as_its_data_ages(browser, tmp_path):
+    """Built while the data was fresh; the daemon then stopped and nothing rebuilt it."""
+    from selenium.webdriver.common.by import By
+
+    settings = practice_settings(tmp_path)
+    engine = open_ledger(settings.ledger.url)
+    synced = datetime.now(UTC) - timedelta(hours=6)
+    with engine.begin() as connection:
+        connection.execute(sync_runs.insert().values(
+            source_id="main", mode="incremental", started_at=synced.replace(tzinfo=None),
+            finished_at=synced.replace(tzinfo=None), outcome="ok", rows_read=0,
+            rows_inserted=0, rows_updated=0, rows_deleted=0, rows_quarantined=0,
+            statements=0, longest_statement_ms=0))
+    build_queues(engine, settings, folder=tmp_path / "share",
+                 now=synced + timedelta(minutes=5))
+    engine.dispose()
+    open_page(browser, tmp_path / "share" / "queues.html")
+    source = browser.find_element(By.CSS_SELECTOR, "li.fresh")
+    assert source.get_attribute("data-colour") == "green"        # as built
+    assert "red" in source.get_attribute("class").split()        # as it is now
+    stale = browser.find_element(By.ID, "stale")
+    assert stale.is_displayed() and "built 5 h ago" in stale.text
+    assert console_errors(browser) == []
+
+
+def test_a_reload_keeps_the_tab_sort_and_filters(browser, page):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, page)
+    section = show(browser, "scheduling")
+    section.find_elements(By.CSS_SELECTOR, "tr.heads th")[column(section, "Patient")] \
+        .find_element(By.TAG_NAME, "button").click()
+    section.find_element(By.CSS_SELECTOR, "input.search").send_keys("broken")
+    before = visible(browser, section)
+    browser.refresh()                     # as the page does by itself every few minutes
+    section = panel(browser, "scheduling")
+    assert section.is_displayed()
+    assert section.find_element(By.CSS_SELECTOR, "input.search").get_attribute(
+        "value") == "broken"
+    assert visible(browser, section) == before
+    assert console_errors(browser) == []
