@@ -1,0 +1,78 @@
+"""One report's figures: gathered from the ledger for a period, ready to draw and write."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from tc_sync.mappings import Mappings
+from tc_sync.reports import ledger, metrics
+from tc_sync.reports.definitions import definitions
+from tc_sync.reports.period import Period
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything one weekly or monthly report shows."""
+
+    site_id: str
+    period: Period
+    built_at: datetime
+    """Aware, in the practice's time zone."""
+    as_of: date
+    """The practice's day the report was made: the forecast starts here."""
+    window_days: int
+    acceptance: metrics.Acceptance
+    by_provider: list[metrics.Acceptance]
+    by_category: list[metrics.Acceptance]
+    forecast: metrics.Forecast
+    turnaround: list[metrics.Turnaround]
+    aging: list[metrics.AgingBucket]
+    flow: list[metrics.Flow]
+    definitions: list[tuple[str, str]]
+
+    @property
+    def maturing(self) -> bool:
+        """Some presented treatment has not had the whole acceptance window yet."""
+        return (self.as_of - self.period.end).days < self.window_days
+
+
+def _utc(day: date, zone: ZoneInfo) -> datetime:
+    """Midnight starting `day` in the practice's zone, as the naive UTC the ledger keeps."""
+    return datetime.combine(day, time(), zone).astimezone(UTC).replace(tzinfo=None)
+
+
+def gather(connection: sa.Connection, *, site_id: str, source_ids: Sequence[str],
+           mappings: Mappings, period: Period, zone: ZoneInfo, built_at: datetime,
+           window_days: int) -> Report:
+    """Read the ledger and compute every section of the report for `period`."""
+    as_of = built_at.astimezone(zone).date()
+    categorize, coordinates = mappings.category_of, mappings.coordinates
+    presented = ledger.planned_between(connection, source_ids, period.start, period.end,
+                                       categorize, coordinates)
+    history_from, history_to = metrics.rate_history(as_of, window_days)
+    history = ledger.planned_between(connection, source_ids, history_from, history_to,
+                                     categorize, coordinates)
+    [total_history] = metrics.acceptance(history, window_days)
+    [total] = metrics.acceptance(presented, window_days)
+    events = ledger.item_events_between(connection, source_ids, _utc(period.start, zone),
+                                        _utc(period.after, zone))
+    return Report(
+        site_id=site_id, period=period, built_at=built_at.astimezone(zone), as_of=as_of,
+        window_days=window_days, acceptance=total,
+        by_provider=metrics.acceptance(presented, window_days, lambda p: p.provider),
+        by_category=metrics.acceptance(presented, window_days, lambda p: p.category),
+        forecast=metrics.forecast(
+            ledger.still_planned(connection, source_ids, categorize, coordinates),
+            total_history.dollar_rate, as_of, window_days),
+        turnaround=metrics.turnaround(
+            ledger.claims(connection, source_ids, predeterminations=True),
+            period.start, period.end),
+        aging=metrics.aging(ledger.claims(connection, source_ids, predeterminations=False),
+                            period.end),
+        flow=metrics.item_flow(events, ledger.open_items(connection, source_ids), period.end),
+        definitions=definitions(period, as_of, window_days))
