@@ -35,7 +35,7 @@ def cycle_source(engine: sa.Engine, settings: Settings, mappings: Mappings, sour
                       adapters_dir=settings.adapters_dir, stop=stop)
     totals = reconcile_source(
         engine, source_id, mappings, practice_today(settings),
-        complete_run=run.outcome == "ok", run_id=run.run_id, full=full)
+        complete_run=run.outcome == "ok", run_id=run.run_id, full=full, push=settings.push)
     return CycleResult(run, totals)
 
 

@@ -214,11 +214,13 @@ items = sa.Table(
     sa.Column("resolved_at", sa.DateTime, nullable=True),
     sa.Column("resolution", sa.String(32), nullable=True),
     sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("episode", sa.Integer, nullable=False, server_default="1"),
     sa.Index("ix_items_source_patient", "source_id", "patient_id"),
     sa.Index("ix_items_source_status_queue", "source_id", "status", "queue"),
 )
 """One row per follow-up ever owed (natural key kind:source:subject); never deleted.
-`amount` is cents; `codes` space-separated; `details` JSON of kind-specific facts."""
+`amount` is cents; `codes` space-separated; `details` JSON of kind-specific facts;
+`episode` counts the times the item opened (a reopened item is a new follow-up: a new task)."""
 
 item_events = sa.Table(
     "item_events", metadata,
@@ -239,3 +241,31 @@ reconcile_state = sa.Table(
     sa.Column("last_full_evaluation", sa.Date, nullable=True),
 )
 """How far each source's replica changes have been reconciled into items."""
+
+outbox = sa.Table(
+    "outbox", metadata,
+    sa.Column("action_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("idempotency_key", sa.String(255), nullable=False, unique=True),
+    sa.Column("source_id", sa.String(64), nullable=False),
+    sa.Column("item_key", sa.String(200), nullable=True),
+    sa.Column("target", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(24), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("verify_first", sa.Boolean, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime, nullable=False),
+    sa.Column("lease_owner", sa.String(64), nullable=True),
+    sa.Column("lease_expires_at", sa.DateTime, nullable=True),
+    sa.Column("external_id", sa.String(64), nullable=True),
+    sa.Column("last_error", sa.String(500), nullable=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("done_at", sa.DateTime, nullable=True),
+    sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+    sa.Index("ix_outbox_item", "item_key"),
+)
+"""Actions owed to the outside world (create or close a task, send an alert), written in the
+same transaction as the item change that causes them; `idempotency_key` makes each one once.
+Statuses: pending, in_flight, retry, sent, dead, cancelled. `verify_first`: the action may have
+reached its target already (a crash or a timeout after sending): look for its marker first."""

@@ -1,0 +1,1 @@
+"""Push: actions owed to the outside world, delivered once in effect through the outbox."""

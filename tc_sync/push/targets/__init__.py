@@ -1,0 +1,1 @@
+"""Where outbox actions go: Open Dental (API or direct), email, chat webhooks."""

@@ -1,0 +1,162 @@
+"""Kill the dispatcher with SIGKILL at random points, again and again: no task is made twice,
+none is lost, and every resolved item's task ends closed.
+
+`tc-sync push` runs as a child process against a SQLite ledger and the Open Dental API
+stand-in (tests/od_api_standin.py, a real HTTP server over Open Dental's real task tables in
+MariaDB). Each kill lands while the child is talking to the API: the test waits for the
+child's next request, then kills it a random few milliseconds later, before or after the task
+row is written, before the answer arrives.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import yaml
+
+from tc_sync.ledger.db import open_ledger
+from tc_sync.ledger.schema import outbox
+from tc_sync.push.outbox import ActionKind, enqueue, marker_of
+from tests.od_api_standin import StandIn, create_task_tables, serve
+
+pytestmark = pytest.mark.mysql
+
+TASKS, CLOSES, KILLS_PER_PHASE = 100, 50, 26
+TASK_LIST = 21
+
+
+def write_config(tmp_path: Path, mysql_server, database: str, base_url: str) -> Path:
+    config = tmp_path / "tc-sync.yaml"
+    config.write_text(yaml.safe_dump({
+        "ledger": {"url": f"sqlite:///{tmp_path / 'ledger.db'}"},
+        "sources": {"main": {"kind": "opendental", "connection": {
+            "host": mysql_server.host, "port": mysql_server.port, "user": mysql_server.user,
+            "database": database}}},
+        "push": {"batch_size": 4, "interval_seconds": 5, "first_retry_seconds": 1,
+                 "targets": {"od-api": {
+                     "kind": "opendental_api", "source": "main", "base_url": base_url,
+                     "developer_key": "dev-key", "customer_key": "cust-key",
+                     "timeout_seconds": 5, "mark_done": "always"}}},
+    }))
+    return config
+
+
+def run_push(config: Path, *, errors: bool = False) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "tc_sync", "--config", str(config), "push"],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE if errors else subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def kill_while_talking(config: Path, state: StandIn, kills: int, rng: random.Random) -> int:
+    """Start `tc-sync push` and SIGKILL it mid-conversation, `kills` times (fewer if the
+    outbox empties first). Returns how many kills landed."""
+    landed = 0
+    for _ in range(kills * 3):
+        seen = len(state.requests)
+        child = run_push(config)
+        deadline = time.monotonic() + 20
+        while len(state.requests) == seen and child.poll() is None:
+            if time.monotonic() > deadline:
+                child.kill()
+                pytest.fail("tc-sync push made no request in 20 s")
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0.0, 0.06))
+        if child.poll() is None:
+            child.send_signal(signal.SIGKILL)
+            landed += 1
+        child.wait()
+        if landed >= kills or not due(config):
+            break
+    return landed
+
+
+def due(config: Path) -> int:
+    database = config.parent / "ledger.db"
+    with sqlite3.connect(database) as connection:
+        return int(connection.execute(
+            "SELECT COUNT(*) FROM outbox WHERE status NOT IN ('sent', 'cancelled', 'dead')"
+        ).fetchone()[0])
+
+
+def finish(config: Path) -> None:
+    """Run `tc-sync push` unkilled until nothing is left (retries fall due after ~1 s)."""
+    for _ in range(30):
+        if not due(config):
+            return
+        child = run_push(config, errors=True)
+        _, errors = child.communicate(timeout=120)
+        assert child.returncode in (0, 1), errors.decode()
+        time.sleep(1.2)
+    pytest.fail(f"{due(config)} actions still owed after 30 clean runs")
+
+
+def test_sigkill_at_random_points_never_doubles_or_loses_a_task(
+        mysql_server, mysql_database, tmp_path):
+    connection = mysql_server.connect(mysql_database)
+    create_task_tables(connection)
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO tasklist (TaskListNum, Descript, Parent, FromNum, "
+                       "GlobalTaskFilterType, TaskListStatus) VALUES (%s, 'TC', 0, 0, 0, 0)",
+                       (TASK_LIST,))
+    state = StandIn(mysql_server.host, mysql_server.port, mysql_server.user,
+                    mysql_server.password, mysql_database, latency_seconds=0.004,
+                    reply_latency_seconds=0.008)
+    rng = random.Random(20261127)
+    server = serve(state)
+    running = next(server)
+    try:
+        config = write_config(tmp_path, mysql_server, mysql_database, running.base_url)
+        ledger = open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+        create_keys = [f"od-api:create_task:unscheduled_treatment:main:{n}:1"
+                       for n in range(1, TASKS + 1)]
+        with ledger.begin() as transaction:
+            for number, key in enumerate(create_keys, start=1):
+                enqueue(transaction, key=key, source_id="main",
+                        item_key=f"unscheduled_treatment:main:{number}", target="od-api",
+                        action=ActionKind.CREATE_TASK,
+                        payload={"patient_id": number, "kind": "unscheduled_treatment",
+                                 "task_list": TASK_LIST, "creator_user": None,
+                                 "priority": None, "text": f"Call to schedule: D2740 #{number}"})
+
+        kills = kill_while_talking(config, state, KILLS_PER_PHASE, rng)
+        finish(config)
+        with ledger.begin() as transaction:                  # half the items resolve
+            for number, key in enumerate(create_keys[:CLOSES], start=1):
+                enqueue(transaction, key=key.replace("create_task", "close_task"),
+                        source_id="main", item_key=f"unscheduled_treatment:main:{number}",
+                        target="od-api", action=ActionKind.CLOSE_TASK,
+                        payload={"create_key": key, "reason": "scheduled"})
+        kills += kill_while_talking(config, state, KILLS_PER_PHASE, rng)
+        finish(config)
+    finally:
+        server.close()
+
+    assert kills >= 50, f"only {kills} kills landed mid-push"
+    tasks = state.tasks()
+    markers = Counter(task["Descript"].rsplit("[", 1)[1].rstrip("]") for task in tasks)
+    assert len(tasks) == TASKS and set(markers.values()) == {1}        # none twice, none lost
+    assert set(markers) == {marker_of(key) for key in create_keys}
+    with ledger.connect() as connection:
+        rows = connection.execute(sa.select(outbox)).mappings().all()
+    assert {row["status"] for row in rows} == {"sent"}
+    task_by_marker = {task["Descript"].rsplit("[", 1)[1].rstrip("]"): task for task in tasks}
+    for row in rows:
+        if row["action"] == "create_task":                   # the ledger knows the real task
+            assert row["external_id"] == str(
+                task_by_marker[marker_of(row["idempotency_key"])]["TaskNum"])
+    done = {marker_of(key) for key in create_keys[:CLOSES]}
+    assert {m for m, task in task_by_marker.items() if task["TaskStatus"] == 2} == done
+    with sqlite3.connect(tmp_path / "ledger.db") as check:
+        assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    ledger.dispose()
