@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("check", help="validate configuration and test each source")
     commands.add_parser("run", help="the daemon: sync on schedule until stopped")
+    commands.add_parser("doctor", help="check the installation and say how to fix what is wrong")
 
     items = commands.add_parser("items", help="the coordination items")
     item_commands = items.add_subparsers(dest="items_command", required=True, metavar="action")
@@ -59,7 +60,40 @@ def _parser() -> argparse.ArgumentParser:
     assigning.add_argument("key")
     assigning.add_argument("owner")
     commands.add_parser("status", help="last sync of each source, rows and problems")
+    queues = commands.add_parser("queues", help="coordinators' work queues (xlsx, csv, html)")
+    queue_commands = queues.add_subparsers(dest="queues_command", required=True,
+                                           metavar="action")
+    building = queue_commands.add_parser("build", help="write them now from the open items")
+    building.add_argument("--folder", type=Path, help="write here instead of queues.folder")
+    commands.add_parser("push", help="deliver due tasks and alerts now, then exit")
+    box = commands.add_parser("outbox", help="tasks and alerts owed to Open Dental, email, chat")
+    box_commands = box.add_subparsers(dest="outbox_command", required=True, metavar="action")
+    box_list = box_commands.add_parser("list", help="the newest actions and their state")
+    box_list.add_argument("--status", choices=["pending", "in_flight", "retry", "sent", "dead",
+                                               "cancelled"])
+    box_list.add_argument("--target")
+    box_list.add_argument("--limit", type=int, default=50)
+    box_commands.add_parser("dead", help="actions that failed for good (dead letters)")
+    box_retry = box_commands.add_parser("retry", help="try dead letters again")
+    box_retry.add_argument("action_ids", nargs="*", type=int,
+                           help="which (default: every dead letter)")
+    _report_parsers(commands)
     return parser
+
+
+def _report_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`report weekly|monthly` and `digest`."""
+    report = commands.add_parser("report", help="weekly or monthly report (HTML with charts, "
+                                 "Excel)")
+    report.add_argument("kind", choices=["weekly", "monthly"])
+    report.add_argument("--period", help="a week by any day in it (YYYY-MM-DD) or a month "
+                        "(YYYY-MM); default: the last complete one")
+    report.add_argument("--folder", type=Path, help="write here instead of reports.folder")
+    digest = commands.add_parser("digest", help="the daily digest: print it, or send it now")
+    digest_mode = digest.add_mutually_exclusive_group()
+    digest_mode.add_argument("--print", action="store_true", dest="print_only",
+                             help="show what would be sent (the default)")
+    digest_mode.add_argument("--send", action="store_true", help="send it by email now")
 
 
 def _settings(path: Path | None) -> Settings:
@@ -85,8 +119,34 @@ def _items(arguments: argparse.Namespace, settings: Settings) -> int:
                       source=arguments.source, resolved=arguments.resolved)
 
 
-def _with_settings(arguments: argparse.Namespace, settings: Settings) -> int:
+def _outbox(arguments: argparse.Namespace, settings: Settings) -> int:
+    from tc_sync.commands.outbox import list_outbox, push_once, retry
+
+    if arguments.command == "push":
+        return push_once(settings)
+    action = arguments.outbox_command
+    if action == "retry":
+        return retry(settings, arguments.action_ids or None)
+    if action == "dead":
+        return list_outbox(settings, status="dead", target=None, limit=1000)
+    return list_outbox(settings, status=arguments.status, target=arguments.target,
+                       limit=arguments.limit)
+
+
+def _reports(arguments: argparse.Namespace, settings: Settings) -> int:
+    if arguments.command == "report":
+        from tc_sync.commands.report import make_report
+
+        return make_report(settings, arguments.kind, arguments.period, arguments.folder)
+    from tc_sync.commands.digest import print_digests, send
+
+    return send(settings) if arguments.send else print_digests(settings)
+
+
+def _with_settings(arguments: argparse.Namespace, settings: Settings) -> int:  # noqa: PLR0911
     command = arguments.command
+    if command in ("report", "digest"):
+        return _reports(arguments, settings)
     if command == "sync":
         from tc_sync.commands.sync import run_sync
 
@@ -97,6 +157,12 @@ def _with_settings(arguments: argparse.Namespace, settings: Settings) -> int:
         return run_check(settings)
     if command == "items":
         return _items(arguments, settings)
+    if command == "queues":
+        from tc_sync.commands.queues import build
+
+        return build(settings, arguments.folder)
+    if command in ("outbox", "push"):
+        return _outbox(arguments, settings)
     if command == "run":
         from tc_sync.commands.run import run_daemon
 
@@ -106,15 +172,23 @@ def _with_settings(arguments: argparse.Namespace, settings: Settings) -> int:
     return run_status(settings)
 
 
+def _without_settings(arguments: argparse.Namespace) -> int:
+    if arguments.command == "doctor":   # reports a broken configuration as a finding
+        from tc_sync.commands.doctor import run_doctor
+
+        return run_doctor(config_path(arguments.config))
+    from tc_sync.commands.demo import run_demo
+
+    return run_demo(arguments.dir, fresh=arguments.fresh)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     arguments = _parser().parse_args(argv)
     logs.configure(arguments.verbose)
     try:
-        if arguments.command == "demo":
-            from tc_sync.commands.demo import run_demo
-
-            return run_demo(arguments.dir, fresh=arguments.fresh)
+        if arguments.command in ("demo", "doctor"):
+            return _without_settings(arguments)
         return _with_settings(arguments, _settings(arguments.config))
     except (ConfigError, MappingsError) as error:
         what = "configuration" if isinstance(error, ConfigError) else "mappings"

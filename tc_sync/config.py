@@ -26,8 +26,12 @@ from pydantic import (
     model_validator,
 )
 from pydantic.fields import FieldInfo
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from tc_sync.observability.settings import HttpSettings, LoggingSettings, SentrySettings
+from tc_sync.push.settings import PushSettings
+from tc_sync.reports.settings import ReportsSettings, digest_problems
 from tc_sync.yamlfile import (
     YamlDocument,
     YamlFileError,
@@ -62,10 +66,40 @@ class TlsSettings(_Section):
     key_file: Path | None = None
 
 
-class ConnectionSettings(_Section):
-    """How to reach a PMS database. MySQL for Open Dental; `sqlite` for the demo practice."""
+class OdbcSettings(_Section):
+    """How to reach Dentrix or Eaglesoft over ODBC (see docs/ODBC.md)."""
 
-    driver: Literal["auto", "pymysql", "mysqlclient", "sqlite"] = "auto"
+    dsn: str | None = None
+    """A data source name set up in the ODBC manager (Eaglesoft's is usually DENTAL); the
+    connection's user and password are sent with it."""
+    connection_string: SecretStr | None = None
+    """A whole ODBC connection string, e.g. the one the Dentrix API hands out. It holds a
+    credential, so it must come from a secret (secret:NAME), never the YAML file."""
+    dialect: Literal["auto", "ctree", "sqlanywhere", "postgresql", "sqlite"] = "auto"
+    """The server's SQL dialect; auto asks the ODBC driver which server it talks to."""
+    statement_limit: int = Field(300, ge=1, le=86_400)
+    """Hang guard: a statement still running after this many seconds is cancelled and its
+    connection abandoned; the stream stops at its last committed batch and is reported."""
+    fetch_rows: int = Field(1000, ge=1, le=100_000)
+    """Rows fetched from the driver at a time within one statement."""
+    session: list[str] = Field(default_factory=list)
+    """Statements run after each connect, e.g. Eaglesoft's SET TEMPORARY OPTION
+    CONNECTION_AUTHORIZATION (write it as secret:NAME: it holds a credential)."""
+
+    @model_validator(mode="after")
+    def _dsn_or_string(self) -> OdbcSettings:
+        if (self.dsn is None) == (self.connection_string is None):
+            raise ValueError("set exactly one of 'dsn' and 'connection_string'")
+        return self
+
+
+class ConnectionSettings(_Section):
+    """How to reach a PMS database. MySQL for Open Dental; `sqlite` for the demo practice;
+    ODBC for Dentrix and Eaglesoft (`odbc` holds the rest)."""
+
+    driver: Literal["auto", "pymysql", "mysqlclient", "sqlite", "odbc"] = "auto"
+    odbc: OdbcSettings | None = None
+    """With driver odbc: the DSN or connection string, dialect and hang guard."""
     host: str = "127.0.0.1"
     port: int = Field(3306, ge=1, le=65535)
     database: str = "opendental"
@@ -86,6 +120,8 @@ class ConnectionSettings(_Section):
     def _sqlite_needs_path(self) -> ConnectionSettings:
         if self.driver == "sqlite" and self.path is None:
             raise ValueError("driver sqlite needs 'path' (the SQLite file to read)")
+        if self.driver == "odbc" and self.odbc is None:
+            raise ValueError("driver odbc needs an 'odbc' section (dsn or connection_string)")
         return self
 
 
@@ -115,6 +151,17 @@ class SourceSettings(_Section):
     enabled: bool = True
     streams: list[str] | None = None
     """Pull only these streams (default: every stream of the adapter)."""
+    overrides: Path | None = None
+    """This site's table and column names, codes, values and cursors for its adapter
+    (Dentrix, Eaglesoft): a YAML file holding only what differs (docs/ODBC.md)."""
+
+    @model_validator(mode="after")
+    def _driver_fits_kind(self) -> SourceSettings:
+        odbc = self.connection.driver == "odbc"
+        if odbc != (self.kind in ("dentrix", "eaglesoft")):
+            raise ValueError(f"{self.kind} is read with connection.driver "
+                             f"{'odbc' if not odbc else 'auto (MySQL) or sqlite'}")
+        return self
 
 
 class LedgerSettings(_Section):
@@ -155,6 +202,32 @@ class HealthSettings(_Section):
         return self
 
 
+QueueFormat = Literal["xlsx", "csv", "html"]
+QUEUE_FORMATS: tuple[QueueFormat, ...] = ("xlsx", "csv", "html")
+
+
+class QueuesSettings(_Section):
+    """Coordinators' work queues: files rebuilt from the open items after every sync."""
+
+    enabled: bool = True
+    folder: Path | None = None
+    """Where the files go: a shared folder coordinators open. Default: `queues` beside a
+    SQLite ledger, else `./queues`. The files hold patient names, so the folder's own
+    permissions decide who may read them."""
+    formats: list[QueueFormat] = Field(default_factory=lambda: list(QUEUE_FORMATS))
+    per_clinic: bool = False
+    """Also write each clinic's queues into a folder of its own, named after the clinic."""
+
+    @field_validator("formats")
+    @classmethod
+    def _formats(cls, value: list[QueueFormat]) -> list[QueueFormat]:
+        if not value:
+            raise ValueError("name at least one of xlsx, csv, html (or set enabled: false)")
+        if len(set(value)) != len(value):
+            raise ValueError("a format is listed twice: name each once")
+        return value
+
+
 class Settings(BaseSettings):
     """The whole configuration of one tc-sync daemon."""
 
@@ -169,6 +242,14 @@ class Settings(BaseSettings):
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
+    queues: QueuesSettings = Field(default_factory=QueuesSettings)
+    push: PushSettings = Field(default_factory=PushSettings)
+    """Where follow-up tasks and alerts go (Open Dental, email, chat webhooks)."""
+    reports: ReportsSettings = Field(default_factory=ReportsSettings)
+    """Weekly and monthly reports and the daily digest (docs/REPORTS.md)."""
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    sentry: SentrySettings = Field(default_factory=SentrySettings)
     adapters_dir: Path | None = None
     """A folder of adapter folders, for a site that patches an adapter's SQL."""
     mappings_file: Path | None = None
@@ -183,6 +264,30 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"source id '{source_id}' must be lower-case letters, digits, - or _")
         return value
+
+    @model_validator(mode="after")
+    def _push_targets_name_sources(self) -> Settings:
+        for name, target in self.push.targets.items():
+            source = getattr(target, "source", None)
+            if source is None:
+                continue
+            if source not in self.sources:
+                raise ValueError(f"push target '{name}' names source '{source}', which is not "
+                                 f"configured (sources: {', '.join(self.sources) or 'none'})")
+            if self.sources[source].kind != "opendental":
+                raise ValueError(f"push target '{name}': source '{source}' is "
+                                 f"{self.sources[source].kind}, which is read-only; only Open "
+                                 "Dental takes tasks (use email or webhook targets)")
+        return self
+
+    @model_validator(mode="after")
+    def _digest_sends_through_an_email_target(self) -> Settings:
+        problems = digest_problems(self.reports, self.push.targets)
+        if problems:   # raised at the field's own place, so the error names its line
+            raise ValidationError.from_exception_data("Settings", [InitErrorDetails(
+                type=PydanticCustomError("reports", message), loc=loc, input=None)
+                for loc, message in problems])
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -248,6 +353,34 @@ def _secrets_dir(data: Any) -> Path | None:
     return Path(credentials) if credentials else None
 
 
+def _vendor_credentials_in_file(data: dict[str, Any]
+                                ) -> list[tuple[tuple[str | int, ...], str]]:
+    """Dentrix and Eaglesoft credentials written into the file instead of a secret."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    sources = data.get("sources")
+    for source_id, source in (sources.items() if isinstance(sources, dict) else ()):
+        connection = source.get("connection") if isinstance(source, dict) else None
+        if not isinstance(connection, dict) or connection.get("driver") != "odbc":
+            continue
+        odbc = connection.get("odbc")
+        if not isinstance(odbc, dict):
+            odbc = {}
+        candidates: list[tuple[tuple[str | int, ...], Any]] = [
+            (("connection", "password"), connection.get("password")),
+            (("connection", "odbc", "connection_string"), odbc.get("connection_string")),
+            *((("connection", "odbc", "session", i), statement)
+              for i, statement in enumerate(odbc.get("session") or [])
+              if isinstance(statement, str) and "AUTHORIZATION" in statement.upper())]
+        for loc, value in candidates:
+            if isinstance(value, str) and not _SECRET_REF.match(value) and (
+                    loc[-1] != "connection_string" or re.search(r"(PWD|PASSWORD)\s*=", value,
+                                                                re.IGNORECASE)):
+                problems.append((("sources", source_id, *loc),
+                                 "holds a vendor credential: put it in a secret and write "
+                                 "secret:NAME here (docs/ODBC.md)"))
+    return problems
+
+
 def config_path(explicit: Path | None) -> Path | None:
     """The configuration file: --config, else $TC_SYNC_CONFIG, else none."""
     if explicit is not None:
@@ -264,7 +397,8 @@ def load_settings(path: Path, text: str | None = None) -> Settings:
         raise ConfigError(error.problems) from None
     if not isinstance(document.data, dict):
         raise ConfigError([f"{document.where(())}: the file must be a mapping of settings"])
-    secret_problems: list[tuple[tuple[str | int, ...], str]] = []
+    secret_problems: list[tuple[tuple[str | int, ...], str]] = list(
+        _vendor_credentials_in_file(document.data))
     document.data = _resolve_secrets(
         document.data, _secrets_dir(document.data), (), secret_problems)
     if secret_problems:

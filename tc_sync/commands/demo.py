@@ -135,6 +135,10 @@ def run_demo(folder: Path, *, fresh: bool = False) -> int:
     for line in items_summary(engine, DEMO_SOURCE):
         print(f"  {line}")
     print(f"see them: tc-sync --config {folder / 'tc-sync.yaml'} items list")
+    from tc_sync.commands.queues import print_build
+    from tc_sync.queues.build import build_queues
+
+    print_build(build_queues(engine, settings))
     return 0 if all(cycle.run.outcome == "ok" for cycle in cycles) else 1
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sys
 
+from tc_sync import logs
 from tc_sync.config import Settings
 from tc_sync.ledger.db import open_ledger
 from tc_sync.mappings import MappingsKeeper
+from tc_sync.observability.sentry import flush_sentry, init_sentry
+from tc_sync.push.health_alerts import health_alerter
 from tc_sync.runtime.daemon import Daemon
 from tc_sync.runtime.lock import AlreadyRunning, DaemonLock
 
@@ -15,17 +18,37 @@ def run_daemon(settings: Settings) -> int:
     if not settings.sources:
         print("tc-sync: the configuration has no sources to sync", file=sys.stderr)
         return 2
+    _observe(settings)
     mappings = MappingsKeeper(settings.mappings_file)
     engine = open_ledger(settings.ledger.url)
     try:
         with DaemonLock(engine, list(settings.sources)):
             print(f"tc-sync: running {len(settings.sources)} source(s); stop with Ctrl+C "
                   "or SIGTERM", flush=True)
-            Daemon(engine, settings, mappings).run()
+            Daemon(engine, settings, mappings,
+                   on_health_change=health_alerter(engine, settings)).run()
     except AlreadyRunning as error:
         print(f"tc-sync: {error}", file=sys.stderr)
         return 1
     finally:
         engine.dispose()
+        flush_sentry()
     print("tc-sync: stopped", flush=True)
     return 0
+
+
+def _observe(settings: Settings) -> None:
+    """The JSON log file and Sentry; a problem with either is said once and syncing goes on."""
+    path = logs.default_log_file(settings)
+    try:
+        logs.log_to_file(path, settings.logging)
+        print(f"tc-sync: logging to {path}", flush=True)
+    except OSError as error:
+        print(f"tc-sync: cannot write the log file {path} ({error.strerror}); set logging.file "
+              "to a folder this account may write; logging to the console only",
+              file=sys.stderr)
+    try:
+        init_sentry(settings)
+    except Exception as error:  # sentry_sdk raises its own BadDsn for a malformed DSN
+        print(f"tc-sync: the Sentry DSN cannot be used ({type(error).__name__}); going on "
+              "without Sentry", file=sys.stderr)

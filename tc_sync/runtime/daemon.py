@@ -26,6 +26,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from tc_sync.config import Settings
 from tc_sync.cycle import cycle_source
 from tc_sync.mappings import MappingsKeeper
+from tc_sync.observability.healthwatch import HealthCallback, HealthWatch
+from tc_sync.observability.http import HealthReport, StatusServer, health_report
+from tc_sync.observability.jobs import observe_job
+from tc_sync.observability.metrics import Metrics
+from tc_sync.push.dispatcher import Dispatcher
+from tc_sync.queues.build import rebuild_after_cycle
+from tc_sync.reports.schedule import add_report_jobs
 from tc_sync.runtime.quiet import in_quiet_window
 
 log = structlog.get_logger(__name__)
@@ -36,17 +43,25 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
 class Daemon:
     """Schedules every source's cycles and sweeps until asked to stop."""
 
-    def __init__(self, engine: sa.Engine, settings: Settings, mappings: MappingsKeeper) -> None:
+    def __init__(self, engine: sa.Engine, settings: Settings, mappings: MappingsKeeper, *,
+                 on_health_change: HealthCallback | None = None,
+                 metrics: Metrics | None = None) -> None:
+        """`on_health_change` is called (on a scheduler thread) when a source's colour moves."""
         self.engine = engine
         self.settings = settings
         self.mappings = mappings
+        self.metrics = metrics or Metrics(engine, settings)
+        self.health = HealthWatch(engine, settings, on_health_change)
+        self.status_server: StatusServer | None = None
+        self.dispatcher = (Dispatcher(engine, settings)
+                           if settings.push.enabled and settings.push.targets else None)
         self.zone = ZoneInfo(settings.timezone)
         self.stop = threading.Event()
         self._source_locks = {source_id: threading.Lock() for source_id in settings.sources}
         self.scheduler = BackgroundScheduler(
             timezone=self.zone, job_defaults=JOB_DEFAULTS,
             executors={"default": {"type": "threadpool",
-                                   "max_workers": max(1, len(settings.sources) * 2)}})
+                                   "max_workers": len(settings.sources) * 2 + 4}})
 
     def build_jobs(self, now: datetime | None = None) -> None:
         """Add each enabled source's cycle and sweep jobs (ids `cycle:<id>`, `sweep:<id>`)."""
@@ -63,29 +78,79 @@ class Daemon:
             self.scheduler.add_job(
                 self.run_job, CronTrigger(hour=hour, minute=minute, timezone=self.zone),
                 args=[source_id, True], id=f"sweep:{source_id}", replace_existing=True)
+        self.scheduler.add_job(self.check_health, IntervalTrigger(seconds=60, timezone=self.zone),
+                               id="health", replace_existing=True)
+        add_report_jobs(self.scheduler, self.engine, self.settings)  # digest, report:weekly/monthly
+        if self.dispatcher is not None:
+            self.scheduler.add_job(
+                self.push, IntervalTrigger(seconds=self.settings.push.interval_seconds,
+                                           timezone=self.zone),
+                id="push", replace_existing=True, next_run_time=start)
+
+    def push(self) -> None:
+        """Deliver due tasks and alerts (the outbox); a failure is logged, never raised."""
+        if self.dispatcher is None or self.stop.is_set():
+            return
+        try:
+            self.dispatcher.run_once(self.stop)
+        except Exception as error:  # the ledger away for a moment: the next run tries again
+            log.error("push_failed_to_run", error_class=type(error).__name__)
 
     def run_job(self, source_id: str, full: bool) -> None:
         """One cycle (or sweep) of one source, unless stopping, quiet, or already running."""
         if self.stop.is_set():
             return
-        schedule = self.settings.sources[source_id].schedule
-        if in_quiet_window(datetime.now(self.zone).time(), schedule.quiet_windows):
-            log.info("quiet_window", source=source_id, job="sweep" if full else "cycle")
-            return
-        lock = self._source_locks[source_id]
-        if not lock.acquire(blocking=False):
-            log.info("still_running", source=source_id, job="sweep" if full else "cycle")
-            return
+        job = "sweep" if full else "cycle"
+        with observe_job(self.metrics, self.settings, source_id, job) as observed:
+            schedule = self.settings.sources[source_id].schedule
+            if in_quiet_window(datetime.now(self.zone).time(), schedule.quiet_windows):
+                log.info("quiet_window", source=source_id, job=job)
+                observed.skipped("quiet_window")
+                return
+            lock = self._source_locks[source_id]
+            if not lock.acquire(blocking=False):
+                log.info("still_running", source=source_id, job=job)
+                observed.skipped("still_running")
+                return
+            try:
+                mappings = self.mappings.reload()
+                if self.mappings.last_problem:
+                    log.error("mappings_rejected_keeping_last_good", source=source_id)
+                result = cycle_source(self.engine, self.settings, mappings, source_id,
+                                      full=full, stop=self.stop)
+                observed.ran(result.run.outcome, rows_read=result.run.rows_read,
+                             quarantined=result.run.rows_quarantined)
+                rebuild_after_cycle(self.engine, self.settings, source_id)  # logs, never raises
+            except Exception as error:  # one source's failure must not take the daemon down
+                log.exception("job_failed", source=source_id, job=job,
+                              error_class=type(error).__name__)
+            finally:
+                lock.release()
+
+    def check_health(self, now: datetime | None = None) -> None:
+        """Log (and hand to `on_health_change`) each change of a source's colour."""
         try:
-            mappings = self.mappings.reload()
-            if self.mappings.last_problem:
-                log.error("mappings_rejected_keeping_last_good", source=source_id)
-            cycle_source(self.engine, self.settings, mappings, source_id, full=full,
-                         stop=self.stop)
-        except Exception as error:  # one source's failure must not take the daemon down
-            log.error("job_failed", source=source_id, error_class=type(error).__name__)
-        finally:
-            lock.release()
+            self.health.check(now)
+        except sa.exc.SQLAlchemyError as error:
+            log.warning("health_check_failed", error_class=type(error).__name__)
+
+    def healthz(self) -> HealthReport:
+        """The /healthz answer: 200 while running with no red source, else 503."""
+        running = self.scheduler.running and not self.stop.is_set()
+        return health_report(self.engine, self.settings, running)
+
+    def _start_status_server(self) -> None:
+        http = self.settings.http
+        if not http.enabled:
+            return
+        server = StatusServer(http.host, http.port, self.healthz, self.metrics)
+        try:
+            server.start()
+        except OSError as error:   # syncing matters more than the status page: keep going
+            log.error("http_unavailable", host=http.host, port=http.port,
+                      error_class=type(error).__name__, error_code=error.errno)
+            return
+        self.status_server = server
 
     def request_stop(self, *_: Any) -> None:
         """Ask running cycles to end after their batch in flight, and the daemon to exit."""
@@ -99,12 +164,19 @@ class Daemon:
             for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
                 if hasattr(signal, name):
                     signal.signal(getattr(signal, name), self.request_stop)
+        if self.dispatcher is not None:
+            self.dispatcher.recover_at_start()     # what a killed daemon left in flight
         self.build_jobs()
         self.scheduler.start()
+        self._start_status_server()
         log.info("daemon_started", sources=list(self.settings.sources),
                  jobs=[job.id for job in self.scheduler.get_jobs()])
         while not self.stop.wait(0.5):
             if until is not None and until():
                 self.stop.set()
         self.scheduler.shutdown(wait=True)
+        if self.status_server is not None:
+            self.status_server.stop()
+        if self.dispatcher is not None:
+            self.dispatcher.close()
         log.info("daemon_stopped")
