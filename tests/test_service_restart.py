@@ -123,6 +123,8 @@ def test_a_daemon_killed_mid_pull_restarts_catches_up_and_matches_a_clean_sync(s
     second.send_signal(signal.SIGTERM)
     _, errors = second.communicate(timeout=60)
     assert second.returncode == 0, errors
+    assert _query(ledger, f"SELECT outcome FROM sync_runs WHERE run_id = {interrupted}") == [
+        ("interrupted",)]                        # the killed run is closed, not left running
 
     assert _query(ledger, "PRAGMA integrity_check") == [("ok",)]
     assert _query(ledger, "SELECT COUNT(*) FROM cursors WHERE pull_mode IS NOT NULL") == [(0,)]

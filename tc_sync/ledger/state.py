@@ -73,6 +73,16 @@ def start_run(connection: sa.Connection, source_id: str, mode: str) -> int:
     return int(key[0])
 
 
+def close_interrupted_runs(connection: sa.Connection, source_ids: Sequence[str]) -> int:
+    """Runs still marked running for these sources were cut off (the daemon was killed, the
+    server lost power): close them as 'interrupted'. Call it only under the daemon lock."""
+    result = connection.execute(sync_runs.update().where(
+        sync_runs.c.source_id.in_(list(source_ids)), sync_runs.c.outcome == "running").values(
+        outcome="interrupted", finished_at=now_utc(), error_class="Interrupted",
+        error_detail="the process ended before the run finished; the next run catches up"))
+    return int(result.rowcount)
+
+
 @dataclass
 class StreamTotals:
     """What one stream's pull did within a run."""

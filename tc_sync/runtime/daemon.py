@@ -25,6 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from tc_sync.config import Settings
 from tc_sync.cycle import cycle_source
+from tc_sync.ledger.state import close_interrupted_runs
 from tc_sync.mappings import MappingsKeeper
 from tc_sync.observability.healthwatch import HealthCallback, HealthWatch
 from tc_sync.observability.http import HealthReport, StatusServer, health_report
@@ -164,8 +165,12 @@ class Daemon:
             for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
                 if hasattr(signal, name):
                     signal.signal(getattr(signal, name), self.request_stop)
+        with self.engine.begin() as connection:  # what a killed daemon left behind
+            interrupted = close_interrupted_runs(connection, list(self.settings.sources))
+        if interrupted:
+            log.warning("interrupted_runs_closed", count=interrupted)
         if self.dispatcher is not None:
-            self.dispatcher.recover_at_start()     # what a killed daemon left in flight
+            self.dispatcher.recover_at_start()
         self.build_jobs()
         self.scheduler.start()
         self._start_status_server()
