@@ -212,20 +212,11 @@ class Dispatcher:
             self._failed(batch, Retryable(type(error).__name__), down, totals)
             return
         for action in batch:
-            if store.finish(self.engine, action, self.owner, external_id):
+            if store.finish(self.engine, action, self.owner, external_id,
+                            also=partial(_note_on_item, action, external_id)):
                 totals.sent += 1
                 log.info("push_sent", target=action.target, action=action.action.value,
                          action_id=action.action_id)
-                self._note_on_item(action, external_id)
-
-    def _note_on_item(self, action: Action, external_id: str | None) -> None:
-        """A task made or closed shows in the item's history (`tc-sync items show`)."""
-        if action.item_key is None or action.action == ActionKind.ALERT:
-            return
-        event = "task_made" if action.action == ActionKind.CREATE_TASK else "task_closed"
-        with self.engine.begin() as connection:
-            record_event(connection, action.item_key, event,
-                         {"target": action.target, "task": external_id}, None)
 
     def _wait(self, action: Action, totals: DispatchTotals, why: str, seconds: float) -> None:
         """Put an action back without counting the attempt: it was not tried."""
@@ -265,6 +256,15 @@ class Dispatcher:
                           payload={"action_id": action.action_id,
                                    "action": action.action.value, "target": action.target,
                                    "error_code": error.code, "item_key": action.item_key})
+
+
+def _note_on_item(action: Action, external_id: str | None, connection: sa.Connection) -> None:
+    """A task made or closed shows in the item's history (`tc-sync items show`)."""
+    if action.item_key is None or action.action == ActionKind.ALERT:
+        return
+    event = "task_made" if action.action == ActionKind.CREATE_TASK else "task_closed"
+    record_event(connection, action.item_key, event,
+                 {"target": action.target, "task": external_id}, None)
 
 
 class _NotYet(Exception):

@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from tc_sync.ledger.schema import outbox
 from tc_sync.ledger.state import now_utc
@@ -82,17 +83,16 @@ def enqueue(connection: sa.Connection, *, key: str, source_id: str, item_key: st
 
     Call it inside the transaction that makes the decision, so both commit or neither does.
     """
-    exists = connection.execute(sa.select(outbox.c.action_id).where(
-        outbox.c.idempotency_key == key)).first()
-    if exists is not None:
-        return False
     now = now_utc()
-    connection.execute(outbox.insert().values(
+    insert = (postgresql.insert(outbox) if connection.dialect.name == "postgresql"
+              else sqlite.insert(outbox))
+    result = connection.execute(insert.values(
         idempotency_key=key, source_id=source_id, item_key=item_key, target=target,
         action=action.value, payload=json.dumps(payload, sort_keys=True, default=str),
         status=Status.PENDING.value, verify_first=False, attempts=0, next_attempt_at=now,
-        created_at=now, updated_at=now))
-    return True
+        created_at=now, updated_at=now).on_conflict_do_nothing(
+        index_elements=["idempotency_key"]))
+    return bool(result.rowcount)
 
 
 def cancel_unsent(connection: sa.Connection, key: str) -> bool:
@@ -139,8 +139,10 @@ def claim(engine: sa.Engine, *, owner: str, sources: Sequence[str], targets: Ite
     return sorted((_row_to_action(dict(row)) for row in rows), key=lambda a: a.action_id)
 
 
-def finish(engine: sa.Engine, action: Action, owner: str, external_id: str | None) -> bool:
-    """Record that the action reached its target; False if the lease was lost meanwhile."""
+def finish(engine: sa.Engine, action: Action, owner: str, external_id: str | None,
+           also: Callable[[sa.Connection], None] | None = None) -> bool:
+    """Record that the action reached its target (and run `also` in the same transaction);
+    False if the lease was lost meanwhile."""
     now = now_utc()
     with engine.begin() as connection:
         result = connection.execute(outbox.update().where(
@@ -149,6 +151,8 @@ def finish(engine: sa.Engine, action: Action, owner: str, external_id: str | Non
             status=Status.SENT.value, external_id=external_id, lease_owner=None,
             lease_expires_at=None, last_error=None, verify_first=False, updated_at=now,
             done_at=now))
+        if result.rowcount and also is not None:
+            also(connection)
     return bool(result.rowcount)
 
 
