@@ -85,6 +85,9 @@ class ClaimUnsent(_Kind):
 class ClaimOutstanding(_Kind):
     after_days: int = Field(30, ge=0)
     buckets: list[int] = Field(default_factory=lambda: [30, 60, 90])
+    respect_custom_tracking: bool = True
+    """Defer the follow-up of a claim while its PMS custom tracking status suppresses it
+    (Open Dental's "days suppressed"); the item stays open."""
 
 
 class ClaimDenied(_Kind):
@@ -145,6 +148,43 @@ class Route(_Strict):
     assign: Literal["first", "round_robin"] = "first"
 
 
+class TaskList(_Strict):
+    """Where matching items' Open Dental tasks go. Empty criteria match everything."""
+
+    kinds: list[str] = Field(default_factory=list)
+    clinics: list[int] = Field(default_factory=list)
+    task_list: int = Field(ge=1)
+    """tasklist.TaskListNum."""
+    creator_user: int | None = Field(None, ge=1)
+    """userod.UserNum the task is from (default: the API key's user, or 1 for direct writes)."""
+    priority: int | None = Field(None, ge=1)
+    """definition.DefNum of a task priority (default: Open Dental's default priority)."""
+
+
+class Tasks(_Strict):
+    """Which items become Open Dental tasks, and in which task list."""
+
+    kinds: list[str] = Field(default_factory=list)
+    """Item kinds that make a task (none by default: task lists differ in every office)."""
+    backfill: bool = False
+    """Whether follow-ups already owed when tc-sync first reconciles a source make tasks too
+    (false: only items that open afterwards do, so a new install does not flood the list)."""
+    lists: list[TaskList] = Field(default_factory=list)
+    """First match wins."""
+
+    def task_list_for(self, kind: str, clinic_id: int | None) -> TaskList | None:
+        """The task list an item of this kind and clinic goes to, or None: no task."""
+        if kind not in self.kinds:
+            return None
+        for candidate in self.lists:
+            if candidate.kinds and kind not in candidate.kinds:
+                continue
+            if candidate.clinics and clinic_id not in candidate.clinics:
+                continue
+            return candidate
+        return None
+
+
 class Mappings(_Strict):
     """The whole rule set."""
 
@@ -155,6 +195,21 @@ class Mappings(_Strict):
     kinds: Kinds
     priority: Priority = Field(default_factory=Priority)
     routing: list[Route] = Field(default_factory=list)
+    tasks: Tasks = Field(default_factory=Tasks)
+
+    @field_validator("tasks")
+    @classmethod
+    def _tasks(cls, value: Tasks) -> Tasks:
+        known = set(Kinds.model_fields)
+        for kind in [*value.kinds, *(k for entry in value.lists for k in entry.kinds)]:
+            if kind not in known:
+                raise ValueError(f"unknown item kind '{kind}' (known: {', '.join(sorted(known))})")
+        for kind in value.kinds:
+            if not any(not entry.clinics and (not entry.kinds or kind in entry.kinds)
+                       for entry in value.lists):
+                raise ValueError(f"kind '{kind}' makes tasks but no entry of tasks.lists "
+                                 "without clinics covers it: add one (its task_list)")
+        return value
 
     @field_validator("categories")
     @classmethod

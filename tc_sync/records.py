@@ -305,6 +305,9 @@ class Claim:
     provider_id: int | None
     clinic_id: int | None
     changed_at: datetime | None
+    custom_tracking_since: datetime | None = None
+    """When the claim's current custom tracking status was set (None: unknown, or no status).
+    Last, with a default, so that code building claims without it keeps working."""
 
 
 @dataclass(frozen=True, slots=True)

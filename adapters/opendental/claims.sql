@@ -1,4 +1,8 @@
--- Claims and predeterminations (ClaimType 'PreAuth'), with the carrier of the plan billed.
+-- Claims and predeterminations (ClaimType 'PreAuth'), with the carrier of the plan billed, and
+-- when the claim's custom tracking status was set: the latest status-history row of the claim
+-- for that status (claimtracking is indexed on ClaimNum; NULL when there is no status or no
+-- row). Choosing a status again writes only a claimtracking row (the claim row may not change
+-- at all), so an incremental pull also reads claims whose status history changed.
 SELECT
   c.ClaimNum             AS pms_id,
   c.PatNum               AS patient_id,
@@ -16,12 +20,19 @@ SELECT
   c.InsSubNum            AS subscription_id,
   ip.CarrierNum          AS carrier_id,
   c.CustomTracking       AS custom_tracking_id,
+  CASE WHEN c.CustomTracking > 0 THEN (
+    SELECT MAX(ct.DateTimeEntry) FROM claimtracking ct
+    WHERE ct.ClaimNum = c.ClaimNum AND ct.TrackingType = 'StatusHistory'
+      AND ct.TrackingDefNum = c.CustomTracking) END AS custom_tracking_since,
   c.ProvTreat            AS provider_id,
   c.ClinicNum            AS clinic_id,
   c.SecDateTEdit         AS changed_at
 FROM claim c
 LEFT JOIN insplan ip ON ip.PlanNum = c.PlanNum
 WHERE c.ClaimNum > :after_key AND c.ClaimNum <= :until_key
-  AND (:since IS NULL OR c.SecDateTEdit >= :since)
+  AND (:since IS NULL OR c.SecDateTEdit >= :since
+       OR c.ClaimNum IN (SELECT th.ClaimNum FROM claimtracking th
+                         WHERE th.ClaimNum > :after_key AND th.ClaimNum <= :until_key
+                           AND th.DateTimeEntry >= :since))
 ORDER BY c.ClaimNum
 LIMIT :batch_size

@@ -828,6 +828,28 @@ BENEFIT = Table(
     ),
 )
 
+CLAIMTRACKING = Table(
+    "claimtracking",
+    (
+        _key("ClaimTrackingNum"),
+        _fk("ClaimNum"),
+        _col("TrackingType", "varchar(255)"),
+        _fk("UserNum"),
+        # Open Dental's only timestamp here: set on insert and on every later edit of the row.
+        _stamp("DateTimeEntry"),
+        _col("Note", "text"),
+        _fk("TrackingDefNum"),
+        _fk("TrackingErrorDefNum"),
+    ),
+    "ClaimTrackingNum",
+    (
+        _ix("ClaimNum"),
+        _ix("UserNum"),
+        _ix("TrackingDefNum"),
+        _ix("TrackingErrorDefNum"),
+    ),
+)
+
 COMMLOG = Table(
     "commlog",
     (
@@ -980,6 +1002,7 @@ TABLES: tuple[Table, ...] = (
     TREATPLAN,
     CLAIM,
     CLAIMPROC,
+    CLAIMTRACKING,
     COMMLOG,
 )
 

@@ -9,8 +9,9 @@ and every case the coordination features care about is present several times, da
 ``spec.today``: treatment planned and not scheduled, scheduled in the future, planned appointments
 scheduled or not, broken and unscheduled-list appointments, pending and returned
 predeterminations, claims unsent, sent and aging (0-30, 31-60, 61-90, 90+ days), paid, denied and
-underpaid, custom claim tracking, plans renewing in January and in other months, uninsured,
-inactive and archived patients with treatment planned, and Open Dental's "none" dates.
+underpaid, custom claim tracking (with its status history, some statuses suppressing a claim from
+the Outstanding Claims report for a number of days), plans renewing in January and in other months,
+uninsured, inactive and archived patients with treatment planned, and Open Dental's "none" dates.
 
 :func:`write_sqlite` builds a SQLite file; :func:`write_mysql` loads MySQL/MariaDB quickly enough
 for the 60,000-patient benchmark practice (``python -m tc_sync.demo.practice --help``).
@@ -133,6 +134,7 @@ _COMMLOG_NOTES = (
 )
 
 # Definitions: (category, name, value, hidden). Categories 2, 4 and 10 are not read by tc-sync.
+# Claim custom tracking (31): the value is the status's "Days Suppressed" (none when empty).
 _DEFINITIONS: tuple[tuple[int, str, str, int], ...] = (
     (2, "Not Called", "", 0),
     (2, "Unconfirmed", "", 0),
@@ -177,9 +179,32 @@ _DEFINITIONS: tuple[tuple[int, str, str, int], ...] = (
     (27, "Misc", "MISC", 1),
     (31, "Review", "", 0),
     (31, "On Hold", "", 0),
-    (31, "Appealed", "", 0),
-    (31, "Resubmitted", "", 0),
+    (31, "Appealed", "0", 0),
+    (31, "Resubmitted", "30", 0),
     (31, "Awaiting EOB", "", 1),
+)
+
+# Claim custom tracking statuses added after the list above, so that the main random stream (which
+# picks among the statuses above) is unchanged: (name, days suppressed).
+_MORE_TRACKING_STATUSES: tuple[tuple[str, str], ...] = (("Called carrier", "14"),)
+
+# Statuses set on sent claims, with how many days ago: (status, fewest, most). The first claims
+# more than 30 days at the carrier take them in turn, so every case is there in a small practice:
+# suppressed now (Resubmitted, Called carrier lately), suppression over (Called carrier long
+# ago), a status that suppresses nothing (Appealed: 0 days; Review: no value).
+_STATUS_PLAN: tuple[tuple[str, int, int], ...] = (
+    ("Resubmitted", 3, 25),
+    ("Called carrier", 2, 12),
+    ("Appealed", 5, 60),
+    ("Called carrier", 16, 40),
+    ("Review", 1, 30),
+)
+_TRACKING_NOTES = (
+    "Called the carrier: claim in process.",
+    "Resubmitted with the x-rays attached.",
+    "Appeal letter sent.",
+    "Carrier asked for the narrative; faxed.",
+    "",
 )
 
 # Coverage categories (covcat numbers) a code is billed under; percentages per plan below.
@@ -426,6 +451,11 @@ class _Generator:
         self.zero_date = ZERO_DATE if zero_dates else NONE_DATE
         # Synthetic data, not security: a seeded PRNG is what makes the output reproducible.
         self.rng = random.Random(spec.seed)  # noqa: S311
+        # Claim status history draws from its own stream, so the rows it adds leave every row
+        # the main stream makes as it was before the history existed.
+        self.tracking_rng = random.Random(f"{spec.seed}:claimtracking")  # noqa: S311
+        self.tracking_statuses: dict[str, int] = {}
+        self.claims_tracked = 0
         self.today = spec.today
         self._past = 12 * 366
         self._days = [
@@ -491,7 +521,13 @@ class _Generator:
                 self.defs.setdefault(category, []).append(def_num)
             if category == 11:
                 proc_cats[item] = def_num
+            if category == 31:
+                self.tracking_statuses[item] = def_num
             yield "definition", (def_num, category, order, item, value, 0, hidden)
+        for order, (item, value) in enumerate(_MORE_TRACKING_STATUSES, start=len(_DEFINITIONS)):
+            def_num = self.key("definition")
+            self.tracking_statuses[item] = def_num
+            yield "definition", (def_num, 31, order, item, value, 0, 0)
         yield from self._providers()
         yield from self._clinics()
         for code, descript, abbr, cat, fee, area, covcat, kind in _CODES:
@@ -1273,13 +1309,17 @@ class _Generator:
         unsent = state == "U"
         sent_orig = NONE_DATE if unsent else ZERO_DATE if old else self.day(sent)
         reason = "Paid at a reduced fee schedule" if outcome == "under" else ""
+        stamp = self.stamp(stamp_day)
+        tracking, stamp = self._status_history(
+            claim, tracking, sent, received, stamp, out,
+            may_set=claim_type == "P" and state == "S")
         out.append(("claim", (
             claim, pat, daystr, daystr if unsent else self.day(sent), state, rec, plan.num,
             dentist, round(fee_total, 2), round(est_total, 2), round(paid_total, 2),
             round(ded_total, 2), "", reason, None, claim_type, dentist, 0, sub.relat,
             other.plan.num if other else 0, other.relat if other else 0, round(wo_total, 2),
             clinic, 0, sub.num, other.num if other else 0, tracking, NONE_DATE, 0,
-            f"{pat}/{claim}", "", 1, daystr, self.stamp(stamp_day), sent_orig,
+            f"{pat}/{claim}", "", 1, daystr, stamp, sent_orig,
         )))
         out.extend(rows)
 
@@ -1319,14 +1359,68 @@ class _Generator:
                 self.stamp(stamp_day), NONE_DATE, 0,
             )))
         tracking = self.defnum(31) if rng.random() < 0.1 else 0
+        stamp = self.stamp(stamp_day)
+        tracking, stamp = self._status_history(claim, tracking, sent, received, stamp, out,
+                                               may_set=False)
         out.append(("claim", (
             claim, pat, NONE_DATE, self.day(sent), "R" if received else "S", rec, plan.num,
             person.dentist, round(fee_total, 2), round(est_total, 2), round(paid_total, 2), 0.0,
             "", "", None, "PreAuth", person.dentist, 0, sub.relat, 0, 0, 0.0, person.clinic, 0,
             sub.num, 0, tracking, NONE_DATE, 0, f"{pat}/{claim}", "", 1, self.day(sent),
-            self.stamp(stamp_day), self.day(sent),
+            stamp, self.day(sent),
         )))
         out.extend(rows)
+
+    def _status_history(
+        self, claim: int, tracking: int, sent: int, received: int | None, stamp: str,
+        out: list[tuple[str, Row]], *, may_set: bool,
+    ) -> tuple[int, str]:
+        """The claim's custom tracking history; returns its status and SecDateTEdit.
+
+        Open Dental writes a claimtracking row (TrackingType 'StatusHistory') each time a status
+        is set. A claim the main stream gave a status gets that row; a sent claim (``may_set``)
+        may get a status now, sometimes after an earlier one. Draws only from
+        ``tracking_rng``. A status set here updates the claim row, so its stamp moves to the
+        change; an existing status's row is dated no later than the claim's stamp.
+        """
+        rng = self.tracking_rng
+        last = received if received is not None else -1
+        entries: list[tuple[int, int]] = []  # (day, DefNum), oldest first
+        if tracking:
+            day = rng.randint(min(sent, last), last)
+            entered = min(self.at(day, rng.randrange(8 * 60, 17 * 60)), stamp)
+            self._history_row(claim, entered, tracking, out)
+            return tracking, stamp
+        if may_set:
+            outstanding = -sent > 30
+            plan_turn = outstanding and self.claims_tracked < 2 * len(_STATUS_PLAN)
+            if not plan_turn and rng.random() >= 0.15:
+                return tracking, stamp
+            if plan_turn:
+                name, fewest, most = _STATUS_PLAN[self.claims_tracked % len(_STATUS_PLAN)]
+                self.claims_tracked += 1
+            else:
+                name, fewest, most = rng.choice(_STATUS_PLAN)
+            day = max(-rng.randint(fewest, most), sent)
+            if day - sent > 2 and rng.random() < 0.5:
+                # An earlier status (the same one again, at times: a status set twice).
+                earlier = rng.choice(_STATUS_PLAN)[0]
+                entries.append((rng.randint(sent, day - 1), self.tracking_statuses[earlier]))
+            tracking = self.tracking_statuses[name]
+            entries.append((day, tracking))
+        for day, def_num in entries:
+            entered = self.at(day, rng.randrange(8 * 60, 17 * 60))
+            self._history_row(claim, entered, def_num, out)
+            stamp = max(stamp, entered)
+        return tracking, stamp
+
+    def _history_row(self, claim: int, entered: str, def_num: int,
+                     out: list[tuple[str, Row]]) -> None:
+        rng = self.tracking_rng
+        out.append(("claimtracking", (
+            self.key("claimtracking"), claim, "StatusHistory", 1 + rng.randrange(3), entered,
+            rng.choice(_TRACKING_NOTES), def_num, 0,
+        )))
 
     # --- plans and contacts ---
 

@@ -24,13 +24,16 @@ def attempts(contacts: Iterable[Contact], since: date) -> tuple[int, datetime | 
 
 
 def next_follow_up(owed_since: date, made: int, last_contact: datetime | None,
-                   cadence: Cadence) -> date:
-    """Owed at once; after the nth attempt, the cadence's nth step later (then every N)."""
+                   cadence: Cadence, not_before: date | None = None) -> date:
+    """Owed at once; after the nth attempt, the cadence's nth step later (then every N);
+    never before `not_before` (the day a suppression in the PMS ends)."""
     if made == 0 or last_contact is None:
-        return owed_since
-    steps = cadence.after_days
-    step = steps[made - 1] if made <= len(steps) else cadence.then_every_days
-    return last_contact.date() + timedelta(days=step)
+        due = owed_since
+    else:
+        steps = cadence.after_days
+        step = steps[made - 1] if made <= len(steps) else cadence.then_every_days
+        due = last_contact.date() + timedelta(days=step)
+    return due if not_before is None else max(due, not_before)
 
 
 def escalated(made: int, cadence: Cadence) -> bool:

@@ -58,3 +58,6 @@ class DesiredItem:
     age_days: int = 0
     details: dict[str, Any] = field(default_factory=dict)
     """Kind-specific facts shown to the coordinator: bucket, carrier, remaining benefits..."""
+    not_before: date | None = None
+    """The next follow-up is not due before this day (e.g. while the PMS suppresses a claim);
+    the item stays open meanwhile."""

@@ -37,6 +37,8 @@ from tc_sync.items.store import (
 from tc_sync.ledger.schema import REPLICA_TABLES, items, replica
 from tc_sync.ledger.state import now_utc
 from tc_sync.mappings import Mappings
+from tc_sync.push.plan import OutboxPlanner
+from tc_sync.push.settings import PushSettings
 from tc_sync.records import (
     Benefit,
     Coverage,
@@ -103,8 +105,10 @@ class Reconciler:
     """Evaluates patients of one source and writes the item changes."""
 
     def __init__(self, engine: sa.Engine, source_id: str, mappings: Mappings, today: date,
-                 *, may_resolve: bool, run_id: int | None) -> None:
+                 *, may_resolve: bool, run_id: int | None,
+                 planner: OutboxPlanner | None = None) -> None:
         self.engine = engine
+        self.planner = planner if planner is not None and planner.active else None
         self.source_id = source_id
         self.mappings = mappings
         self.today = today
@@ -147,7 +151,8 @@ class Reconciler:
             "clinic_id": item.clinic_id, "provider_id": item.provider_id,
             "amount": item.amount, "codes": item.codes, "details": item.details,
             "owed_since": item.owed_since, "attempts": made, "last_contact_at": last,
-            "next_follow_up": next_follow_up(item.owed_since, made, last, cadence),
+            "next_follow_up": next_follow_up(item.owed_since, made, last, cadence,
+                                             item.not_before),
             "escalated": escalated(made, cadence), "priority": priority(item, self.mappings),
         }
 
@@ -159,14 +164,20 @@ class Reconciler:
             queue, owner = route(item, self.mappings, owners)
             if owner:
                 owners[owner] = owners.get(owner, 0) + 1
-            insert_item(connection, item.key, {**fields, "status": "open", "queue": queue,
-                                               "owner": owner, "opened_at": now_utc()})
+            opened = {**fields, "status": "open", "queue": queue, "owner": owner,
+                      "opened_at": now_utc(), "episode": 1}
+            insert_item(connection, item.key, opened)
             self._event(connection, item.key, "opened", {"queue": queue, "owner": owner})
+            if self.planner:
+                self.planner.opened(connection, item.key, opened, 1)
             return
         if stored["status"] != "open":
+            episode = stored["episode"] + 1
             update_item(connection, item.key, {**fields, "status": "open", "resolved_at": None,
-                                               "resolution": None})
-            self._event(connection, item.key, "reopened", {})
+                                               "resolution": None, "episode": episode})
+            self._event(connection, item.key, "reopened", {"episode": episode})
+            if self.planner:
+                self.planner.opened(connection, item.key, {**stored, **fields}, episode)
             return
         snoozed = stored["snoozed_until"]
         if snoozed is not None and snoozed > fields["next_follow_up"]:
@@ -185,6 +196,9 @@ class Reconciler:
                 "attempts": fields["attempts"], "next_follow_up": fields["next_follow_up"]})
         if fields["escalated"] and not stored["escalated"]:
             self._event(connection, item.key, "escalated", {"attempts": fields["attempts"]})
+            if self.planner:
+                self.planner.escalated(connection, item.key, {**stored, **fields},
+                                       stored["episode"])
 
     def _resolve(self, connection: sa.Connection, stored: dict[str, Any],
                  patient: PatientFacts) -> None:
@@ -195,6 +209,9 @@ class Reconciler:
         update_item(connection, stored["item_key"], {
             "status": "resolved", "resolved_at": now_utc(), "resolution": reason.value})
         self._event(connection, stored["item_key"], "resolved", {"reason": reason.value})
+        if self.planner:
+            self.planner.resolved(connection, stored["item_key"], stored["episode"],
+                                  reason.value)
 
     def _event(self, connection: sa.Connection, key: str, event: str,
                detail: dict[str, Any]) -> None:
@@ -214,11 +231,12 @@ def _differs(old: Any, new: Any) -> bool:
 
 def reconcile_source(engine: sa.Engine, source_id: str, mappings: Mappings, today: date, *,
                      complete_run: bool, run_id: int | None = None,
-                     full: bool = False) -> ReconcileTotals:
+                     full: bool = False, push: PushSettings | None = None) -> ReconcileTotals:
     """Re-evaluate what changed since the last reconcile (everyone once a day, or if `full`).
 
     `complete_run` says the sync before it read every stream: only then may items resolve and
-    the watermark move; otherwise the same changes are evaluated again next time.
+    the watermark move; otherwise the same changes are evaluated again next time. With `push`,
+    item changes enqueue their tasks and alerts in the same transactions (`push.plan`).
     """
     started_at = now_utc()
     with engine.connect() as connection:
@@ -230,10 +248,15 @@ def reconcile_source(engine: sa.Engine, source_id: str, mappings: Mappings, toda
             patients, everyone = _patients_changed(connection, source_id, state.changes_through)
         if everyone:
             patients = _all_patients(connection, source_id)
+    planner = None if push is None else OutboxPlanner(
+        push, mappings, source_id, initial=state.changes_through is None)
     reconciler = Reconciler(engine, source_id, mappings, today, may_resolve=complete_run,
-                            run_id=run_id)
+                            run_id=run_id, planner=planner)
     totals = reconciler.run(patients)
     totals.full = everyone
+    if planner is not None and complete_run:
+        with engine.begin() as connection:
+            planner.backfill(connection)
     if complete_run:
         with engine.begin() as connection:
             save_state(connection, source_id, ReconcileState(

@@ -6,7 +6,9 @@ Pure functions over one patient's facts; no I/O. Semantics follow Open Dental's 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -21,6 +23,7 @@ from tc_sync.records import (
     ClaimStatus,
     ClaimType,
     Coverage,
+    DefinitionCategory,
     PatientStatus,
     Procedure,
     ProcedureStatus,
@@ -220,8 +223,43 @@ def aging_bucket(days: int, limits: list[int]) -> str:
     return f"{limits[-1]}+" if limits else "all"
 
 
+_DAYS = re.compile(r"[0-9]+")
+_MOST_DAYS_SUPPRESSED = 36_500
+"""A longer suppression is read as this (a century): date arithmetic has an end."""
+
+
+def days_suppressed(value: str) -> int:
+    """A claim custom tracking status's days suppressed, from its definition's value.
+
+    Whole days; an empty, non-numeric or negative value suppresses nothing (0).
+    """
+    text = value.strip()
+    if not _DAYS.fullmatch(text):
+        return 0
+    return min(int(text), _MOST_DAYS_SUPPRESSED)
+
+
+def suppressed_until(claim: Claim, source: SourceFacts, today: date) -> date | None:
+    """The day a claim's custom tracking status stops suppressing it, if it does today.
+
+    As Open Dental's Outstanding Claims report: a status with N days suppressed, set on day S,
+    hides the claim while today < S + N. No status, or no record of when it was set: None.
+    """
+    status = source.definitions.get(claim.custom_tracking_id or 0)
+    if (status is None or status.category != DefinitionCategory.CLAIM_CUSTOM_TRACKING
+            or claim.custom_tracking_since is None):
+        return None
+    days = days_suppressed(status.value)
+    if days <= 0:
+        return None
+    until = claim.custom_tracking_since.date() + timedelta(days=days)
+    return until if today < until else None
+
+
 def claim_outstanding(source_id: str, facts: PatientFacts, source: SourceFacts,
                       mappings: Mappings, today: date) -> list[DesiredItem]:
+    """Sent claims unpaid after `after_days`, aged by date sent. A claim its custom tracking
+    status suppresses stays owed, its next follow-up deferred to the suppression's end."""
     settings = mappings.kinds.claim_outstanding
     items = []
     for claim in _claims(facts, predeterminations=False):
@@ -231,11 +269,16 @@ def claim_outstanding(source_id: str, facts: PatientFacts, source: SourceFacts,
         if age < settings.after_days:
             continue
         tracking = source.definitions.get(claim.custom_tracking_id or 0)
-        items.append(_claim_item(
+        until = (suppressed_until(claim, source, today)
+                 if settings.respect_custom_tracking else None)
+        extra = {} if until is None else {"suppressed_until": until.isoformat()}
+        item = _claim_item(
             ItemKind.CLAIM_OUTSTANDING, source_id, facts, claim,
             claim.date_sent + timedelta(days=settings.after_days), today, claim.fee,
             bucket=aging_bucket(age, settings.buckets),
-            estimate=claim.estimate, custom_tracking=tracking.name if tracking else None))
+            estimate=claim.estimate, custom_tracking=tracking.name if tracking else None,
+            **extra)
+        items.append(replace(item, not_before=until))
     return items
 
 
