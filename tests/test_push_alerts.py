@@ -261,3 +261,29 @@ def test_the_daemon_pushes_on_its_own_job_and_a_health_change_becomes_an_alert(h
     assert daemon.dispatcher is not None
     daemon.dispatcher.close()
     engine.dispose()
+
+
+def test_email_over_implicit_tls(tmp_path):
+    import ssl
+
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    ca_file = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, ssl_context=context)
+    controller.start()
+    try:
+        settings = settings_with(tmp_path, {"office": {
+            "kind": "email", "host": "127.0.0.1", "port": port, "security": "tls",
+            "ca_file": str(ca_file), "sender": "tc-sync@smile.example",
+            "to": ["tc@smile.example"]}})
+        engine = open_ledger(settings.ledger.url)
+        raise_alerts(engine, settings)
+        with Dispatcher(engine, settings) as dispatcher:
+            assert dispatcher.run_once().sent == 2
+        assert len(inbox.messages) == 1
+        engine.dispose()
+    finally:
+        controller.stop()
