@@ -104,7 +104,7 @@ def _configuration(path: Path | None, settings: Settings) -> Finding:
 def _source(settings: Settings, source_id: str, source: SourceSettings) -> Iterator[Finding]:
     area = f"{source_id}: connection"
     try:
-        adapter = load_adapter(source.kind, settings.adapters_dir)
+        adapter = load_adapter(source.kind, settings.adapters_dir, source.overrides)
         # The doctor answers at once: no retrying a server that is down.
         driver = open_driver(source.model_copy(update={
             "connection": source.connection.model_copy(update={"retries": 0})}))
@@ -125,7 +125,7 @@ def _source(settings: Settings, source_id: str, source: SourceSettings) -> Itera
                           "tc-sync, or the PMS")
             return
         where = (f" at {source.connection.host}:{source.connection.port}"
-                 if source.connection.driver != "sqlite" else "")
+                 if source.connection.driver not in ("sqlite", "odbc") else "")
         yield Finding(area, "ok", f"{adapter.manifest.title} {version} via {driver.name}{where}")
         if driver.name.startswith("mysql"):
             yield from _mysql(settings, source_id, source, driver)
