@@ -1,4 +1,5 @@
-"""The `tc-sync` command line: demo, sync, check, status, items."""
+"""The `tc-sync` command line: demo, sync, check, doctor, status, run, items, queues, report,
+digest, push and outbox. Configuration problems exit 2 without a traceback."""
 
 from __future__ import annotations
 
