@@ -38,6 +38,7 @@ from tc_sync.yamlfile import (
     describe_validation_error,
     dotted,
     load_yaml,
+    one_line,
 )
 
 CONFIG_ENV = "TC_SYNC_CONFIG"
@@ -294,7 +295,7 @@ class Settings(BaseSettings):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):   # OSError: 'America', 'a' * 300
             raise ValueError(f"unknown time zone '{value}' (e.g. America/Chicago)") from None
         return value
 
@@ -336,8 +337,13 @@ def _resolve_secrets(data: Any, secrets_dir: Path | None, loc: tuple[str | int, 
         env_name = "TC_SYNC_SECRET_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
         if env_name in os.environ:
             return os.environ[env_name]
-        if secrets_dir is not None and (secrets_dir / name).is_file():
-            return (secrets_dir / name).read_text(encoding="utf-8").rstrip("\r\n")
+        try:
+            if secrets_dir is not None and (secrets_dir / name).is_file():
+                return (secrets_dir / name).read_text(encoding="utf-8").rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as error:   # never quote the file's content
+            why = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+            problems.append((loc, f"cannot read secret '{name}' in {secrets_dir} ({why})"))
+            return data
         where = f"in {secrets_dir}" if secrets_dir else "(no secrets_dir is set)"
         problems.append((loc, f"missing secret '{name}': no file '{name}' {where} and no "
                               f"variable {env_name}"))
@@ -365,11 +371,12 @@ def _vendor_credentials_in_file(data: dict[str, Any]
         odbc = connection.get("odbc")
         if not isinstance(odbc, dict):
             odbc = {}
+        session = odbc.get("session")
         candidates: list[tuple[tuple[str | int, ...], Any]] = [
             (("connection", "password"), connection.get("password")),
             (("connection", "odbc", "connection_string"), odbc.get("connection_string")),
             *((("connection", "odbc", "session", i), statement)
-              for i, statement in enumerate(odbc.get("session") or [])
+              for i, statement in enumerate(session if isinstance(session, list) else [])
               if isinstance(statement, str) and "AUTHORIZATION" in statement.upper())]
         for loc, value in candidates:
             if isinstance(value, str) and not _SECRET_REF.match(value) and (
@@ -395,14 +402,21 @@ def load_settings(path: Path, text: str | None = None) -> Settings:
         document = load_yaml(path, text)
     except YamlFileError as error:
         raise ConfigError(error.problems) from None
+    if () not in document.marks:   # empty, or comments only: surely not the intended file
+        raise ConfigError([f"{path}: the file is empty: it needs at least the sources to pull "
+                           "(config/example.yaml is a starting point)"])
     if not isinstance(document.data, dict):
         raise ConfigError([f"{document.where(())}: the file must be a mapping of settings"])
+    odd_keys = [key for key in document.data if not isinstance(key, str)]
+    if odd_keys:
+        raise ConfigError([f"{document.where((key,), key=True)}: {key}: unknown key (a setting "
+                           "is a name, not a number, date or null)" for key in odd_keys])
     secret_problems: list[tuple[tuple[str | int, ...], str]] = list(
         _vendor_credentials_in_file(document.data))
     document.data = _resolve_secrets(
         document.data, _secrets_dir(document.data), (), secret_problems)
     if secret_problems:
-        raise ConfigError([f"{document.where(loc)}: {dotted(loc)}: {message}"
+        raise ConfigError([f"{document.where(loc)}: {dotted(loc)}: {one_line(message)}"
                            for loc, message in secret_problems])
     token = _document.set(document)
     try:

@@ -14,13 +14,14 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
 from tc_sync.records import Cents
 
 _MAX_CENTS = 10**12
+_MAX_INT = 2**63   # the ledger's BIGINT
 
 
 class RowError(ValueError):
@@ -54,12 +55,23 @@ def _as_text(value: Any) -> str:
 
 
 def to_int(value: Any) -> int:
+    number = _whole(value)
+    if not -_MAX_INT <= number < _MAX_INT:
+        raise TypeError("whole number out of range")
+    return number
+
+
+def _whole(value: Any) -> int:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
         return value
-    if isinstance(value, float | Decimal) and value == int(value):
-        return int(value)
+    if isinstance(value, float | Decimal):
+        try:   # range first: int(Decimal('1E+999999')) would take minutes
+            if -_MAX_INT < value < _MAX_INT and value == int(value):
+                return int(value)
+        except ArithmeticError:   # Decimal NaN
+            pass
     if isinstance(value, str | bytes):
         try:
             return int(_as_text(value).strip())
@@ -69,6 +81,13 @@ def to_int(value: Any) -> int:
 
 
 def to_str(value: Any) -> str:
+    text = _to_str(value)
+    if "\x00" in text:   # a PostgreSQL ledger cannot store it: the whole batch would fail
+        raise TypeError("text holds a NUL character")
+    return text
+
+
+def _to_str(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
@@ -89,8 +108,10 @@ def to_cents(value: Any) -> int:
     else:
         try:
             amount = value if isinstance(value, Decimal) else Decimal(_as_text(value))
+            if not abs(amount) * 100 < _MAX_CENTS:   # before int(): 1E+900000 takes minutes
+                raise TypeError("amount out of range")
             cents = int((amount * 100).to_integral_value(ROUND_HALF_UP))
-        except (InvalidOperation, ValueError):
+        except (ArithmeticError, ValueError):   # InvalidOperation, Overflow ('1E+999999')
             raise TypeError(f"not an amount (got {_type_name(value)})") from None
     if abs(cents) >= _MAX_CENTS:
         raise TypeError("amount out of range")
@@ -147,7 +168,7 @@ def datetime_coercer(none_before_year: int) -> Coerce:
             if value < cutoff:
                 return None
             try:
-                return datetime.fromisoformat(value)
+                value = datetime.fromisoformat(value)   # may hold an offset: dropped below
             except ValueError:
                 raise TypeError("not a date and time") from None
         if value is None:
@@ -279,15 +300,17 @@ _SHORTCUTS = {
     # An expression of the raw value `r` that converts it when it has the common shape, and
     # otherwise calls the field's exact coercion C (which raises on bad input).
     "int": "r if type(r) is int else C(r)",
-    "str": "r if type(r) is str else C(r)",
+    "str": "r if type(r) is str and NUL not in r else C(r)",
     "opt_int": "r if r is None or type(r) is int else C(r)",
-    "opt_str": "r if r is None or type(r) is str else C(r)",
+    "opt_str": "r if r is None or (type(r) is str and NUL not in r) else C(r)",
     "id": "(r or None) if type(r) is int else C(r)",
     "cents": "round(r * 100) if type(r) is float and -MAX_DOLLARS < r < MAX_DOLLARS else C(r)",
     # MySQL hands dates over as ISO text; ODBC drivers as date objects.
     "date": "DATE(r) if type(r) is str and len(r) == 10 and r >= CUTOFF else "
             "(r if type(r) is DATE_T and r.year >= YEAR else C(r))",
-    "datetime": "DATETIME(r) if type(r) is str and len(r) == 19 and r >= CUTOFF else "
+    # 19 characters with ':' at 13 and 16 is YYYY-MM-DD HH:MM:SS, never one with an offset.
+    "datetime": "DATETIME(r) if type(r) is str and len(r) == 19 and r[13] == r[16] == ':' "
+                "and r >= CUTOFF else "
                 "(r if type(r) is DATETIME_T and r.tzinfo is None and r.year >= YEAR else C(r))",
     "enum": "L[r] if r in L else C(r)",
 }
@@ -304,8 +327,8 @@ def _compile(plans: Sequence[FieldPlan], positions: Sequence[int], cutoff_year: 
     namespace: dict[str, Any] = {
         "MAX_DOLLARS": _MAX_CENTS / 100, "CUTOFF": f"{cutoff_year:04d}",
         "DATE": date.fromisoformat, "DATETIME": datetime.fromisoformat, "EXACT": exact,
-        "DATE_T": date, "DATETIME_T": datetime, "YEAR": cutoff_year,
-        "DOUBT": (TypeError, ValueError, OverflowError)}
+        "DATE_T": date, "DATETIME_T": datetime, "YEAR": cutoff_year, "NUL": "\x00",
+        "DOUBT": (TypeError, ValueError, ArithmeticError)}
     lines = ["def convert(row):", "  try:"]
     for i, (plan, position) in enumerate(zip(plans, positions, strict=True)):
         namespace[f"C{i}"] = plan.coerce
@@ -366,7 +389,7 @@ class RowConverter:
         for plan, position in zip(self.plans, positions, strict=True):
             try:
                 values.append(plan.coerce(row[position]))
-            except (TypeError, ValueError, OverflowError) as error:
+            except (TypeError, ValueError, ArithmeticError) as error:
                 raise RowError(plan.name, str(error)) from None
         return tuple(values)
 

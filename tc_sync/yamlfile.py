@@ -45,47 +45,113 @@ class YamlDocument:
         return str(self.path)
 
 
+_MAX_VALUES = 100_000   # aliases can multiply a small file into billions of values
+
+
+class _NodeError(Exception):
+    """A node that cannot become a value: where it is, its path, and why."""
+
+    def __init__(self, node: yaml.Node, loc: Path_, message: str) -> None:
+        super().__init__(message)
+        self.node, self.loc, self.message = node, loc, message
+
+
 def _construct(node: yaml.Node, loc: Path_, marks: dict[Path_, tuple[int, int]],
-               key_marks: dict[Path_, tuple[int, int]]) -> Any:
+               key_marks: dict[Path_, tuple[int, int]], active: set[int] | None = None) -> Any:
+    active = set() if active is None else active
+    if id(node) in active:
+        raise _NodeError(node, loc, "an alias (*name) refers to a value that contains it")
+    if len(marks) >= _MAX_VALUES:
+        raise _NodeError(node, loc, f"more than {_MAX_VALUES:,} values (aliases expand too far)")
     marks[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
+        active.add(id(node))
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node)) if key_node.tag else key_node.value
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _NodeError(key_node, loc, "merge keys (<<) are not supported: "
+                                                "write the settings out")
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _NodeError(key_node, loc, "a key must be a plain name, not a list or "
+                                                "a mapping")
+            key = _scalar(key_node, loc) if key_node.tag else key_node.value
             if key in result:
-                line = key_node.start_mark.line + 1
-                raise YamlFileError([f"line {line}: key '{key}' appears twice"])
+                raise _NodeError(key_node, (*loc, key), "appears twice")
             key_marks[(*loc, key)] = (key_node.start_mark.line + 1,
                                       key_node.start_mark.column + 1)
-            result[key] = _construct(value_node, (*loc, key), marks, key_marks)
+            result[key] = _construct(value_node, (*loc, key), marks, key_marks, active)
+        active.discard(id(node))
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*loc, i), marks, key_marks)
-                for i, item in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
+        active.add(id(node))
+        items = [_construct(item, (*loc, i), marks, key_marks, active)
+                 for i, item in enumerate(node.value)]
+        active.discard(id(node))
+        return items
+    return _scalar(node, loc)
+
+
+def _scalar(node: yaml.Node, loc: Path_) -> Any:
+    try:
+        return yaml.safe_load(yaml.serialize(node))
+    except yaml.MarkedYAMLError as error:   # an unknown tag (!foo, !!python/...)
+        raise _NodeError(node, loc, str(error.problem).splitlines()[0]) from None
+    except (yaml.YAMLError, ValueError, OverflowError):   # 2026-13-45, !!int abc
+        raise _NodeError(node, loc, f"'{node.tag.rsplit(':', 1)[-1]}' value that cannot "
+                                    "be read") from None
+
+
+def _yaml_problem(path: Path, source: str, error: yaml.YAMLError) -> str:
+    """One line naming where the text stops being YAML."""
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark
+        place = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        what = error.problem or error.context or "cannot be parsed"
+        return f"{place}: not valid YAML: {what}"
+    if isinstance(error, yaml.reader.ReaderError):
+        before = source[:error.position]
+        line = before.count("\n") + 1
+        column = error.position - (before.rfind("\n") + 1) + 1
+        return (f"{path}:{line}:{column}: not valid YAML: character "
+                f"#x{int(error.character):04x} is not allowed (a binary or control character)")
+    return f"{path}: not valid YAML: {' '.join(str(error).split())}"
 
 
 def load_yaml(path: Path, text: str | None = None) -> YamlDocument:
     """Parse `path` (or `text`, reported as `path`); raise YamlFileError on bad YAML."""
     try:
-        source = path.read_text(encoding="utf-8") if text is None else text
+        raw = path.read_bytes() if text is None else None
+        source = raw.decode("utf-8") if raw is not None else (text or "")
     except OSError as error:
         raise YamlFileError([f"{path}: cannot read the file ({error.strerror})"]) from None
+    except UnicodeDecodeError as error:
+        assert raw is not None
+        before = raw[:error.start]
+        line, column = before.count(b"\n") + 1, error.start - (before.rfind(b"\n") + 1) + 1
+        raise YamlFileError([f"{path}:{line}:{column}: not UTF-8 text (a binary file, or "
+                             "saved in another encoding): save it as UTF-8"]) from None
     try:
         node = yaml.compose(source, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        place = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise YamlFileError([f"{place}: not valid YAML: {error.problem}"]) from None
     except yaml.YAMLError as error:
-        raise YamlFileError([f"{path}: not valid YAML: {error}"]) from None
+        raise YamlFileError([_yaml_problem(path, source, error)]) from None
+    except RecursionError:
+        raise YamlFileError([f"{path}: not valid YAML: values nested too deeply"]) from None
     marks: dict[Path_, tuple[int, int]] = {}
     key_marks: dict[Path_, tuple[int, int]] = {}
     try:
         data = {} if node is None else _construct(node, (), marks, key_marks)
-    except YamlFileError as error:
-        raise YamlFileError([f"{path}:{p.removeprefix('line ')}" for p in error.problems]) from None
+    except _NodeError as error:
+        mark = error.node.start_mark
+        raise YamlFileError([f"{path}:{mark.line + 1}:{mark.column + 1}: {dotted(error.loc)}: "
+                             f"{error.message}"]) from None
+    except RecursionError:
+        raise YamlFileError([f"{path}: values nested too deeply"]) from None
     return YamlDocument(path, data, marks, key_marks)
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and control characters escaped: one line of a report."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def dotted(loc: Path_) -> str:
@@ -93,7 +159,7 @@ def dotted(loc: Path_) -> str:
     text = ""
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
+    return one_line(text) or "(top level)"
 
 
 def _data_loc(loc: tuple[str | int, ...]) -> Path_:
@@ -110,7 +176,7 @@ def describe_problem(problem: Any, document: YamlDocument, prefix: Path_ = ()) -
         message = "unknown key (check its spelling and where it is indented)"
     elif problem["type"] == "missing":
         message = "required but missing"
-    return f"{document.where(loc, key=unknown)}: {dotted(loc)}: {message}"
+    return f"{document.where(loc, key=unknown)}: {dotted(loc)}: {one_line(str(message))}"
 
 
 def describe_validation_error(
