@@ -18,6 +18,7 @@ from decimal import Decimal
 from html import escape
 from typing import Literal
 
+from tc_sync.queues.html import money
 from tc_sync.queues.rows import QueueRow, sort_rows
 from tc_sync.reports.settings import DigestSettings
 
@@ -87,10 +88,6 @@ def initials(name: str) -> str:
     return "".join(f"{letter}." for letter in letters) or "?"
 
 
-def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"${value:,.2f}"
-
-
 def _who(row: QueueRow, detail: Detail) -> str:
     if detail == "full":
         preferred = f" ({row.preferred_name})" if row.preferred_name else ""
@@ -113,7 +110,7 @@ def item_fields(row: QueueRow, detail: Detail, today: date) -> list[str]:
     if row.appointment_id is not None:
         fields.append(f"appointment #{row.appointment_id}")
     if row.amount is not None:
-        fields.append(_money(row.amount))
+        fields.append(money(row.amount))
     if detail == "full":
         if row.contact:
             fields.append(f"{row.contact_by}: {row.contact}" if row.contact_by else row.contact)
@@ -170,7 +167,7 @@ def _text(counts: list[QueueCount], late: list[QueueRow], mine: list[QueueRow], 
              f"{'Queue':<20} {'Open':>6} {'Overdue':>8} {'Today':>6} {'Escalated':>10} "
              f"{'Amount':>14}"]
     lines += [f"{c.queue:<20} {c.open:>6} {c.overdue:>8} {c.due_today:>6} {c.escalated:>10} "
-              f"{_money(c.amount):>14}" for c in counts] or ["(no open items)"]
+              f"{money(c.amount):>14}" for c in counts] or ["(no open items)"]
     lines += ["", f"Overdue ({len(late)}):"]
     lines += [f"- {' | '.join(item_fields(row, detail, today))}" for row in late[:overdue_limit]]
     if len(late) > overdue_limit:
@@ -194,7 +191,7 @@ def _html(counts: list[QueueCount], late: list[QueueRow], mine: list[QueueRow], 
                      ("Queue", "Open", "Overdue", "Due today", "Escalated", "Amount"))
     body = "".join(
         f"<tr><td>{escape(c.queue)}</td><td>{c.open}</td><td>{c.overdue}</td>"
-        f"<td>{c.due_today}</td><td>{c.escalated}</td><td>{escape(_money(c.amount))}</td></tr>"
+        f"<td>{c.due_today}</td><td>{c.escalated}</td><td>{escape(money(c.amount))}</td></tr>"
         for c in counts)
     more = (f"<p>... and {len(late) - overdue_limit} more in the work queues.</p>"
             if len(late) > overdue_limit else "")

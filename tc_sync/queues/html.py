@@ -27,8 +27,10 @@ _CLIPPED = {"treatment", "procedure_ids"}
 _NUMERIC = {Format.INTEGER, Format.MONEY, Format.PRIORITY}
 
 
-def money(value: Decimal) -> str:
-    """$1,234.50 (and -$12.00)."""
+def money(value: Decimal | None) -> str:
+    """$1,234.50 (and -$12.00; nothing for None)."""
+    if value is None:
+        return ""
     return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 

@@ -10,9 +10,9 @@ import base64
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
-from decimal import Decimal
 from html import escape
 
+from tc_sync.queues.html import money
 from tc_sync.reports.charts import Drawn, draw
 from tc_sync.reports.metrics import Acceptance
 from tc_sync.reports.report import Report
@@ -30,11 +30,6 @@ figure { margin: 0.8em 0; } figure img { max-width: 100%; }
 dt { font-weight: bold; margin-top: 0.6em; }
 @media print { h2 { break-after: avoid; } figure, table { break-inside: avoid; } }
 """
-
-
-def money(value: Decimal | None) -> str:
-    """Dollars with separators and cents: $1,234.50."""
-    return "" if value is None else f"${value:,.2f}"
 
 
 def percent(rate: float | None) -> str:
