@@ -13,15 +13,14 @@ session reads after ``ATTACH DATABASE 'dentrix.db' AS admin``.
 
 from __future__ import annotations
 
-import argparse
 import sqlite3
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
-from tc_sync.demo.odbcfixture import Fixture, Table, day, moment, open_practice
+from tc_sync.demo.odbcfixture import Fixture, Table, day, fixture_main, moment, open_practice
 from tc_sync.demo.odbcfixture import write_sqlite_fixture as _write_sqlite
 from tc_sync.demo.practice import PracticeSpec, Row
 
@@ -225,16 +224,7 @@ def write_sqlite(path: Path, spec: PracticeSpec) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Write a Dentrix-shaped synthetic practice to a SQLite file."""
-    parser = argparse.ArgumentParser(prog="python -m tc_sync.demo.dentrix",
-                                     description="A Dentrix-shaped synthetic practice.")
-    parser.add_argument("--sqlite", type=Path, required=True)
-    parser.add_argument("--patients", type=int, default=300)
-    parser.add_argument("--today", type=date.fromisoformat, default=None)
-    args = parser.parse_args(argv)
-    spec = PracticeSpec(patients=args.patients, today=args.today or date.today())
-    write_sqlite(args.sqlite, spec)
-    sys.stdout.write(f"wrote {args.sqlite}: ATTACH it AS admin\n")
-    return 0
+    return fixture_main(argv, pms="Dentrix", schema="admin", write=write_sqlite)
 
 
 if __name__ == "__main__":

@@ -11,11 +11,14 @@ insert and update, as c-treeACE does.
 
 from __future__ import annotations
 
+import argparse
 import sqlite3
+import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +188,17 @@ def write_sqlite_fixture(path: Path, fixture: Fixture, rows: Mapping[str, Sequen
         connection.commit()
     finally:
         connection.close()
+
+
+def fixture_main(argv: Sequence[str] | None, *, pms: str, schema: str,
+                 write: Callable[[Path, PracticeSpec], None]) -> int:
+    """The command line of a PMS-shaped fixture module: write the practice to a SQLite file."""
+    parser = argparse.ArgumentParser(prog=f"python -m tc_sync.demo.{pms.lower()}",
+                                     description=f"A {pms}-shaped synthetic practice.")
+    parser.add_argument("--sqlite", type=Path, required=True)
+    parser.add_argument("--patients", type=int, default=300)
+    parser.add_argument("--today", type=date.fromisoformat, default=None)
+    args = parser.parse_args(argv)
+    write(args.sqlite, PracticeSpec(patients=args.patients, today=args.today or date.today()))
+    sys.stdout.write(f"wrote {args.sqlite}: ATTACH it AS {schema}\n")
+    return 0
