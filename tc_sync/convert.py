@@ -315,15 +315,29 @@ _SHORTCUTS = {
     "enum": "L[r] if r in L else C(r)",
 }
 
+_TEXT_SHORTCUTS = {
+    # For a ledger that stores dates and times as ISO text (SQLite): the value is still
+    # parsed (which validates it: MySQL can hold '2024-02-31'), but the text is kept, in the
+    # exact form the ledger's binder writes a date or datetime object, so either path stores
+    # the same text.
+    "date": "r if type(r) is str and len(r) == 10 and r >= CUTOFF and DATE(r) else "
+            "(r if type(r) is DATE_T and r.year >= YEAR else C(r))",
+    "datetime": "r + '.000000' if type(r) is str and len(r) == 19 and r[13] == r[16] == ':' "
+                "and r >= CUTOFF and DATETIME(r) else "
+                "(r if type(r) is DATETIME_T and r.tzinfo is None and r.year >= YEAR "
+                "else C(r))",
+}
+
 
 def _compile(plans: Sequence[FieldPlan], positions: Sequence[int], cutoff_year: int,
-             exact: Callable[[Sequence[Any]], tuple[Any, ...]],
+             exact: Callable[[Sequence[Any]], tuple[Any, ...]], temporal_as_text: bool,
              ) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
     """One straight-line function converting a row: the fast path of `RowConverter`.
 
     Generated (as dataclasses generate __init__) because a loop over fields costs more than
     the conversion itself. Anything unusual falls to the field's exact coercion.
     """
+    shortcuts = {**_SHORTCUTS, **_TEXT_SHORTCUTS} if temporal_as_text else _SHORTCUTS
     namespace: dict[str, Any] = {
         "MAX_DOLLARS": _MAX_CENTS / 100, "CUTOFF": f"{cutoff_year:04d}",
         "DATE": date.fromisoformat, "DATETIME": datetime.fromisoformat, "EXACT": exact,
@@ -333,7 +347,7 @@ def _compile(plans: Sequence[FieldPlan], positions: Sequence[int], cutoff_year: 
     for i, (plan, position) in enumerate(zip(plans, positions, strict=True)):
         namespace[f"C{i}"] = plan.coerce
         namespace[f"L{i}"] = plan.lookup
-        expression = _SHORTCUTS[plan.shortcut] if plan.shortcut else "C(r)"
+        expression = shortcuts[plan.shortcut] if plan.shortcut else "C(r)"
         expression = expression.replace("C(r)", f"C{i}(r)").replace("L[", f"L{i}[").replace(
             "in L", f"in L{i}")
         lines.append(f"    r = row[{int(position)}]")
@@ -352,7 +366,8 @@ class RowConverter:
     record: type
     plans: tuple[FieldPlan, ...]
     cutoff_year: int
-    _compiled: dict[tuple[int, ...], Callable[[Sequence[Any]], tuple[Any, ...]]] = field(
+    _compiled: dict[tuple[tuple[int, ...], bool],
+                    Callable[[Sequence[Any]], tuple[Any, ...]]] = field(
         default_factory=dict, repr=False, compare=False)
 
     @property
@@ -367,15 +382,21 @@ class RowConverter:
             raise KeyError(", ".join(missing))
         return tuple(index[plan.name] for plan in self.plans)
 
-    def for_positions(self, positions: Sequence[int]
+    def for_positions(self, positions: Sequence[int], *, temporal_as_text: bool = False,
                       ) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
-        """A function converting rows whose columns sit at `positions` (compiled once)."""
+        """A function converting rows whose columns sit at `positions` (compiled once).
+
+        With `temporal_as_text`, a date or datetime that arrives as ISO text (as MySQL sends
+        it) is validated and returned as text in the ledger's storage form
+        (`YYYY-MM-DD`, `YYYY-MM-DD HH:MM:SS.ffffff`) instead of as an object; a value in any
+        other shape still comes back as an object.
+        """
         key = tuple(positions)
-        compiled = self._compiled.get(key)
+        compiled = self._compiled.get((key, temporal_as_text))
         if compiled is None:
-            compiled = self._compiled[key] = _compile(
+            compiled = self._compiled[key, temporal_as_text] = _compile(
                 self.plans, key, self.cutoff_year,
-                lambda row: self.convert_exactly(row, key))
+                lambda row: self.convert_exactly(row, key), temporal_as_text)
         return compiled
 
     def convert(self, row: Sequence[Any], positions: Sequence[int]) -> tuple[Any, ...]:

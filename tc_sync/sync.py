@@ -116,7 +116,8 @@ class StreamPuller:
 
     def _convert(self, rows: Sequence[Sequence[Any]], columns: list[str],
                  positions: tuple[int, ...]) -> tuple[list[tuple[Any, ...]], list[BadRow]]:
-        convert = self.stream.converter.for_positions(positions)
+        convert = self.stream.converter.for_positions(
+            positions, temporal_as_text=self.writer.temporal_as_text)
         good: list[tuple[Any, ...]] = []
         bad: list[BadRow] = []
         key_position = positions[0]

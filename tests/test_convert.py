@@ -99,3 +99,40 @@ def test_renewal_month_zero_means_january_and_percent_minus_one_means_none(strea
                       changed_at=datetime(2026, 1, 1))
     assert benefit["percent"] is None
     assert benefit["amount"] == 150_000
+
+
+def stored(stream, row: dict, *, temporal_as_text: bool) -> dict:
+    """A row as a SQLite ledger would store it, converted with or without the text path."""
+    import sqlalchemy as sa
+
+    from tc_sync.ledger.replica import ReplicaWriter
+
+    converter = stream.converter
+    positions = converter.positions(list(row))
+    values = converter.for_positions(positions, temporal_as_text=temporal_as_text)(
+        list(row.values()))
+    writer = ReplicaWriter(converter.record, "main", sa.create_engine("sqlite://").dialect)
+    parameters = writer._bind_row(values, ())
+    return dict(zip(converter.fields, parameters[1:], strict=True))
+
+
+def test_dates_sent_as_text_are_stored_exactly_as_dates_sent_as_objects(streams):
+    """MySQL sends dates as text; a SQLite ledger keeps that text, in the same form the
+    object path writes, so a re-read row never looks changed because of the path it took."""
+    as_text = procedure_row(date_planned="2026-03-01", procedure_date="0000-00-00",
+                            date_complete="2025-12-31", changed_at="2026-03-01 09:30:00")
+    as_objects = procedure_row(date_planned=date(2026, 3, 1), procedure_date=None,
+                               date_complete=date(2025, 12, 31),
+                               changed_at=datetime(2026, 3, 1, 9, 30))
+    text_path = stored(streams["procedures"], as_text, temporal_as_text=True)
+    assert text_path == stored(streams["procedures"], as_objects, temporal_as_text=False)
+    assert text_path["changed_at"] == "2026-03-01 09:30:00.000000"
+    assert text_path["procedure_date"] is None
+
+
+def test_an_impossible_date_sent_as_text_is_still_an_error(streams):
+    converter = streams["procedures"].converter
+    row = procedure_row(date_planned="2026-02-31")
+    with pytest.raises(RowError, match="date_planned"):
+        converter.for_positions(converter.positions(list(row)), temporal_as_text=True)(
+            list(row.values()))

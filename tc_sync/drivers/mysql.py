@@ -46,13 +46,21 @@ def available_client(preference: str = "auto") -> tuple[str, ModuleType]:
 
 
 def _text_temporal_conversions(module_name: str, module: ModuleType) -> dict[Any, Any]:
-    """The client's type conversions, minus dates and times: those arrive as ISO text and
-    `tc_sync.convert` parses them (in C), which is several times cheaper per value."""
+    """The client's type conversions, but dates and times arrive as ISO text: `tc_sync.convert`
+    parses them (in C), which is several times cheaper per value, and a SQLite ledger keeps
+    the text. pymysql decodes a value it has no conversion for; mysqlclient would hand over
+    bytes, unless told `str` (which it decodes in C)."""
     converters = importlib.import_module(f"{module_name}.converters")
     field_type = importlib.import_module(f"{module_name}.constants.FIELD_TYPE")
     conversions = dict(converters.conversions)
     for temporal in ("DATE", "DATETIME", "TIMESTAMP", "NEWDATE"):
-        conversions.pop(getattr(field_type, temporal, None), None)
+        code = getattr(field_type, temporal, None)
+        if code is None:
+            continue
+        if module_name == "MySQLdb":
+            conversions[code] = str
+        else:
+            conversions.pop(code, None)
     return conversions
 
 

@@ -71,6 +71,11 @@ def _binder(annotation: Any, dialect: str) -> Bind | None:
     return None
 
 
+_TEXT_AS_IS = (_sqlite_date, _sqlite_datetime)
+"""Binders whose stored form is text: a value that already is text (the converter's
+`temporal_as_text`) is taken as it is."""
+
+
 def _compile_binder(binders: Sequence[Bind | None], source_id: str
                     ) -> Callable[[tuple[Any, ...], tuple[Any, ...]], tuple[Any, ...]]:
     """One function making a row's statement parameters: the source id, each value as the
@@ -80,6 +85,9 @@ def _compile_binder(binders: Sequence[Bind | None], source_id: str
     for i, bind in enumerate(binders):
         if bind is None:
             parts.append(f"values[{i}]")
+        elif bind in _TEXT_AS_IS:
+            namespace[f"B{i}"] = bind
+            parts.append(f"(v if type(v := values[{i}]) is str or v is None else B{i}(v))")
         else:
             namespace[f"B{i}"] = bind
             parts.append(f"B{i}(values[{i}])")
@@ -96,6 +104,8 @@ class ReplicaWriter:
         self.table = replica[record]
         self.source_id = source_id
         self._sqlite = dialect.name == "sqlite"
+        self.temporal_as_text = self._sqlite
+        """The ledger stores dates and times as ISO text, and takes them as text."""
         hints = typing.get_type_hints(record)
         fields = [f.name for f in dataclasses.fields(record)]
         self._bind_row = _compile_binder(
@@ -141,14 +151,21 @@ class ReplicaWriter:
         changes = BatchChanges()
         stamp = self._stamp(now)
         tail = (stamp, stamp)
+        # None of these keys is in the replica (a first pull): a plain insert, nothing to
+        # compare and nothing to hear back.
+        all_new = not known
         for start in range(0, len(rows), self._chunk):
             chunk = rows[start:start + self._chunk]
             parameters: list[Any] = []
             bind_row = self._bind_row
             for values in chunk:
                 parameters += bind_row(values, tail)
-            sql = self._upsert_head + ", ".join([self._row_marks] * len(chunk)) + \
-                self._upsert_tail
+            marks = ", ".join([self._row_marks] * len(chunk))
+            if all_new:
+                connection.exec_driver_sql(self._upsert_head + marks, tuple(parameters))
+                changes.inserted += [values[0] for values in chunk]
+                continue
+            sql = self._upsert_head + marks + self._upsert_tail
             for key in connection.exec_driver_sql(sql, tuple(parameters)).scalars():
                 (changes.updated if key in known else changes.inserted).append(key)
         if full_range is not None:
