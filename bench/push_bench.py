@@ -7,6 +7,9 @@ Measures, with a SQLite ledger (or --ledger-url for PostgreSQL):
   * throughput through the Open Dental API stand-in (tests/od_api_standin.py: a real HTTP
     server over Open Dental's task tables in MariaDB), every task read back and counted.
 
+`measure` returns these figures as data (bench/report.py reports them); `print_figures`
+prints them.
+
 Usage: python bench/push_bench.py [--actions 1000] [--ledger-url postgresql+psycopg://...]
 """
 
@@ -18,6 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,12 +88,25 @@ def drain(dispatcher: Dispatcher) -> tuple[float, int]:
     return time.perf_counter() - started, sent
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--actions", type=int, default=1000)
-    parser.add_argument("--ledger-url", help="default: a SQLite file in a temporary folder")
-    arguments = parser.parse_args()
-    count = arguments.actions
+@dataclass
+class PushFigures:
+    backend: str
+    """The ledger's database: sqlite or postgresql."""
+    count: int
+    enqueue_seconds: float
+    """Enqueueing every action in one transaction."""
+    bare_seconds: float
+    """Draining them to a target that does nothing: the outbox's own cost."""
+    bare_sent: int
+    api_seconds: float
+    """Draining as many through the Open Dental API stand-in."""
+    api_sent: int
+    made: int
+    """Tasks the stand-in holds afterwards, read back from its tables."""
+
+
+def measure(count: int = 1000, ledger_url: str | None = None) -> PushFigures:
+    """Enqueue and drain `count` create-task actions, to no target and through the API."""
     work = Path(tempfile.mkdtemp(prefix="tc-sync-push-bench-"))
     database = f"tc_bench_push_{uuid.uuid4().hex[:8]}"
     with connect(None) as server, server.cursor() as cursor:
@@ -101,7 +118,7 @@ def main() -> None:
                 cursor.execute("INSERT INTO tasklist (TaskListNum, Descript, Parent, FromNum, "
                                "GlobalTaskFilterType, TaskListStatus) VALUES "
                                f"({TASK_LIST}, 'TC', 0, 0, 0, 0)")
-        ledger_url = arguments.ledger_url or f"sqlite:///{work / 'ledger.db'}"
+        ledger_url = ledger_url or f"sqlite:///{work / 'ledger.db'}"
         engine = open_ledger(ledger_url)
         state = StandIn(HOST, PORT, USER, PASSWORD, database)
         server = serve(state)
@@ -120,18 +137,34 @@ def main() -> None:
         finally:
             server.close()
         backend = engine.dialect.name
-        print(f"ledger: {backend}; {count:,} create-task actions; batch 50")
-        print(f"enqueue (one transaction):     {enqueue_seconds * 1e6 / count:8.0f} µs per "
-              f"action")
-        print(f"outbox overhead (no-op target): {bare_seconds * 1e3 / bare_sent:8.2f} ms per "
-              f"action ({bare_sent / bare_seconds:,.0f} actions/s)")
-        print(f"through the API stand-in:      {api_seconds * 1e3 / api_sent:8.2f} ms per "
-              f"action ({api_sent / api_seconds:,.0f} tasks/s); {made:,} tasks read back")
-        print(f"ledger share of the API path:  {bare_seconds / api_seconds:8.0%}")
+        engine.dispose()
     finally:
         with connect(None) as server, server.cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS {database}")
         shutil.rmtree(work, ignore_errors=True)
+    return PushFigures(backend, count, enqueue_seconds, bare_seconds, bare_sent, api_seconds,
+                       api_sent, made)
+
+
+def print_figures(figures: PushFigures) -> None:
+    count, bare_seconds, bare_sent = figures.count, figures.bare_seconds, figures.bare_sent
+    api_seconds, api_sent = figures.api_seconds, figures.api_sent
+    print(f"ledger: {figures.backend}; {count:,} create-task actions; batch 50")
+    print(f"enqueue (one transaction):     {figures.enqueue_seconds * 1e6 / count:8.0f} µs per "
+          f"action")
+    print(f"outbox overhead (no-op target): {bare_seconds * 1e3 / bare_sent:8.2f} ms per "
+          f"action ({bare_sent / bare_seconds:,.0f} actions/s)")
+    print(f"through the API stand-in:      {api_seconds * 1e3 / api_sent:8.2f} ms per "
+          f"action ({api_sent / api_seconds:,.0f} tasks/s); {figures.made:,} tasks read back")
+    print(f"ledger share of the API path:  {bare_seconds / api_seconds:8.0%}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--actions", type=int, default=1000)
+    parser.add_argument("--ledger-url", help="default: a SQLite file in a temporary folder")
+    arguments = parser.parse_args()
+    print_figures(measure(arguments.actions, arguments.ledger_url))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,9 @@ Measures in one run, each figure beside its floor:
     the sync and, for comparison, during one plain streamed SELECT of procedurelog;
   * an incremental cycle with nothing changed, and with 1,000 changed rows.
 
+`measure` returns these figures as data (bench/report.py reports them); `print_figures`
+prints them.
+
 Usage (MariaDB at 127.0.0.1:3306, root, no password, unless TC_SYNC_TEST_MYSQL_* say otherwise):
     python bench/sync_bench.py --patients 60000            # load the practice, then measure
     python bench/sync_bench.py --patients 60000 --reuse    # reuse database tc_bench as loaded
@@ -27,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,13 +149,27 @@ def child_sync(database: str, ledger: str, client: str, mode: str) -> None:
     }))
 
 
-def run_child(database: str, ledger: Path, client: str, mode: str) -> dict[str, object]:
+@dataclass
+class SyncRun:
+    """One sync's figures, as its child process reported them."""
+
+    outcome: str
+    seconds: float
+    rows: int
+    statements: int
+    longest_statement_ms: float
+    changed: int
+    peak_rss_mb: float
+    error: str | None = None
+
+
+def run_child(database: str, ledger: Path, client: str, mode: str) -> SyncRun:
     done = subprocess.run([sys.executable, __file__, "--child", mode, "--client", client,
                            "--database", database, "--ledger", str(ledger)],
                           capture_output=True, text=True, check=True)
-    figures: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    if figures["outcome"] != "ok":
-        raise SystemExit(f"sync failed: {figures['error']}")
+    figures = SyncRun(**json.loads(done.stdout.strip().splitlines()[-1]))
+    if figures.outcome != "ok":
+        raise SystemExit(f"sync failed: {figures.error}")
     return figures
 
 
@@ -184,7 +202,7 @@ def change_rows(database: str, count: int) -> None:
                            [(key,) for key in keys])
 
 
-def stall_during(database: str, action) -> Stall:
+def stall_during(database: str, action: Callable[[], object]) -> Stall:
     with connect(database) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT MAX(ProcNum) FROM procedurelog")
         top = int(cursor.fetchone()[0])
@@ -199,9 +217,43 @@ def stall_during(database: str, action) -> Stall:
     return desk.stall
 
 
-def measure(database: str) -> None:
+@dataclass
+class ClientFigures:
+    """One client's full sync beside its own floor."""
+
+    client: str
+    rows: int
+    floor_seconds: float
+    """One streamed plain SELECT per stream, with this client."""
+    full: SyncRun
+    stall: Stall
+    """The front desk's worst stall during this full sync."""
+
+
+@dataclass
+class SyncFigures:
+    """Everything `measure` found, each figure with the floor it is read against."""
+
+    counts: dict[str, int]
+    c_floor_seconds: float
+    """Every stream's plain SELECT through `mysql --quick > /dev/null`."""
+    clients: list[ClientFigures]
+    plain_read_seconds: float
+    """One plain SELECT of procedurelog (C client), the read a sync never makes."""
+    plain_read_stall: Stall
+    """The front desk's worst stall during that plain SELECT."""
+    quiet: SyncRun
+    """The first incremental cycle after the full sync."""
+    idle: SyncRun
+    """An incremental cycle with nothing changed."""
+    changed: SyncRun
+    """An incremental cycle after 1,000 procedurelog rows changed."""
+
+
+def measure(database: str, say: Callable[[str], None] = print) -> SyncFigures:
+    """Run every measurement on the loaded practice and return the figures."""
     counts = table_counts(database)
-    print("practice:", ", ".join(f"{table} {count:,}" for table, count in counts.items()))
+    say("practice: " + ", ".join(f"{table} {count:,}" for table, count in counts.items()))
     selects = stream_selects(database)
     c_floor = floor_c_client(database, selects)
     clients = ["pymysql"]
@@ -210,20 +262,20 @@ def measure(database: str) -> None:
 
         clients.insert(0, "mysqlclient")
     except ImportError:
-        print("mysqlclient is not installed: only pymysql is measured")
+        say("mysqlclient is not installed: only pymysql is measured")
     work = Path(tempfile.mkdtemp(prefix="tc-sync-bench-"))
     try:
-        report = []
+        report: list[ClientFigures] = []
         for client in clients:
             py_floor, rows = floor_python(database, selects, client)
             ledger = work / f"ledger-{client}.db"
-            runs: list[dict[str, object]] = []
+            runs: list[SyncRun] = []
             stall = stall_during(database, lambda c=client, lg=ledger, out=runs: out.append(
                 run_child(database, lg, c, "full")))
-            full = runs[0]
-            report.append((client, rows, py_floor, full, stall))
-        plain_read_stall = stall_during(database, lambda: floor_c_client(
-            database, {"procedures": selects["procedures"]}))
+            report.append(ClientFigures(client, rows, py_floor, runs[0], stall))
+        plain_read: list[float] = []
+        plain_read_stall = stall_during(database, lambda: plain_read.append(floor_c_client(
+            database, {"procedures": selects["procedures"]})))
         ledger = work / f"ledger-{clients[0]}.db"
         time.sleep(SAFETY_LAG + 1)     # the front desk's last write is now older than the lag
         quiet = run_child(database, ledger, clients[0], "incremental")
@@ -232,27 +284,34 @@ def measure(database: str) -> None:
         changed = run_child(database, ledger, clients[0], "incremental")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return SyncFigures(counts, c_floor, report, plain_read[0], plain_read_stall, quiet, idle,
+                       changed)
 
+
+def print_figures(figures: SyncFigures) -> None:
+    c_floor = figures.c_floor_seconds
     print(f"\nC client floor (mysql --quick > /dev/null): {c_floor:.1f} s")
-    for client, rows, py_floor, full, stall in report:
-        seconds = float(full["seconds"])  # type: ignore[arg-type]
-        print(f"\n[{client}] {rows:,} rows")
+    for run in figures.clients:
+        full, py_floor = run.full, run.floor_seconds
+        print(f"\n[{run.client}] {run.rows:,} rows")
         print(f"  floor, plain streamed SELECT:  {py_floor:7.1f} s")
-        print(f"  full sync:                     {seconds:7.1f} s   "
-              f"{seconds / py_floor:.2f}x own floor, {seconds / c_floor:.2f}x C-client floor")
-        print(f"  peak memory:                   {full['peak_rss_mb']:7.0f} MB")
-        print(f"  longest PMS statement:         {full['longest_statement_ms']:7.0f} ms "
-              f"({full['statements']:,} statements)")
-        print(f"  front desk worst stall:          {stall.worst_ms:5.0f} ms "
-              f"over {stall.updates:,} updates")
+        print(f"  full sync:                     {full.seconds:7.1f} s   "
+              f"{full.seconds / py_floor:.2f}x own floor, "
+              f"{full.seconds / c_floor:.2f}x C-client floor")
+        print(f"  peak memory:                   {full.peak_rss_mb:7.0f} MB")
+        print(f"  longest PMS statement:         {full.longest_statement_ms:7.0f} ms "
+              f"({full.statements:,} statements)")
+        print(f"  front desk worst stall:          {run.stall.worst_ms:5.0f} ms "
+              f"over {run.stall.updates:,} updates")
+    quiet, idle, changed = figures.quiet, figures.idle, figures.changed
     print(f"\nfront desk worst stall during one plain SELECT of procedurelog: "
-          f"{plain_read_stall.worst_ms:.0f} ms")
-    print(f"incremental, nothing changed:    {float(idle['seconds']) * 1000:7.0f} ms "  # type: ignore[arg-type]
-          f"(the first after the full sync: {float(quiet['seconds']) * 1000:.0f} ms; "  # type: ignore[arg-type]
+          f"{figures.plain_read_stall.worst_ms:.0f} ms")
+    print(f"incremental, nothing changed:    {idle.seconds * 1000:7.0f} ms "
+          f"(the first after the full sync: {quiet.seconds * 1000:.0f} ms; "
           f"safety lag {SAFETY_LAG} s)")
-    print(f"incremental, 1,000 rows changed: {float(changed['seconds']) * 1000:7.0f} ms, "  # type: ignore[arg-type]
-          f"{changed['changed']} rows written, longest statement "
-          f"{float(changed['longest_statement_ms']):.0f} ms")  # type: ignore[arg-type]
+    print(f"incremental, 1,000 rows changed: {changed.seconds * 1000:7.0f} ms, "
+          f"{changed.changed} rows written, longest statement "
+          f"{changed.longest_statement_ms:.0f} ms")
 
 
 def main() -> None:
@@ -270,7 +329,7 @@ def main() -> None:
         return
     if not arguments.reuse:
         load(arguments.database, arguments.patients, arguments.engine)
-    measure(arguments.database)
+    print_figures(measure(arguments.database))
 
 
 if __name__ == "__main__":
