@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from tc_sync.config import ConnectionSettings, SourceSettings
+from tests.reliability.summary import Summary
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -156,3 +157,36 @@ def ledger(ledger_url: str) -> Iterator[sa.Engine]:
     engine = open_ledger(ledger_url)
     yield engine
     engine.dispose()
+
+
+# ---- the reliability summary table (tests/reliability/summary.py) -----------------------------
+
+_RELIABILITY = Summary()
+
+
+@pytest.fixture
+def reliability() -> Summary:
+    """Where a reliability scenario records its line of the summary table."""
+    return _RELIABILITY
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Iterator[pytest.TestReport]:
+    report: pytest.TestReport = yield
+    marker = item.get_closest_marker("reliability")
+    if marker is not None and (report.when == "call" or (
+            report.when == "setup" and not report.passed)) and not report.skipped:
+        _RELIABILITY.tally(marker.args[0], failed=report.failed,
+                           figure=marker.kwargs.get("figure", ""))
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _RELIABILITY.outcomes:
+        return
+    terminalreporter.section("reliability summary")
+    terminalreporter.write_line(_RELIABILITY.table())
+    report = os.environ.get("TC_SYNC_RELIABILITY_REPORT")
+    if report:
+        Path(report).write_text("# Reliability summary\n\n" + _RELIABILITY.table() + "\n")

@@ -25,6 +25,11 @@ from tc_sync.cli import EXIT_CONFIG, main
 from tc_sync.config import ConfigError, load_settings
 from tc_sync.mappings import MappingsError, default_mappings_file, load_mappings
 
+pytestmark = pytest.mark.reliability(
+    "bad input: fuzzed configuration and mappings",
+    figure="tests; 150 hypothesis files per property through the real CLI: exit 2, "
+           "file:line:col, never a traceback")
+
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow, HealthCheck.data_too_large])

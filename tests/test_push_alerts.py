@@ -180,6 +180,8 @@ def test_email_over_starttls_with_login_and_a_refused_login_retries(tmp_path):
         controller.stop()
 
 
+@pytest.mark.reliability("PHI: webhooks carry ids, kinds and counts only",
+                         figure="tests; Slack, Teams and JSON bodies checked")
 @pytest.mark.parametrize("flavor", ["slack", "teams", "json"])
 def test_webhooks_carry_ids_and_counts_but_never_amounts(hook, tmp_path, flavor):
     state, url = hook

@@ -1,8 +1,10 @@
 """The reliability suite's one summary table: each scenario records what it ran and found.
 
-A scenario test calls `record(...)` once (through the `reliability` fixture); at the end of the
-session the table is printed under pytest's own summary, and also written as Markdown to the
-file `TC_SYNC_RELIABILITY_REPORT` names, when it is set.
+A scenario test calls `record(...)` once (through the `reliability` fixture); a scenario made of
+several tests elsewhere (fuzzing, the PHI scan) carries the marker
+`@pytest.mark.reliability("scenario", figure="...")` and each of its tests counts as a run,
+failed or not. At the end of the session the table is printed under pytest's own summary,
+and also written as Markdown to the file `TC_SYNC_RELIABILITY_REPORT` names, when it is set.
 """
 
 from __future__ import annotations
@@ -28,6 +30,15 @@ class Summary:
 
     def record(self, scenario: str, *, runs: int, failures: int, figure: str) -> None:
         self.outcomes.append(Outcome(scenario, runs, failures, figure))
+
+    def tally(self, scenario: str, *, failed: bool, figure: str) -> None:
+        """Count one test of a scenario made of several tests (a `reliability` marker)."""
+        for i, outcome in enumerate(self.outcomes):
+            if outcome.scenario == scenario:
+                self.outcomes[i] = Outcome(scenario, outcome.runs + 1,
+                                           outcome.failures + int(failed), figure)
+                return
+        self.record(scenario, runs=1, failures=int(failed), figure=figure)
 
     def table(self) -> str:
         """The outcomes as a Markdown table (readable as plain text too)."""
