@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import resource
 import shutil
 import tempfile
 import time
@@ -25,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sync_bench import HOST, PASSWORD, PORT, USER, connect
+from sync_bench import HOST, PASSWORD, PORT, USER, connect, peak_rss_mb
 
 from tc_sync.config import ConnectionSettings, SourceSettings, SyncSettings
 from tc_sync.items.reconcile import reconcile_source
@@ -89,8 +88,7 @@ def measure(database: str, ledger: Path, today: date = PRACTICE_TODAY) -> ItemsF
         engine.dispose()
     return ItemsFigures(
         pull.seconds, pull.rows_read, evaluation.seconds, evaluation.patients, evaluation.opened,
-        pulled, totals.seconds, totals.patients,
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        pulled, totals.seconds, totals.patients, peak_rss_mb())
 
 
 def print_figures(figures: ItemsFigures) -> None:

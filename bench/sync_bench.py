@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import subprocess
@@ -51,6 +52,23 @@ FULL_READ = {"after_key": 0, "until_key": 2**62, "since": None, "batch_size": 2*
 def connect(database: str | None = None) -> pymysql.connections.Connection:
     return pymysql.connect(host=HOST, port=PORT, user=USER, password=PASSWORD,
                            database=database, autocommit=True, charset="utf8mb4")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory, in MB.
+
+    On Linux from VmHWM in /proc/self/status: ru_maxrss also counts the memory the parent
+    held when it started this process (the kernel carries it across the exec), so a sync
+    started by a large process would report the parent's size.
+    """
+    try:
+        found = re.search(r"^VmHWM:\s*(\d+) kB", Path("/proc/self/status").read_text(),
+                          re.MULTILINE)
+    except OSError:
+        found = None
+    if found:
+        return int(found.group(1)) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def stream_selects(database: str) -> dict[str, str]:
@@ -144,7 +162,7 @@ def child_sync(database: str, ledger: str, client: str, mode: str) -> None:
         "longest_statement_ms": result.longest_statement_seconds * 1000,
         "changed": sum(t.rows_inserted + t.rows_updated + t.rows_deleted
                        for t in result.streams),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
         "error": result.error,
     }))
 
