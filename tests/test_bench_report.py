@@ -1,0 +1,148 @@
+"""The benchmark report's verdicts and Markdown (bench/report_md.py, bench/report.py).
+
+Pure functions over made-up figures: nothing here is timed or touches a database.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))  # scripts import by name
+
+import report
+import report_md
+from items_bench import ItemsFigures
+from push_bench import PushFigures
+from queues_bench import QueueFigures
+from report_md import MET, NOT_MEASURED, NOT_MET, Header, Row, Section, Target
+from sync_bench import ClientFigures, Stall, SyncFigures, SyncRun
+
+
+def test_a_figure_at_its_limit_meets_it_in_either_direction() -> None:
+    at_most = Target(3.0, "≤ 3x")
+    assert at_most.met(3.0) and at_most.met(0.5)
+    assert not at_most.met(3.0001)
+    at_least = Target(50.0, "≥ 50 tasks/s", at_least=True)
+    assert at_least.met(50.0) and at_least.met(900.0)
+    assert not at_least.met(49.99)
+
+
+@pytest.mark.parametrize("value", [None, math.nan, math.inf])
+def test_a_missing_figure_is_not_measured_never_met(value: float | None) -> None:
+    assert Row("x", "—", value, Target(1.0, "≤ 1 s"), "—").verdict == NOT_MEASURED
+
+
+def test_ours_is_said_in_the_target() -> None:
+    assert Target(10, "≤ 10 s", ours=True).describe() == "≤ 10 s (ours)"
+    assert Target(1, "≤ 1 s").describe() == "≤ 1 s"
+
+
+def test_growth_is_large_over_small() -> None:
+    row = report_md.growth_row("Full sync", 10.0, 41.0, report_md.linear(4.0), "floor 4.0x")
+    assert row.value == pytest.approx(4.1)
+    assert row.verdict == NOT_MET
+    assert row.figure == "10.0 s → 41.0 s = 4.10x"
+    memory = report_md.growth_row("Memory", 150, 160, report_md.FLAT, "—", unit="MB")
+    assert memory.figure == "150 MB → 160 MB = 1.07x"
+    assert memory.verdict == MET
+    assert report_md.growth_row("x", 0.0, 1.0, report_md.FLAT, "—").verdict == NOT_MEASURED
+    assert report_md.growth_row("x", None, 1.0, report_md.FLAT, "—").verdict == NOT_MEASURED
+
+
+def test_text_formats() -> None:
+    assert report_md.seconds(0.0994) == "99 ms"
+    assert report_md.seconds(1.234) == "1.23 s"
+    assert report_md.seconds(58.12) == "58.1 s"
+    assert report_md.cell("a | b\nc") == "a \\| b c"
+
+
+def test_the_document_counts_verdicts_and_lists_what_is_not_met() -> None:
+    rows = [Row("Fast", "90 ms", 0.09, Target(0.1, "≤ 100 ms"), "full sync 50 s"),
+            Row("Slow", "2.0 s", 2.0, Target(1.0, "≤ 1 s"), "full sync 50 s"),
+            Row("Lost", "—", None, Target(1.0, "≤ 1 s"), "—")]
+    text = report_md.render(
+        Header("Report", [("Cores", "2")], notes=["a note"],
+               failures=[("push benchmark", "OSError: no\nroute")]),
+        [Section("Cycles", rows)])
+    assert "**1 of 3 targets met**; **1 NOT MET**; **1 not measured**" in text
+    assert "* Cycles: Slow: 2.0 s (target ≤ 1 s)" in text
+    assert "* Cycles: Fast" not in text
+    assert "| Slow | 2.0 s | ≤ 1 s | **NOT MET** | full sync 50 s |" in text
+    assert "| Fast | 90 ms | ≤ 100 ms | met | full sync 50 s |" in text
+    assert "| Cores | 2 |" in text
+    assert "* push benchmark: `OSError: no route`" in text
+    assert text.endswith("* a note\n")
+
+
+# --- from the benchmarks' figures to rows ----------------------------------------------------
+
+
+def sync_run(seconds: float, *, memory: float = 150.0, longest: float = 120.0) -> SyncRun:
+    return SyncRun("ok", seconds, 4_000_000, 900, longest, 1000, memory)
+
+
+def practice(label: str, patients: int, scale: float, *, clients: bool = True) -> report.Practice:
+    runs = [ClientFigures("mysqlclient", 4_000_000, 20 * scale, sync_run(30 * scale),
+                          Stall(80, 500)),
+            ClientFigures("pymysql", 4_000_000, 40 * scale, sync_run(62 * scale),
+                          Stall(350, 500))] if clients else []
+    sync = SyncFigures({"patient": patients, "procedurelog": 2_000_000}, 10 * scale, runs,
+                       1.5, Stall(1400, 10), sync_run(0.2), sync_run(0.05),
+                       sync_run(0.8))
+    return report.Practice(
+        label, f"tc_{label}", patients, sync=sync,
+        items=ItemsFigures(30 * scale, 4_000_000, 45 * scale, patients, 50_000, 0.4, 0.5, 600,
+                           300),
+        queues=QueueFigures(12 * scale, 50_000, 7, 10, 20.0, 2.0, {"xlsx": 10.0}))
+
+
+def by_measure(sections: list[Section]) -> dict[tuple[str, str], Row]:
+    return {(section.title.split(":")[0], row.measure): row
+            for section in sections for row in section.rows}
+
+
+def test_each_figure_is_read_against_its_own_floor_and_target() -> None:
+    push = PushFigures("sqlite", 1000, 0.3, 0.8, 1000, 5.0, 1000, 1000)
+    rows = by_measure(report.sections(practice("large", 60_000, 1.0),
+                                      practice("growth", 15_000, 0.25), push))
+    mysqlclient = rows["Full sync against bare extraction", "Full sync, mysqlclient"]
+    assert mysqlclient.value == pytest.approx(3.0)       # 30 s over the C client's 10 s
+    assert mysqlclient.verdict == MET
+    pymysql = rows["Full sync against bare extraction", "Full sync, pymysql"]
+    assert pymysql.value == pytest.approx(62 / 40)       # over its own floor, not the C one
+    assert pymysql.verdict == NOT_MET
+    assert rows["Reconcile (coordination items)", "Full evaluation of the items"].value == \
+        pytest.approx(1.5)
+    assert rows["Reconcile (coordination items)",
+                "Incremental reconcile, 1,000 rows changed"].value == pytest.approx(0.9)
+    assert rows["Work queues", "Work queues, every format"].verdict == NOT_MET   # 12 s > 10 s
+    throughput = rows["Push through the outbox", "Tasks through the Open Dental API stand-in"]
+    assert throughput.value == pytest.approx(200) and throughput.verdict == MET
+    assert rows["Push through the outbox", "Outbox overhead per action"].value == \
+        pytest.approx(0.8)
+    stall = rows["The sync process and the PMS", "Front desk's worst stall during the sync, "
+                 "pymysql"]
+    assert stall.verdict == NOT_MET and "worst stall 1400 ms" in stall.against
+    growth = rows["Growth", "Full sync, mysqlclient"]
+    assert growth.value == pytest.approx(4.0) and growth.verdict == MET   # exactly linear
+    memory = rows["Growth", "Peak memory of the sync, mysqlclient"]
+    assert memory.value == pytest.approx(1.0) and memory.target == report_md.FLAT
+
+
+def test_a_step_that_failed_leaves_its_rows_not_measured() -> None:
+    large = practice("large", 60_000, 1.0, clients=False)
+    large.items = None
+    large.queues = None
+    rows = by_measure(report.sections(large, practice("growth", 15_000, 0.25), None))
+    for key in [("Full sync against bare extraction", "Full sync, mysqlclient"),
+                ("Reconcile (coordination items)", "Full evaluation of the items"),
+                ("Work queues", "Work queues, every format"),
+                ("Push through the outbox", "Tasks through the Open Dental API stand-in"),
+                ("The sync process and the PMS", "Peak memory of the sync, pymysql"),
+                ("Growth", "Full sync, pymysql"),
+                ("Growth", "Work queues, every format")]:
+        assert rows[key].verdict == NOT_MEASURED, key
