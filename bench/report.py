@@ -352,7 +352,7 @@ def sections(large: Practice, growth: Practice, push: PushFigures | None) -> lis
                 "batch 50, through a real HTTP stand-in for the Open Dental API over Open "
                 "Dental's task tables in MariaDB."),
         Section("The sync process and the PMS", process_rows(large, growth),
-                "Memory: the sync process's peak resident set (ru_maxrss). Statement: the "
+                "Memory: the sync process's peak resident set (VmHWM). Statement: the "
                 "longest single statement the full sync ran on the PMS. Stall: a front-desk "
                 "writer updates a random procedurelog row every 10 ms (MyISAM: a read blocks "
                 "writes to its table); its slowest update during the full sync."),
