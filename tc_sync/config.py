@@ -184,6 +184,10 @@ class SyncSettings(_Section):
     batch_size: int = Field(5000, ge=1, le=100_000)
     window_keys: int = Field(50_000, ge=1_000, le=10_000_000)
     """An incremental pull scans at most this many keys per statement."""
+    scan_connections: int = Field(2, ge=1, le=8)
+    """PMS connections an incremental pull scans key windows on side by side (MySQL only):
+    finding changed rows is the PMS server's work, and each connection uses one of its cores.
+    1 reads one window at a time."""
     safety_lag_seconds: int = Field(120, ge=0, le=86_400)
     """Re-read rows changed this long before the last pull began (late commits, clock skew)."""
 

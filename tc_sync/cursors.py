@@ -73,6 +73,23 @@ def window(pull: Pull, window_keys: int) -> tuple[int, int]:
     return pull.after_key, min(pull.after_key + window_keys, pull.until_key)
 
 
+def windows(pull: Pull, window_keys: int, count: int) -> list[tuple[int, int]]:
+    """Up to `count` consecutive windows from where the pull stands, to read side by side.
+
+    Only an incremental pull's windows are known in advance; a full pull's next statement
+    starts where the LIMIT cut the last one, so it reads one window at a time.
+    """
+    if pull.mode == "full" or pull.done:
+        return [window(pull, window_keys)]
+    ahead: list[tuple[int, int]] = []
+    low = pull.after_key
+    while len(ahead) < max(1, count) and low < pull.until_key:
+        high = min(low + window_keys, pull.until_key)
+        ahead.append((low, high))
+        low = high
+    return ahead
+
+
 def batch_end(pull: Pull, window_end: int, rows_returned: int, batch_size: int,
               last_key: int | None) -> int:
     """Up to which key a statement's result covers every row of the PMS."""

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from threading import Event
 from typing import Any
 
@@ -22,7 +23,7 @@ import structlog
 from tc_sync.adapters import Adapter, AdapterError, Stream, load_adapter
 from tc_sync.config import SourceSettings, SyncSettings
 from tc_sync.convert import RowError
-from tc_sync.cursors import Cursor, Pull, PullMode, advance, batch_end, begin_pull, finish, window
+from tc_sync.cursors import Cursor, Pull, PullMode, advance, batch_end, begin_pull, finish, windows
 from tc_sync.drivers.base import Driver, DriverError
 from tc_sync.ledger.replica import BatchChanges, ReplicaWriter
 from tc_sync.ledger.state import (
@@ -38,6 +39,7 @@ from tc_sync.ledger.state import (
     start_run,
     touch_source,
 )
+from tc_sync.window_reader import WindowReader
 
 log = structlog.get_logger(__name__)
 
@@ -96,6 +98,36 @@ class Batch:
     cursor: Cursor
 
 
+class _OverlappedCommits:
+    """Commits batches on a writer thread while the next is read: at most one waits, so
+    memory stays bounded by two batches. Leaving the block waits for the last commit."""
+
+    def __init__(self, commit: Callable[[Batch], None]) -> None:
+        self._commit = commit
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="tc-sync-ledger")
+        self._pending: Future[None] | None = None
+
+    def submit(self, batch: Batch) -> None:
+        self.drain()
+        self._pending = self._executor.submit(self._commit, batch)
+
+    def drain(self) -> None:
+        """Wait for the batch being committed; raise what its commit raised."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> _OverlappedCommits:
+        return self
+
+    def __exit__(self, error_type: type[BaseException] | None, *_: object) -> None:
+        try:
+            if error_type is None:
+                self.drain()
+        finally:
+            self._executor.shutdown(wait=True)
+
+
 class PullStopped(Exception):
     """The daemon is stopping: the pull ended after its last committed batch."""
 
@@ -104,9 +136,12 @@ class StreamPuller:
     """Pulls one stream of one source, committing each batch with its cursor."""
 
     def __init__(self, engine: sa.Engine, driver: Driver, source_id: str, stream: Stream,
-                 options: SyncSettings, run_id: int, stop: Event | None = None) -> None:
+                 options: SyncSettings, run_id: int, stop: Event | None = None,
+                 reader: WindowReader | None = None) -> None:
         self.engine = engine
         self.driver = driver
+        self.reader = reader or WindowReader(driver, None, 1)
+        self._row_positions: tuple[int, ...] | None = None
         self.source_id = source_id
         self.stream = stream
         self.options = options
@@ -158,46 +193,49 @@ class StreamPuller:
         pull = begin_pull(cursor, full=full, incremental_stream=self.stream.incremental,
                           now=now, max_key=max_key)
         totals = StreamTotals(self.stream.name, pull.mode)
-        positions: tuple[int, ...] | None = None
         lag = timedelta(seconds=self.options.safety_lag_seconds)
-        with ThreadPoolExecutor(1, thread_name_prefix="tc-sync-ledger") as writer:
-            pending: Future[None] | None = None
+        with _OverlappedCommits(partial(self._commit, held=held, totals=totals)) as commits:
             while True:
                 if self.stop is not None and self.stop.is_set():
-                    if pending is not None:
-                        pending.result()
+                    commits.drain()
                     raise PullStopped
-                low, high = window(pull, self.options.window_keys)
-                rows: Sequence[Sequence[Any]] = ()
-                columns: list[str] = []
+                group = windows(pull, self.options.window_keys, self.reader.width)
+                results: list[tuple[list[str], Sequence[Sequence[Any]]]] = [([], ())]
                 if not pull.done:
-                    columns, rows = self.driver.query(self.stream.sql, {
-                        "after_key": low, "until_key": high, "since": pull.since,
-                        "batch_size": self.options.batch_size})
-                if rows and positions is None:
-                    positions = self._positions(columns)
-                last_key = int(rows[-1][positions[0]]) if rows and positions else None
-                covered = batch_end(pull, high, len(rows), self.options.batch_size, last_key)
-                pull = advance(pull, covered)
-                if rows or pull.mode == "full" or pull.done:
-                    good, bad = self._convert(rows, columns, positions) if positions else (
-                        [], [])
-                    cursor = finish(cursor, pull, lag) if pull.done else replace(
-                        cursor, pull=pull)
-                    full_range = None
-                    if pull.mode == "full":
-                        full_range = (low, _BEYOND_ANY_KEY if pull.done else covered)
-                    if pending is not None:
-                        pending.result()
-                    pending = writer.submit(self._commit, Batch(
-                        len(rows), good, bad, full_range, cursor), held, totals)
+                    results = self.reader.read(self.stream.sql, group, {
+                        "since": pull.since, "batch_size": self.options.batch_size})
+                for (low, high), (columns, rows) in zip(group, results, strict=False):
+                    pull, cursor, batch = self._batch(pull, cursor, low, high, columns, rows,
+                                                      lag)
+                    if batch is not None:
+                        commits.submit(batch)
+                    if pull.done or pull.after_key < high:
+                        break   # a window cut short by LIMIT: the next read starts there
                 if pull.done:
                     break
-            if pending is not None:
-                pending.result()
         totals.completed = True
         totals.seconds = time.perf_counter() - started
         return totals
+
+    def _batch(self, pull: Pull, cursor: Cursor, low: int, high: int, columns: list[str],
+               rows: Sequence[Sequence[Any]], lag: timedelta,
+               ) -> tuple[Pull, Cursor, Batch | None]:
+        """The pull and cursor after one window's rows, and the batch to commit (None when an
+        incremental window found nothing: only the last one moves the saved cursor)."""
+        if rows and self._row_positions is None:
+            self._row_positions = self._positions(columns)
+        positions = self._row_positions
+        last_key = int(rows[-1][positions[0]]) if rows and positions else None
+        covered = batch_end(pull, high, len(rows), self.options.batch_size, last_key)
+        pull = advance(pull, covered)
+        if not (rows or pull.mode == "full" or pull.done):
+            return pull, cursor, None
+        good, bad = self._convert(rows, columns, positions) if positions else ([], [])
+        cursor = finish(cursor, pull, lag) if pull.done else replace(cursor, pull=pull)
+        full_range = None
+        if pull.mode == "full":
+            full_range = (low, _BEYOND_ANY_KEY if pull.done else covered)
+        return pull, cursor, Batch(len(rows), good, bad, full_range, cursor)
 
     def _unchanged_since_cursor(self, cursor: Cursor) -> bool:
         """True when the PMS says no watched table was written since the cursor."""
@@ -218,7 +256,7 @@ class StreamPuller:
         return StreamTotals(self.stream.name, "unchanged", completed=True,
                             seconds=time.perf_counter() - started)
 
-    def _commit(self, batch: Batch, held: set[int], totals: StreamTotals) -> None:
+    def _commit(self, batch: Batch, *, held: set[int], totals: StreamTotals) -> None:
         """Write one batch, its quarantined rows and the cursor in one ledger transaction."""
         with self.engine.begin() as connection:
             changes: BatchChanges = self.writer.apply(
@@ -242,6 +280,31 @@ class StreamPuller:
                         fields=sorted({str(b.field) for b in batch.bad}))
 
 
+def _pull_streams(engine: sa.Engine, reader: WindowReader, streams: Sequence[Stream],
+                  options: SyncSettings, result: RunResult, *, full: bool,
+                  stop: Event | None) -> None:
+    """Pull each stream in turn into `result`; one stream's failure does not stop the rest."""
+    failures = 0
+    for stream in streams:
+        puller = StreamPuller(engine, reader.driver, result.source_id, stream, options,
+                              result.run_id, stop, reader)
+        try:
+            result.streams.append(puller.pull(full))
+        except PullStopped:
+            result.streams.append(StreamTotals(stream.name, "stopped"))
+            failures = -1
+            break
+        except (DriverError, AdapterError) as error:
+            failures += 1
+            result.streams.append(StreamTotals(stream.name, "failed"))
+            result.error = f"{stream.name}: {error}"
+            result.error_class = type(error).__name__
+            log.error("stream_failed", source=result.source_id, stream=stream.name,
+                      error_class=type(error).__name__)
+    result.outcome = "stopped" if failures < 0 else "ok" if failures == 0 else (
+        "partial" if failures < len(result.streams) else "failed")
+
+
 def sync_source(
     engine: sa.Engine, source_id: str, source: SourceSettings, options: SyncSettings, *,
     full: bool = False, adapter: Adapter | None = None,
@@ -258,6 +321,7 @@ def sync_source(
     result = RunResult(source_id, run_id, "failed", None)
     log.info("sync_started", source=source_id, run_id=run_id, full=full)
     driver: Driver | None = None
+    reader: WindowReader | None = None
     try:
         adapter = adapter or load_adapter(source.kind, adapters_dir, source.overrides)
         driver = driver_factory(source)
@@ -267,32 +331,21 @@ def sync_source(
         with engine.begin() as connection:
             touch_source(connection, source_id, source.kind, version)
         only = set(source.streams) if source.streams else None
-        failures = 0
-        for stream in adapter.streams(version, only):
-            puller = StreamPuller(engine, driver, source_id, stream, options, run_id, stop)
-            try:
-                result.streams.append(puller.pull(full))
-            except PullStopped:
-                result.streams.append(StreamTotals(stream.name, "stopped"))
-                failures = -1
-                break
-            except (DriverError, AdapterError) as error:
-                failures += 1
-                result.streams.append(StreamTotals(stream.name, "failed"))
-                result.error = f"{stream.name}: {error}"
-                result.error_class = type(error).__name__
-                log.error("stream_failed", source=source_id, stream=stream.name,
-                          error_class=type(error).__name__)
-        result.outcome = "stopped" if failures < 0 else "ok" if failures == 0 else (
-            "partial" if failures < len(result.streams) else "failed")
+        extra = (lambda: driver_factory(source)) if driver.concurrent_reads else None
+        reader = WindowReader(driver, extra, options.scan_connections)
+        _pull_streams(engine, reader, adapter.streams(version, only), options, result,
+                      full=full, stop=stop)
     except (DriverError, AdapterError) as error:
         result.error = str(error)
         result.error_class = type(error).__name__
         log.error("sync_failed", source=source_id, error_class=type(error).__name__)
     finally:
+        if reader is not None:
+            stats = reader.stats()
+            result.statements = stats.statements
+            result.longest_statement_seconds = stats.longest_seconds
+            reader.close()
         if driver is not None:
-            result.statements = driver.stats.statements
-            result.longest_statement_seconds = driver.stats.longest_seconds
             driver.close()
         result.seconds = time.perf_counter() - started
         with engine.begin() as connection:

@@ -2,7 +2,16 @@
 
 from datetime import datetime, timedelta
 
-from tc_sync.cursors import Cursor, Pull, advance, batch_end, begin_pull, finish, window
+from tc_sync.cursors import (
+    Cursor,
+    Pull,
+    advance,
+    batch_end,
+    begin_pull,
+    finish,
+    window,
+    windows,
+)
 
 NOON = datetime(2026, 11, 26, 12, 0, 0)
 LAG = timedelta(minutes=2)
@@ -60,6 +69,20 @@ def test_incremental_windows_bound_the_keys_one_statement_scans():
     assert window(advance(pull, 100_000), 50_000) == (100_000, 120_000)
     full = Pull("full", None, NOON, after_key=0, until_key=120_000)
     assert window(full, 50_000) == (0, 120_000)
+
+
+def test_consecutive_incremental_windows_are_read_side_by_side_up_to_the_frozen_end():
+    pull = Pull("incremental", NOON, NOON, after_key=10_000, until_key=120_000)
+    assert windows(pull, 50_000, 2) == [(10_000, 60_000), (60_000, 110_000)]
+    assert windows(advance(pull, 110_000), 50_000, 2) == [(110_000, 120_000)]
+    assert windows(pull, 50_000, 1) == [(10_000, 60_000)]
+
+
+def test_a_full_pull_reads_one_window_at_a_time_because_limit_decides_where_it_ends():
+    full = Pull("full", None, NOON, after_key=0, until_key=120_000)
+    assert windows(full, 50_000, 4) == [(0, 120_000)]
+    done = Pull("incremental", NOON, NOON, after_key=120_000, until_key=120_000)
+    assert windows(done, 50_000, 4) == [(120_000, 120_000)]
 
 
 def test_a_full_batch_covers_up_to_its_last_key_and_a_short_one_its_whole_window():

@@ -146,6 +146,33 @@ def test_an_incremental_sync_brings_exactly_the_rows_changed_since(practice, sou
     assert sum(s.rows_inserted + s.rows_updated + s.rows_deleted for s in untouched) == 0
 
 
+SPREAD_CHANGES = [*range(1, 151), 1500, 2500, *range(2600, 2760)]
+"""Procedures changed across several key windows, the first and third cut short by LIMIT."""
+
+
+@pytest.mark.parametrize("second_connection", ["opens", "refused"])
+def test_windows_scanned_side_by_side_bring_exactly_the_changed_rows(
+        practice, source, ledger, second_connection):
+    opened: list[MysqlDriver] = []
+
+    def factory(settings: SourceSettings) -> Driver:
+        if opened and second_connection == "refused":
+            raise DriverError("too many connections")
+        opened.append(MysqlDriver(settings.connection))
+        return opened[-1]
+
+    assert run(ledger, source).outcome == "ok"
+    assert pms_count(practice, "procedurelog") > 2760
+    keys = ", ".join(map(str, SPREAD_CHANGES))
+    execute(practice, f"UPDATE procedurelog SET ProcFee = ProcFee + 1 WHERE ProcNum IN ({keys})")
+    options = OPTIONS.model_copy(update={"scan_connections": 2})
+    result = run(ledger, source, options=options, factory=factory)
+    assert result.outcome == "ok", result.error
+    assert changed_in(ledger, Procedure, result) == SPREAD_CHANGES
+    assert stream_totals(result, "procedures").rows_read == len(SPREAD_CHANGES)
+    assert len(opened) == (2 if second_connection == "opens" else 1)
+
+
 class MidPullWriter(Driver):
     """Wraps the real driver; after the Nth procedures batch, acts like the front desk."""
 

@@ -66,6 +66,9 @@ class Driver(ABC):
     """A read-only connection to one PMS database."""
 
     name: str = "driver"
+    concurrent_reads: bool = False
+    """Several connections of this driver may read the PMS at the same time (one thread
+    each): an incremental pull then scans key windows side by side."""
 
     def __init__(self) -> None:
         self.stats = StatementStats()

@@ -108,6 +108,7 @@ class MysqlDriver(Driver):
         self.client, self._module = available_client(
             "auto" if settings.driver == "auto" else settings.driver)
         self.name = f"mysql ({self.client})"
+        self.concurrent_reads = True
         self._settings = settings
         self._errors: tuple[type[Exception], ...] = (self._module.Error,)
         self._connection: Any = None
