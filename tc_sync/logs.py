@@ -9,6 +9,7 @@ without its message or local variables.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import os
@@ -182,6 +183,55 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The JSON log file. When it cannot be written (its disk full, its folder gone), this says
+    so once on stderr, instead of a traceback for every line, drops lines until it can write
+    again, then says that too; a line cut short by the full disk is removed."""
+
+    failing = False
+    _failed_now = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._failed_now = False
+        super().emit(record)
+        if self.failing and not self._failed_now:
+            self.failing = False
+            sys.stderr.write(f"tc-sync: the log file {self.baseFilename} is written again\n")
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        error = sys.exc_info()[1]
+        if not isinstance(error, OSError):
+            super().handleError(record)
+            return
+        self._failed_now = True
+        stream, self.stream = self.stream, None      # reopened (appending) at the next line
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+        if not self.failing:
+            self.failing = True
+            sys.stderr.write(f"tc-sync: cannot write the log file {self.baseFilename} "
+                             f"({error.strerror or type(error).__name__}); its lines are "
+                             "dropped until it can be written again\n")
+
+    def _open(self) -> Any:
+        self._drop_cut_line()
+        return super()._open()
+
+    def _drop_cut_line(self) -> None:
+        """Remove a last line the full disk cut short, so that every line stays whole JSON."""
+        with contextlib.suppress(OSError), open(self.baseFilename, "r+b") as written:
+            size = written.seek(0, os.SEEK_END)
+            tail = min(size, 1 << 16)
+            written.seek(size - tail)
+            chunk = written.read(tail)
+            if chunk.endswith(b"\n") or not chunk:
+                return
+            cut = chunk.rfind(b"\n")
+            if cut >= 0 or tail == size:
+                written.truncate(size - tail + cut + 1)
+
+
 def _apply() -> None:
     root = logging.getLogger()
     for handler in list(root.handlers):
@@ -194,7 +244,7 @@ def _apply() -> None:
                                     structlog.dev.ConsoleRenderer(colors=False)))
     handlers: list[logging.Handler] = [console]
     if _setup.file is not None:
-        file = logging.handlers.RotatingFileHandler(
+        file = _LogFile(
             _setup.file, maxBytes=_setup.max_bytes, backupCount=_setup.backups,
             encoding="utf-8", delay=True)
         file.setLevel(_setup.file_level)
