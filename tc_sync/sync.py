@@ -25,6 +25,7 @@ from tc_sync.config import SourceSettings, SyncSettings
 from tc_sync.convert import RowError
 from tc_sync.cursors import Cursor, Pull, PullMode, advance, batch_end, begin_pull, finish, windows
 from tc_sync.drivers.base import Driver, DriverError
+from tc_sync.ledger.db import LedgerError, ledger_write_problem
 from tc_sync.ledger.replica import BatchChanges, ReplicaWriter
 from tc_sync.ledger.state import (
     BadRow,
@@ -313,6 +314,9 @@ def sync_source(
 ) -> RunResult:
     """Pull every stream of one source into the ledger; never raises for PMS problems.
 
+    A ledger that refuses writes (its disk full) raises `LedgerError`, after saying so on the
+    run's record when that can still be written.
+
     Setting `stop` ends the run after the batch in flight commits (outcome 'stopped').
     """
     started = time.perf_counter()
@@ -339,6 +343,13 @@ def sync_source(
         result.error = str(error)
         result.error_class = type(error).__name__
         log.error("sync_failed", source=source_id, error_class=type(error).__name__)
+    except sa.exc.SQLAlchemyError as error:   # the ledger refused a write: say why on the run
+        problem = ledger_write_problem(error)
+        result.error = f"the ledger refused a write: {problem or type(error).__name__}"
+        result.error_class = "LedgerError"
+        if problem is not None:
+            raise LedgerError(problem) from error
+        raise
     finally:
         if reader is not None:
             stats = reader.stats()

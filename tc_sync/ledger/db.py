@@ -72,6 +72,31 @@ def create_ledger_engine(url: str) -> sa.Engine:
     return engine
 
 
+_SQLITE_PROBLEMS = (
+    ("SQLITE_FULL", "the ledger's disk is full"),
+    ("SQLITE_IOERR", "the ledger's disk failed a read or a write"),
+    ("SQLITE_READONLY", "the ledger file cannot be written"),
+)
+_POSTGRES_PROBLEMS = {"53100": "the ledger server's disk is full"}
+
+
+def ledger_write_problem(error: BaseException) -> str | None:
+    """Why the ledger refused a write, when it is the machine's to fix (its disk full, the
+    file read-only, an I/O error), in words with no data in them; None for other errors.
+
+    SQLite's error names and PostgreSQL's SQLSTATE are fixed codes, never row values."""
+    orig = getattr(error, "orig", None) or error
+    name = getattr(orig, "sqlite_errorname", None)
+    if isinstance(name, str):
+        for prefix, words in _SQLITE_PROBLEMS:
+            if name.startswith(prefix):
+                return f"{words} ({name})"
+    state = getattr(orig, "sqlstate", None)
+    if isinstance(state, str) and state in _POSTGRES_PROBLEMS:
+        return f"{_POSTGRES_PROBLEMS[state]} (SQLSTATE {state})"
+    return None
+
+
 def _alembic_config(connection: sa.Connection) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

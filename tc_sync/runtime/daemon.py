@@ -25,6 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from tc_sync.config import Settings
 from tc_sync.cycle import cycle_source
+from tc_sync.ledger.db import LedgerError, ledger_write_problem
 from tc_sync.ledger.state import close_interrupted_runs
 from tc_sync.mappings import MappingsKeeper
 from tc_sync.observability.healthwatch import HealthCallback, HealthWatch
@@ -123,8 +124,13 @@ class Daemon:
                              quarantined=result.run.rows_quarantined)
                 rebuild_after_cycle(self.engine, self.settings, source_id)  # logs, never raises
             except Exception as error:  # one source's failure must not take the daemon down
-                log.exception("job_failed", source=source_id, job=job,
-                              error_class=type(error).__name__)
+                problem = str(error) if isinstance(error, LedgerError) else (
+                    ledger_write_problem(error))
+                if problem is not None:     # the machine's to fix: say what, not where
+                    log.error("ledger_unwritable", source=source_id, job=job, reason=problem)
+                else:
+                    log.exception("job_failed", source=source_id, job=job,
+                                  error_class=type(error).__name__)
             finally:
                 lock.release()
 
