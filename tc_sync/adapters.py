@@ -262,14 +262,44 @@ def default_adapters_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "adapters"
 
 
+_LOADED: dict[tuple[Any, ...], Adapter] = {}
+"""Adapters already loaded by this process, keyed by their files' sizes and times."""
+
+
+def _files_signature(folder: Path, overrides: Path | None) -> tuple[Any, ...]:
+    files = sorted(folder.glob("*")) + ([overrides] if overrides is not None else [])
+    signature: list[Any] = []
+    for file in files:
+        try:
+            status = file.stat()
+        except OSError:
+            signature.append((str(file), None))
+            continue
+        signature.append((str(file), status.st_mtime_ns, status.st_size))
+    return tuple(signature)
+
+
 def load_adapter(kind: str, adapters_dir: Path | None = None,
                  overrides: Path | None = None) -> Adapter:
     """Load and check the adapter folder for PMS `kind` (e.g. 'opendental').
 
     `overrides` is a site's file of table and column names, codes, values and cursors
     (see `tc_sync.overrides`); it applies to adapters that name their tables (ODBC).
+    The daemon calls this every cycle: an adapter whose files have not changed since this
+    process loaded it is not read again.
     """
     folder = (adapters_dir or default_adapters_dir()) / kind
+    key = (kind, str(folder), str(overrides), _files_signature(folder, overrides))
+    loaded = _LOADED.get(key)
+    if loaded is None:
+        loaded = _read_adapter(kind, folder, overrides)
+        if len(_LOADED) >= 16:
+            _LOADED.clear()
+        _LOADED[key] = loaded
+    return loaded
+
+
+def _read_adapter(kind: str, folder: Path, overrides: Path | None) -> Adapter:
     manifest_file = folder / "manifest.yaml"
     if not manifest_file.is_file():
         raise AdapterError(f"no adapter for '{kind}': {manifest_file} does not exist")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cached_property, partial
 from threading import Event
 from typing import Any
 
@@ -129,6 +129,26 @@ class _OverlappedCommits:
             self._executor.shutdown(wait=True)
 
 
+@dataclass(frozen=True)
+class PmsClock:
+    """Read from the PMS once per run, before any stream: its clock, and when each watched
+    table was last written (lower-case names; a table missing is unknown).
+
+    Every stream's pull counts as begun at `now`, a little before it really does, so the next
+    pull re-reads a little more, never less; a write after these readings is later than `now`.
+    """
+
+    now: datetime
+    write_times: dict[str, datetime]
+
+    def last_write(self, tables: Sequence[str]) -> datetime | None:
+        """When any of `tables` was last written; None if that is unknown for one of them."""
+        times = [self.write_times.get(table.lower()) for table in tables]
+        if not times or any(time is None for time in times):
+            return None
+        return max(time for time in times if time is not None)
+
+
 class PullStopped(Exception):
     """The daemon is stopping: the pull ended after its last committed batch."""
 
@@ -138,9 +158,10 @@ class StreamPuller:
 
     def __init__(self, engine: sa.Engine, driver: Driver, source_id: str, stream: Stream,
                  options: SyncSettings, run_id: int, stop: Event | None = None,
-                 reader: WindowReader | None = None) -> None:
+                 reader: WindowReader | None = None, clock: PmsClock | None = None) -> None:
         self.engine = engine
         self.driver = driver
+        self.clock = clock
         self.reader = reader or WindowReader(driver, None, 1)
         self._row_positions: tuple[int, ...] | None = None
         self.source_id = source_id
@@ -148,7 +169,11 @@ class StreamPuller:
         self.options = options
         self.run_id = run_id
         self.stop = stop
-        self.writer = ReplicaWriter(stream.converter.record, source_id, engine.dialect)
+
+    @cached_property
+    def writer(self) -> ReplicaWriter:
+        """The replica writer, compiled when the stream has something to write."""
+        return ReplicaWriter(self.stream.converter.record, self.source_id, self.engine.dialect)
 
     def _convert(self, rows: Sequence[Sequence[Any]], columns: list[str],
                  positions: tuple[int, ...]) -> tuple[list[tuple[Any, ...]], list[BadRow]]:
@@ -187,8 +212,10 @@ class StreamPuller:
         with self.engine.begin() as connection:
             cursor = load_cursor(connection, self.source_id, self.stream.name)
             held = open_quarantine(connection, self.source_id, self.stream.name)
-        now = self.driver.server_now()
-        if not full and self._unchanged_since_cursor(cursor):
+        clock = self.clock or PmsClock(
+            self.driver.server_now(), self.driver.write_times(self.stream.spec.watched_tables))
+        now = clock.now
+        if not full and self._unchanged_since_cursor(cursor, clock):
             return self._skip(cursor, now, started)
         max_key = int(self.driver.scalar(f"SELECT MAX({spec.key}) FROM {spec.table}") or 0)
         pull = begin_pull(cursor, full=full, incremental_stream=self.stream.incremental,
@@ -238,11 +265,11 @@ class StreamPuller:
             full_range = (low, _BEYOND_ANY_KEY if pull.done else covered)
         return pull, cursor, Batch(len(rows), good, bad, full_range, cursor)
 
-    def _unchanged_since_cursor(self, cursor: Cursor) -> bool:
+    def _unchanged_since_cursor(self, cursor: Cursor, clock: PmsClock) -> bool:
         """True when the PMS says no watched table was written since the cursor."""
         if cursor.since is None or (cursor.pull is not None and not cursor.pull.done):
             return False
-        last_write = self.driver.last_write(self.stream.spec.watched_tables)
+        last_write = clock.last_write(self.stream.spec.watched_tables)
         return last_write is not None and last_write < cursor.since
 
     def _skip(self, cursor: Cursor, now: datetime, started: float) -> StreamTotals:
@@ -281,14 +308,14 @@ class StreamPuller:
                         fields=sorted({str(b.field) for b in batch.bad}))
 
 
-def _pull_streams(engine: sa.Engine, reader: WindowReader, streams: Sequence[Stream],
-                  options: SyncSettings, result: RunResult, *, full: bool,
-                  stop: Event | None) -> None:
+def _pull_streams(engine: sa.Engine, reader: WindowReader, clock: PmsClock,
+                  streams: Sequence[Stream], options: SyncSettings, result: RunResult, *,
+                  full: bool, stop: Event | None) -> None:
     """Pull each stream in turn into `result`; one stream's failure does not stop the rest."""
     failures = 0
     for stream in streams:
         puller = StreamPuller(engine, reader.driver, result.source_id, stream, options,
-                              result.run_id, stop, reader)
+                              result.run_id, stop, reader, clock)
         try:
             result.streams.append(puller.pull(full))
         except PullStopped:
@@ -337,8 +364,10 @@ def sync_source(
         only = set(source.streams) if source.streams else None
         extra = (lambda: driver_factory(source)) if driver.concurrent_reads else None
         reader = WindowReader(driver, extra, options.scan_connections)
-        _pull_streams(engine, reader, adapter.streams(version, only), options, result,
-                      full=full, stop=stop)
+        streams = adapter.streams(version, only)
+        clock = PmsClock(driver.server_now(), driver.write_times(
+            sorted({table for stream in streams for table in stream.spec.watched_tables})))
+        _pull_streams(engine, reader, clock, streams, options, result, full=full, stop=stop)
     except (DriverError, AdapterError) as error:
         result.error = str(error)
         result.error_class = type(error).__name__

@@ -119,3 +119,14 @@ def test_a_practice_defined_status_maps_through_the_any_code_entry():
     row[2] = "broken"
     assert dict(zip(converter.fields, converter.convert(row, positions), strict=True))[
         "status"] == "broken"
+
+
+def test_the_daemon_reloads_an_adapter_only_when_its_files_change(tmp_path):
+    path = write(tmp_path, "streams:\n  patients:\n    cursor: null\n")
+    first = load_adapter("dentrix", overrides=path)
+    assert load_adapter("dentrix", overrides=path) is first       # nothing changed: kept
+    path.write_text("streams:\n  procedures:\n    cursor: null\n")  # the site edits its file
+    edited = load_adapter("dentrix", overrides=path)
+    assert edited is not first
+    assert stream(edited, "patients").incremental
+    assert not stream(edited, "procedures").incremental

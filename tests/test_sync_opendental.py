@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
@@ -144,6 +145,17 @@ def test_an_incremental_sync_brings_exactly_the_rows_changed_since(practice, sou
     untouched = [s for s in result.streams
                  if s.stream not in ("procedures", "patients", "contact_log")]
     assert sum(s.rows_inserted + s.rows_updated + s.rows_deleted for s in untouched) == 0
+
+
+def test_with_nothing_changed_a_run_asks_the_pms_three_things_and_reads_no_table(
+        practice, source, ledger):
+    time.sleep(1.1)   # the practice's last write is now older than the first pull (1 s clock)
+    assert run(ledger, source).outcome == "ok"
+    quiet = run(ledger, source)
+    assert quiet.outcome == "ok"
+    assert {t.mode for t in quiet.streams} == {"unchanged"}
+    # Its version, its clock and when each table was last written: one statement each.
+    assert quiet.statements == 3
 
 
 SPREAD_CHANGES = [*range(1, 151), 1500, 2500, *range(2600, 2760)]

@@ -95,10 +95,11 @@ class Driver(ABC):
     def server_now(self) -> datetime:
         """The PMS server's clock, in the time zone its timestamps are written in."""
 
-    def last_write(self, tables: Sequence[str]) -> datetime | None:
-        """When any of `tables` was last written, on the server's clock; None if unknown."""
+    def write_times(self, tables: Sequence[str]) -> dict[str, datetime]:
+        """When each of `tables` was last written, on the server's clock, for those the
+        server knows (none, by default)."""
         del tables
-        return None
+        return {}
 
     @abstractmethod
     def close(self) -> None: ...

@@ -185,19 +185,24 @@ class MysqlDriver(Driver):
         except ValueError:
             raise DriverError("the server's clock could not be read") from None
 
-    def last_write(self, tables: Sequence[str]) -> datetime | None:
-        """From information_schema UPDATE_TIME: exact for MyISAM; for InnoDB kept in memory
-        (unknown after a server restart until the next write). Unknown for any table: None."""
+    def write_times(self, tables: Sequence[str]) -> dict[str, datetime]:
+        """From information_schema UPDATE_TIME, in one statement, keyed by lower-case name:
+        exact for MyISAM; for InnoDB kept in memory (unknown after a server restart until the
+        next write)."""
+        if not tables:
+            return {}
         names = ", ".join(f":t{i}" for i in range(len(tables)))
         _, rows = self.query(
-            "SELECT COUNT(*), COUNT(UPDATE_TIME), MAX(UPDATE_TIME) FROM information_schema.TABLES"
+            "SELECT TABLE_NAME, UPDATE_TIME FROM information_schema.TABLES"
             f" WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ({names})",
             {f"t{i}": table for i, table in enumerate(tables)})
-        tables_found, times_known, latest = rows[0]
-        if tables_found != len(tables) or times_known != tables_found or latest is None:
-            return None
-        text = latest.decode() if isinstance(latest, bytes) else str(latest)
-        return datetime.fromisoformat(text)
+        times: dict[str, datetime] = {}
+        for name, written in rows:
+            if written is not None:
+                text = written.decode() if isinstance(written, bytes) else str(written)
+                table = name.decode() if isinstance(name, bytes) else str(name)
+                times[table.lower()] = datetime.fromisoformat(text)
+        return times
 
     def close(self) -> None:
         self._drop()
