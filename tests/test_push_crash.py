@@ -10,13 +10,8 @@ row is written, before the answer arrives.
 
 from __future__ import annotations
 
-import os
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -28,6 +23,7 @@ from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import outbox
 from tc_sync.push.outbox import ActionKind, enqueue, marker_of
 from tests.od_api_standin import StandIn, create_task_tables, serve
+from tests.push_kills import finish, kill_while_talking
 
 pytestmark = pytest.mark.mysql
 
@@ -49,56 +45,6 @@ def write_config(tmp_path: Path, mysql_server, database: str, base_url: str) -> 
                      "timeout_seconds": 5, "mark_done": "always"}}},
     }))
     return config
-
-
-def run_push(config: Path, *, errors: bool = False) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "tc_sync", "--config", str(config), "push"],
-                            stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE if errors else subprocess.DEVNULL,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-
-
-def kill_while_talking(config: Path, state: StandIn, kills: int, rng: random.Random) -> int:
-    """Start `tc-sync push` and SIGKILL it mid-conversation, `kills` times (fewer if the
-    outbox empties first). Returns how many kills landed."""
-    landed = 0
-    for _ in range(kills * 3):
-        seen = len(state.requests)
-        child = run_push(config)
-        deadline = time.monotonic() + 20
-        while len(state.requests) == seen and child.poll() is None:
-            if time.monotonic() > deadline:
-                child.kill()
-                pytest.fail("tc-sync push made no request in 20 s")
-            time.sleep(0.002)
-        time.sleep(rng.uniform(0.0, 0.06))
-        if child.poll() is None:
-            child.send_signal(signal.SIGKILL)
-            landed += 1
-        child.wait()
-        if landed >= kills or not due(config):
-            break
-    return landed
-
-
-def due(config: Path) -> int:
-    database = config.parent / "ledger.db"
-    with sqlite3.connect(database) as connection:
-        return int(connection.execute(
-            "SELECT COUNT(*) FROM outbox WHERE status NOT IN ('sent', 'cancelled', 'dead')"
-        ).fetchone()[0])
-
-
-def finish(config: Path) -> None:
-    """Run `tc-sync push` unkilled until nothing is left (retries fall due after ~1 s)."""
-    for _ in range(30):
-        if not due(config):
-            return
-        child = run_push(config, errors=True)
-        _, errors = child.communicate(timeout=120)
-        assert child.returncode in (0, 1), errors.decode()
-        time.sleep(1.2)
-    pytest.fail(f"{due(config)} actions still owed after 30 clean runs")
 
 
 def test_sigkill_at_random_points_never_doubles_or_loses_a_task(
