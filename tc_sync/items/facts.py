@@ -64,7 +64,8 @@ class _Reader:
         self.table = replica[record]
         hints = typing.get_type_hints(record)
         self.columns: list[sa.ColumnElement[Any]] = []
-        self.enums: dict[int, type[StrEnum]] = {}
+        self.enums: dict[int, dict[Any, StrEnum]] = {}
+        """Per enum field: each stored value's member (a dict lookup: Enum's call is slow)."""
         for i, item in enumerate(dataclasses.fields(record)):
             column = self.table.c[item.name]
             if isinstance(column.type, Money):
@@ -73,13 +74,13 @@ class _Reader:
                 self.columns.append(column)
             for candidate in (hints[item.name], *typing.get_args(hints[item.name])):
                 if isinstance(candidate, type) and issubclass(candidate, StrEnum):
-                    self.enums[i] = candidate
+                    self.enums[i] = {member.value: member for member in candidate}
 
     def build(self, row: Sequence[Any]) -> Any:
         values = list(row)
-        for i, enum in self.enums.items():
+        for i, members in self.enums.items():
             if values[i] is not None:
-                values[i] = enum(values[i])
+                values[i] = members[values[i]]
         return self.record(*values)
 
     def select(self, source_id: str) -> sa.Select[Any]:

@@ -142,10 +142,8 @@ def _carrier(facts: PatientFacts, claim: Claim) -> dict[str, object]:
 
 def _claim_item(kind: ItemKind, source_id: str, facts: PatientFacts, claim: Claim,
                 owed_since: date, today: date, amount: int, **details: object) -> DesiredItem:
-    codes = tuple(sorted({
-        str(p.code) for p in facts.procedures
-        if p.pms_id in {cp.procedure_id for cp in facts.claim_procedures
-                        if cp.claim_id == claim.pms_id}}))
+    on_claim = {cp.procedure_id for cp in facts.claim_procedures if cp.claim_id == claim.pms_id}
+    codes = tuple(sorted({str(p.code) for p in facts.procedures if p.pms_id in on_claim}))
     return DesiredItem(
         item_key(kind, source_id, claim.pms_id), kind, source_id, claim.patient_id,
         owed_since=owed_since, amount=amount, codes=codes, claim_id=claim.pms_id,
