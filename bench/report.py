@@ -155,7 +155,11 @@ def incremental_rows(practice: Practice) -> list[Row]:
         Row("Incremental, 1,000 rows changed",
             f"{seconds(changed.seconds)} ({count(changed.changed)} rows written, longest "
             f"statement {changed.longest_statement_ms:.0f} ms)", changed.seconds, CHANGED,
-            baseline),
+            "the PMS server's own work examining procedurelog's key windows for changes "
+            "(bare statements, no tc-sync): " + ", ".join(
+                f"{seconds(floor)} on {n} connection{'s' if n > 1 else ''}"
+                for n, floor in sorted(sync.change_scan_floor.items()))
+            + f"; {baseline}"),
     ]
 
 

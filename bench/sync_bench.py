@@ -220,6 +220,31 @@ def change_rows(database: str, count: int) -> None:
                            [(key,) for key in keys])
 
 
+def change_scan_floor(database: str, connections: int, window_keys: int = 50_000) -> float:
+    """The PMS server's own work in finding changed procedurelog rows: every key window's bare
+    statement (the sync's predicates, a COUNT instead of rows), on `connections` side by side,
+    as an incremental pull scans them. No tc-sync code runs."""
+    with connect(database) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT MAX(ProcNum), NOW() - INTERVAL 1 HOUR FROM procedurelog")
+        top, since = cursor.fetchone()
+    windows = [(low, min(low + window_keys, int(top))) for low in range(0, int(top), window_keys)]
+
+    def scan(share: list[tuple[int, int]]) -> None:
+        with connect(database) as connection, connection.cursor() as cursor:
+            for low, high in share:
+                cursor.execute("SELECT COUNT(*) FROM procedurelog WHERE ProcNum > %s AND "
+                               "ProcNum <= %s AND DateTStamp >= %s", (low, high, since))
+
+    threads = [threading.Thread(target=scan, args=(windows[i::connections],))
+               for i in range(connections)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
 def stall_during(database: str, action: Callable[[], object]) -> Stall:
     with connect(database) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT MAX(ProcNum) FROM procedurelog")
@@ -266,6 +291,9 @@ class SyncFigures:
     """An incremental cycle with nothing changed."""
     changed: SyncRun
     """An incremental cycle after 1,000 procedurelog rows changed."""
+    change_scan_floor: dict[int, float]
+    """Seconds the PMS server alone takes to examine procedurelog's key windows for changes,
+    by number of connections scanning side by side (the changed cycle's floor)."""
 
 
 def measure(database: str, say: Callable[[str], None] = print) -> SyncFigures:
@@ -300,10 +328,11 @@ def measure(database: str, say: Callable[[str], None] = print) -> SyncFigures:
         idle = run_child(database, ledger, clients[0], "incremental")
         change_rows(database, 1000)
         changed = run_child(database, ledger, clients[0], "incremental")
+        scan_floor = {n: change_scan_floor(database, n) for n in (1, 2)}
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return SyncFigures(counts, c_floor, report, plain_read[0], plain_read_stall, quiet, idle,
-                       changed)
+                       changed, scan_floor)
 
 
 def print_figures(figures: SyncFigures) -> None:
@@ -330,6 +359,10 @@ def print_figures(figures: SyncFigures) -> None:
     print(f"incremental, 1,000 rows changed: {changed.seconds * 1000:7.0f} ms, "
           f"{changed.changed} rows written, longest statement "
           f"{changed.longest_statement_ms:.0f} ms")
+    floor = figures.change_scan_floor
+    print("  the PMS's own work finding them (bare key-window statements): "
+          + ", ".join(f"{seconds * 1000:.0f} ms on {n} connection(s)"
+                      for n, seconds in sorted(floor.items())))
 
 
 def main() -> None:

@@ -92,7 +92,7 @@ def practice(label: str, patients: int, scale: float, *, clients: bool = True) -
                           Stall(350, 500))] if clients else []
     sync = SyncFigures({"patient": patients, "procedurelog": 2_000_000}, 10 * scale, runs,
                        1.5, Stall(1400, 10), sync_run(0.2), sync_run(0.05),
-                       sync_run(0.8))
+                       sync_run(0.8), {1: 4.0, 2: 2.1})
     return report.Practice(
         label, f"tc_{label}", patients, sync=sync,
         items=ItemsFigures(30 * scale, 4_000_000, 45 * scale, patients, 50_000, 0.4, 0.5, 600,
