@@ -1,7 +1,8 @@
 """Crash: SIGKILL at random points of sync, reconcile and push, then restart and check.
 
 Each kill runs the real command line (`python -m tc_sync --config FILE sync [--full]`, which
-syncs then reconciles, or `... push`) as a child process against a small synthetic Open Dental
+syncs then reconciles, or `... push`) as a child process (forked from a server that imported
+tc-sync once: tests/reliability/cli_forkserver.py) against a small synthetic Open Dental
 practice in MariaDB and a SQLite ledger (one variant: a PostgreSQL ledger). Between kills the
 practice changes the way Open Dental changes it (tests/reliability/practice_changes.py):
 treatment planned, booked, completed, claims sent and paid, calls logged, appointments broken;
@@ -26,8 +27,10 @@ push, the child was talking to the API. After each kill the command runs again, 
 * the open items are exactly those of that clean ledger, field for field (none lost, none
   doubled, none stale); each item's key is its natural key; its history opened it once and
   reopened it once per later episode, and its last transition is its status;
-* each outbox idempotency key is there once; every open item of a task kind has one task action
-  for its episode, and every resolved one had its task closed or its creation cancelled;
+* each outbox idempotency key is there once; every item of a task kind that opened after the
+  first reconcile has one task action per episode (`tasks.backfill` is off, as by default, so
+  nothing would make up for a task lost with a crash), and every episode that ended had its
+  task closed or its creation cancelled;
 * after push: every action is sent or cancelled, Open Dental's task table holds one task per
   sent creation (its marker once: none doubled, none lost), the ledger knows each task's
   number, exactly the closed items' tasks are Done, and each task shows once in its item's
