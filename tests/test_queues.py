@@ -176,6 +176,15 @@ def test_a_queue_sheet_has_a_frozen_header_filters_formats_and_widths(practice, 
     assert widths["Treatment"] > widths["Bucket"]
 
 
+def test_a_queue_sheet_prints_landscape_one_page_wide_with_its_header_on_each_page(book):
+    for queue in ("insurance", "scheduling", "treatment"):
+        sheet = book[queue]
+        assert sheet.page_setup.orientation == "landscape"
+        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.print_title_rows == "$1:$1"
+
+
 def test_the_summary_sheet_counts_and_totals_each_queue(practice, book):
     summary = [row for row in book["Summary"].iter_rows(values_only=True) if row[0]]
     by_queue = {row[0]: row for row in summary if row[1] in ("insurance", "scheduling",

@@ -1,16 +1,26 @@
-"""The queues as one Excel workbook: a summary sheet, then one sheet per queue."""
+"""The queues as one Excel workbook: a summary sheet, then one sheet per queue.
+
+Written in openpyxl's write-only mode: each sheet streams to the file row by row as it is
+appended, so a queue of 50,000 items holds no worksheet of cell objects in memory. That mode
+wants a sheet's layout (widths, frozen header, page setup) before its first row, so a queue's
+values are gathered first and its widths measured from them. Style objects are made once: a
+queue column's number format lives on one cell that carries each row's value in turn (the row
+is written when it is appended, which frees the cell for the next one).
+"""
 
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -21,16 +31,25 @@ from tc_sync.queues.snapshot import Snapshot, Tally
 MONEY_FORMAT = '"$"#,##0.00'
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+COUNT_FORMAT = "#,##0"
 _NUMBER_FORMATS = {Format.MONEY: MONEY_FORMAT, Format.DATE: DATE_FORMAT,
                    Format.DATETIME: DATETIME_FORMAT, Format.PRIORITY: "0.00",
                    Format.INTEGER: "0"}
-_HEADER_FONT = Font(bold=True, color="FFFFFF")
-_HEADER_FILL = PatternFill("solid", fgColor="305496")
+_SHOWN_WIDTHS = {Format.MONEY: 14, Format.DATE: 10, Format.DATETIME: 16}
+"""How wide a formatted value shows, whatever the value (others: the length of its text)."""
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FILL = PatternFill("solid", fgColor="305496")
+HEADER_ALIGNMENT = Alignment(vertical="center")
+_BOLD = Font(bold=True)
+_TITLE = Font(bold=True, size=14)
 _COLOUR_FILLS = {"green": PatternFill("solid", fgColor="C6EFCE"),
                  "amber": PatternFill("solid", fgColor="FFEB9C"),
                  "red": PatternFill("solid", fgColor="FFC7CE")}
 _SUMMARY = "Summary"
+_SUMMARY_WIDTHS = (22, 44, 22, 12, 12, 16)
 _TALLY_HEADERS = ["Open items", "Due now", "Escalated", "Amount"]
+_NOT_PLAIN_TEXT = ("=", "#")
+"""Text Excel would read as a formula (=...) or an error value (#N/A): written as text."""
 
 
 def sheet_titles(queues: Iterable[str]) -> dict[str, str]:
@@ -50,12 +69,9 @@ def sheet_titles(queues: Iterable[str]) -> dict[str, str]:
 
 def workbook(snapshot: Snapshot) -> bytes:
     """The whole workbook, as the bytes of an .xlsx file."""
-    book = Workbook()
-    summary = book.active
-    assert summary is not None
-    summary.title = _SUMMARY
+    book = Workbook(write_only=True)
     titles = sheet_titles(snapshot.queues)
-    _summary_sheet(summary, snapshot, titles)
+    _summary_sheet(book.create_sheet(_SUMMARY), snapshot, titles)
     for queue, title in titles.items():
         _queue_sheet(book.create_sheet(title), snapshot, queue)
     buffer = io.BytesIO()
@@ -63,59 +79,103 @@ def workbook(snapshot: Snapshot) -> bytes:
     return buffer.getvalue()
 
 
-def _set(sheet: Worksheet, row: int, column: int, value: Any,
-         number_format: str | None = None) -> Cell:
-    """A value in a cell; text always stays text (a name starting with '=' is no formula)."""
-    cell = sheet.cell(row, column)
-    assert isinstance(cell, Cell)
-    if isinstance(value, str):
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        cell.data_type = "s"
-    else:
-        cell.value = value
-    if number_format and value is not None:
-        cell.number_format = number_format
+def _text(sheet: WriteOnlyWorksheet, value: str) -> str | Cell:
+    """Text as a cell shows it: without the characters a workbook cannot hold, and always text
+    (a name starting with '=' is no formula)."""
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if not value.startswith(_NOT_PLAIN_TEXT):
+        return value
+    cell = WriteOnlyCell(sheet, value)
+    cell.data_type = "s"
     return cell
 
 
-def _header(sheet: Worksheet, row: int, headers: list[str]) -> None:
-    for index, header in enumerate(headers, start=1):
-        cell = _set(sheet, row, index, header)
-        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
-        cell.alignment = Alignment(vertical="center")
+def _cell(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None = None, *,
+         font: Font | None = None, fill: PatternFill | None = None,
+         alignment: Alignment | None = None) -> Any:
+    """A value with its number format and style (made once, shared), ready to append."""
+    if isinstance(value, str):
+        value = _text(sheet, value)
+    if not (number_format or font or fill or alignment):
+        return value
+    styled = value if isinstance(value, Cell) else WriteOnlyCell(sheet, value)
+    if number_format and value is not None:
+        styled.number_format = number_format
+    if font:
+        styled.font = font
+    if fill:
+        styled.fill = fill
+    if alignment:
+        styled.alignment = alignment
+    return styled
 
 
-def _shown_width(value: Any, kind: Format) -> int:
-    if value is None:
-        return 0
-    return {Format.MONEY: 14, Format.DATE: 10, Format.DATETIME: 16}.get(kind, len(str(value)))
+def _header(sheet: WriteOnlyWorksheet, headers: list[str]) -> list[Any]:
+    """A header row's cells: bold white on blue."""
+    return [_cell(sheet, name, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT)
+            for name in headers]
 
 
-def _queue_sheet(sheet: Worksheet, snapshot: Snapshot, queue: str) -> None:
+def _column_values(sheet: WriteOnlyWorksheet, column: Column) -> Callable[[Any], Any]:
+    """What to append for each of a column's values (None for a blank)."""
+    number_format = _NUMBER_FORMATS.get(column.format)
+    if number_format is None:
+        def plain(value: Any) -> Any:
+            if isinstance(value, str):
+                return _text(sheet, value) if value else None
+            return value
+        return plain
+    formatted = WriteOnlyCell(sheet)
+    formatted.number_format = number_format
+
+    def carry(value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        formatted.value = value
+        return formatted
+    return carry
+
+
+def _width(column: Column, values: Iterable[Any]) -> float:
+    """The column's width: its widest value, within its cap; the header always fits beside its
+    filter button."""
+    present = [value for value in values if value is not None and value != ""]
+    if not present:
+        shown = 0
+    elif column.format in _SHOWN_WIDTHS:
+        shown = _SHOWN_WIDTHS[column.format]
+    else:
+        shown = max(len(str(value)) for value in present)
+    fits_header = len(column.header) + 4
+    return min(max(shown + 2, fits_header), max(column.max_width, fits_header))
+
+
+def _queue_sheet(sheet: WriteOnlyWorksheet, snapshot: Snapshot, queue: str) -> None:
     columns = snapshot.columns(queue)
     rows = snapshot.queues[queue]
-    _header(sheet, 1, [column.header for column in columns])
-    widths = [len(column.header) for column in columns]
-    for r, row in enumerate(rows, start=2):
-        for c, column in enumerate(columns, start=1):
-            value = column.value(row)
-            _set(sheet, r, c, value if value != "" else None,
-                 _NUMBER_FORMATS.get(column.format))
-            widths[c - 1] = max(widths[c - 1], _shown_width(value, column.format))
-    _finish_table(sheet, columns, widths, len(rows))
+    table = [[column.value(row) for column in columns] for row in rows]
+    by_column = list(zip(*table, strict=True)) if table else [() for _ in columns]
+    widths = [_width(column, values) for column, values in zip(columns, by_column, strict=True)]
+    _layout(sheet, widths, len(rows))
+    sheet.append(_header(sheet, [column.header for column in columns]))
+    convert = [_column_values(sheet, column) for column in columns]
+    for values in table:
+        sheet.append([to_cell(value) for to_cell, value in zip(convert, values, strict=True)])
 
 
-def _finish_table(sheet: Worksheet, columns: list[Column], widths: list[int],
-                  count: int) -> None:
+def _settings(sheet: WriteOnlyWorksheet) -> Worksheet:
+    """The sheet's layout settings: openpyxl gives a write-only sheet those of a worksheet
+    (widths, filter, page setup), which its type stubs leave out."""
+    return cast(Worksheet, sheet)
+
+
+def _layout(write_only: WriteOnlyWorksheet, widths: list[float], count: int) -> None:
     """Frozen header, filters, widths, and a page that prints landscape with its header."""
-    last = get_column_letter(len(columns))
+    sheet = _settings(write_only)
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{last}{count + 1}"
-    for index, (column, width) in enumerate(zip(columns, widths, strict=True), start=1):
-        # The header always fits beside its filter button; long values stop at the cap.
-        header = len(column.header) + 4
-        sheet.column_dimensions[get_column_letter(index)].width = min(
-            max(width + 2, header), max(column.max_width, header))
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(widths))}{count + 1}"
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.print_title_rows = "1:1"
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
@@ -123,53 +183,43 @@ def _finish_table(sheet: Worksheet, columns: list[Column], widths: list[int],
     sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
 
 
-def _tally_cells(sheet: Worksheet, row: int, first: int, tally: Tally) -> None:
-    for offset, value in enumerate((tally.items, tally.due, tally.escalated)):
-        _set(sheet, row, first + offset, value, "#,##0")
-    _set(sheet, row, first + 3, tally.amount, MONEY_FORMAT)
+def _tally_cells(sheet: WriteOnlyWorksheet, tally: Tally,
+                 font: Font | None = None) -> list[Any]:
+    return [*(_cell(sheet, value, COUNT_FORMAT, font=font)
+              for value in (tally.items, tally.due, tally.escalated)),
+            _cell(sheet, tally.amount, MONEY_FORMAT, font=font)]
 
 
-def _summary_sheet(sheet: Worksheet, snapshot: Snapshot, titles: dict[str, str]) -> None:
-    heading = _set(sheet, 1, 1, f"Work queues: {snapshot.site_id} ({snapshot.scope})")
-    heading.font = Font(bold=True, size=14)
-    _set(sheet, 2, 1, f"Built {snapshot.built_at:%Y-%m-%d %H:%M} "
-                      f"({snapshot.built_at.tzname()}); "
-                      "rebuilt after every sync: reopen the file for the latest.")
-    row = 4
-    _header(sheet, row, ["Queue", "Sheet", *_TALLY_HEADERS])
+def _summary_sheet(sheet: WriteOnlyWorksheet, snapshot: Snapshot,
+                   titles: dict[str, str]) -> None:
+    for letter, width in zip("ABCDEF", _SUMMARY_WIDTHS, strict=True):
+        _settings(sheet).column_dimensions[letter].width = width
+    sheet.append([_cell(sheet, f"Work queues: {snapshot.site_id} ({snapshot.scope})",
+                       font=_TITLE)])
+    sheet.append([_cell(sheet, f"Built {snapshot.built_at:%Y-%m-%d %H:%M} "
+                              f"({snapshot.built_at.tzname()}); "
+                              "rebuilt after every sync: reopen the file for the latest.")])
+    sheet.append([])
+    sheet.append(_header(sheet, ["Queue", "Sheet", *_TALLY_HEADERS]))
     everything: list[QueueRow] = []
     for queue, title in titles.items():
-        row += 1
         everything += snapshot.queues[queue]
-        _set(sheet, row, 1, queue)
-        _set(sheet, row, 2, title)
-        _tally_cells(sheet, row, 3, snapshot.tally(snapshot.queues[queue]))
-    row += 1
-    _set(sheet, row, 1, "All queues")
-    _tally_cells(sheet, row, 3, snapshot.tally(everything))
-    for cell in sheet[row]:
-        cell.font = Font(bold=True)
-    row += 2
-    _header(sheet, row, ["Queue", "What", *_TALLY_HEADERS])
+        sheet.append([_cell(sheet, queue), _cell(sheet, title),
+                      *_tally_cells(sheet, snapshot.tally(snapshot.queues[queue]))])
+    sheet.append([_cell(sheet, "All queues", font=_BOLD), _cell(sheet, None, font=_BOLD),
+                  *_tally_cells(sheet, snapshot.tally(everything), _BOLD)])
+    sheet.append([])
+    sheet.append(_header(sheet, ["Queue", "What", *_TALLY_HEADERS]))
     for queue in titles:
         for label, tally in snapshot.by_kind(queue):
-            row += 1
-            _set(sheet, row, 1, queue)
-            _set(sheet, row, 2, label)
-            _tally_cells(sheet, row, 3, tally)
-    row += 2
-    _freshness(sheet, row, snapshot)
-    for letter, width in zip("ABCDEF", (22, 44, 22, 12, 12, 16), strict=True):
-        sheet.column_dimensions[letter].width = width
-
-
-def _freshness(sheet: Worksheet, row: int, snapshot: Snapshot) -> None:
-    _header(sheet, row, ["Data from", "Freshness", "Last successful sync"])
+            sheet.append([_cell(sheet, queue), _cell(sheet, label),
+                          *_tally_cells(sheet, tally)])
+    sheet.append([])
+    sheet.append(_header(sheet, ["Data from", "Freshness", "Last successful sync"]))
     for source in snapshot.freshness:
-        row += 1
-        _set(sheet, row, 1, source.source_id)
-        status = _set(sheet, row, 2, f"{source.colour}: {source.reason}")
-        status.fill = _COLOUR_FILLS.get(source.colour, PatternFill())
         last = source.last_success_at
-        _set(sheet, row, 3, last.replace(tzinfo=None) if last else "never",
-             DATETIME_FORMAT)
+        sheet.append([_cell(sheet, source.source_id),
+                      _cell(sheet, f"{source.colour}: {source.reason}",
+                           fill=_COLOUR_FILLS.get(source.colour)),
+                      _cell(sheet, last.replace(tzinfo=None) if last else "never",
+                           DATETIME_FORMAT)])

@@ -8,12 +8,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from tc_sync.queues.xlsx import DATE_FORMAT, MONEY_FORMAT, _header, _set
+from tc_sync.queues.xlsx import (
+    DATE_FORMAT,
+    HEADER_ALIGNMENT,
+    HEADER_FILL,
+    HEADER_FONT,
+    MONEY_FORMAT,
+)
 from tc_sync.reports.charts import Drawn, draw
 from tc_sync.reports.metrics import Acceptance
 from tc_sync.reports.report import Report
@@ -24,6 +31,27 @@ SHEETS = ("Summary", "Acceptance", "Forecast", "Turnaround", "Aging", "Items", "
 ACCEPTANCE_HEADERS = ["Grouped by", "Group", "Patients presented", "Patients accepted",
                       "Acceptance by count", "Procedures presented", "Procedures accepted",
                       "Presented", "Accepted", "Acceptance by dollars"]
+
+
+def _set(sheet: Worksheet, row: int, column: int, value: Any,
+         number_format: str | None = None) -> Cell:
+    """A value in a cell; text always stays text (a name starting with '=' is no formula)."""
+    cell = sheet.cell(row, column)
+    assert isinstance(cell, Cell)
+    if isinstance(value, str):
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.data_type = "s"
+    else:
+        cell.value = value
+    if number_format and value is not None:
+        cell.number_format = number_format
+    return cell
+
+
+def _header(sheet: Worksheet, row: int, headers: list[str]) -> None:
+    for index, name in enumerate(headers, start=1):
+        cell = _set(sheet, row, index, name)
+        cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
 
 
 def _rows(sheet: Worksheet, headers: list[str], rows: Sequence[Sequence[Any]],
