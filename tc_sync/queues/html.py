@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from html import escape
@@ -69,27 +70,35 @@ def _attrs(**values: str | None) -> str:
                    for name, value in values.items() if value is not None)
 
 
-def _cell(row: QueueRow, column: Column, today: date) -> str:
-    value = column.value(row)
-    classes = []
-    if column.format in _NUMERIC:
-        classes.append("num")
-    if column.key in _CLIPPED:
-        classes.append("clip")
-    if column.key == "next_follow_up" and row.next_follow_up <= today:
-        classes.append("due")
-    shown = display(value, column.format)
-    return (f"<td{_attrs(class_=' '.join(classes) or None)}"
-            f"{_attrs(data_v=_sort_value(value, column.format))}"
-            f"{_attrs(title=shown if column.key in _CLIPPED and shown else None)}>"
-            f"{escape(shown)}</td>")
+def _cell_writer(column: Column, today: date) -> Callable[[QueueRow], str]:
+    """How a row's cell in this column is written; what is the same on every row (the cell's
+    classes, whether it has a sort value or a hover title) is worked out once."""
+    classes = [name for name, applies in (("num", column.format in _NUMERIC),
+                                          ("clip", column.key in _CLIPPED)) if applies]
+    opening = f'<td{_attrs(class_=" ".join(classes) or None)}'
+    due_opening = f'<td{_attrs(class_=" ".join([*classes, "due"]))}'
+    marks_due = column.key == "next_follow_up"
+    sorted_by_value = column.format != Format.TEXT
+    titled = column.key in _CLIPPED
+    value_of, kind = column.value, column.format
+
+    def cell(row: QueueRow) -> str:
+        value = value_of(row)
+        start = due_opening if marks_due and row.next_follow_up <= today else opening
+        if sorted_by_value:
+            start += f' data-v="{escape(_sort_value(value, kind) or "")}"'
+        shown = escape(display(value, kind))
+        if titled and shown:
+            start += f' title="{shown}"'
+        return f"{start}>{shown}</td>"
+    return cell
 
 
-def _row(row: QueueRow, columns: list[Column], today: date) -> str:
-    amount = f"{row.amount:.2f}" if row.amount is not None else None
-    escalated = "escalated" if row.escalated else None
-    return (f"<tr{_attrs(class_=escalated, data_key=row.item_key, data_amount=amount)}>"
-            + "".join(_cell(row, column, today) for column in columns) + "</tr>")
+def _row(row: QueueRow, cells: list[Callable[[QueueRow], str]]) -> str:
+    escalated = ' class="escalated"' if row.escalated else ""
+    amount = f' data-amount="{row.amount:.2f}"' if row.amount is not None else ""
+    return (f'<tr{escalated} data-key="{escape(row.item_key)}"{amount}>'
+            + "".join([cell(row) for cell in cells]) + "</tr>")
 
 
 _FILTER_HELP = ("Type text to keep the rows that contain it; for numbers and dates, "
@@ -115,7 +124,8 @@ def _table(snapshot: Snapshot, queue: str) -> str:
         f'<td><input type="text" class="filter" size="6"'
         f'{_attrs(placeholder=_hint(column, snapshot.today), title=_FILTER_HELP)}'
         f'{_attrs(aria_label=f"Filter {column.header}")}></td>' for column in columns)
-    body = "\n".join(_row(row, columns, snapshot.today) for row in snapshot.queues[queue])
+    cells = [_cell_writer(column, snapshot.today) for column in columns]
+    body = "\n".join([_row(row, cells) for row in snapshot.queues[queue]])
     return (f'<div class="scroll"><table class="queue"><thead><tr class="heads">{heads}</tr>'
             f'<tr class="filters">{filters}</tr></thead>\n<tbody>\n{body}\n</tbody></table>'
             "</div>")
