@@ -87,14 +87,13 @@ def finish(config: Path, start: Start | None = None) -> None:
         if not due(config):
             return
         if start is None:
-            child = run_push(config, errors=True)
-            _, errors = child.communicate(timeout=120)
-            said = errors.decode()
+            process = run_push(config, errors=True)
+            _, errors = process.communicate(timeout=120)
+            code, said = process.returncode, errors.decode()
         else:
-            child = start(config)
-            child.wait(timeout=120)
+            code = start(config).wait(timeout=120)
             said = "its stderr went where `start` sent it"
-        assert child.returncode in (0, 1), said
+        assert code in (0, 1), said
         if due(config):
             time.sleep(1.2)
     pytest.fail(f"{due(config)} actions still owed after 30 clean runs")

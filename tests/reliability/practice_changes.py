@@ -24,7 +24,7 @@ from tc_sync.demo.odschema import TABLES
 VERSION = "24.3.10.0"
 STAMPS = ("DateTStamp", "SecDateTEdit")
 """Columns MySQL sets itself on INSERT and UPDATE."""
-COLUMNS: dict[str, list[str]] = {t.name: t.column_names(VERSION) for t in TABLES
+COLUMNS: dict[str, list[str]] = {t.name: list(t.column_names(VERSION)) for t in TABLES
                                  if t.in_version(VERSION)}
 
 
@@ -139,7 +139,7 @@ class PracticeChanges:
             return False
         with self.connection.cursor() as cursor:
             cursor.execute("SELECT NOW()")
-            now = cursor.fetchone()[0]
+            (now,) = cursor.fetchone() or (None,)
         self._copy("commlog", "CommlogNum", template, PatNum=patient, Mode_=3, SentOrReceived=1,
                    CommDateTime=str(now), Note="Left voicemail about treatment.")
         return True

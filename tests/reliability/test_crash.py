@@ -156,8 +156,9 @@ def marks(site: Site) -> Marks:
 
 def child_run(site: Site, before: Marks) -> str | None:
     """The outcome of the first run started after `before` (None: there is none)."""
-    return _scalar(site, sa.select(runs.c.outcome).where(runs.c.run_id > before.run_id)
-                   .order_by(runs.c.run_id).limit(1))
+    outcome = _scalar(site, sa.select(runs.c.outcome).where(runs.c.run_id > before.run_id)
+                      .order_by(runs.c.run_id).limit(1))
+    return None if outcome is None else str(outcome)
 
 
 def run_started(site: Site, before: Marks) -> Callable[[], bool]:
@@ -208,6 +209,10 @@ class Tally:
     failures: int = 0
     check_seconds: list[float] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+    reach: float = 1.0
+    """Scales the kill delays: smaller after a kill that came too late for the phase (on a
+    loaded machine everything is slower, and faster on an idle one), a little larger after one
+    inside it, so the kills spread over the phase instead of missing it."""
 
     def figure(self) -> str:
         check = statistics.median(self.check_seconds or [0.0])
@@ -218,17 +223,18 @@ class Tally:
 
 
 def _evidence(site: Site, phase: str, before: Marks, *, full: bool, everyone: bool,
-              rng: random.Random) -> tuple[Callable[[], bool], float]:
+              reach: float, rng: random.Random) -> tuple[Callable[[], bool], float]:
     """What to wait for, and how long after it to kill (about as long as the phase lasts on
     this practice: a full pull ~0.3 s, an incremental one ~0.1 s; reconciling every patient
     ~0.1 s, a few ~0.03 s)."""
     if phase == "sync":
         if rng.random() < 0.5:
-            return run_started(site, before), rng.uniform(0, 0.25 if full else 0.06)
-        return batch_committed(site, before), rng.uniform(0, 0.02)
+            return run_started(site, before), rng.uniform(0, reach * (0.25 if full else 0.06))
+        return batch_committed(site, before), rng.uniform(0, reach * 0.02)
     if rng.random() < 0.6:
-        return pull_over(site, before), rng.uniform(0, 0.09 if full or everyone else 0.03)
-    return event_written(site, before), rng.uniform(0, 0.004)
+        return pull_over(site, before), rng.uniform(
+            0, reach * (0.09 if full or everyone else 0.03))
+    return event_written(site, before), rng.uniform(0, reach * 0.004)
 
 
 def kill_rounds(site: Site, server: ForkServer, phase: str, target: int,
@@ -241,7 +247,8 @@ def kill_rounds(site: Site, server: ForkServer, phase: str, target: int,
         everyone = phase == "reconcile" and rng.random() < 0.6
         site.changes.change(rng.randint(2, 6), deletes=full, everyone=everyone)
         before = marks(site)
-        evidence, delay = _evidence(site, phase, before, full=full, everyone=everyone, rng=rng)
+        evidence, delay = _evidence(site, phase, before, full=full, everyone=everyone,
+                                    reach=tally.reach, rng=rng)
         child = server.run("--config", str(site.config), "sync", *(["--full"] if full else []))
         tally.launched += 1
         landed = kill_on(child, evidence, delay)
@@ -258,6 +265,7 @@ def kill_rounds(site: Site, server: ForkServer, phase: str, target: int,
             outcome == "ok" and watermark == before.watermark)
         tally.in_phase += inside
         tally.in_sweeps += inside and full
+        tally.reach = min(1.5, tally.reach * 1.05) if inside else max(0.1, tally.reach * 0.8)
         started = time.monotonic()
         problems = restart(site, full=full) + check_ledger(site)
         tally.check_seconds.append(time.monotonic() - started)
