@@ -151,6 +151,7 @@ class _SourceFacts:
         self.source_id = source_id
         self.details = {item["item_key"]: json.loads(item["details"]) for item in open_items}
         self.patients = self._patients(connection, {i["patient_id"] for i in open_items})
+        self.shown_patients: dict[int, tuple[str, str, str, str]] = {}
         self.descriptions = self._descriptions(connection)
         self.clinics = clinic_labels(connection, [source_id])
         self.claim_procedures = self._claim_procedures(
@@ -259,7 +260,7 @@ class _SourceFacts:
             "No insurance" if benefits.get("insured") is False else "")
         sent = _day(details.get("date_sent"))
         aged_from = sent if kind in _AGED_FROM_SENT and sent else item["owed_since"]
-        name, preferred, contact_by, contact = self._patient(item["patient_id"])
+        name, preferred, contact_by, contact = self.patient(item["patient_id"])
         clinic_id = item["clinic_id"]
         return QueueRow(
             item_key=item["item_key"], source_id=self.source_id, kind=kind,
@@ -280,6 +281,13 @@ class _SourceFacts:
             owner=item["owner"] or "", clinic_id=clinic_id,
             clinic=self.clinics.get((self.source_id, clinic_id), "") if clinic_id else "")
 
+    def patient(self, patient_id: int) -> tuple[str, str, str, str]:
+        """The patient's name, preferred name, contact method and contact (once per patient)."""
+        shown = self.shown_patients.get(patient_id)
+        if shown is None:
+            shown = self.shown_patients[patient_id] = self._patient(patient_id)
+        return shown
+
     def _patient(self, patient_id: int) -> tuple[str, str, str, str]:
         patient = self.patients.get(patient_id)
         if patient is None:
@@ -292,11 +300,17 @@ class _SourceFacts:
         return name, patient.preferred_name or "", label, contact
 
 
+_SHOWN = ("item_key", "source_id", "kind", "patient_id", "claim_id", "appointment_id",
+          "clinic_id", "amount", "codes", "details", "owed_since", "next_follow_up", "attempts",
+          "last_contact_at", "escalated", "priority", "queue", "owner")
+"""The item columns a queue row is made from."""
+
+
 def load_rows(connection: sa.Connection, source_ids: Sequence[str],
               today: date) -> list[QueueRow]:
     """Every open item of these sources as a queue row, highest priority first."""
-    stored = connection.execute(sa.select(items).where(
-        items.c.status == "open", items.c.source_id.in_(source_ids))).mappings().all()
+    stored = connection.execute(sa.select(*(items.c[name] for name in _SHOWN)).where(
+        items.c.status == "open", items.c.source_id.in_(source_ids))).mappings()
     per_source: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for item in stored:
         per_source[item["source_id"]].append(dict(item))

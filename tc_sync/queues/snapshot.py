@@ -66,6 +66,8 @@ class Snapshot:
 
     def by_kind(self, queue: str) -> list[tuple[str, Tally]]:
         """One queue's rows counted per kind (in the order of `ItemKind`)."""
-        rows = self.queues[queue]
-        return [(KIND_LABELS[kind], self.tally([r for r in rows if r.kind == kind]))
-                for kind in ItemKind if any(r.kind == kind for r in rows)]
+        per_kind: dict[ItemKind, list[QueueRow]] = {}
+        for row in self.queues[queue]:
+            per_kind.setdefault(row.kind, []).append(row)
+        return [(KIND_LABELS[kind], self.tally(per_kind[kind]))
+                for kind in ItemKind if kind in per_kind]
