@@ -170,11 +170,20 @@ def reliability() -> Summary:
     return _RELIABILITY
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test of tests/reliability/ is part of the suite: `pytest -m reliability` runs it
+    with the fuzzing and PHI tests that carry the marker themselves."""
+    folder = Path(__file__).parent / "reliability"
+    for item in items:
+        if folder in item.path.parents:
+            item.add_marker("reliability")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
                               ) -> Iterator[pytest.TestReport]:
     report: pytest.TestReport = yield
-    marker = item.get_closest_marker("reliability")
+    marker = next((m for m in item.iter_markers("reliability") if m.args), None)
     if marker is not None and (report.when == "call" or (
             report.when == "setup" and not report.passed)) and not report.skipped:
         _RELIABILITY.tally(marker.args[0], failed=report.failed,
