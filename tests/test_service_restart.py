@@ -22,7 +22,10 @@ import yaml
 
 from tc_sync.cli import main
 from tc_sync.demo.practice import PracticeSpec, write_sqlite
+from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import replica
+from tc_sync.ledger.state import start_run
+from tc_sync.runtime.lock import DaemonLock
 
 from . import observed
 
@@ -133,3 +136,29 @@ def test_a_daemon_killed_mid_pull_restarts_catches_up_and_matches_a_clean_sync(s
     for table in REPLICA:
         assert replica_rows(ledger, table) == replica_rows(clean, table), table
     assert _query(ledger, "SELECT COUNT(*) > 0 FROM items WHERE status = 'open'") == [(1,)]
+
+
+def test_a_sync_killed_by_hand_is_closed_as_interrupted_by_the_next_one(site):
+    ledger = site.parent / "manual.db"
+    config = write_config(site.parent, ledger)
+    assert main(["--config", str(config), "sync"]) == 0
+    engine = open_ledger(f"sqlite:///{ledger}")
+    with engine.begin() as connection:                # what a SIGKILL mid-pull leaves behind
+        start_run(connection, "main", "incremental")
+    engine.dispose()
+    assert main(["--config", str(config), "sync"]) == 0
+    assert _query(ledger, "SELECT outcome FROM sync_runs ORDER BY run_id") == [
+        ("ok",), ("interrupted",), ("ok",)]
+
+
+def test_a_sync_by_hand_while_the_daemon_runs_is_refused(site, capsys):
+    ledger = site.parent / "busy.db"
+    config = write_config(site.parent, ledger)
+    engine = open_ledger(f"sqlite:///{ledger}")
+    try:
+        with DaemonLock(engine, ["main"]):
+            assert main(["--config", str(config), "sync"]) == 1
+    finally:
+        engine.dispose()
+    assert "another tc-sync daemon is using the ledger" in capsys.readouterr().err
+    assert _query(ledger, "SELECT COUNT(*) FROM sync_runs") == [(0,)]

@@ -7,7 +7,9 @@ import sys
 from tc_sync.config import Settings
 from tc_sync.cycle import CycleResult, run_cycle
 from tc_sync.ledger.db import open_ledger
+from tc_sync.ledger.state import close_interrupted_runs
 from tc_sync.mappings import load_mappings
+from tc_sync.runtime.lock import AlreadyRunning, DaemonLock
 
 
 def print_results(cycles: list[CycleResult]) -> None:
@@ -41,6 +43,20 @@ def run_sync(settings: Settings, *, source: str | None, full: bool) -> int:
         return 2
     mappings = load_mappings(settings.mappings_file)
     engine = open_ledger(settings.ledger.url)
-    cycles = run_cycle(engine, settings, mappings, full=full, only_source=source)
+    syncing = [source] if source is not None else [
+        source_id for source_id, settings_ in settings.sources.items() if settings_.enabled]
+    try:
+        # The daemon's lock: a sync beside a running daemon would race it for the cursors.
+        # Holding it, a run a killed `tc-sync sync` left 'running' can be closed.
+        with DaemonLock(engine, syncing):
+            with engine.begin() as connection:
+                close_interrupted_runs(connection, syncing)
+            cycles = run_cycle(engine, settings, mappings, full=full, only_source=source)
+    except AlreadyRunning as error:
+        print(f"tc-sync: {error} (the running daemon syncs by itself; `tc-sync status` shows "
+              "its last runs)", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
     print_results(cycles)
     return 0 if all(cycle.run.outcome == "ok" for cycle in cycles) else 1
