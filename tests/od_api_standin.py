@@ -41,6 +41,15 @@ def create_task_tables(connection: pymysql.connections.Connection) -> None:
             cursor.execute(match.group(0))
 
 
+def add_task_lists(connection: pymysql.connections.Connection,
+                   lists: list[tuple[int, str, int]]) -> None:
+    """Task lists as Open Dental keeps them: (TaskListNum, description, parent list or 0)."""
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO tasklist (TaskListNum, Descript, Parent, FromNum, GlobalTaskFilterType, "
+            "TaskListStatus) VALUES (%s, %s, %s, 0, 0, 0)", lists)
+
+
 @dataclass
 class Fault:
     """What the next matching request gets instead of a normal answer."""

@@ -22,7 +22,7 @@ import yaml
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import outbox
 from tc_sync.push.outbox import ActionKind, enqueue, marker_of
-from tests.od_api_standin import StandIn, create_task_tables, serve
+from tests.od_api_standin import StandIn, add_task_lists, create_task_tables, serve
 from tests.push_kills import finish, kill_while_talking
 
 pytestmark = pytest.mark.mysql
@@ -51,10 +51,7 @@ def test_sigkill_at_random_points_never_doubles_or_loses_a_task(
         mysql_server, mysql_database, tmp_path):
     connection = mysql_server.connect(mysql_database)
     create_task_tables(connection)
-    with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO tasklist (TaskListNum, Descript, Parent, FromNum, "
-                       "GlobalTaskFilterType, TaskListStatus) VALUES (%s, 'TC', 0, 0, 0, 0)",
-                       (TASK_LIST,))
+    add_task_lists(connection, [(TASK_LIST, "TC", 0)])
     state = StandIn(mysql_server.host, mysql_server.port, mysql_server.user,
                     mysql_server.password, mysql_database, latency_seconds=0.004,
                     reply_latency_seconds=0.008)

@@ -11,7 +11,7 @@ import pytest
 from tc_sync.config import ConfigError, settings_from_mapping
 from tc_sync.push.outbox import Action, ActionKind, marker_of
 from tc_sync.push.targets.opendental_direct import OpenDentalDirect
-from tests.od_api_standin import create_task_tables
+from tests.od_api_standin import add_task_lists, create_task_tables
 
 pytestmark = pytest.mark.mysql
 
@@ -23,11 +23,9 @@ CREATOR, SUBSCRIBER, OTHER_SUBSCRIBER = 3, 5, 6
 def od(mysql_server, mysql_database):
     connection = mysql_server.connect(mysql_database)
     create_task_tables(connection)
+    add_task_lists(connection, [(TRUNK, "Office", 0), (INSURANCE, "Insurance", TRUNK),
+                                (CLAIMS, "Claims", INSURANCE)])
     with connection.cursor() as cursor:
-        cursor.executemany(
-            "INSERT INTO tasklist (TaskListNum, Descript, Parent, FromNum, GlobalTaskFilterType, "
-            "TaskListStatus) VALUES (%s, %s, %s, 0, 0, 0)",
-            [(TRUNK, "Office", 0), (INSURANCE, "Insurance", TRUNK), (CLAIMS, "Claims", INSURANCE)])
         cursor.executemany(
             "INSERT INTO tasksubscription (UserNum, TaskListNum, TaskNum) VALUES (%s, %s, 0)",
             [(SUBSCRIBER, INSURANCE), (OTHER_SUBSCRIBER, TRUNK), (CREATOR, CLAIMS)])

@@ -27,7 +27,14 @@ from tc_sync.mappings import Mappings, load_mappings
 from tc_sync.push.dispatcher import Dispatcher, build_targets
 from tc_sync.push.outbox import marker_of
 from tc_sync.sync import sync_source
-from tests.od_api_standin import Fault, RunningStandIn, StandIn, create_task_tables, serve
+from tests.od_api_standin import (
+    Fault,
+    RunningStandIn,
+    StandIn,
+    add_task_lists,
+    create_task_tables,
+    serve,
+)
 
 pytestmark = pytest.mark.mysql
 
@@ -40,12 +47,10 @@ def practice(mysql_server, mysql_database):
     connection = mysql_server.connect(mysql_database)
     write_mysql(connection, PracticeSpec(today=TODAY))
     create_task_tables(connection)
+    add_task_lists(connection, [(TREATMENT_LIST, "Treatment coordinator", 0),
+                                (INSURANCE_LIST, "Insurance", 0),
+                                (CLAIMS_LIST, "Claims follow-up", INSURANCE_LIST)])
     with connection.cursor() as cursor:
-        cursor.executemany(
-            "INSERT INTO tasklist (TaskListNum, Descript, Parent, FromNum, GlobalTaskFilterType, "
-            "TaskListStatus) VALUES (%s, %s, %s, 0, 0, 0)",
-            [(TREATMENT_LIST, "Treatment coordinator", 0), (INSURANCE_LIST, "Insurance", 0),
-             (CLAIMS_LIST, "Claims follow-up", INSURANCE_LIST)])
         cursor.executemany(
             "INSERT INTO tasksubscription (UserNum, TaskListNum, TaskNum) VALUES (%s, %s, 0)",
             [(5, INSURANCE_LIST), (6, TREATMENT_LIST), (2, CLAIMS_LIST)])

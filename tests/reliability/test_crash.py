@@ -60,7 +60,7 @@ from tc_sync.cycle import run_cycle
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import cursors, item_events, reconcile_state
 from tc_sync.ledger.schema import sync_runs as runs
-from tests.od_api_standin import StandIn, create_task_tables, serve
+from tests.od_api_standin import StandIn, add_task_lists, create_task_tables, serve
 from tests.push_kills import Child, due, finish, kill_while_talking
 from tests.reliability.cli_forkserver import ForkServer
 from tests.reliability.ledger_checks import (
@@ -323,10 +323,7 @@ def test_sigkill_during_push(mysql_server, mysql_database, tmp_path, sites, serv
                              reliability):
     pms = mysql_server.connect(mysql_database)
     create_task_tables(pms)
-    with pms.cursor() as cursor:
-        cursor.execute("INSERT INTO tasklist (TaskListNum, Descript, Parent, FromNum, "
-                       "GlobalTaskFilterType, TaskListStatus) VALUES (%s, 'TC', 0, 0, 0, 0)",
-                       (TASK_LIST,))
+    add_task_lists(pms, [(TASK_LIST, "TC", 0)])
     pms.close()
     state = StandIn(mysql_server.host, mysql_server.port, mysql_server.user,
                     mysql_server.password, mysql_database, latency_seconds=0.004,

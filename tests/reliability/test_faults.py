@@ -50,7 +50,7 @@ from tc_sync.mappings import load_mappings
 from tc_sync.push.outbox import marker_of
 from tests import observed
 from tests.conftest import MysqlServer, unavailable
-from tests.od_api_standin import Fault, StandIn, create_task_tables, serve
+from tests.od_api_standin import Fault, StandIn, add_task_lists, create_task_tables, serve
 from tests.reliability.faultsite import (
     INTERVAL,
     PATIENTS,
@@ -588,11 +588,8 @@ def flaky_api(practice: Practice) -> Iterator[tuple[FlakyApi, str]]:
     """The stand-in serving the practice's Open Dental task tables, and its base URL."""
     with practice.connection() as connection:
         create_task_tables(connection)
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO tasklist (TaskListNum, Descript, Parent, FromNum, "
-                "GlobalTaskFilterType, TaskListStatus) VALUES (%s, %s, 0, 0, 0, 0)",
-                [(TREATMENT_LIST, "Treatment coordinator"), (CLAIMS_LIST, "Claims")])
+        add_task_lists(connection, [(TREATMENT_LIST, "Treatment coordinator", 0),
+                                    (CLAIMS_LIST, "Claims", 0)])
     server = practice.server
     api = FlakyApi(server.host, server.port, server.user, server.password, practice.database)
     with contextlib.contextmanager(serve)(api) as running:
