@@ -1,21 +1,21 @@
-"""A patient's insurance benefit position, computed the way Open Dental displays it.
+"""A patient's insurance benefit position, computed as Open Dental's Treatment Finder does.
 
 Pure functions over canonical records: annual maximum, general deductible, insurance used and
-pending in the benefit year, and what remains. They follow Open Dental's display logic
-(Benefits.GetAnnualMaxDisplay and GetDeductGeneralDisplay, InsPlans.GetInsUsedDisplay and
-GetPendingDisplay, BenefitLogic.ComputeRenewDate), so a coordinator sees the numbers Open
-Dental's Family and Treatment Plan modules show.
+pending in the benefit year, and what remains. The annual maximum, used, pending and remaining
+follow the Treatment Finder report (RpTreatmentFinder: the largest general limitation of the
+plan, individual being any coverage level but family; used and pending from the patient's
+claim procedures on the subscription in the benefit year), so the figures a coordinator checks
+against that report agree. The deductible follows the Family module's display.
 
 Which benefits apply to a coverage: the plan's own (`plan_id` is the coverage's plan and
-`coverage_id` is None) and the patient's overrides (`coverage_id` is the coverage). Open Dental
-gives an override no precedence in these figures: it is one more candidate (see
-`annual_maximum` and `general_deductible`).
+`coverage_id` is None) and, unless `patient_overrides` is off, the patient's overrides
+(`coverage_id` is the coverage), which the Treatment Finder ignores.
 
-A coverage category (covcat) counts as general when its X12 benefit category is General or
-None; the records do not say which covcats those are, so callers pass their ids as
-`general_categories`. Likewise a procedure whose code Open Dental counts against a separate,
-non-general limitation (an orthodontic maximum, say) needs procedure codes and category spans
-the records lack: callers pass such procedures' ids as `excluded_procedures`.
+A benefit's coverage category (covcat) counts as general unless it is a known covcat whose X12
+benefit category is not General (the Treatment Finder's COALESCE(EbenefitCat, General)); the
+records do not say which those are, so callers pass their ids as `other_categories`. A
+procedure whose code Open Dental counts against a separate limitation needs category spans the
+records lack: callers may pass such procedures' ids as `excluded_procedures`.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ class BenefitPosition:
     pending: Cents
     """Insurance estimated on this patient's claims not yet received, same year."""
     remaining: Cents | None
-    """annual_max - used - pending, never below zero; None when the maximum is unknown."""
+    """annual_max - used - pending (floored at zero unless asked not to); None when the
+    maximum is unknown."""
     year_start: date
     """The first day of the benefit year."""
     renews_on: date
@@ -87,39 +88,56 @@ def benefit_year(renewal_month: int | None, on: date) -> tuple[date, date]:
 def annual_maximum(
     coverage: Coverage,
     benefits: Iterable[Benefit],
-    general_categories: frozenset[int] = frozenset(),
+    other_categories: frozenset[int] = frozenset(),
     *,
     level: CoverageLevel = CoverageLevel.INDIVIDUAL,
+    patient_overrides: bool = True,
 ) -> Cents | None:
     """The coverage's annual maximum at `level` (INDIVIDUAL or FAMILY); None when unknown.
 
-    Candidates are the applicable limitations with no quantity, a calendar- or service-year
-    period, this coverage level, no procedure code and a general category. As Open Dental
-    does, one without a category is preferred, then the smallest amount; a patient override
-    competes with the plan's maximum rather than replacing it. An empty amount (Open Dental's
-    -1) chosen this way leaves the maximum unknown.
+    As the Treatment Finder: the largest amount among the plan's limitations with an amount, no
+    quantity and a general (or no) category; individual means any level but family. With
+    `patient_overrides`, the patient's own maximum competes and the smaller is shown, as Open
+    Dental's Family module does; alone, it is the maximum.
     """
-    candidates = _general_annual(coverage, benefits, general_categories,
-                                 BenefitType.LIMITATION, level)
-    if not candidates:
-        return None
-    chosen = min(candidates, key=lambda b: (b.category_id is not None, b.amount))
-    return None if chosen.amount < 0 else chosen.amount
+    def largest(overrides: bool) -> Cents | None:
+        amounts = [b.amount for b in benefits
+                   if (b.coverage_id is not None) == overrides and _applies(coverage, b)
+                   and _is_annual_maximum(b, other_categories, level)]
+        return max(amounts) if amounts else None
+
+    benefits = tuple(benefits)
+    plans = largest(overrides=False)
+    own = largest(overrides=True) if patient_overrides else None
+    if own is None or plans is None:
+        return plans if own is None else own
+    return min(plans, own)
+
+
+def _is_annual_maximum(benefit: Benefit, other_categories: frozenset[int],
+                       level: CoverageLevel) -> bool:
+    at_level = (benefit.coverage_level == CoverageLevel.FAMILY) == (
+        level == CoverageLevel.FAMILY)
+    return (benefit.benefit_type == BenefitType.LIMITATION
+            and benefit.quantity_qualifier == BenefitQuantity.NONE
+            and benefit.amount > 0 and at_level
+            and (benefit.category_id is None or benefit.category_id not in other_categories))
 
 
 def general_deductible(
     coverage: Coverage,
     benefits: Iterable[Benefit],
-    general_categories: frozenset[int] = frozenset(),
+    other_categories: frozenset[int] = frozenset(),
     *,
     level: CoverageLevel = CoverageLevel.INDIVIDUAL,
 ) -> Cents | None:
     """The coverage's general deductible at `level`; None when none is entered.
 
-    Candidates are matched as for `annual_maximum`, with deductibles; as Open Dental (23.x)
-    does, the largest amount is taken, a patient override being one more candidate.
+    Candidates are the applicable whole-year deductibles with no quantity or code in a general
+    category; as Open Dental (23.x) does, the largest amount is taken, a patient override being
+    one more candidate.
     """
-    candidates = _general_annual(coverage, benefits, general_categories,
+    candidates = _general_annual(coverage, benefits, other_categories,
                                  BenefitType.DEDUCTIBLE, level)
     if not candidates:
         return None
@@ -161,32 +179,41 @@ def benefit_position(
     benefits: Iterable[Benefit],
     claim_procedures: Iterable[ClaimProcedure],
     on: date,
-    general_categories: frozenset[int] = frozenset(),
+    other_categories: frozenset[int] = frozenset(),
     *,
     excluded_procedures: frozenset[int] = frozenset(),
+    patient_overrides: bool = True,
+    floor_at_zero: bool = True,
 ) -> BenefitPosition:
     """The coverage's benefit position in the benefit year containing `on`.
 
     `benefits` and `claim_procedures` may hold other coverages' and patients' rows; only
     those that apply are counted. A coverage terminated before `on` (`date_term`) still gets
-    a position: whether to show it is the caller's decision.
+    a position: whether to show it is the caller's decision. The Treatment Finder shows a
+    remaining amount below zero as it is (`floor_at_zero` off).
     """
     benefits = tuple(benefits)
     claim_procedures = tuple(claim_procedures)
-    annual_max = annual_maximum(coverage, benefits, general_categories)
+    annual_max = annual_maximum(coverage, benefits, other_categories,
+                                patient_overrides=patient_overrides)
     used = insurance_used(coverage, claim_procedures, on,
                           excluded_procedures=excluded_procedures)
     pending = insurance_pending(coverage, claim_procedures, on,
                                 excluded_procedures=excluded_procedures)
-    remaining = None if annual_max is None else Cents(max(0, annual_max - used - pending))
+    remaining = None
+    if annual_max is not None:
+        remaining = Cents(annual_max - used - pending)
+        if floor_at_zero:
+            remaining = Cents(max(0, remaining))
     year_start, renews_on = benefit_year(coverage.renewal_month, on)
     return BenefitPosition(
         coverage_id=coverage.pms_id,
         annual_max=annual_max,
-        family_max=annual_maximum(coverage, benefits, general_categories,
-                                  level=CoverageLevel.FAMILY),
-        deductible=general_deductible(coverage, benefits, general_categories),
-        family_deductible=general_deductible(coverage, benefits, general_categories,
+        family_max=annual_maximum(coverage, benefits, other_categories,
+                                  level=CoverageLevel.FAMILY,
+                                  patient_overrides=patient_overrides),
+        deductible=general_deductible(coverage, benefits, other_categories),
+        family_deductible=general_deductible(coverage, benefits, other_categories,
                                              level=CoverageLevel.FAMILY),
         used=used,
         pending=pending,
@@ -206,7 +233,7 @@ def _applies(coverage: Coverage, benefit: Benefit) -> bool:
 def _general_annual(
     coverage: Coverage,
     benefits: Iterable[Benefit],
-    general_categories: frozenset[int],
+    other_categories: frozenset[int],
     benefit_type: BenefitType,
     level: CoverageLevel,
 ) -> list[Benefit]:
@@ -219,7 +246,7 @@ def _general_annual(
         and b.time_period in _ANNUAL_PERIODS
         and b.coverage_level == level
         and b.code_id is None
-        and (b.category_id is None or b.category_id in general_categories)
+        and (b.category_id is None or b.category_id not in other_categories)
     ]
 
 
@@ -231,7 +258,8 @@ def _sum_in_year(
     excluded_procedures: frozenset[int],
     amount: Callable[[ClaimProcedure], Cents],
 ) -> Cents:
-    """The sum of `amount` over this patient's claim procedures of the coverage in the year."""
+    """The sum of `amount` over this patient's claim procedures on the coverage's subscription
+    in the year (the Treatment Finder matches the subscription, not the plan)."""
     if coverage.plan_id is None or coverage.subscription_id is None:
         return Cents(0)
     start, end = benefit_year(coverage.renewal_month, on)
@@ -240,7 +268,6 @@ def _sum_in_year(
         for cp in claim_procedures
         if cp.status in statuses
         and cp.patient_id == coverage.patient_id
-        and cp.plan_id == coverage.plan_id
         and cp.subscription_id == coverage.subscription_id
         and cp.procedure_date is not None and start <= cp.procedure_date < end
         and (cp.procedure_id is None or cp.procedure_id not in excluded_procedures)

@@ -7,6 +7,7 @@ broken file; `MappingsKeeper` keeps the last good rules running when a change br
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -67,11 +68,14 @@ class UnscheduledTreatment(_Kind):
     semantics: Literal["patient", "procedure"] = "patient"
     min_amount: Decimal = Decimal(0)
     min_age_days: int = Field(0, ge=0)
+    """0: no minimum age (a procedure planned today, or dated ahead, counts)."""
 
 
 class PredeterminationPending(_Kind):
     follow_up_after_days: int = Field(21, ge=0)
+    """Days after the date sent; 0: owed from the day it was sent."""
     unsent_after_days: int = Field(5, ge=0)
+    """Days after its date of service for one not yet sent; 0: owed at once."""
 
 
 class PredeterminationReturned(_Kind):
@@ -80,14 +84,22 @@ class PredeterminationReturned(_Kind):
 
 class ClaimUnsent(_Kind):
     after_days: int = Field(3, ge=0)
+    """Days after the date of service; 0: owed at once, whatever the date of service."""
 
 
 class ClaimOutstanding(_Kind):
     after_days: int = Field(30, ge=0)
+    """Days after the date sent; 0: every sent claim. A blank date sent is always owed."""
+    statuses: list[Literal["sent", "probably_sent"]] = Field(
+        default=["sent", "probably_sent"], min_length=1)
+    """Claim statuses that count as sent (Open Dental's report: sent only)."""
     buckets: list[int] = Field(default_factory=lambda: [30, 60, 90])
     respect_custom_tracking: bool = True
-    """Defer the follow-up of a claim while its PMS custom tracking status suppresses it
-    (Open Dental's "days suppressed"); the item stays open."""
+    """Honour the claim's PMS custom tracking status while it suppresses the claim (Open
+    Dental's "days suppressed")."""
+    hide_suppressed: bool = False
+    """While suppressed, leave the claim out, as Open Dental's Outstanding Claims report
+    does; false keeps its item open with the next follow-up at the suppression's end."""
 
 
 class ClaimDenied(_Kind):
@@ -102,15 +114,32 @@ class ClaimUnderpaid(_Kind):
 
 class PlannedAppointmentUnscheduled(_Kind):
     after_days: int = Field(0, ge=0)
+    """Days after the planned appointment's date; 0: every one, whatever its date."""
 
 
 class BrokenAppointment(_Kind):
-    within_days: int = Field(365, ge=1)
+    within_days: int | None = Field(365, ge=1)
+    """Broken or put on the Unscheduled List this recently; null: however long ago."""
+    unless_patient_scheduled: bool = True
+    """Leave the appointment out while its patient has a future scheduled appointment
+    (Open Dental's Unscheduled List has no such test)."""
 
 
 class BenefitsExpiring(_Kind):
-    within_days: int = Field(60, ge=1)
-    min_remaining: Decimal = Decimal(100)
+    within_days: int | None = Field(60, ge=1)
+    """The plan renews within this many days; null: whenever it renews."""
+    min_remaining: Decimal | None = Decimal(100)
+    """At least this much left to use; null: any remaining amount, even below zero."""
+
+
+class Benefits(_Strict):
+    """How remaining benefits are computed (Open Dental's Treatment Finder, by default)."""
+
+    patient_overrides: bool = True
+    """A patient's own benefit rows (Open Dental's per-patient overrides) compete with the
+    plan's annual maximum; the Treatment Finder reads only the plan's."""
+    floor_at_zero: bool = True
+    """Show a remaining amount below zero as zero; the Treatment Finder shows it negative."""
 
 
 class Kinds(_Strict):
@@ -193,6 +222,7 @@ class Mappings(_Strict):
     coordination: Coordination
     cadence: Cadence
     kinds: Kinds
+    benefits: Benefits = Field(default_factory=Benefits)
     priority: Priority = Field(default_factory=Priority)
     routing: list[Route] = Field(default_factory=list)
     tasks: Tasks = Field(default_factory=Tasks)
@@ -248,17 +278,31 @@ class Mappings(_Strict):
             return False
         return self.category_of(code) in rules.categories
 
+    @cached_property
+    def digest(self) -> str:
+        """A fingerprint of the rules: items evaluated under other rules are evaluated again."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+
     def cadence_of(self, kind: str) -> Cadence:
         settings = getattr(self.kinds, kind)
         return settings.cadence or self.cadence
 
 
-def default_mappings_file() -> Path:
-    """The shipped defaults, inside an installed wheel or in the source tree."""
-    packaged = Path(__file__).parent / "_data" / "mappings" / "default.yaml"
+def _shipped(name: str) -> Path:
+    packaged = Path(__file__).parent / "_data" / "mappings" / name
     if packaged.is_file():
         return packaged
-    return Path(__file__).resolve().parent.parent / "mappings" / "default.yaml"
+    return Path(__file__).resolve().parent.parent / "mappings" / name
+
+
+def default_mappings_file() -> Path:
+    """The shipped defaults, inside an installed wheel or in the source tree."""
+    return _shipped("default.yaml")
+
+
+def parity_mappings_file() -> Path:
+    """The shipped Open Dental parity mappings: queues as Open Dental's own reports list."""
+    return _shipped("opendental-reports.yaml")
 
 
 def _merge(base: Any, override: Any) -> Any:

@@ -175,30 +175,43 @@ def test_a_family_maximum_is_not_taken_for_the_individual_one():
     assert (dollars(position.annual_max), dollars(position.family_max)) == (1500, 3000)
 
 
-def test_a_maximum_limited_to_one_code_or_a_non_general_category_is_not_the_annual_maximum():
-    benefits = [maximum(500, code_id=77), maximum(400, category_id=PREVENTIVE_COVCAT)]
-    general = frozenset({GENERAL_COVCAT})
-    assert annual_maximum(coverage(), benefits, general) is None
+def test_a_maximum_in_a_category_that_is_not_general_is_not_the_annual_maximum():
+    benefits = [maximum(400, category_id=PREVENTIVE_COVCAT)]
+    assert annual_maximum(coverage(), benefits, frozenset({PREVENTIVE_COVCAT})) is None
 
 
-def test_a_maximum_in_a_category_the_practice_marks_general_is_the_annual_maximum():
+def test_a_maximum_in_the_general_category_or_an_unknown_one_is_the_annual_maximum():
+    # The Treatment Finder: COALESCE(covcat.EbenefitCat, General) = General.
     benefits = [maximum(1750, category_id=GENERAL_COVCAT)]
-    assert annual_maximum(coverage(), benefits) is None
-    assert dollars(annual_maximum(coverage(), benefits, frozenset({GENERAL_COVCAT}))) == 1750
+    assert dollars(annual_maximum(coverage(), benefits, frozenset({PREVENTIVE_COVCAT}))) == 1750
 
 
-def test_a_maximum_without_a_category_is_preferred_to_one_in_the_general_category():
-    benefits = [maximum(1000, category_id=GENERAL_COVCAT), maximum(2000)]
-    assert dollars(annual_maximum(coverage(), benefits, frozenset({GENERAL_COVCAT}))) == 2000
+def test_of_the_plans_general_maximums_the_largest_is_taken_as_the_treatment_finder_does():
+    benefits = [maximum(1000, category_id=GENERAL_COVCAT), maximum(2000), maximum(500,
+                                                                                 code_id=77)]
+    assert dollars(annual_maximum(coverage(), benefits, frozenset({PREVENTIVE_COVCAT}))) == 2000
 
 
-def test_lifetime_and_frequency_limits_are_not_the_annual_maximum():
+def test_frequency_limits_and_non_general_lifetime_maximums_are_not_the_annual_maximum():
     benefits = [
         maximum(1500, category_id=PREVENTIVE_COVCAT, period=BenefitPeriod.LIFETIME),
-        maximum(2000, period=BenefitPeriod.LIFETIME),
         maximum(0, qualifier=BenefitQuantity.SERVICES),
+        maximum(900, qualifier=BenefitQuantity.SERVICES),
     ]
-    assert annual_maximum(coverage(), benefits) is None
+    assert annual_maximum(coverage(), benefits, frozenset({PREVENTIVE_COVCAT})) is None
+
+
+def test_a_maximum_stored_with_no_coverage_level_is_the_individual_maximum():
+    benefits = [maximum(1250, level=CoverageLevel.NONE)]
+    assert dollars(annual_maximum(coverage(), benefits)) == 1250
+    assert annual_maximum(coverage(), benefits, level=CoverageLevel.FAMILY) is None
+
+
+def test_without_patient_overrides_only_the_plans_maximum_counts():
+    benefits = [maximum(1500), maximum(1000, coverage_id=PATPLAN)]
+    assert dollars(annual_maximum(coverage(), benefits, patient_overrides=False)) == 1500
+    alone = [maximum(1000, coverage_id=PATPLAN)]
+    assert annual_maximum(coverage(), alone, patient_overrides=False) is None
 
 
 def test_a_maximum_with_an_empty_amount_is_unknown():
@@ -226,7 +239,7 @@ def test_the_general_deductible_and_the_family_deductible():
 
 def test_a_deductible_waived_on_preventive_is_not_the_general_deductible():
     benefits = [deductible(0, category_id=PREVENTIVE_COVCAT)]
-    assert general_deductible(coverage(), benefits, frozenset({GENERAL_COVCAT})) is None
+    assert general_deductible(coverage(), benefits, frozenset({PREVENTIVE_COVCAT})) is None
 
 
 def test_no_deductible_entered_is_unknown():
@@ -300,12 +313,12 @@ def test_a_family_members_claims_on_the_same_subscription_are_not_this_patients(
     assert (position.used, position.pending, dollars(position.remaining)) == (0, 0, 1000)
 
 
-def test_claims_on_another_plan_or_subscription_are_not_counted():
-    lines = [
-        line(Status.RECEIVED, date(2026, 2, 1), paid=100, plan_id=PLAN + 1),
-        line(Status.RECEIVED, date(2026, 2, 1), paid=100, subscription_id=SUBSCRIPTION + 1),
-    ]
-    assert insurance_used(coverage(), lines, TODAY) == 0
+def test_claims_on_another_subscription_are_not_counted_the_subscription_decides():
+    other = line(Status.RECEIVED, date(2026, 2, 1), paid=100, subscription_id=SUBSCRIPTION + 1)
+    assert insurance_used(coverage(), [other], TODAY) == 0
+    # The Treatment Finder matches claim procedures to the coverage by subscription only.
+    same = line(Status.RECEIVED, date(2026, 2, 1), paid=100, plan_id=PLAN + 1)
+    assert dollars(insurance_used(coverage(), [same], TODAY)) == 100
 
 
 def test_payments_under_a_separate_limitation_such_as_ortho_can_be_left_out():
@@ -333,13 +346,15 @@ def test_remaining_is_the_maximum_less_used_and_pending():
     assert position.coverage_id == PATPLAN
 
 
-def test_remaining_never_goes_below_zero():
+def test_remaining_shows_zero_below_zero_unless_asked_to_show_it_as_the_treatment_finder():
     lines = [
         line(Status.RECEIVED, date(2026, 1, 20), paid=1400),
         line(Status.NOT_RECEIVED, date(2026, 3, 2), estimate=300),
     ]
     position = benefit_position(coverage(), [maximum(1500)], lines, TODAY)
     assert position.remaining == 0
+    as_finder = benefit_position(coverage(), [maximum(1500)], lines, TODAY, floor_at_zero=False)
+    assert dollars(as_finder.remaining) == -200
 
 
 def test_last_years_spending_is_forgotten_once_the_plan_renews():

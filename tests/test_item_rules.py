@@ -266,12 +266,13 @@ def test_routing_sends_items_to_the_first_matching_queue_and_shares_owners(mappi
     assert route(found["unscheduled_treatment:main:7"], mappings, {}) == ("treatment", None)
 
 
-def test_a_maximum_entered_under_the_general_category_counts_as_the_annual_maximum(mappings):
-    general_max = replace(annual_max(), category_id=11)
+def test_a_maximum_under_a_category_that_is_not_general_is_not_the_annual_maximum(mappings):
+    # As the Treatment Finder: COALESCE(covcat.EbenefitCat, General) = General.
+    category_max = replace(annual_max(), category_id=11)
     patient_facts = facts(procedures=[procedure(1)], coverages=[coverage()],
-                          benefits=[general_max])
-    without = kinds(evaluate("main", patient_facts, SOURCE, mappings, TODAY))
-    assert ItemKind.BENEFITS_EXPIRING not in without
-    with_general = SourceFacts({}, {}, general_categories=frozenset({11}))
-    found = kinds(evaluate("main", patient_facts, with_general, mappings, TODAY))
-    assert found[ItemKind.BENEFITS_EXPIRING][0].amount == 150000
+                          benefits=[category_max])
+    general = kinds(evaluate("main", patient_facts, SOURCE, mappings, TODAY))
+    assert general[ItemKind.BENEFITS_EXPIRING][0].amount == 150000
+    ortho = SourceFacts({}, {}, other_categories=frozenset({11}))
+    found = kinds(evaluate("main", patient_facts, ortho, mappings, TODAY))
+    assert ItemKind.BENEFITS_EXPIRING not in found

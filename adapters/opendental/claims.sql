@@ -1,8 +1,10 @@
 -- Claims and predeterminations (ClaimType 'PreAuth'), with the carrier of the plan billed, and
--- when the claim's custom tracking status was set: the latest status-history row of the claim
--- for that status (claimtracking is indexed on ClaimNum; NULL when there is no status or no
--- row). Choosing a status again writes only a claimtracking row (the claim row may not change
--- at all), so an incremental pull also reads claims whose status history changed.
+-- when the claim's custom tracking status was set, as Open Dental's Outstanding Claims report
+-- reads it: the claim's newest tracking row with a status (TrackingDefNum <> 0), if that row is
+-- a status-history row of the claim's current status; otherwise NULL (not suppressed).
+-- claimtracking is indexed on ClaimNum. Choosing a status again writes only a claimtracking row
+-- (the claim row may not change at all), so an incremental pull also reads claims whose status
+-- history changed.
 SELECT
   c.ClaimNum             AS pms_id,
   c.PatNum               AS patient_id,
@@ -21,9 +23,12 @@ SELECT
   ip.CarrierNum          AS carrier_id,
   c.CustomTracking       AS custom_tracking_id,
   CASE WHEN c.CustomTracking > 0 THEN (
-    SELECT MAX(ct.DateTimeEntry) FROM claimtracking ct
-    WHERE ct.ClaimNum = c.ClaimNum AND ct.TrackingType = 'StatusHistory'
-      AND ct.TrackingDefNum = c.CustomTracking) END AS custom_tracking_since,
+    SELECT MAX(st.DateTimeEntry) FROM claimtracking st
+    WHERE st.ClaimNum = c.ClaimNum AND st.TrackingType = 'StatusHistory'
+      AND st.TrackingDefNum = c.CustomTracking
+      AND st.DateTimeEntry = (SELECT MAX(ct.DateTimeEntry) FROM claimtracking ct
+                              WHERE ct.ClaimNum = c.ClaimNum AND ct.TrackingDefNum <> 0))
+    END AS custom_tracking_since,
   c.ProvTreat            AS provider_id,
   c.ClinicNum            AS clinic_id,
   c.SecDateTEdit         AS changed_at

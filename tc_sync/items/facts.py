@@ -52,8 +52,9 @@ class SourceFacts:
 
     definitions: dict[int, Definition]
     codes: dict[int, ProcedureCode]
-    general_categories: frozenset[int] = frozenset()
-    """Coverage categories whose benefit category is general or none (annual maximums)."""
+    other_categories: frozenset[int] = frozenset()
+    """Coverage categories whose benefit category is not General: a benefit in one of them
+    is not an annual maximum (any other category id, or none, counts as general)."""
 
 
 class _Reader:
@@ -104,12 +105,12 @@ def read_records(connection: sa.Connection, record: type[R], source_id: str,
 
 
 def load_source_facts(connection: sa.Connection, source_id: str) -> SourceFacts:
-    general = frozenset(
+    other = frozenset(
         category.pms_id for category in read_records(connection, CoverageCategory, source_id)
-        if category.benefit_category in (BenefitCategory.GENERAL, BenefitCategory.NONE))
+        if category.benefit_category != BenefitCategory.GENERAL)
     return SourceFacts(
         {d.pms_id: d for d in read_records(connection, Definition, source_id)},
-        {c.pms_id: c for c in read_records(connection, ProcedureCode, source_id)}, general)
+        {c.pms_id: c for c in read_records(connection, ProcedureCode, source_id)}, other)
 
 
 def load_patient_facts(connection: sa.Connection, source_id: str,

@@ -43,12 +43,13 @@ def escalated(made: int, cadence: Cadence) -> bool:
 def priority(item: DesiredItem, mappings: Mappings) -> float:
     """Points ordering a queue: amount, age, benefits about to renew, time at the carrier."""
     weights = mappings.priority
+    age = item.age_days or 0        # an unknown age earns no points for age
     points = (item.amount or 0) / 10_000 * weights.per_100_dollars
-    points += item.age_days / 30 * weights.per_30_days_old
+    points += age / 30 * weights.per_30_days_old
     if item.kind == ItemKind.BENEFITS_EXPIRING:
         points += weights.benefits_expiring
     if item.kind in _CLAIM_KINDS:
-        points += item.age_days / 30 * weights.per_30_days_at_carrier
+        points += age / 30 * weights.per_30_days_at_carrier
     return round(points, 2)
 
 

@@ -46,8 +46,9 @@ class DesiredItem:
     kind: ItemKind
     source_id: str
     patient_id: int
-    owed_since: date
-    """When the follow-up became owed (the cadence and attempts count from here)."""
+    owed_since: date | None
+    """When the follow-up became owed (the cadence and attempts count from here); None when
+    the PMS date it comes from is blank (then they count from the day the item opened)."""
     amount: int | None = None
     """Cents."""
     codes: tuple[str, ...] = ()
@@ -55,7 +56,8 @@ class DesiredItem:
     appointment_id: int | None = None
     clinic_id: int | None = None
     provider_id: int | None = None
-    age_days: int = 0
+    age_days: int | None = 0
+    """Days since it became owed; None when that date is unknown."""
     details: dict[str, Any] = field(default_factory=dict)
     """Kind-specific facts shown to the coordinator: bucket, carrier, remaining benefits..."""
     not_before: date | None = None

@@ -142,24 +142,26 @@ class Reconciler:
                         and key not in desired):
                     self._resolve(connection, stored, patient)
 
-    def _fields(self, item: DesiredItem, patient: PatientFacts) -> dict[str, Any]:
+    def _fields(self, item: DesiredItem, patient: PatientFacts,
+                stored: dict[str, Any] | None) -> dict[str, Any]:
         cadence = self.mappings.cadence_of(item.kind.value)
-        made, last = attempts(patient.contacts, item.owed_since)
+        # A blank PMS date: attempts and the cadence count from the day the item opened.
+        clock = item.owed_since or (stored["opened_at"].date() if stored else self.today)
+        made, last = attempts(patient.contacts, clock)
         return {
             "source_id": item.source_id, "kind": item.kind.value, "patient_id": item.patient_id,
             "claim_id": item.claim_id, "appointment_id": item.appointment_id,
             "clinic_id": item.clinic_id, "provider_id": item.provider_id,
             "amount": item.amount, "codes": item.codes, "details": item.details,
             "owed_since": item.owed_since, "attempts": made, "last_contact_at": last,
-            "next_follow_up": next_follow_up(item.owed_since, made, last, cadence,
-                                             item.not_before),
+            "next_follow_up": next_follow_up(clock, made, last, cadence, item.not_before),
             "escalated": escalated(made, cadence), "priority": priority(item, self.mappings),
         }
 
     def _keep(self, connection: sa.Connection, item: DesiredItem,
               stored: dict[str, Any] | None, patient: PatientFacts,
               owners: dict[str, int]) -> None:
-        fields = encode(self._fields(item, patient))
+        fields = encode(self._fields(item, patient, stored))
         if stored is None:
             queue, owner = route(item, self.mappings, owners)
             if owner:
@@ -242,7 +244,7 @@ def reconcile_source(engine: sa.Engine, source_id: str, mappings: Mappings, toda
     with engine.connect() as connection:
         state = load_state(connection, source_id)
         everyone = full or state.changes_through is None or (
-            state.last_full_evaluation != today)
+            state.last_full_evaluation != today) or state.mappings_digest != mappings.digest
         if not everyone:
             assert state.changes_through is not None
             patients, everyone = _patients_changed(connection, source_id, state.changes_through)
@@ -260,7 +262,8 @@ def reconcile_source(engine: sa.Engine, source_id: str, mappings: Mappings, toda
     if complete_run:
         with engine.begin() as connection:
             save_state(connection, source_id, ReconcileState(
-                started_at, today if everyone else state.last_full_evaluation))
+                started_at, today if everyone else state.last_full_evaluation,
+                mappings.digest))
     log.info("reconciled", source=source_id, patients=totals.patients, full=everyone,
              seconds=round(totals.seconds, 3), **totals.by_event)
     return totals

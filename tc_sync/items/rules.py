@@ -29,10 +29,14 @@ from tc_sync.records import (
     ProcedureStatus,
 )
 
-_PENDING_PREAUTH = {ClaimStatus.UNSENT, ClaimStatus.WAITING_TO_SEND, ClaimStatus.HOLD_IN_PROCESS,
-                    ClaimStatus.HOLD_UNTIL_PRIMARY, ClaimStatus.SENT, ClaimStatus.PROBABLY_SENT}
-_UNSENT = {ClaimStatus.UNSENT, ClaimStatus.WAITING_TO_SEND, ClaimStatus.HOLD_IN_PROCESS}
+# Open Dental's own lists: pending predeterminations; Claims Not Sent ("All": unsent, hold until
+# primary, waiting to send, hold for in-process); sent.
+_PENDING_PREAUTH = {ClaimStatus.UNSENT, ClaimStatus.WAITING_TO_SEND, ClaimStatus.SENT,
+                    ClaimStatus.HOLD_UNTIL_PRIMARY}
+_UNSENT = {ClaimStatus.UNSENT, ClaimStatus.HOLD_UNTIL_PRIMARY, ClaimStatus.WAITING_TO_SEND,
+           ClaimStatus.HOLD_IN_PROCESS}
 _SENT = {ClaimStatus.SENT, ClaimStatus.PROBABLY_SENT}
+_UNSCHEDULED_LIST_PATIENTS = {PatientStatus.ACTIVE, PatientStatus.PROSPECTIVE}
 
 
 def _cents(dollars: Decimal) -> int:
@@ -41,6 +45,16 @@ def _cents(dollars: Decimal) -> int:
 
 def _is_active(facts: PatientFacts) -> bool:
     return facts.patient is not None and facts.patient.status == PatientStatus.ACTIVE
+
+
+def _age(since: date | None, today: date) -> int | None:
+    return None if since is None else max(0, (today - since).days)
+
+
+def _window_passed(since: date | None, days: int, today: date) -> bool:
+    """Whether `days` have passed since `since`; a window of 0 is off (always passed), and an
+    unknown date has no age to hold it back."""
+    return days == 0 or since is None or (today - since).days >= days
 
 
 def _future_scheduled(facts: PatientFacts, today: date) -> list[Appointment]:
@@ -54,17 +68,20 @@ def _procedure_amount(procedure: Procedure) -> int:
 
 
 def _primary_coverage(facts: PatientFacts) -> Coverage | None:
-    ordered = sorted(facts.coverages, key=lambda c: (c.ordinal, c.pms_id))
-    return ordered[0] if ordered else None
+    """The patient's primary coverage (ordinal 1), as the Treatment Finder reads it."""
+    primary = sorted((c for c in facts.coverages if c.ordinal == 1), key=lambda c: c.pms_id)
+    return primary[0] if primary else None
 
 
-def _position(facts: PatientFacts, source: SourceFacts, today: date
+def _position(facts: PatientFacts, source: SourceFacts, mappings: Mappings, today: date
               ) -> tuple[Coverage | None, BenefitPosition | None]:
     coverage = _primary_coverage(facts)
     if coverage is None:
         return None, None
-    return coverage, benefit_position(coverage, facts.benefits, facts.claim_procedures, today,
-                                      source.general_categories)
+    settings = mappings.benefits
+    return coverage, benefit_position(
+        coverage, facts.benefits, facts.claim_procedures, today, source.other_categories,
+        patient_overrides=settings.patient_overrides, floor_at_zero=settings.floor_at_zero)
 
 
 def _benefit_details(coverage: Coverage | None, position: BenefitPosition | None
@@ -88,6 +105,9 @@ def _waiting_procedures(facts: PatientFacts, mappings: Mappings, today: date
 
 def unscheduled_treatment(source_id: str, facts: PatientFacts, source: SourceFacts,
                           mappings: Mappings, today: date) -> list[DesiredItem]:
+    """Open Dental's Treatment Finder: an active patient's planned treatment, fee x (units +
+    base units), when more than zero and (patient semantics) no appointment is scheduled
+    from today on; owed since the earliest date planned."""
     settings = mappings.kinds.unscheduled_treatment
     if not _is_active(facts) or facts.patient is None:
         return []
@@ -95,19 +115,21 @@ def unscheduled_treatment(source_id: str, facts: PatientFacts, source: SourceFac
         return []
     waiting = _waiting_procedures(facts, mappings, today)
     amount = sum(_procedure_amount(p) for p in waiting)
-    if not waiting or amount < _cents(settings.min_amount):
+    if amount <= 0 or amount < _cents(settings.min_amount):
         return []
-    planned_on = min((p.date_planned or today) for p in waiting)
-    if (today - planned_on).days < settings.min_age_days:
+    dates = [p.date_planned for p in waiting if p.date_planned is not None]
+    planned_on = min(dates) if dates else None
+    if settings.min_age_days and (
+            planned_on is None or (today - planned_on).days < settings.min_age_days):
         return []
-    coverage, position = _position(facts, source, today)
+    coverage, position = _position(facts, source, mappings, today)
     patient = facts.patient
     return [DesiredItem(
         item_key(ItemKind.UNSCHEDULED_TREATMENT, source_id, patient.pms_id),
         ItemKind.UNSCHEDULED_TREATMENT, source_id, patient.pms_id, owed_since=planned_on,
         amount=amount, codes=tuple(sorted(str(p.code) for p in waiting)),
         clinic_id=patient.clinic_id, provider_id=patient.provider_id,
-        age_days=(today - planned_on).days,
+        age_days=_age(planned_on, today),
         details={"procedures": sorted(p.pms_id for p in waiting),
                  "teeth": sorted({p.tooth for p in waiting if p.tooth}),
                  **_benefit_details(coverage, position)})]
@@ -115,21 +137,27 @@ def unscheduled_treatment(source_id: str, facts: PatientFacts, source: SourceFac
 
 def benefits_expiring(source_id: str, facts: PatientFacts, source: SourceFacts,
                       mappings: Mappings, today: date) -> list[DesiredItem]:
+    """A patient with unscheduled treatment whose primary plan renews within `within_days`
+    with at least `min_remaining` left (either off: no limit); the amount is what remains."""
     settings = mappings.kinds.benefits_expiring
     treatment = unscheduled_treatment(source_id, facts, source, mappings, today)
-    coverage, position = _position(facts, source, today)
+    coverage, position = _position(facts, source, mappings, today)
     if not treatment or coverage is None or position is None or position.remaining is None:
         return []
     days_left = (position.renews_on - today).days
-    if days_left > settings.within_days or position.remaining < _cents(settings.min_remaining):
+    if settings.within_days is not None and days_left > settings.within_days:
+        return []
+    if settings.min_remaining is not None and position.remaining < _cents(
+            settings.min_remaining):
         return []
     item = treatment[0]
+    owed_since = item.owed_since if settings.within_days is None else (
+        position.renews_on - timedelta(days=settings.within_days))
     return [DesiredItem(
         item_key(ItemKind.BENEFITS_EXPIRING, source_id, item.patient_id),
         ItemKind.BENEFITS_EXPIRING, source_id, item.patient_id,
-        owed_since=position.renews_on - timedelta(days=settings.within_days),
-        amount=position.remaining, codes=item.codes, clinic_id=item.clinic_id,
-        provider_id=item.provider_id, age_days=item.age_days,
+        owed_since=owed_since, amount=position.remaining, codes=item.codes,
+        clinic_id=item.clinic_id, provider_id=item.provider_id, age_days=item.age_days,
         details={"treatment_amount": item.amount, **_benefit_details(coverage, position)})]
 
 
@@ -141,14 +169,15 @@ def _carrier(facts: PatientFacts, claim: Claim) -> dict[str, object]:
 
 
 def _claim_item(kind: ItemKind, source_id: str, facts: PatientFacts, claim: Claim,
-                owed_since: date, today: date, amount: int, **details: object) -> DesiredItem:
+                owed_since: date | None, today: date, amount: int, **details: object
+                ) -> DesiredItem:
     on_claim = {cp.procedure_id for cp in facts.claim_procedures if cp.claim_id == claim.pms_id}
     codes = tuple(sorted({str(p.code) for p in facts.procedures if p.pms_id in on_claim}))
     return DesiredItem(
         item_key(kind, source_id, claim.pms_id), kind, source_id, claim.patient_id,
         owed_since=owed_since, amount=amount, codes=codes, claim_id=claim.pms_id,
         clinic_id=claim.clinic_id, provider_id=claim.provider_id,
-        age_days=max(0, (today - owed_since).days),
+        age_days=_age(owed_since, today),
         details={**_carrier(facts, claim),
                  "date_sent": claim.date_sent.isoformat() if claim.date_sent else None,
                  **details})
@@ -161,24 +190,31 @@ def _claims(facts: PatientFacts, predeterminations: bool) -> Iterable[Claim]:
 
 def predetermination_pending(source_id: str, facts: PatientFacts, source: SourceFacts,
                              mappings: Mappings, today: date) -> list[DesiredItem]:
+    """Predeterminations not answered (unsent, waiting, on hold or sent): a sent one
+    `follow_up_after_days` after its date sent, another `unsent_after_days` after its date
+    of service; owed at once when that date is blank or the window is 0."""
     settings = mappings.kinds.predetermination_pending
     items = []
     for claim in _claims(facts, predeterminations=True):
         if claim.status not in _PENDING_PREAUTH:
             continue
-        if claim.status in _SENT and claim.date_sent:
-            due = claim.date_sent + timedelta(days=settings.follow_up_after_days)
+        if claim.status in _SENT:
+            since, days = claim.date_sent, settings.follow_up_after_days
         else:
-            entered = claim.date_sent or claim.date_service or today
-            due = entered + timedelta(days=settings.unsent_after_days)
-        if today >= due:
-            items.append(_claim_item(ItemKind.PREDETERMINATION_PENDING, source_id, facts, claim,
-                                     due, today, claim.fee, status=claim.status.value))
+            since, days = claim.date_service or claim.date_sent, settings.unsent_after_days
+        if not _window_passed(since, days, today):
+            continue
+        due = None if since is None else since + timedelta(days=days)
+        items.append(_claim_item(ItemKind.PREDETERMINATION_PENDING, source_id, facts, claim,
+                                 due, today, claim.fee, status=claim.status.value))
     return items
 
 
 def predetermination_returned(source_id: str, facts: PatientFacts, source: SourceFacts,
                               mappings: Mappings, today: date) -> list[DesiredItem]:
+    """Received predeterminations whose procedures are still planned and not scheduled, of
+    any patient status (Open Dental's lists do not filter them); the amount is those
+    procedures'."""
     waiting = {p.pms_id: p for p in _waiting_procedures(facts, mappings, today)}
     items = []
     for claim in _claims(facts, predeterminations=True):
@@ -186,33 +222,37 @@ def predetermination_returned(source_id: str, facts: PatientFacts, source: Sourc
             continue
         on_claim = [waiting[cp.procedure_id] for cp in facts.claim_procedures
                     if cp.claim_id == claim.pms_id and cp.procedure_id in waiting]
-        if not on_claim or not _is_active(facts):
+        if not on_claim:
             continue
-        received = claim.date_received or today
         items.append(_claim_item(
-            ItemKind.PREDETERMINATION_RETURNED, source_id, facts, claim, received, today,
-            sum(_procedure_amount(p) for p in on_claim), estimate=claim.estimate,
+            ItemKind.PREDETERMINATION_RETURNED, source_id, facts, claim, claim.date_received,
+            today, sum(_procedure_amount(p) for p in on_claim), estimate=claim.estimate,
             procedures=sorted(p.pms_id for p in on_claim)))
     return items
 
 
 def claim_unsent(source_id: str, facts: PatientFacts, source: SourceFacts,
                  mappings: Mappings, today: date) -> list[DesiredItem]:
+    """Open Dental's Claims Not Sent (unsent, hold until primary, waiting, in process),
+    `after_days` after the date of service (0, or a blank date: at once)."""
     settings = mappings.kinds.claim_unsent
     items = []
     for claim in _claims(facts, predeterminations=False):
         if claim.status not in _UNSENT:
             continue
-        due = (claim.date_service or claim.date_sent or today) + timedelta(
-            days=settings.after_days)
-        if today >= due:
-            items.append(_claim_item(ItemKind.CLAIM_UNSENT, source_id, facts, claim, due,
-                                     today, claim.fee, status=claim.status.value))
+        since = claim.date_service or claim.date_sent
+        if not _window_passed(since, settings.after_days, today):
+            continue
+        due = None if since is None else since + timedelta(days=settings.after_days)
+        items.append(_claim_item(ItemKind.CLAIM_UNSENT, source_id, facts, claim, due,
+                                 today, claim.fee, status=claim.status.value))
     return items
 
 
-def aging_bucket(days: int, limits: list[int]) -> str:
-    """'0-30', '31-60', '61-90' or '90+' for limits [30, 60, 90]."""
+def aging_bucket(days: int | None, limits: list[int]) -> str:
+    """'0-30', '31-60', '61-90' or '90+' for limits [30, 60, 90]; 'unknown' for no age."""
+    if days is None:
+        return "unknown"
     low = 0
     for limit in limits:
         if days <= limit:
@@ -256,24 +296,28 @@ def suppressed_until(claim: Claim, source: SourceFacts, today: date) -> date | N
 
 def claim_outstanding(source_id: str, facts: PatientFacts, source: SourceFacts,
                       mappings: Mappings, today: date) -> list[DesiredItem]:
-    """Sent claims unpaid after `after_days`, aged by date sent. A claim its custom tracking
-    status suppresses stays owed, its next follow-up deferred to the suppression's end."""
+    """Open Dental's Outstanding Claims: sent claims unpaid `after_days` after the date sent
+    (a blank date sent is listed, its age unknown). While its custom tracking status
+    suppresses a claim, it is left out (`hide_suppressed`) or stays owed with its next
+    follow-up deferred to the suppression's end."""
     settings = mappings.kinds.claim_outstanding
+    statuses = {ClaimStatus(status) for status in settings.statuses}
     items = []
     for claim in _claims(facts, predeterminations=False):
-        if claim.status not in _SENT or claim.date_sent is None:
+        if claim.status not in statuses or not _window_passed(
+                claim.date_sent, settings.after_days, today):
             continue
-        age = (today - claim.date_sent).days
-        if age < settings.after_days:
-            continue
-        tracking = source.definitions.get(claim.custom_tracking_id or 0)
         until = (suppressed_until(claim, source, today)
                  if settings.respect_custom_tracking else None)
+        if until is not None and settings.hide_suppressed:
+            continue
+        tracking = source.definitions.get(claim.custom_tracking_id or 0)
         extra = {} if until is None else {"suppressed_until": until.isoformat()}
+        due = None if claim.date_sent is None else (
+            claim.date_sent + timedelta(days=settings.after_days))
         item = _claim_item(
-            ItemKind.CLAIM_OUTSTANDING, source_id, facts, claim,
-            claim.date_sent + timedelta(days=settings.after_days), today, claim.fee,
-            bucket=aging_bucket(age, settings.buckets),
+            ItemKind.CLAIM_OUTSTANDING, source_id, facts, claim, due, today, claim.fee,
+            bucket=aging_bucket(_age(claim.date_sent, today), settings.buckets),
             estimate=claim.estimate, custom_tracking=tracking.name if tracking else None,
             **extra)
         items.append(replace(item, not_before=until))
@@ -315,12 +359,24 @@ def claim_underpaid(source_id: str, facts: PatientFacts, source: SourceFacts,
 
 
 def _scheduled_from(facts: PatientFacts, planned: Appointment) -> list[Appointment]:
-    return [a for a in facts.appointments if a.planned_from_id == planned.pms_id
-            and a.status in (AppointmentStatus.SCHEDULED, AppointmentStatus.COMPLETE)]
+    """Appointments made from a planned one (NextAptNum): once any exists, whatever became of
+    it, Open Dental counts the planned appointment as scheduled."""
+    return [a for a in facts.appointments if a.planned_from_id == planned.pms_id]
+
+
+def _appointment_amount(facts: PatientFacts, appointment: Appointment, *,
+                        planned: bool) -> tuple[int, tuple[str, ...]]:
+    """The planned procedures on an appointment (or a planned appointment): amount, codes."""
+    procedures = [p for p in facts.procedures if p.status == ProcedureStatus.PLANNED and (
+        p.planned_appointment_id if planned else p.appointment_id) == appointment.pms_id]
+    return (sum(_procedure_amount(p) for p in procedures),
+            tuple(sorted(str(p.code) for p in procedures)))
 
 
 def planned_appointment_unscheduled(source_id: str, facts: PatientFacts, source: SourceFacts,
                                     mappings: Mappings, today: date) -> list[DesiredItem]:
+    """Open Dental's Planned Appointment Tracker: an active patient's planned appointment
+    no appointment was made from, `after_days` after its date (0: whatever its date)."""
     settings = mappings.kinds.planned_appointment_unscheduled
     if not _is_active(facts):
         return []
@@ -328,41 +384,47 @@ def planned_appointment_unscheduled(source_id: str, facts: PatientFacts, source:
     for planned in facts.appointments:
         if planned.status != AppointmentStatus.PLANNED or _scheduled_from(facts, planned):
             continue
-        since = planned.starts_at.date() if planned.starts_at else today
-        if (today - since).days < settings.after_days:
+        since = planned.starts_at.date() if planned.starts_at else None
+        if settings.after_days and (since is None or (today - since).days < settings.after_days):
             continue
-        procedures = [p for p in facts.procedures if p.planned_appointment_id == planned.pms_id
-                      and p.status == ProcedureStatus.PLANNED]
+        amount, codes = _appointment_amount(facts, planned, planned=True)
         items.append(DesiredItem(
             item_key(ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED, source_id, planned.pms_id),
             ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED, source_id, planned.patient_id,
-            owed_since=since, amount=sum(_procedure_amount(p) for p in procedures),
-            codes=tuple(sorted(str(p.code) for p in procedures)),
+            owed_since=since, amount=amount, codes=codes,
             appointment_id=planned.pms_id, clinic_id=planned.clinic_id,
-            provider_id=planned.provider_id, age_days=max(0, (today - since).days),
+            provider_id=planned.provider_id, age_days=_age(since, today),
             details={"planned_order": planned.planned_order}))
     return items
 
 
 def broken_appointment(source_id: str, facts: PatientFacts, source: SourceFacts,
                        mappings: Mappings, today: date) -> list[DesiredItem]:
+    """Open Dental's Unscheduled List: broken and unscheduled-list appointments of active and
+    prospective patients, dated within `within_days` (null: any date, a blank one included);
+    by default not while the patient has a future scheduled appointment."""
     settings = mappings.kinds.broken_appointment
-    if not _is_active(facts) or _future_scheduled(facts, today):
+    if facts.patient is None or facts.patient.status not in _UNSCHEDULED_LIST_PATIENTS:
+        return []
+    if settings.unless_patient_scheduled and _future_scheduled(facts, today):
         return []
     items = []
     for appointment in facts.appointments:
         if appointment.status not in (AppointmentStatus.BROKEN,
                                       AppointmentStatus.UNSCHEDULED_LIST):
             continue
-        on = appointment.starts_at.date() if appointment.starts_at else today
-        if (today - on).days > settings.within_days:
+        on = appointment.starts_at.date() if appointment.starts_at else None
+        if settings.within_days is not None and (
+                on is None or (today - on).days > settings.within_days):
             continue
         status = source.definitions.get(appointment.unscheduled_status_id or 0)
+        amount, codes = _appointment_amount(facts, appointment, planned=False)
         items.append(DesiredItem(
             item_key(ItemKind.BROKEN_APPOINTMENT, source_id, appointment.pms_id),
             ItemKind.BROKEN_APPOINTMENT, source_id, appointment.patient_id, owed_since=on,
+            amount=amount, codes=codes,
             appointment_id=appointment.pms_id, clinic_id=appointment.clinic_id,
-            provider_id=appointment.provider_id, age_days=max(0, (today - on).days),
+            provider_id=appointment.provider_id, age_days=_age(on, today),
             details={"appointment_status": appointment.status.value,
                      "unscheduled_status": status.name if status else None}))
     return items
@@ -421,10 +483,11 @@ def _why_appointment_resolved(appointment_id: int, facts: PatientFacts,
     appointment = next((a for a in facts.appointments if a.pms_id == appointment_id), None)
     if appointment is None:
         return Resolution.DELETED_IN_PMS
-    outcomes = [appointment, *_scheduled_from(facts, appointment)]
+    made = _scheduled_from(facts, appointment)
+    outcomes = [appointment, *made]
     if any(a.status == AppointmentStatus.COMPLETE for a in outcomes):
         return Resolution.COMPLETED
-    if any(a.status == AppointmentStatus.SCHEDULED for a in outcomes) or _future_scheduled(
+    if made or appointment.status == AppointmentStatus.SCHEDULED or _future_scheduled(
             facts, today):
         return Resolution.SCHEDULED
     return Resolution.NO_LONGER_ELIGIBLE

@@ -22,6 +22,7 @@ TRACKED = ("patient_id", "claim_id", "appointment_id", "clinic_id", "provider_id
 class ReconcileState:
     changes_through: datetime | None
     last_full_evaluation: date | None
+    mappings_digest: str | None = None
 
 
 def load_state(connection: sa.Connection, source_id: str) -> ReconcileState:
@@ -29,12 +30,14 @@ def load_state(connection: sa.Connection, source_id: str) -> ReconcileState:
         reconcile_state.c.source_id == source_id)).mappings().first()
     if row is None:
         return ReconcileState(None, None)
-    return ReconcileState(row["changes_through"], row["last_full_evaluation"])
+    return ReconcileState(row["changes_through"], row["last_full_evaluation"],
+                          row["mappings_digest"])
 
 
 def save_state(connection: sa.Connection, source_id: str, state: ReconcileState) -> None:
     values = {"changes_through": state.changes_through,
-              "last_full_evaluation": state.last_full_evaluation}
+              "last_full_evaluation": state.last_full_evaluation,
+              "mappings_digest": state.mappings_digest}
     updated = connection.execute(reconcile_state.update().where(
         reconcile_state.c.source_id == source_id).values(**values))
     if updated.rowcount == 0:

@@ -201,7 +201,7 @@ items = sa.Table(
     sa.Column("amount", sa.BigInteger, nullable=True),
     sa.Column("codes", sa.Text, nullable=False),
     sa.Column("details", sa.Text, nullable=False),
-    sa.Column("owed_since", sa.Date, nullable=False),
+    sa.Column("owed_since", sa.Date, nullable=True),      # None: the PMS date is blank
     sa.Column("next_follow_up", sa.Date, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("last_contact_at", sa.DateTime, nullable=True),
@@ -239,8 +239,10 @@ reconcile_state = sa.Table(
     sa.Column("source_id", sa.String(64), primary_key=True),
     sa.Column("changes_through", sa.DateTime, nullable=True),
     sa.Column("last_full_evaluation", sa.Date, nullable=True),
+    sa.Column("mappings_digest", sa.String(64), nullable=True),
 )
-"""How far each source's replica changes have been reconciled into items."""
+"""How far each source's replica changes have been reconciled into items, and under which
+rules (a digest of the mappings: other rules re-evaluate every patient)."""
 
 outbox = sa.Table(
     "outbox", metadata,

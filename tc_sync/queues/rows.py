@@ -70,7 +70,8 @@ class QueueRow:
     codes: tuple[str, ...]
     treatment: str
     amount: Decimal | None
-    age_days: int
+    age_days: int | None
+    """None: the PMS date it counts from is blank."""
     remaining_benefits: Decimal | None
     benefits_renew_on: date | None
     carrier: str
@@ -270,7 +271,8 @@ class _SourceFacts:
             patient_id=item["patient_id"], claim_id=item["claim_id"],
             appointment_id=item["appointment_id"], procedure_ids=procedures, codes=codes,
             treatment="; ".join(self.descriptions.get(code, code) for code in dict.fromkeys(codes)),
-            amount=dollars(item["amount"]), age_days=max(0, (today - aged_from).days),
+            amount=dollars(item["amount"]),
+            age_days=None if aged_from is None else max(0, (today - aged_from).days),
             remaining_benefits=dollars(benefits.get("remaining_benefits")),
             benefits_renew_on=_day(benefits.get("benefits_renew_on")), carrier=carrier,
             carrier_phone=details.get("carrier_phone") or benefits.get("carrier_phone") or "",
