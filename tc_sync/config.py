@@ -190,6 +190,10 @@ class SyncSettings(_Section):
     1 reads one window at a time."""
     safety_lag_seconds: int = Field(120, ge=0, le=86_400)
     """Re-read rows changed this long before the last pull began (late commits, clock skew)."""
+    deletes_each_cycle: bool = True
+    """An incremental pull of a table the PMS deletes rows from (the adapter's `hard_deletes`)
+    also finds the rows deleted since: key counts per window of `window_keys`, then the keys
+    of the windows that differ. False leaves deletes to the nightly full sweep."""
 
 
 class HealthSettings(_Section):

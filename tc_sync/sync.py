@@ -24,6 +24,7 @@ from tc_sync.adapters import Adapter, AdapterError, Stream, load_adapter
 from tc_sync.config import SourceSettings, SyncSettings
 from tc_sync.convert import RowError
 from tc_sync.cursors import Cursor, Pull, PullMode, advance, batch_end, begin_pull, finish, windows
+from tc_sync.deletes import check_deletes
 from tc_sync.drivers.base import Driver, DriverError
 from tc_sync.ledger.db import LedgerError, ledger_write_problem
 from tc_sync.ledger.replica import BatchChanges, ReplicaWriter
@@ -241,9 +242,24 @@ class StreamPuller:
                         break   # a window cut short by LIMIT: the next read starts there
                 if pull.done:
                     break
+        if pull.mode == "incremental" and spec.hard_deletes and self.options.deletes_each_cycle:
+            self._find_deletes(pull.until_key, held, totals)
         totals.completed = True
         totals.seconds = time.perf_counter() - started
         return totals
+
+    def _find_deletes(self, until_key: int, held: set[int], totals: StreamTotals) -> None:
+        """Mark deleted the replica rows the PMS deleted outright since the last pull."""
+        spec = self.stream.spec
+        with self.engine.begin() as connection:
+            check = check_deletes(connection, self.writer.table, self.source_id, self.driver,
+                                  spec.table, spec.key, until_key, self.options.window_keys,
+                                  held)
+            self.writer.mark_deleted(connection, check.deleted, now=now_utc())
+        totals.rows_deleted += len(check.deleted)
+        if check.deleted:
+            log.info("rows_deleted", stream=self.stream.name, count=len(check.deleted),
+                     windows=check.windows, windows_read=check.windows_read)
 
     def _batch(self, pull: Pull, cursor: Cursor, low: int, high: int, columns: list[str],
                rows: Sequence[Sequence[Any]], lag: timedelta,

@@ -173,12 +173,18 @@ class ReplicaWriter:
             present.update(also_present)
             changes.deleted = sorted(
                 key for key, live in known.items() if live and key not in present)
-            if changes.deleted:
-                connection.exec_driver_sql(self._delete, [
-                    (stamp, stamp, self.source_id, key) for key in changes.deleted])
+            self.mark_deleted(connection, changes.deleted, now=now)
         changes.inserted.sort()
         changes.updated.sort()
         return changes
+
+    def mark_deleted(self, connection: sa.Connection, keys: Sequence[int], *,
+                     now: datetime) -> None:
+        """Mark replica rows deleted (the PMS no longer has them); they are never dropped."""
+        if keys:
+            stamp = self._stamp(now)
+            connection.exec_driver_sql(self._delete, [
+                (stamp, stamp, self.source_id, key) for key in keys])
 
     def _existing(self, connection: sa.Connection, keys: list[int]) -> list[int]:
         found: list[int] = []
