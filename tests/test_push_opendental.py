@@ -250,7 +250,7 @@ def test_a_task_list_open_dental_does_not_have_is_a_dead_letter_with_an_alert(
         "kind": "webhook", "url": "http://127.0.0.1:9/hook"}}}}).push.targets["ops"]
     site = tmp_path / "m.yaml"
     site.write_text(yaml.safe_dump({"tasks": {"kinds": ["claim_outstanding"], "backfill": True,
-                                              "lists": [{"task_list": 999}]}}))
+                                              "lists": [{"task_list": 999, "creator_user": 3}]}}))
     cycle(ledger, settings, load_mappings(site))
     owed = len(open_items(ledger, "claim_outstanding"))
     api_only = {"od-api": build_targets(ledger, settings)["od-api"]}
