@@ -132,6 +132,9 @@ def _source(settings: Settings, source_id: str, source: SourceSettings) -> Itera
         where = (f" at {source.connection.host}:{source.connection.port}"
                  if source.connection.driver not in ("sqlite", "odbc") else "")
         yield Finding(area, "ok", f"{adapter.manifest.title} {version} via {driver.name}{where}")
+        old_api = _api_version_finding(settings, source_id, version)
+        if old_api is not None:
+            yield old_api
         if driver.name.startswith("mysql"):
             yield from _mysql(settings, source_id, source, driver)
 
@@ -172,6 +175,22 @@ def task_target_findings(settings: Settings, mappings: Mappings) -> Iterator[Fin
             continue
         yield Finding(area, "ok", f"{target.base_url} answers; users, task lists and priorities "
                       "of the mappings exist")
+
+
+def _api_version_finding(settings: Settings, source_id: str, version: str) -> Finding | None:
+    """A failure when an Open Dental API target writes for this source and its version is
+    older than the task endpoints (22.4.15)."""
+    from tc_sync.push.targets.opendental_api import MINIMUM_VERSION, version_tuple
+
+    if not any(target.kind == "opendental_api" and target.source == source_id
+               for target in settings.push.targets.values()):
+        return None
+    found = version_tuple(version)
+    if found is None or found >= MINIMUM_VERSION:
+        return None
+    return Finding(f"{source_id}: Open Dental API", "fail",
+                   f"Open Dental {version} is older than 22.4.15, the first version whose API "
+                   "can create and close tasks", "update Open Dental at the office")
 
 
 def _api_fix(code: str) -> str:
