@@ -75,7 +75,7 @@ def fill(engine: sa.Engine, count: int, run: str) -> float:
                     f"{run}", source_id="main", item_key=f"unscheduled_treatment:main:{number}",
                     target="od-api", action=ActionKind.CREATE_TASK,
                     payload={"patient_id": number, "kind": "unscheduled_treatment",
-                             "task_list": TASK_LIST, "creator_user": None, "priority": None,
+                             "task_list": TASK_LIST, "creator_user": 1, "priority": None,
                              "text": "Call to schedule: D2740 D2950 #3 #14, $2,450; benefits "
                                      "renew Jan 1"})
     return time.perf_counter() - started

@@ -185,7 +185,8 @@ class TaskList(_Strict):
     task_list: int = Field(ge=1)
     """tasklist.TaskListNum."""
     creator_user: int | None = Field(None, ge=1)
-    """userod.UserNum the task is from (default: the API key's user, or 1 for direct writes)."""
+    """userod.UserNum the task is from (default: `tasks.creator_user`). Open Dental's API
+    requires one on every task (POST /tasks: "UserNum: Required")."""
     priority: int | None = Field(None, ge=1)
     """definition.DefNum of a task priority (default: Open Dental's default priority)."""
 
@@ -195,6 +196,8 @@ class Tasks(_Strict):
 
     kinds: list[str] = Field(default_factory=list)
     """Item kinds that make a task (none by default: task lists differ in every office)."""
+    creator_user: int | None = Field(None, ge=1)
+    """userod.UserNum tasks are from when their list entry names none."""
     backfill: bool = False
     """Whether follow-ups already owed when tc-sync first reconciles a source make tasks too
     (false: only items that open afterwards do, so a new install does not flood the list)."""
@@ -212,6 +215,17 @@ class Tasks(_Strict):
                 continue
             return candidate
         return None
+
+    def creator_for(self, entry: TaskList) -> int | None:
+        """The user a task in this list entry is from."""
+        return entry.creator_user or self.creator_user
+
+    def without_creator(self) -> list[int]:
+        """Indexes of list entries that would make tasks without a creator user."""
+        if not self.kinds:
+            return []
+        return [index for index, entry in enumerate(self.lists)
+                if self.creator_for(entry) is None]
 
 
 class Mappings(_Strict):
@@ -337,11 +351,20 @@ def load_mappings(site_file: Path | None = None, default_file: Path | None = Non
             raise MappingsError([f"{document.path}: the file must be a mapping of settings"])
         merged = _merge(merged, document.data)
     try:
-        return Mappings.model_validate(merged)
+        mappings = Mappings.model_validate(merged)
     except ValidationError as error:
         raise MappingsError([
             describe_problem(detail, _document_for(tuple(detail["loc"]), documents))
             for detail in error.errors(include_url=False, include_input=False)]) from None
+    missing: list[tuple[str | int, ...]] = [
+        ("tasks", "lists", index) for index in mappings.tasks.without_creator()]
+    if missing:
+        raise MappingsError([describe_problem(
+            {"loc": loc, "type": "value_error",
+             "msg": "no creator_user: Open Dental requires the user a task is from; set "
+                    "creator_user here or once under tasks (a userod.UserNum)"},
+            _document_for(loc, documents)) for loc in missing])
+    return mappings
 
 
 class MappingsKeeper:

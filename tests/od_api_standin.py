@@ -1,10 +1,25 @@
-"""A STAND-IN for the Open Dental API's task endpoints, for tests and benchmarks.
+"""A STAND-IN for the Open Dental API's task endpoints, for tests and benchmarks. It is not
+Open Dental: every answer carries `X-Stand-In: tc-sync tests`.
 
-The real API runs inside Open Dental (Local API, API Service) or at Open Dental (Remote),
-none of which can run here. This is a real HTTP server that implements the documented
-`/tasks` endpoints (GET list, GET one, POST, PUT) over Open Dental's real `task` tables in
-MariaDB (created from Open Dental's own 21.1.9 schema), checks the `ODFHIR dev/customer`
-authorization header and the required fields, and answers 429, 500 or nothing on demand.
+The real API runs inside Open Dental (Local API, API Service) or at Open Dental (Remote), none
+of which can run here. This is a real HTTP server over Open Dental's real `task` tables in
+MariaDB (their CREATE TABLE statements from Open Dental's 21.1.9 dump), answering as Open
+Dental's API pages say (apitasks, apitasklists, apiuserods, apidefinitions, apiimplementation):
+
+- POST /tasks requires TaskListNum, Descript and UserNum; GET /tasks filters by TaskListNum,
+  KeyNum + ObjectType, TaskStatus and DateTimeOriginal (default: the last 14 days), reading the
+  query with percent-decoding only (a `+` is not a space); PUT with Descript turns a Done task
+  into Viewed; TaskStatus on PUT exists from 24.2.10.
+- Each endpoint answers 400 "Versioning" below the version it was added in (`version`).
+- 401 for wrong keys, 404 for an unknown resource or task, 400 for bad fields.
+- Faults on demand (`fail_next`): any status with a body, e.g. the documented 400s for the
+  eConnector, versioning and office timeouts (ECONNECTOR, VERSIONING, OFFICE_TIMEOUT), 410, or
+  no answer at all.
+- Remote-mode throttling (`remote_pacing_seconds`): a request sooner than that after the
+  previous one with the same customer key is refused. Open Dental does not document what a
+  throttled request gets back; 429 here is a GUESS, so tests must not rely on its shape.
+The exact wording of Open Dental's error bodies is not documented either: the texts below
+follow the documentation's descriptions, not captured answers.
 """
 
 from __future__ import annotations
@@ -19,7 +34,7 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pymysql
 
@@ -28,13 +43,30 @@ TASK_TABLES = ("task", "tasklist", "taskancestor", "taskunread", "tasksubscripti
 STATUS_NAMES = {0: "New", 1: "Viewed", 2: "Done"}
 OBJECT_TYPES = {"None": 0, "Patient": 1, "Appointment": 2}
 PAGE = 100
+PRIORITY_CATEGORY = 33
+"""definition.Category of task priorities."""
+ADDED_IN = {("GET", "tasks"): (22, 3, 16), ("POST", "tasks"): (22, 3, 17),
+            ("PUT", "tasks"): (22, 4, 15), ("GET", "tasks/n"): (24, 4, 13),
+            ("GET", "tasklists"): (22, 3, 15), ("GET", "userods"): (21, 3, 0),
+            ("GET", "definitions"): (21, 1, 0)}
+"""The Open Dental version each endpoint was added in (apitasks.html and its neighbours)."""
+STATUS_FROM = (24, 2, 10)
+"""TaskStatus on PUT: "Added in version 24.2.10"."""
+ECONNECTOR = "eConnector is not running at the dental office."
+VERSIONING = "Versioning: the version of the dental office is not high enough for this method."
+OFFICE_TIMEOUT = "Request timed out while waiting for the dental office."
+"""Bodies for the 400s apiimplementation.html describes; Open Dental's exact words are unknown."""
+
+
+def version_of(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(".")[:3])
 
 
 def create_task_tables(connection: pymysql.connections.Connection) -> None:
     """Open Dental's own CREATE TABLE statements for the task tables, from its 21.1.9 dump."""
     dump = SCHEMA.read_text(encoding="utf-8")
     with connection.cursor() as cursor:
-        for name in TASK_TABLES:
+        for name in (*TASK_TABLES, "userod"):
             match = re.search(rf"CREATE TABLE `{name}` \(.*?\) ENGINE=\w+[^;]*;", dump, re.S)
             assert match, f"no CREATE TABLE {name} in {SCHEMA}"
             cursor.execute(f"DROP TABLE IF EXISTS `{name}`")
@@ -50,6 +82,14 @@ def add_task_lists(connection: pymysql.connections.Connection,
             "TaskListStatus) VALUES (%s, %s, %s, 0, 0, 0)", lists)
 
 
+def add_users(connection: pymysql.connections.Connection, users: list[tuple[int, str]]) -> None:
+    """Open Dental users (userod): (UserNum, UserName)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET SESSION sql_mode = ''")
+        cursor.executemany("INSERT INTO userod (UserNum, UserName, UserGroupNum, EmployeeNum, "
+                           "ClinicNum, ProvNum, IsHidden) VALUES (%s, %s, 1, 0, 0, 0, 0)", users)
+
+
 @dataclass
 class Fault:
     """What the next matching request gets instead of a normal answer."""
@@ -60,6 +100,7 @@ class Fault:
     after_commit: bool = False
     """Do the work, then answer `status` (or hang): the client cannot know it happened."""
     hang_seconds: float = 0.0
+    body: str = "Simulated failure."
 
 
 @dataclass
@@ -72,12 +113,19 @@ class StandIn:
     developer_key: str = "dev-key"
     customer_key: str = "cust-key"
     version: str = "24.3.10.0"
+    """The dental office's Open Dental version: decides which endpoints and fields exist."""
     latency_seconds: float = 0.0
     """Before a request is handled."""
     reply_latency_seconds: float = 0.0
     """After it is handled, before the answer: the window where a client cannot know."""
+    remote_pacing_seconds: float = 0.0
+    """Remote mode's throttle per customer key (1.0 with a write permission); 0: none (the
+    Local API and the API Service are not throttled)."""
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, str, int]] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)
+    """When each request arrived (time.monotonic())."""
+    throttled: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     local: threading.local = field(default_factory=threading.local)
 
@@ -91,6 +139,18 @@ class StandIn:
                 if fault.method == method:
                     return self.faults.pop(index)
         return None
+
+    def _throttle(self) -> bool:
+        """Record the request's arrival; True when Remote pacing refuses it."""
+        with self.lock:
+            now = time.monotonic()
+            last = self.arrivals[-1] if self.arrivals else None
+            self.arrivals.append(now)
+            if self.remote_pacing_seconds and last is not None and (
+                    now - last < self.remote_pacing_seconds):
+                self.throttled += 1
+                return True
+        return False
 
     def connect(self) -> pymysql.connections.Connection:
         return pymysql.connect(host=self.host, port=self.port, user=self.user,
@@ -117,6 +177,11 @@ class StandIn:
             c.execute("SELECT * FROM task ORDER BY TaskNum")
             return list(c.fetchall())
 
+    def staff(self, sql: str, *params: Any) -> None:
+        """What someone at the front desk does to a task in Open Dental (an UPDATE/DELETE)."""
+        with self.connect() as connection, connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
 
 def _task_json(row: dict[str, Any]) -> dict[str, Any]:
     object_type = {v: k for k, v in OBJECT_TYPES.items()}[row["ObjectType"]]
@@ -129,6 +194,13 @@ def _task_json(row: dict[str, Any]) -> dict[str, Any]:
         "DateTimeOriginal": str(row["DateTimeOriginal"]),
         "DateTimeFinished": str(row["DateTimeFinished"]),
     }
+
+
+def parse_query(query: str) -> dict[str, str]:
+    """Percent-decoding only, as apiimplementation.html asks clients to encode ("De%20Angelo"):
+    a `+` stays a `+`."""
+    pairs = (part.partition("=") for part in query.split("&") if part)
+    return {unquote(name): unquote(value) for name, _, value in pairs}
 
 
 def _handler(state: StandIn) -> type[BaseHTTPRequestHandler]:
@@ -154,6 +226,7 @@ def _handler(state: StandIn) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
+            self.send_header("X-Stand-In", "tc-sync tests (not Open Dental)")
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -167,20 +240,20 @@ def _handler(state: StandIn) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             body = self._body() if method in ("POST", "PUT") else {}
             state.requests.append((method, url.path, len(state.requests)))
+            if state._throttle():
+                self._reply(429, "Too many requests.", {"Retry-After": "1"})   # a guess
+                return
             if state.latency_seconds:
                 time.sleep(state.latency_seconds)
             expected = f"ODFHIR {state.developer_key}/{state.customer_key}"
             if self.headers.get("Authorization") != expected:
-                self._reply(401, "Invalid authorization header.")
+                self._reply(401, "Invalid Credentials.")
                 return
             fault = state._fault_for(method)
             if fault is not None and not fault.after_commit:
                 self._fail(fault)
                 return
-            if not url.path.startswith("/api/v1/tasks"):
-                self._reply(404, "Not found.")
-                return
-            status, answer = self._route(method, url.path, parse_qs(url.query), body)
+            status, answer = self._route(method, url.path, parse_query(url.query), body)
             if state.reply_latency_seconds:
                 time.sleep(state.reply_latency_seconds)
             if fault is not None:
@@ -194,21 +267,37 @@ def _handler(state: StandIn) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else None
-            self._reply(fault.status, "Simulated failure.", headers)
+            self._reply(fault.status, fault.body, headers)
 
-        def _route(self, method: str, path: str, query: dict[str, list[str]],
+        def _route(self, method: str, path: str, query: dict[str, str],
                    body: dict[str, Any]) -> tuple[int, Any]:
-            tail = path.removeprefix("/api/v1/tasks").strip("/")
+            resource, _, tail = path.removeprefix("/api/v1/").strip("/").partition("/")
+            endpoint = (method, f"{resource}/n" if tail else resource)
+            if endpoint not in ADDED_IN and (method, resource) not in ADDED_IN:
+                return 404, "The specified API resource does not exist."
+            if endpoint in ADDED_IN and version_of(state.version) < ADDED_IN[endpoint]:
+                return 400, VERSIONING
             with state.pooled().cursor(pymysql.cursors.DictCursor) as cursor:
-                if method == "GET" and not tail:
+                if endpoint == ("GET", "tasks"):
                     return _list(cursor, query)
-                if method == "GET":
+                if endpoint == ("GET", "tasks/n") and tail.isdigit():
                     return _one(cursor, int(tail))
-                if method == "POST" and not tail:
+                if endpoint == ("POST", "tasks"):
                     return _create(cursor, body)
-                if method == "PUT" and tail.isdigit():
+                if endpoint == ("PUT", "tasks/n") and tail.isdigit():
                     return _update(cursor, int(tail), body, state.version)
-            return 405, "Method not allowed."
+                if endpoint == ("GET", "tasklists"):
+                    return _rows(cursor, "SELECT TaskListNum, Descript, Parent FROM tasklist "
+                                 "WHERE TaskListStatus = 0 ORDER BY TaskListNum", query)
+                if endpoint == ("GET", "userods"):
+                    return _rows(cursor, "SELECT UserNum, UserName FROM userod WHERE IsHidden = 0"
+                                 " ORDER BY UserNum", query)
+                if endpoint == ("GET", "definitions"):
+                    category = int(query.get("Category") or 0)
+                    return _rows(cursor, "SELECT DefNum, ItemName, Category FROM definition "
+                                 f"WHERE IsHidden = 0 AND Category = {category} ORDER BY DefNum",
+                                 query)
+            return 404, "The specified API resource does not exist."
 
         def do_GET(self) -> None:
             self._handle("GET")
@@ -222,27 +311,42 @@ def _handler(state: StandIn) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _list(cursor: Any, query: dict[str, list[str]]) -> tuple[int, Any]:
-    def one(name: str) -> str | None:
-        return query[name][0] if name in query else None
+def _rows(cursor: Any, sql: str, query: dict[str, str]) -> tuple[int, Any]:
+    offset = int(query.get("Offset") or 0)
+    cursor.execute(f"{sql} LIMIT {PAGE} OFFSET {offset}")
+    return 200, list(cursor.fetchall())
 
+
+def _list(cursor: Any, query: dict[str, str]) -> tuple[int, Any]:
     where, params = ["1=1"], []
-    if one("TaskListNum"):
+    if query.get("TaskListNum"):
         where.append("TaskListNum = %s")
-        params.append(int(one("TaskListNum") or 0))
-    if one("KeyNum"):
-        if not one("ObjectType"):
+        params.append(int(query["TaskListNum"]))
+    if query.get("KeyNum"):
+        if not query.get("ObjectType"):
             return 400, "ObjectType is required when KeyNum is specified."
         where.append("KeyNum = %s")
-        params.append(int(one("KeyNum") or 0))
-    if one("ObjectType"):
+        params.append(int(query["KeyNum"]))
+    if query.get("ObjectType"):
+        if query["ObjectType"] not in OBJECT_TYPES:
+            return 400, "ObjectType is invalid."
         where.append("ObjectType = %s")
-        params.append(OBJECT_TYPES[one("ObjectType") or "None"])
-    since = one("DateTimeOriginal") or (datetime.now() - timedelta(days=14)).strftime(
+        params.append(OBJECT_TYPES[query["ObjectType"]])
+    if query.get("TaskStatus"):
+        names = {v: k for k, v in STATUS_NAMES.items()}
+        if query["TaskStatus"] not in names:
+            return 400, "TaskStatus is invalid."
+        where.append("TaskStatus = %s")
+        params.append(names[query["TaskStatus"]])
+    since = query.get("DateTimeOriginal") or (datetime.now() - timedelta(days=14)).strftime(
         "%Y-%m-%d %H:%M:%S")
+    try:
+        datetime.strptime(since, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return 400, "DateTimeOriginal is invalid. Use the format yyyy-MM-dd HH:mm:ss."
     where.append("DateTimeOriginal >= %s")
     params.append(since)
-    offset = int(one("Offset") or 0)
+    offset = int(query.get("Offset") or 0)
     cursor.execute(f"SELECT * FROM task WHERE {' AND '.join(where)} ORDER BY TaskNum "
                    f"LIMIT {PAGE} OFFSET {offset}", params)
     return 200, [_task_json(row) for row in cursor.fetchall()]
@@ -255,10 +359,9 @@ def _one(cursor: Any, task_num: int) -> tuple[int, Any]:
 
 
 def _create(cursor: Any, body: dict[str, Any]) -> tuple[int, Any]:
-    if not body.get("TaskListNum"):
-        return 400, "TaskListNum is required."
-    if not body.get("Descript"):
-        return 400, "Descript is required."
+    for required in ("TaskListNum", "Descript", "UserNum"):
+        if not body.get(required):
+            return 400, f"{required} is required."
     cursor.execute("SELECT 1 FROM tasklist WHERE TaskListNum = %s", (body["TaskListNum"],))
     if cursor.fetchone() is None:
         return 400, "TaskListNum is invalid."
@@ -274,28 +377,33 @@ def _create(cursor: Any, body: dict[str, Any]) -> tuple[int, Any]:
         "DescriptOverride) VALUES (%s, '0001-01-01', %s, %s, 0, 0, 0, 0, %s, NOW(), %s, "
         "'0001-01-01 00:00:00', %s, '', 0, 0, NOW(), '')",
         (body["TaskListNum"], body.get("KeyNum", 0), body["Descript"], object_type,
-         body.get("UserNum", 1), body.get("PriorityDefNum", 0)))
+         body["UserNum"], body.get("PriorityDefNum", 0)))
     return 201, _one(cursor, int(cursor.lastrowid))[1]
 
 
 def _update(cursor: Any, task_num: int, body: dict[str, Any], version: str) -> tuple[int, Any]:
     cursor.execute("SELECT * FROM task WHERE TaskNum = %s", (task_num,))
-    if cursor.fetchone() is None:
+    row = cursor.fetchone()
+    if row is None:
         return 404, "Task not found."
     sets, params = [], []
-    if "Descript" in body:
-        sets.append("Descript = %s")
-        params.append(body["Descript"])
     if "TaskStatus" in body:
+        # Before 24.2.10 the field does not exist; whether Open Dental then ignores it or
+        # refuses is not documented: refusing is the stricter choice.
         status = {v: k for k, v in STATUS_NAMES.items()}.get(body["TaskStatus"])
-        allowed = ("New", "Viewed", "Done") if tuple(
-            int(p) for p in version.split(".")[:3]) >= (24, 2, 10) else ("New", "Viewed")
-        if status is None or body["TaskStatus"] not in allowed:
-            return 400, f"TaskStatus must be one of: {', '.join(allowed)}."
+        if version_of(version) < STATUS_FROM:
+            return 400, "TaskStatus cannot be set before version 24.2.10."
+        if status is None:
+            return 400, "TaskStatus must be New, Viewed or Done."
         sets.append("TaskStatus = %s")
         params.append(status)
         if status == 2:
             sets.append("DateTimeFinished = NOW()")
+    if "Descript" in body:
+        sets.append("Descript = %s")
+        params.append(body["Descript"])
+        if row["TaskStatus"] == 2 and "TaskStatus" not in body:
+            sets.append("TaskStatus = 1")     # "Sets tasks with a TaskStatus of Done to Viewed"
     if not sets:
         return 400, "Nothing to update."
     cursor.execute(f"UPDATE task SET {', '.join(sets)} WHERE TaskNum = %s", (*params, task_num))

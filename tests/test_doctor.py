@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import yaml
 
 from tc_sync.cli import main
-from tc_sync.commands.doctor import outbox_findings
-from tc_sync.config import ConnectionSettings, SourceSettings, SyncSettings
+from tc_sync.commands.doctor import _api_version_finding, outbox_findings
+from tc_sync.config import ConnectionSettings, SourceSettings, SyncSettings, settings_from_mapping
 from tc_sync.demo.practice import PracticeSpec, write_mysql, write_sqlite
 from tc_sync.diagnosis import (
     DISK_FAIL_BYTES,
@@ -230,3 +230,15 @@ def test_a_postgresql_ledger_is_checked_by_connection_and_schema_revision(
     code, lines = doctor(config, capsys)
     assert code == 1
     assert line(lines, "ledger").startswith("  FAIL  ledger: PostgreSQL cannot be read")
+
+
+def test_an_open_dental_older_than_the_task_api_fails_when_tasks_go_through_the_api():
+    settings = settings_from_mapping({
+        "sources": {"main": {"kind": "opendental", "connection": {
+            "host": "od-server", "user": "tc_sync_ro", "database": "opendental"}}},
+        "push": {"targets": {"od-api": {
+            "kind": "opendental_api", "source": "main", "base_url": "http://od-server:30223/api/v1",
+            "developer_key": "d", "customer_key": "c"}}}}, label="test.yaml")
+    old = _api_version_finding(settings, "main", "22.3.20.0")
+    assert old is not None and old.status == "fail" and "22.4.15" in old.summary
+    assert _api_version_finding(settings, "main", "24.1.5.0") is None

@@ -67,3 +67,34 @@ def test_a_broken_change_keeps_the_last_good_rules_running_and_says_why(tmp_path
     path.write_text("kinds:\n  claim_outstanding:\n    after_days: 60\n")
     assert keeper.reload().kinds.claim_outstanding.after_days == 60
     assert keeper.last_problem is None
+
+
+def test_tasks_without_a_creator_user_are_refused_naming_the_list_entry(tmp_path):
+    path = site(tmp_path, """\
+tasks:
+  kinds: [claim_outstanding]
+  lists:
+    - kinds: [claim_outstanding]
+      task_list: 14
+      creator_user: 3
+    - task_list: 12
+""")
+    with pytest.raises(MappingsError) as refused:
+        load_mappings(path)
+    (problem,) = refused.value.problems
+    assert problem.startswith(f"{path}:7:7: tasks.lists[1]: no creator_user")
+
+
+def test_one_creator_user_under_tasks_serves_every_list_without_its_own(tmp_path):
+    rules = load_mappings(site(tmp_path, """\
+tasks:
+  kinds: [claim_outstanding, unscheduled_treatment]
+  creator_user: 5
+  lists:
+    - kinds: [claim_outstanding]
+      task_list: 14
+      creator_user: 3
+    - task_list: 12
+"""))
+    claims, everything = rules.tasks.lists
+    assert rules.tasks.creator_for(claims) == 3 and rules.tasks.creator_for(everything) == 5

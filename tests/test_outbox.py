@@ -87,6 +87,7 @@ def test_failures_back_off_and_become_dead_letters_that_retry_brings_back(ledger
     (action,) = store.claim(ledger, owner="d", sources=["a"], targets=["t"], limit=1,
                             lease_seconds=30)
     assert action.attempts == 1
+    assert action.verify_first       # it may have arrived before it died: look before resending
 
 
 def test_backoff_doubles_up_to_its_ceiling_with_jitter():

@@ -69,7 +69,7 @@ def test_sigkill_at_random_points_never_doubles_or_loses_a_task(
                         item_key=f"unscheduled_treatment:main:{number}", target="od-api",
                         action=ActionKind.CREATE_TASK,
                         payload={"patient_id": number, "kind": "unscheduled_treatment",
-                                 "task_list": TASK_LIST, "creator_user": None,
+                                 "task_list": TASK_LIST, "creator_user": 1,
                                  "priority": None, "text": f"Call to schedule: D2740 #{number}"})
 
         kills = kill_while_talking(config, state, KILLS_PER_PHASE, rng)

@@ -3,8 +3,10 @@
 Checks the configuration; per source the connection, the PMS version, that the database user
 can only read, and the two clocks; the ledger's integrity and schema revision; free disk space
 for the ledger and the logs; the outbox backlog (when the ledger has one); each source's last
-successful sync. Every finding is ok, warn or fail with a fix; the exit code is 1 when any
-check failed, else 0. Nothing is written to the PMS, and the ledger is only read.
+successful sync; when the mappings make Open Dental tasks, that each API target answers and
+has the creator users, task lists and priorities they name. Every finding is ok, warn or fail
+with a fix; the exit code is 1 when any check failed, else 0. Nothing is written to the PMS
+(the API is only asked GETs), and the ledger is only read.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from tc_sync.drivers.base import Driver, DriverError
 from tc_sync.health import Colour, source_health
 from tc_sync.ledger.db import MIGRATIONS, LedgerError, create_ledger_engine, head_revision
 from tc_sync.logs import default_log_file
-from tc_sync.mappings import MappingsError, load_mappings
+from tc_sync.mappings import Mappings, MappingsError, load_mappings
+from tc_sync.push.targets.base import PushError
 from tc_sync.sync import open_driver
 
 CONNECT_FIX = ("check host, port, database, user and password in the configuration; the PMS "
@@ -65,23 +68,25 @@ def run_doctor(path: Path | None) -> int:
 def diagnose(path: Path | None) -> Iterator[Finding]:
     """Every check, in the order an IT person would look."""
     settings = None
+    mappings = None
     if path is None:
         yield Finding("configuration", "fail", "no configuration file was given",
                       "pass --config FILE or set TC_SYNC_CONFIG")
     else:
         try:
             settings = load_settings(path)
-            load_mappings(settings.mappings_file)
+            mappings = load_mappings(settings.mappings_file)
         except (ConfigError, MappingsError) as error:
             yield Finding("configuration", "fail", "; ".join(error.problems),
                           "correct the file at the line and column shown")
             settings = None
-    if settings is None:
+    if settings is None or mappings is None:
         return
     yield _configuration(path, settings)
     for source_id, source in settings.sources.items():
         if source.enabled:
             yield from _source(settings, source_id, source)
+    yield from task_target_findings(settings, mappings)
     engine = yield from _ledger(settings)
     yield from _disk(settings)
     if engine is not None:
@@ -127,8 +132,77 @@ def _source(settings: Settings, source_id: str, source: SourceSettings) -> Itera
         where = (f" at {source.connection.host}:{source.connection.port}"
                  if source.connection.driver not in ("sqlite", "odbc") else "")
         yield Finding(area, "ok", f"{adapter.manifest.title} {version} via {driver.name}{where}")
+        old_api = _api_version_finding(settings, source_id, version)
+        if old_api is not None:
+            yield old_api
         if driver.name.startswith("mysql"):
             yield from _mysql(settings, source_id, source, driver)
+
+
+def task_target_findings(settings: Settings, mappings: Mappings) -> Iterator[Finding]:
+    """For each Open Dental API target, when the mappings make tasks: the API answers these
+    keys, and Open Dental has every creator user, task list and priority they name. Reads
+    only: whether the key may also write (Open Dental's AllOthers permission) shows at the
+    first task."""
+    from tc_sync.push.targets.opendental_api import OpenDentalApi
+
+    tasks = mappings.tasks
+    if not tasks.kinds:
+        return
+    users = {user for entry in tasks.lists if (user := tasks.creator_for(entry)) is not None}
+    lists = {entry.task_list for entry in tasks.lists}
+    priorities = {entry.priority for entry in tasks.lists if entry.priority}
+    for name, target in settings.push.targets.items():
+        if target.kind != "opendental_api":
+            continue
+        area = f"{name}: Open Dental API"
+        api = OpenDentalApi(name, target.model_copy(update={"timeout_seconds": 15.0}),
+                            lambda: None)
+        try:
+            missing = api.missing(users, lists, priorities)
+        except PushError as error:
+            yield Finding(area, "fail", f"{target.base_url} did not answer: {error.message}",
+                          _api_fix(error.code))
+            continue
+        finally:
+            api.close()
+        if missing:
+            said = "; ".join(f"{kind} {', '.join(map(str, ids))}"
+                             for kind, ids in missing.items())
+            yield Finding(area, "fail", f"Open Dental has no {said} (named in the mappings' "
+                          "tasks)", "correct the numbers in the mappings (userod.UserNum, "
+                          "tasklist.TaskListNum, task priority DefNum), or add them in Open Dental")
+            continue
+        yield Finding(area, "ok", f"{target.base_url} answers; users, task lists and priorities "
+                      "of the mappings exist")
+
+
+def _api_version_finding(settings: Settings, source_id: str, version: str) -> Finding | None:
+    """A failure when an Open Dental API target writes for this source and its version is
+    older than the task endpoints (22.4.15)."""
+    from tc_sync.push.targets.opendental_api import MINIMUM_VERSION, version_tuple
+
+    if not any(target.kind == "opendental_api" and target.source == source_id
+               for target in settings.push.targets.values()):
+        return None
+    found = version_tuple(version)
+    if found is None or found >= MINIMUM_VERSION:
+        return None
+    return Finding(f"{source_id}: Open Dental API", "fail",
+                   f"Open Dental {version} is older than 22.4.15, the first version whose API "
+                   "can create and close tasks", "update Open Dental at the office")
+
+
+def _api_fix(code: str) -> str:
+    if code in ("401", "403"):
+        return ("check the developer and customer keys, and that the developer key has the "
+                "Read All and AllOthers permissions (docs/PUSH.md)")
+    if code == "400-econnector":
+        return "start the eConnector at the office (Remote mode needs it)"
+    if code == "400-versioning":
+        return "update Open Dental at the office to 22.4.15 or later"
+    return ("check base_url: the API Service answers on the office server's port 30223 "
+            "(inbound firewall rule) and must be running (docs/INSTALL.md)")
 
 
 def _text(value: Any) -> str:

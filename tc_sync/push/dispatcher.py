@@ -180,13 +180,14 @@ class Dispatcher:
         create_key = str(action.payload["create_key"])
         with self.engine.connect() as connection:
             create = connection.execute(sa.select(
-                outbox.c.status, outbox.c.external_id, outbox.c.payload).where(
-                outbox.c.idempotency_key == create_key)).first()
+                outbox.c.status, outbox.c.external_id, outbox.c.payload,
+                outbox.c.created_at).where(outbox.c.idempotency_key == create_key)).first()
         if create is None or create[0] in (Status.DEAD, Status.CANCELLED):
             raise _NothingToClose
         if create[0] != Status.SENT or create[1] is None:
             raise _NotYet
-        target.close_task(action, str(create[1]), json.loads(create[2]))
+        target.close_task(action, str(create[1]),
+                          {**json.loads(create[2]), "created_at": create[3].isoformat()})
         return str(create[1])
 
     def _attempt(self, batch: Sequence[Action], down: dict[str, float], totals: DispatchTotals,

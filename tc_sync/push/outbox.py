@@ -212,13 +212,15 @@ def recover(engine: sa.Engine, sources: Sequence[str], *, everything: bool,
 
 
 def retry_dead(engine: sa.Engine, action_ids: Sequence[int] | None) -> int:
-    """Give dead letters (these, or all) a fresh set of attempts."""
+    """Give dead letters (these, or all) a fresh set of attempts. Any of them may have reached
+    its target before it died (a 400 from an office that timed out), so each is looked up at
+    its target by its marker before it is sent again (`verify_first`)."""
     now = now_utc()
     condition = [outbox.c.status == Status.DEAD.value]
     if action_ids is not None:
         condition.append(outbox.c.action_id.in_(list(action_ids)))
     with engine.begin() as connection:
         result = connection.execute(outbox.update().where(*condition).values(
-            status=Status.PENDING.value, attempts=0, next_attempt_at=now, done_at=None,
-            updated_at=now))
+            status=Status.PENDING.value, attempts=0, verify_first=True, next_attempt_at=now,
+            done_at=None, updated_at=now))
     return int(result.rowcount)

@@ -72,7 +72,8 @@ class OutboxPlanner:
             return
         payload = {
             "patient_id": fields["patient_id"], "kind": fields["kind"],
-            "task_list": task_list.task_list, "creator_user": task_list.creator_user,
+            "task_list": task_list.task_list,
+            "creator_user": self.mappings.tasks.creator_for(task_list),
             "priority": task_list.priority, "text": task_text(fields),
         }
         for target in self.task_targets:

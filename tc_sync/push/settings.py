@@ -22,19 +22,26 @@ class _Section(BaseModel):
 
 
 class OpenDentalApiTarget(_Section):
-    """Open Dental tasks through the Open Dental API (Local API, API Service or Remote)."""
+    """Open Dental tasks through the Open Dental API: the API Service on the office's server,
+    or Remote mode (https://api.opendental.com/api/v1, through the office's eConnector)."""
 
     kind: Literal["opendental_api"]
     source: str
     """The Open Dental source whose items become tasks."""
     base_url: str = Field(pattern=r"^https?://")
-    """e.g. http://od-server:30222/api/v1 (Local API) or https://api.opendental.com/api/v1."""
+    """e.g. http://od-server:30223/api/v1 (the API Service) or https://api.opendental.com/api/v1
+    (Remote). The Local API (port 30222) answers only on its own workstation, and only while
+    Open Dental is open there: not for a service."""
     developer_key: SecretStr
     customer_key: SecretStr
     timeout_seconds: float = Field(20.0, gt=0, le=300)
+    pace_seconds: float | None = Field(None, ge=0, le=60)
+    """Seconds between two requests; default 1.05 for api.opendental.com (Remote mode allows
+    one a second per customer key), none for the API Service (not throttled)."""
     mark_done: Literal["auto", "always", "never"] = "auto"
     """How a resolved item closes its task: `auto` marks it Done where the Open Dental version
-    allows it (24.2.10 and later) and otherwise rewrites its text to say it is resolved."""
+    allows it (24.2.10 and later); before that a task staff finished is left Done and an open one
+    gets "RESOLVED ..." in front of its text."""
 
 
 class OpenDentalDirectTarget(_Section):

@@ -96,7 +96,8 @@ def make_site(folder: Path, mysql_server: Any, database: str, ledger_url: str, *
     write_mysql(connection, PracticeSpec(patients=patients, seed=seed, today=today))
     mappings_file = folder / "mappings.yaml"
     mappings_file.write_text(yaml.safe_dump({"tasks": {
-        "kinds": TASK_KINDS, "lists": [{"task_list": TASK_LIST}]}}))   # backfill off, the default
+        "kinds": TASK_KINDS, "creator_user": 1,                  # backfill off, the default
+        "lists": [{"task_list": TASK_LIST}]}}))
     config = folder / "tc-sync.yaml"
     config.write_text(yaml.safe_dump({
         "ledger": {"url": ledger_url},

@@ -611,6 +611,7 @@ def test_the_open_dental_api_refusing_for_a_while_sends_each_task_once_when_it_r
     mappings_file = tmp_path / "site-mappings.yaml"
     mappings_file.write_text(yaml.safe_dump({"tasks": {
         "kinds": ["unscheduled_treatment", "claim_outstanding"], "backfill": True,
+        "creator_user": 1,
         "lists": [{"kinds": ["claim_outstanding"], "task_list": CLAIMS_LIST},
                   {"task_list": TREATMENT_LIST}]}}))
     server = practice.server

@@ -51,7 +51,8 @@ class TaskTarget(Protocol):
         """The id of the task carrying this action's marker, or None if it was never made."""
 
     def close_task(self, action: Action, task_id: str, create_payload: dict[str, object]) -> None:
-        """Mark the task done (or say it is resolved where that is not possible)."""
+        """Mark the task done (or say it is resolved where that is not possible).
+        `create_payload` is the create's payload plus its `created_at` (ISO text)."""
 
 
 class AlertTarget(Protocol):
