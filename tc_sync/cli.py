@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--kind")
     listing.add_argument("--source")
     listing.add_argument("--resolved", action="store_true", help="resolved items instead")
+    listing.add_argument("--format", choices=["table", "json", "csv"], default="table",
+                         help="table (default), or JSON / CSV for scripts (docs/QUEUES.md)")
     showing = item_commands.add_parser("show", help="one item and its whole history")
     showing.add_argument("key", help="the item's key, e.g. unscheduled_treatment:main:42")
     snoozing = item_commands.add_parser("snooze", help="put an item's follow-up off")
@@ -117,7 +119,8 @@ def _items(arguments: argparse.Namespace, settings: Settings) -> int:
     if action == "assign":
         return assign_item(settings, arguments.key, arguments.owner)
     return list_items(settings, queue=arguments.queue, kind=arguments.kind,
-                      source=arguments.source, resolved=arguments.resolved)
+                      source=arguments.source, resolved=arguments.resolved,
+                      output=arguments.format)
 
 
 def _outbox(arguments: argparse.Namespace, settings: Settings) -> int:
