@@ -1,5 +1,5 @@
 """The `tc-sync` command line: demo, sync, check, doctor, status, run, items, queues, report,
-digest, push and outbox. Configuration problems exit 2 without a traceback."""
+digest, push, outbox and verify. Configuration problems exit 2 without a traceback."""
 
 from __future__ import annotations
 
@@ -81,7 +81,17 @@ def _parser() -> argparse.ArgumentParser:
     box_retry.add_argument("action_ids", nargs="*", type=int,
                            help="which (default: every dead letter)")
     _report_parsers(commands)
+    _verify_parser(commands)
     return parser
+
+
+def _verify_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    verify = commands.add_parser("verify", help="compare the queues with Open Dental's own "
+                                 "reports, run on the PMS (read-only)")
+    verify.add_argument("--source", help="only this source id")
+    verify.add_argument("--no-sync", action="store_true",
+                        help="compare with the ledger as it is (default: one sync first)")
+    verify.add_argument("--format", choices=["text", "json"], default="text")
 
 
 def _report_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -167,6 +177,11 @@ def _with_settings(arguments: argparse.Namespace, settings: Settings) -> int:  #
         return build(settings, arguments.folder)
     if command in ("outbox", "push"):
         return _outbox(arguments, settings)
+    if command == "verify":
+        from tc_sync.commands.verify import run_verify
+
+        return run_verify(settings, source=arguments.source, sync=not arguments.no_sync,
+                          output=arguments.format)
     if command == "run":
         from tc_sync.commands.run import run_daemon
 
