@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -28,7 +29,8 @@ def list_items(settings: Settings, *, queue: str | None, kind: str | None,
     query = query.order_by(items.c.priority.desc(), items.c.item_key)
     try:
         with engine.connect() as connection:
-            rows = connection.execute(query).mappings().all()
+            rows: list[dict[str, Any]] = [
+                dict(row) for row in connection.execute(query).mappings()]
     finally:
         engine.dispose()
     if output == "json":

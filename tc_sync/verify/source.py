@@ -25,9 +25,9 @@ PARITY_MAPPINGS = "opendental-reports.yaml"
 
 def parity_mappings_file() -> Path:
     """The parity mappings, inside an installed wheel or in the source tree."""
-    packaged = Path(__file__).parent.parent / "_data" / "mappings" / PARITY_MAPPINGS
-    if packaged.is_file():
-        return packaged
+    packaged = Path(__file__).parent.parent / "_data" / "mappings"
+    if packaged.is_dir():
+        return packaged / PARITY_MAPPINGS
     return Path(__file__).resolve().parent.parent.parent / "mappings" / PARITY_MAPPINGS
 
 
