@@ -1,5 +1,5 @@
 """The `tc-sync` command line: demo, sync, check, doctor, status, run, items, queues, report,
-digest, push and outbox. Configuration problems exit 2 without a traceback."""
+digest, push, outbox and verify. Configuration problems exit 2 without a traceback."""
 
 from __future__ import annotations
 
@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--kind")
     listing.add_argument("--source")
     listing.add_argument("--resolved", action="store_true", help="resolved items instead")
+    listing.add_argument("--format", choices=["table", "json", "csv"], default="table",
+                         help="table (default), or JSON / CSV for scripts (docs/QUEUES.md)")
     showing = item_commands.add_parser("show", help="one item and its whole history")
     showing.add_argument("key", help="the item's key, e.g. unscheduled_treatment:main:42")
     snoozing = item_commands.add_parser("snooze", help="put an item's follow-up off")
@@ -79,7 +81,17 @@ def _parser() -> argparse.ArgumentParser:
     box_retry.add_argument("action_ids", nargs="*", type=int,
                            help="which (default: every dead letter)")
     _report_parsers(commands)
+    _verify_parser(commands)
     return parser
+
+
+def _verify_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    verify = commands.add_parser("verify", help="compare the queues with Open Dental's own "
+                                 "reports, run on the PMS (read-only)")
+    verify.add_argument("--source", help="only this source id")
+    verify.add_argument("--no-sync", action="store_true",
+                        help="compare with the ledger as it is (default: one sync first)")
+    verify.add_argument("--format", choices=["text", "json"], default="text")
 
 
 def _report_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -117,7 +129,8 @@ def _items(arguments: argparse.Namespace, settings: Settings) -> int:
     if action == "assign":
         return assign_item(settings, arguments.key, arguments.owner)
     return list_items(settings, queue=arguments.queue, kind=arguments.kind,
-                      source=arguments.source, resolved=arguments.resolved)
+                      source=arguments.source, resolved=arguments.resolved,
+                      output=arguments.format)
 
 
 def _outbox(arguments: argparse.Namespace, settings: Settings) -> int:
@@ -164,6 +177,11 @@ def _with_settings(arguments: argparse.Namespace, settings: Settings) -> int:  #
         return build(settings, arguments.folder)
     if command in ("outbox", "push"):
         return _outbox(arguments, settings)
+    if command == "verify":
+        from tc_sync.commands.verify import run_verify
+
+        return run_verify(settings, source=arguments.source, sync=not arguments.no_sync,
+                          output=arguments.format)
     if command == "run":
         from tc_sync.commands.run import run_daemon
 

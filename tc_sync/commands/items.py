@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 
 from tc_sync.config import Settings
+from tc_sync.items.listing import Format, item_record, write_csv, write_json, write_table
 from tc_sync.items.store import record_event
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import item_events, items
@@ -16,7 +18,8 @@ from tc_sync.ledger.state import now_utc
 
 
 def list_items(settings: Settings, *, queue: str | None, kind: str | None,
-               source: str | None, resolved: bool) -> int:
+               source: str | None, resolved: bool, output: Format = "table") -> int:
+    """Open (or resolved) items, highest priority first, as a table, JSON or CSV."""
     engine = open_ledger(settings.ledger.url)
     query = sa.select(items).where(items.c.status == ("resolved" if resolved else "open"))
     for column, value in ((items.c.queue, queue), (items.c.kind, kind),
@@ -24,15 +27,18 @@ def list_items(settings: Settings, *, queue: str | None, kind: str | None,
         if value is not None:
             query = query.where(column == value)
     query = query.order_by(items.c.priority.desc(), items.c.item_key)
-    with engine.connect() as connection:
-        rows = connection.execute(query).mappings().all()
-    print(f"{'item':<44} {'queue':<11} {'owner':<8} {'amount':>11} {'next':<10} {'tries':>5}"
-          f"  codes")
-    for row in rows:
-        amount = f"${row['amount'] / 100:,.2f}" if row["amount"] is not None else ""
-        print(f"{row['item_key']:<44} {row['queue']:<11} {row['owner'] or '':<8} {amount:>11} "
-              f"{row['next_follow_up']:%Y-%m-%d} {row['attempts']:>5}  {row['codes']}")
-    print(f"{len(rows):,} {'resolved' if resolved else 'open'} item(s)")
+    try:
+        with engine.connect() as connection:
+            rows: list[dict[str, Any]] = [
+                dict(row) for row in connection.execute(query).mappings()]
+    finally:
+        engine.dispose()
+    if output == "json":
+        write_json([item_record(row) for row in rows], sys.stdout)
+    elif output == "csv":
+        write_csv([item_record(row) for row in rows], sys.stdout)
+    else:
+        write_table(rows, sys.stdout, resolved=resolved)
     return 0
 
 
