@@ -363,6 +363,16 @@ class CoverageCategory:
 
 
 @dataclass(frozen=True, slots=True)
+class CoverageSpan:
+    """A range of procedure codes a coverage category covers (Open Dental's covspan)."""
+
+    pms_id: int
+    category_id: int
+    from_code: str
+    to_code: str
+
+
+@dataclass(frozen=True, slots=True)
 class Benefit:
     """One benefit line of a plan: the inputs to annual maximum, deductible and usage."""
 
@@ -431,7 +441,8 @@ class Clinic:
 
 Record = (
     Patient | ProcedureCode | Procedure | Appointment | TreatmentPlan | Claim | ClaimProcedure
-    | Coverage | CoverageCategory | Benefit | Contact | Definition | Provider | Clinic
+    | Coverage | CoverageCategory | CoverageSpan | Benefit | Contact | Definition | Provider
+    | Clinic
 )
 
 RECORD_TYPES: dict[str, type] = {
@@ -444,6 +455,7 @@ RECORD_TYPES: dict[str, type] = {
     "claim_procedure": ClaimProcedure,
     "coverage": Coverage,
     "coverage_category": CoverageCategory,
+    "coverage_span": CoverageSpan,
     "benefit": Benefit,
     "contact": Contact,
     "definition": Definition,

@@ -189,6 +189,27 @@ def test_remaining_benefits_read_a_maximum_stored_with_no_coverage_level(
     assert '"remaining_benefits": 0' in item["details"]   # the default: override, floored
 
 
+def test_insurance_paid_under_a_yearly_limit_of_its_own_does_not_use_the_annual_maximum(
+        office, ledger, source, when):
+    patient = office.patient()
+    plan = office.plan()
+    sub, _ = office.cover(patient, plan)
+    office.annual_max(1500, plan=plan)
+    perio = office.insert("covcat", Description="Perio", EbenefitCat=3, DefaultPercent=80)
+    office.insert("covspan", CovCatNum=perio, FromCode="D4000", ToCode="D4999")
+    office.annual_max(500, plan=plan, covcat=perio)
+    this_year = TODAY.replace(month=1, day=5)
+    scaling = office.procedure(patient, "D4341", 300, status=2, planned=this_year)
+    filling = office.procedure(patient, "D2391", 200, status=2, planned=this_year)
+    for procedure, paid in ((scaling, 240), (filling, 160)):
+        office.insert("claimproc", ClaimNum=0, ProcNum=procedure, PatNum=patient, PlanNum=plan,
+                      InsSubNum=sub, Status=1, InsPayAmt=paid, InsPayEst=0,
+                      ProcDate=str(this_year), ProvNum=1)
+    office.procedure(patient, "D2740", 1200, planned=TODAY)
+    cycle(ledger, source)
+    assert queue(ledger, "benefits_expiring") == {patient: 134000}     # 1,500 - 160
+
+
 # --- 7. Returned predeterminations ------------------------------------------------------------
 
 

@@ -123,6 +123,15 @@ def build_cases(od: Practice) -> dict[str, int]:
     sub1 = od.cover(p1, plan)
     od.insert("benefit", PlanNum=plan, BenefitType=5, MonetaryAmt=1500, QuantityQualifier=0,
               CoverageLevel=0, TimePeriod=2, Percent=-1, CovCatNum=0, CodeNum=0)
+    # A yearly perio limitation of its own (a category with code spans): the $250 it paid on
+    # scaling is not counted against the annual maximum, as the Treatment Finder counts.
+    perio = od.insert("covcat", Description="Perio", EbenefitCat=3, DefaultPercent=80)
+    od.insert("covspan", CovCatNum=perio, FromCode="D4000", ToCode="D4999")
+    od.insert("benefit", PlanNum=plan, BenefitType=5, MonetaryAmt=500, QuantityQualifier=0,
+              CoverageLevel=1, TimePeriod=2, Percent=-1, CovCatNum=perio, CodeNum=0)
+    scaling = od.procedure(p1, "D4341", 300, status=2)
+    od.claim(p1, plan, sub1, "R", 300, [scaling], claimproc_status=1, paid=250,
+             sent=TODAY - timedelta(days=50))
     crown = ids["crown"] = od.procedure(p1, "D2740", 1250)
     od.procedure(p1, "D0120", 50)
     done = [od.procedure(p1, "D2391", 300, status=2) for _ in range(8)]

@@ -906,6 +906,17 @@ COVCAT = Table(
     "CovCatNum",
 )
 
+COVSPAN = Table(
+    "covspan",
+    (
+        _key("CovSpanNum"),
+        _fk("CovCatNum"),
+        _opt("FromCode", "varchar(15)"),
+        _opt("ToCode", "varchar(15)"),
+    ),
+    "CovSpanNum",
+)
+
 PROVIDER = Table(
     "provider",
     (
@@ -992,6 +1003,7 @@ TABLES: tuple[Table, ...] = (
     CARRIER,
     INSPLAN,
     COVCAT,
+    COVSPAN,
     BENEFIT,
     PATIENT,
     INSSUB,

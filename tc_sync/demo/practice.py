@@ -554,6 +554,14 @@ class _Generator:
                 (_PROS, "Prosthodontics", 50, 10), (_ORTHO, "Orthodontics", 50, 9),
                 (_NONE, "General", -1, 1))):
             yield "covcat", (num, name, percent, order, 0, ebenefit)
+        # The code ranges of each category, as Open Dental's setup lists them.
+        for span, (num, low, high) in enumerate((
+                (_DIAG, "D0100", "D0999"), (_XRAY, "D0200", "D0399"),
+                (_PREV, "D1000", "D1999"), (_RESTO, "D2000", "D2699"),
+                (_ENDO, "D3000", "D3999"), (_PERIO, "D4000", "D4999"),
+                (_SURG, "D7000", "D7999"), (_CROWN, "D2700", "D2999"),
+                (_PROS, "D5000", "D6999"), (_ORTHO, "D8000", "D8999")), start=1):
+            yield "covspan", (span, num, low, high)
 
     def _providers(self) -> Iterator[tuple[str, Row]]:
         provs = (

@@ -22,6 +22,7 @@ from tc_sync.records import (
     Contact,
     Coverage,
     CoverageCategory,
+    CoverageSpan,
     Definition,
     Patient,
     Procedure,
@@ -55,6 +56,8 @@ class SourceFacts:
     other_categories: frozenset[int] = frozenset()
     """Coverage categories whose benefit category is not General: a benefit in one of them
     is not an annual maximum (any other category id, or none, counts as general)."""
+    category_spans: dict[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    """Every known coverage category's procedure code ranges (possibly none)."""
 
 
 class _Reader:
@@ -91,7 +94,7 @@ class _Reader:
 
 _READERS: dict[type, _Reader] = {record: _Reader(record) for record in (
     Patient, Procedure, Appointment, Claim, ClaimProcedure, Coverage, Benefit, Contact,
-    Definition, ProcedureCode, CoverageCategory)}
+    Definition, ProcedureCode, CoverageCategory, CoverageSpan)}
 
 
 def read_records(connection: sa.Connection, record: type[R], source_id: str,
@@ -105,12 +108,16 @@ def read_records(connection: sa.Connection, record: type[R], source_id: str,
 
 
 def load_source_facts(connection: sa.Connection, source_id: str) -> SourceFacts:
-    other = frozenset(
-        category.pms_id for category in read_records(connection, CoverageCategory, source_id)
-        if category.benefit_category != BenefitCategory.GENERAL)
+    categories = read_records(connection, CoverageCategory, source_id)
+    other = frozenset(category.pms_id for category in categories
+                      if category.benefit_category != BenefitCategory.GENERAL)
+    spans: dict[int, list[tuple[str, str]]] = {c.pms_id: [] for c in categories}
+    for span in read_records(connection, CoverageSpan, source_id):
+        spans.setdefault(span.category_id, []).append((span.from_code, span.to_code))
     return SourceFacts(
         {d.pms_id: d for d in read_records(connection, Definition, source_id)},
-        {c.pms_id: c for c in read_records(connection, ProcedureCode, source_id)}, other)
+        {c.pms_id: c for c in read_records(connection, ProcedureCode, source_id)}, other,
+        {category: tuple(ranges) for category, ranges in spans.items()})
 
 
 def load_patient_facts(connection: sa.Connection, source_id: str,

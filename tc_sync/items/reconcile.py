@@ -43,6 +43,7 @@ from tc_sync.records import (
     Benefit,
     Coverage,
     CoverageCategory,
+    CoverageSpan,
     Definition,
     Patient,
     ProcedureCode,
@@ -71,7 +72,7 @@ class ReconcileTotals:
 def _patients_changed(connection: sa.Connection, source_id: str,
                       since: datetime) -> tuple[set[int], bool]:
     """Patients whose records changed after `since`, and whether everyone must be evaluated."""
-    for shared in (Definition, ProcedureCode, CoverageCategory):
+    for shared in (Definition, ProcedureCode, CoverageCategory, CoverageSpan):
         table = replica[shared]
         if connection.scalar(sa.select(sa.func.count()).where(
                 table.c.source_id == source_id, table.c.last_changed > since)):

@@ -19,6 +19,9 @@ from tc_sync.mappings import Mappings
 from tc_sync.records import (
     Appointment,
     AppointmentStatus,
+    BenefitPeriod,
+    BenefitQuantity,
+    BenefitType,
     Claim,
     ClaimStatus,
     ClaimType,
@@ -81,7 +84,35 @@ def _position(facts: PatientFacts, source: SourceFacts, mappings: Mappings, toda
     settings = mappings.benefits
     return coverage, benefit_position(
         coverage, facts.benefits, facts.claim_procedures, today, source.other_categories,
+        excluded_procedures=_separately_limited(facts, source, coverage),
         patient_overrides=settings.patient_overrides, floor_at_zero=settings.floor_at_zero)
+
+
+_YEARLY = (BenefitPeriod.SERVICE_YEAR, BenefitPeriod.CALENDAR_YEAR)
+
+
+def _separately_limited(facts: PatientFacts, source: SourceFacts, coverage: Coverage
+                        ) -> frozenset[int]:
+    """Procedures whose insurance the Treatment Finder leaves out of the annual maximum's used
+    and pending: their code falls under one of the plan's yearly limitations on a coverage
+    category (its code spans) or on a code."""
+    ranges: list[tuple[str, str]] = []
+    for benefit in facts.benefits:
+        if (benefit.coverage_id is not None or benefit.plan_id != coverage.plan_id
+                or benefit.benefit_type != BenefitType.LIMITATION
+                or benefit.quantity_qualifier != BenefitQuantity.NONE
+                or benefit.time_period not in _YEARLY):
+            continue
+        spans = source.category_spans.get(benefit.category_id or 0, ())
+        code = source.codes.get(benefit.code_id or 0)
+        if spans:               # a known category with code spans: those
+            ranges += spans
+        elif code is not None:  # else the benefit's own code
+            ranges.append((code.code, code.code))
+    if not ranges:
+        return frozenset()
+    return frozenset(p.pms_id for p in facts.procedures
+                     if p.code and any(low <= p.code <= high for low, high in ranges))
 
 
 def _benefit_details(coverage: Coverage | None, position: BenefitPosition | None

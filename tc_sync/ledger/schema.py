@@ -47,6 +47,7 @@ REPLICA_TABLES: dict[type, str] = {
     records.ClaimProcedure: "claim_procedures",
     records.Coverage: "coverages",
     records.CoverageCategory: "coverage_categories",
+    records.CoverageSpan: "coverage_spans",
     records.Benefit: "benefits",
     records.Contact: "contacts",
     records.Definition: "definitions",

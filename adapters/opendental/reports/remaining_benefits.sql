@@ -5,6 +5,9 @@
 -- coverage level but family; per-patient overrides ignored, as the report does). Remaining =
 -- maximum - used (paid, adjustments, supplementals) - pending (estimates not yet paid) over
 -- the patient's claim procedures on that plan dated in the benefit year; it may be negative.
+-- As the report does unless "procs general" is checked, a claim procedure whose code falls
+-- under one of the plan's yearly limitations on a category (its covspans) or a code is left
+-- out of used and pending (its own limit applies).
 SELECT x.PatNum AS PatNum,
        x.AnnualMax - x.Used - x.Pending AS Remaining
 FROM (
@@ -17,11 +20,37 @@ FROM (
          COALESCE((SELECT SUM(cp.InsPayAmt) FROM claimproc cp
                    WHERE cp.PatNum = tf.PatNum AND cp.InsSubNum = pp.InsSubNum
                      AND cp.Status IN (1, 3, 4)
-                     AND cp.ProcDate BETWEEN :year_start AND :year_end), 0) AS Used,
+                     AND cp.ProcDate BETWEEN :year_start AND :year_end
+                     AND NOT EXISTS (
+                       SELECT 1 FROM procedurelog xpl
+                       INNER JOIN procedurecode xpc ON xpc.CodeNum = xpl.CodeNum
+                       INNER JOIN benefit xb ON xb.PlanNum = s.PlanNum
+                       LEFT JOIN covcat xcc ON xcc.CovCatNum = xb.CovCatNum
+                       LEFT JOIN covspan xcs ON xcs.CovCatNum = xcc.CovCatNum
+                       LEFT JOIN procedurecode xbc ON xbc.CodeNum = xb.CodeNum
+                       WHERE xpl.ProcNum = cp.ProcNum
+                         AND xb.BenefitType = 5 AND xb.QuantityQualifier = 0
+                         AND xb.TimePeriod IN (1, 2)
+                         AND (xcc.CovCatNum IS NOT NULL OR xb.CodeNum <> 0)
+                         AND xpc.ProcCode BETWEEN COALESCE(xcs.FromCode, xbc.ProcCode)
+                                              AND COALESCE(xcs.ToCode, xbc.ProcCode))), 0) AS Used,
          COALESCE((SELECT SUM(cp.InsPayEst) FROM claimproc cp
                    WHERE cp.PatNum = tf.PatNum AND cp.InsSubNum = pp.InsSubNum
                      AND cp.Status = 0 AND cp.InsPayAmt = 0
-                     AND cp.ProcDate BETWEEN :year_start AND :year_end), 0) AS Pending
+                     AND cp.ProcDate BETWEEN :year_start AND :year_end
+                     AND NOT EXISTS (
+                       SELECT 1 FROM procedurelog xpl
+                       INNER JOIN procedurecode xpc ON xpc.CodeNum = xpl.CodeNum
+                       INNER JOIN benefit xb ON xb.PlanNum = s.PlanNum
+                       LEFT JOIN covcat xcc ON xcc.CovCatNum = xb.CovCatNum
+                       LEFT JOIN covspan xcs ON xcs.CovCatNum = xcc.CovCatNum
+                       LEFT JOIN procedurecode xbc ON xbc.CodeNum = xb.CodeNum
+                       WHERE xpl.ProcNum = cp.ProcNum
+                         AND xb.BenefitType = 5 AND xb.QuantityQualifier = 0
+                         AND xb.TimePeriod IN (1, 2)
+                         AND (xcc.CovCatNum IS NOT NULL OR xb.CodeNum <> 0)
+                         AND xpc.ProcCode BETWEEN COALESCE(xcs.FromCode, xbc.ProcCode)
+                                              AND COALESCE(xcs.ToCode, xbc.ProcCode))), 0) AS Pending
   FROM (
     SELECT pl.PatNum AS PatNum
     FROM procedurelog pl
