@@ -62,6 +62,9 @@ class _Kind(_Strict):
     enabled: bool = True
     queue: str
     cadence: Cadence | None = None
+    horizon_days: int | None = Field(None, ge=1)
+    """Owed longer than this, the item goes to the aged queue: reported, not in the day's
+    work (null: never)."""
 
 
 class UnscheduledTreatment(_Kind):
@@ -158,12 +161,42 @@ class Kinds(_Strict):
 
 
 class Priority(_Strict):
-    """Points that order a queue: bigger, older, expiring and long-unpaid first."""
+    """Points that order a queue: the value at stake, weighed by how likely it still is."""
 
     per_100_dollars: float = 1.0
-    per_30_days_old: float = 1.0
+    """Points per $100 at stake, while the follow-up is fresh."""
+    half_life_days: int = Field(180, ge=1)
+    """The chance an item is still won halves every this many days it has been owed, so age
+    lowers a score and never grows it."""
     benefits_expiring: float = 10.0
-    per_30_days_at_carrier: float = 2.0
+    """Points when the patient's benefits renew within 60 days with money left."""
+    signed_treatment: float = 5.0
+    """Points when the patient signed the treatment plan."""
+
+
+ContactModeName = Literal["email", "mail", "phone", "in_person", "text", "email_and_text",
+                          "phone_and_text", "fax", "none"]
+
+
+class Attempts(_Strict):
+    """Which entries the PMS holds are follow-up attempts.
+
+    Patient follow-ups count the practice's outreach in the contact log: sent (not received),
+    by one of `modes`, not of a type in `skip_types` or `insurance_types`, not logged by a
+    program unless `count_automated`. Insurance follow-ups (claims, pending predeterminations)
+    count each custom tracking status staff set on the claim (`claim_statuses`) and, with
+    `insurance_contacts`, the contact log's entries of an insurance type. Types are matched
+    by the name the practice gave them (Open Dental: Setup > Definitions > Commlog Types),
+    ignoring case.
+    """
+
+    modes: list[ContactModeName] = Field(default=[
+        "phone", "email", "text", "mail", "in_person", "email_and_text", "phone_and_text"])
+    count_automated: bool = False
+    skip_types: list[str] = Field(default=["ApptRelated", "Recall"])
+    insurance_types: list[str] = Field(default=["Insurance"])
+    insurance_contacts: bool = False
+    claim_statuses: bool = True
 
 
 class Route(_Strict):
@@ -236,6 +269,9 @@ class Mappings(_Strict):
     coordination: Coordination
     cadence: Cadence
     kinds: Kinds
+    attempts: Attempts = Field(default_factory=Attempts)
+    aged_queue: str = "aged"
+    """Where items owed longer than their kind's horizon go."""
     benefits: Benefits = Field(default_factory=Benefits)
     priority: Priority = Field(default_factory=Priority)
     routing: list[Route] = Field(default_factory=list)

@@ -50,6 +50,7 @@ REPLICA_TABLES: dict[type, str] = {
     records.CoverageSpan: "coverage_spans",
     records.Benefit: "benefits",
     records.Contact: "contacts",
+    records.ClaimTrackingEntry: "claim_tracking",
     records.Definition: "definitions",
     records.Provider: "providers",
     records.Clinic: "clinics",
@@ -65,6 +66,7 @@ REPLICA_INDEXES: dict[str, list[tuple[str, ...]]] = {
     "coverages": [("source_id", "patient_id")],
     "benefits": [("source_id", "plan_id")],
     "contacts": [("source_id", "patient_id")],
+    "claim_tracking": [("source_id", "patient_id")],
 }
 
 
