@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -174,6 +175,26 @@ class Priority(_Strict):
     """Points when the patient signed the treatment plan."""
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class Workload(_Strict):
+    """How many follow-ups a day can hold, and which days are worked."""
+
+    capacity_per_day: int = Field(40, ge=1)
+    """Follow-ups due per working day for each owner (for each queue, of unowned items)."""
+    working_days: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri"])
+    closed_days: list[date] = Field(default_factory=list)
+    """Days the practice is closed (holidays): no follow-up is planned on them."""
+
+
+class Owner(_Strict):
+    """A coordinator: the queues she works and, if not the usual, her capacity."""
+
+    queues: list[str] = Field(min_length=1)
+    capacity_per_day: int | None = Field(None, ge=1)
+
+
 ContactModeName = Literal["email", "mail", "phone", "in_person", "text", "email_and_text",
                           "phone_and_text", "fax", "none"]
 
@@ -272,6 +293,10 @@ class Mappings(_Strict):
     attempts: Attempts = Field(default_factory=Attempts)
     aged_queue: str = "aged"
     """Where items owed longer than their kind's horizon go."""
+    owners: dict[str, Owner] = Field(default_factory=dict)
+    """The practice's coordinators by name; a new item of a queue one works goes to the one
+    with the fewest open items (a routing rule naming owners comes first)."""
+    workload: Workload = Field(default_factory=Workload)
     benefits: Benefits = Field(default_factory=Benefits)
     priority: Priority = Field(default_factory=Priority)
     routing: list[Route] = Field(default_factory=list)
@@ -332,6 +357,18 @@ class Mappings(_Strict):
     def digest(self) -> str:
         """A fingerprint of the rules: items evaluated under other rules are evaluated again."""
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+
+    def capacity_of(self, bucket: str) -> int:
+        """A day's capacity for an owner ('owner:<name>') or a queue ('queue:<name>')."""
+        kind, _, name = bucket.partition(":")
+        owner = self.owners.get(name) if kind == "owner" else None
+        if owner is not None and owner.capacity_per_day is not None:
+            return owner.capacity_per_day
+        return self.workload.capacity_per_day
+
+    def known_owners(self) -> set[str]:
+        """Everyone the mappings name as an owner (in `owners` or a routing rule)."""
+        return set(self.owners) | {name for rule in self.routing for name in rule.owners}
 
     def cadence_of(self, kind: str) -> Cadence:
         settings = getattr(self.kinds, kind)

@@ -165,19 +165,29 @@ def _matches(route: Route, item: DesiredItem) -> bool:
             and (not route.providers or item.provider_id in route.providers))
 
 
+def _least_loaded(names: list[str], open_per_owner: Mapping[str, int]) -> str:
+    return min(names, key=lambda name: (open_per_owner.get(name, 0), names.index(name)))
+
+
 def route(item: DesiredItem, mappings: Mappings, open_per_owner: Mapping[str, int]
           ) -> tuple[str, str | None]:
     """The queue and owner of a new item: the first matching route, else the kind's queue.
 
-    Round robin gives the item to the route's owner with the fewest open items.
+    Round robin gives the item to the route's owner with the fewest open items. With no owner
+    from a route, the coordinators who work the queue (`owners`) share it the same way.
     """
+    queue = getattr(mappings.kinds, item.kind.value).queue
+    owner = None
     for candidate in mappings.routing:
         if _matches(candidate, item):
-            owner = None
+            queue = candidate.queue
             if candidate.owners:
                 owner = candidate.owners[0]
                 if candidate.assign == "round_robin":
-                    owner = min(candidate.owners, key=lambda o: (open_per_owner.get(o, 0),
-                                                                  candidate.owners.index(o)))
-            return candidate.queue, owner
-    return getattr(mappings.kinds, item.kind.value).queue, None
+                    owner = _least_loaded(candidate.owners, open_per_owner)
+            break
+    if owner is None:
+        working = [name for name, who in mappings.owners.items() if queue in who.queues]
+        if working:
+            owner = _least_loaded(working, open_per_owner)
+    return queue, owner

@@ -43,6 +43,7 @@ from tc_sync.items.store import (
     save_state,
     update_item,
 )
+from tc_sync.items.workload import Planned, bucket_of, plan
 from tc_sync.ledger.schema import REPLICA_TABLES, items, replica
 from tc_sync.ledger.state import now_utc
 from tc_sync.mappings import Mappings
@@ -165,6 +166,7 @@ class Reconciler:
         last = found[-1].at if found else None
         not_before = max(opened, item.not_before or opened)  # never due before it opened
         points, reasons = priority(item, self.mappings, self.today, signed=_signed(patient))
+        due = next_follow_up(clock, len(found), last, cadence, not_before)
         return {
             "source_id": item.source_id, "kind": item.kind.value, "patient_id": item.patient_id,
             "claim_id": item.claim_id, "appointment_id": item.appointment_id,
@@ -172,7 +174,7 @@ class Reconciler:
             "amount": item.amount, "codes": item.codes,
             "details": {**item.details, "reasons": reasons},
             "owed_since": item.owed_since, "attempts": len(found), "last_contact_at": last,
-            "next_follow_up": next_follow_up(clock, len(found), last, cadence, not_before),
+            "due_on": due, "next_follow_up": due,
             "escalated": escalated(len(found), cadence), "priority": points,
         }, found
 
@@ -190,22 +192,35 @@ class Reconciler:
         raw, found = self._fields(item, patient, source, stored)
         fields = encode(raw)
         if stored is None:
-            queue, owner = self._queue(item, owners)
-            opened = {**fields, "status": "open", "queue": queue, "owner": owner,
-                      "opened_at": now_utc(), "episode": 1}
-            insert_item(connection, item.key, opened)
-            self._event(connection, item.key, "opened", {"queue": queue, "owner": owner})
-            if self.planner:
-                self.planner.opened(connection, item.key, opened, 1)
-            return
-        if stored["status"] != "open":
-            episode = stored["episode"] + 1
-            update_item(connection, item.key, {**fields, "status": "open", "resolved_at": None,
-                                               "resolution": None, "episode": episode})
-            self._event(connection, item.key, "reopened", {"episode": episode})
-            if self.planner:
-                self.planner.opened(connection, item.key, {**stored, **fields}, episode)
-            return
+            self._open(connection, item, fields, owners)
+        elif stored["status"] != "open":
+            self._reopen(connection, item.key, stored, fields)
+        else:
+            self._update(connection, item, stored, fields, found, owners)
+
+    def _open(self, connection: sa.Connection, item: DesiredItem, fields: dict[str, Any],
+              owners: dict[str, int]) -> None:
+        queue, owner = self._queue(item, owners)
+        opened = {**fields, "status": "open", "queue": queue, "owner": owner,
+                  "opened_at": now_utc(), "episode": 1}
+        insert_item(connection, item.key, opened)
+        self._event(connection, item.key, "opened", {"queue": queue, "owner": owner})
+        if self.planner:
+            self.planner.opened(connection, item.key, opened, 1)
+
+    def _reopen(self, connection: sa.Connection, key: str, stored: dict[str, Any],
+                fields: dict[str, Any]) -> None:
+        episode = stored["episode"] + 1
+        update_item(connection, key, {**fields, "status": "open", "resolved_at": None,
+                                      "resolution": None, "episode": episode})
+        self._event(connection, key, "reopened", {"episode": episode})
+        if self.planner:
+            self.planner.opened(connection, key, {**stored, **fields}, episode)
+
+    def _update(self, connection: sa.Connection, item: DesiredItem, stored: dict[str, Any],
+                fields: dict[str, Any], found: list[Attempt], owners: dict[str, int]) -> None:
+        if stored["due_on"] == fields["due_on"] and stored["next_follow_up"] >= fields["due_on"]:
+            fields["next_follow_up"] = stored["next_follow_up"]    # as the day's plan put it
         snoozed = stored["snoozed_until"]
         if snoozed is not None and snoozed > fields["next_follow_up"]:
             fields["next_follow_up"] = snoozed
@@ -217,9 +232,9 @@ class Reconciler:
                    if _differs(_without_reasons(name, stored[name]),
                                _without_reasons(name, fields[name]))}
         silent = any(_differs(stored[name], fields[name]) for name in (
-            "priority", "next_follow_up", "last_contact_at", "details"))
-        if changes or silent or "queue" in fields or stored["attempts"] != fields["attempts"] or (
-                stored["escalated"] != fields["escalated"]):
+            "priority", "next_follow_up", "due_on", "last_contact_at", "details", "attempts",
+            "escalated"))
+        if changes or silent or "queue" in fields:
             update_item(connection, item.key, fields)
         if changes:
             self._event(connection, item.key, "changed", changes)
@@ -282,6 +297,34 @@ def _differs(old: Any, new: Any) -> bool:
     return bool(old != new)
 
 
+def _earliest(row: Any) -> date:
+    """An item's first possible day: its cadence's day (before due_on was kept: its next
+    follow-up), or the end of its snooze."""
+    earliest: date = row.due_on or row.next_follow_up
+    return max(earliest, row.snoozed_until) if row.snoozed_until else earliest
+
+
+def plan_follow_ups(engine: sa.Engine, mappings: Mappings, today: date) -> int:
+    """Spread the open items' follow-ups over working days within each owner's (or unowned
+    queue's) capacity (`items.workload`); returns how many moved. Aged items are not
+    planned: they wait in their queue."""
+    columns = (items.c.item_key, items.c.queue, items.c.owner, items.c.priority, items.c.due_on,
+               items.c.next_follow_up, items.c.snoozed_until)
+    with engine.begin() as connection:
+        rows = connection.execute(sa.select(*columns).where(
+            items.c.status == "open", items.c.queue != mappings.aged_queue)).all()
+        current = {row.item_key: row.next_follow_up for row in rows}
+        days = plan((Planned(row.item_key, bucket_of(row.owner, row.queue),
+                             float(row.priority), _earliest(row)) for row in rows),
+                    today, mappings.workload, mappings.capacity_of)
+        moved = [{"key": key, "day": day} for key, day in days.items() if current[key] != day]
+        if moved:
+            connection.execute(items.update().where(
+                items.c.item_key == sa.bindparam("key")).values(
+                next_follow_up=sa.bindparam("day")), moved)
+    return len(moved)
+
+
 def reconcile_source(engine: sa.Engine, source_id: str, mappings: Mappings, today: date, *,
                      complete_run: bool, run_id: int | None = None,
                      full: bool = False, push: PushSettings | None = None) -> ReconcileTotals:
@@ -310,6 +353,8 @@ def reconcile_source(engine: sa.Engine, source_id: str, mappings: Mappings, toda
     if planner is not None and complete_run:
         with engine.begin() as connection:
             planner.backfill(connection)
+    if everyone or totals.by_event:
+        totals.by_event["planned"] = plan_follow_ups(engine, mappings, today)
     if complete_run:
         with engine.begin() as connection:
             save_state(connection, source_id, ReconcileState(

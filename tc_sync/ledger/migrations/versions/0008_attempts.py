@@ -1,5 +1,6 @@
 """What an attempt was: contacts say whether a program logged them and who did; claims'
-tracking history (custom tracking statuses set by staff) is replicated.
+tracking history (custom tracking statuses set by staff) is replicated. Items keep the day their
+cadence makes them due apart from the day their follow-up is planned (next_follow_up).
 
 Revision ID: 0008
 Revises: 0007
@@ -37,9 +38,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_claim_tracking_source_id_patient_id", "claim_tracking",
                     ["source_id", "patient_id"])
+    with op.batch_alter_table("items") as batch:
+        batch.add_column(sa.Column("due_on", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("items") as batch:
+        batch.drop_column("due_on")
     op.drop_index("ix_claim_tracking_source_id_patient_id", "claim_tracking")
     op.drop_table("claim_tracking")
     with op.batch_alter_table("contacts") as batch:
