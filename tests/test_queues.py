@@ -132,12 +132,12 @@ def book(built):  # type: ignore[no-untyped-def]
 def test_every_open_item_is_in_its_queue_exactly_once_in_the_workbook_and_the_csvs(
         practice, built, book):
     expected = per_queue(open_items(practice[1]))
-    assert set(expected) == {"insurance", "scheduling", "treatment"}
+    assert set(expected) == {"aged", "insurance", "scheduling", "treatment"}
     assert sum(sum(c.values()) for c in expected.values()) > 300
     for queue, keys in expected.items():
         assert Counter(row["Item"] for row in sheet_rows(book[queue])) == keys
         assert Counter(row["Item"] for row in read_csv(built[0] / f"{queue}.csv")) == keys
-    assert book.sheetnames == ["Summary", "insurance", "scheduling", "treatment"]
+    assert book.sheetnames == ["Summary", "aged", "insurance", "scheduling", "treatment"]
     assert built[1].queues == {queue: sum(keys.values()) for queue, keys in expected.items()}
 
 
@@ -222,6 +222,7 @@ def test_a_claim_row_names_the_patient_carrier_and_every_pms_id(practice, built)
     engine = practice[1]
     rows = {row["Item"]: row for row in read_csv(built[0] / "insurance.csv")}
     claim = next(item for item in open_items(engine) if item["kind"] == "claim_outstanding"
+                 and item["queue"] == "insurance"
                  and json.loads(item["details"])["bucket"] == "90+")
     details = json.loads(claim["details"])
     patients, lines, codes = replica[Patient], replica[ClaimProcedure], replica[ProcedureCode]
@@ -289,8 +290,8 @@ def test_text_that_looks_like_a_formula_stays_text(built, book):
 def test_the_files_are_readable_by_others_and_no_temporary_file_is_left(built):
     folder = built[0]
     names = sorted(p.name for p in folder.iterdir())
-    assert names == [".tc-sync-queues.json", "insurance.csv", "queues.html", "queues.xlsx",
-                     "scheduling.csv", "treatment.csv"]
+    assert names == [".tc-sync-queues.json", "aged.csv", "insurance.csv", "queues.html",
+                     "queues.xlsx", "scheduling.csv", "treatment.csv"]
     if os.name == "posix":
         assert all((folder / name).stat().st_mode & 0o044 == 0o044 for name in names)
 
@@ -324,8 +325,8 @@ def test_a_file_another_program_holds_is_skipped_and_written_next_time(practice,
     result = build_queues(engine, settings, folder=tmp_path, today=TODAY)
     assert list(result.skipped) == [tmp_path / "queues.xlsx"]
     assert "Permission denied" in result.skipped[tmp_path / "queues.xlsx"]
-    assert sorted(p.name for p in result.written) == ["insurance.csv", "scheduling.csv",
-                                                      "treatment.csv"]
+    assert sorted(p.name for p in result.written) == ["aged.csv", "insurance.csv",
+                                                      "scheduling.csv", "treatment.csv"]
     monkeypatch.undo()
     again = build_queues(engine, settings, folder=tmp_path, today=TODAY)
     assert not again.skipped and (tmp_path / "queues.xlsx").exists()
@@ -398,7 +399,7 @@ def test_the_daemon_rebuilds_the_queues_after_each_cycle(practice, tmp_path):
     engine.dispose()
     assert (tmp_path / "shared" / "queues.html").exists()
     book = openpyxl.load_workbook(tmp_path / "shared" / "queues.xlsx")
-    assert book.sheetnames == ["Summary", "insurance", "scheduling", "treatment"]
+    assert book.sheetnames == ["Summary", "aged", "insurance", "scheduling", "treatment"]
 
 
 def test_the_queues_folder_defaults_to_beside_a_sqlite_ledger(tmp_path):
