@@ -128,7 +128,8 @@ class Daemon:
                 if self.mappings.last_problem:
                     log.error("mappings_rejected_keeping_last_good", source=source_id)
                 result = cycle_source(self.engine, self.settings, mappings, source_id,
-                                      full=full, stop=self.stop, push=self.push, queues=True,
+                                      full=full, stop=self.stop, queues=True,
+                                      push=self.push if self.dispatcher else None,
                                       progress=self.progress)   # the queues: never raise
                 observed.ran(result.run.outcome, rows_read=result.run.rows_read,
                              quarantined=result.run.rows_quarantined)
