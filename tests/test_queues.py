@@ -10,6 +10,7 @@ import csv
 import json
 import logging
 import os
+import stat
 import subprocess
 import sys
 from collections import Counter
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -287,13 +289,14 @@ def test_text_that_looks_like_a_formula_stays_text(built, book):
     assert not any(name.startswith("=") for name in names)
 
 
-def test_the_files_are_readable_by_others_and_no_temporary_file_is_left(built):
+def test_the_files_are_for_owner_and_group_only_and_no_temporary_file_is_left(built):
     folder = built[0]
     names = sorted(p.name for p in folder.iterdir())
     assert names == [".tc-sync-queues.json", "aged.csv", "insurance.csv", "queues.html",
                      "queues.xlsx", "scheduling.csv", "treatment.csv"]
     if os.name == "posix":
-        assert all((folder / name).stat().st_mode & 0o044 == 0o044 for name in names)
+        assert {name: oct(stat.S_IMODE((folder / name).stat().st_mode)) for name in names} == (
+            dict.fromkeys(names, oct(0o640)))
 
 
 def test_an_interrupted_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
@@ -316,10 +319,10 @@ def test_a_file_another_program_holds_is_skipped_and_written_next_time(practice,
     settings = practice_settings(folder, formats=["xlsx", "csv"])
     real = atomic.write_atomic
 
-    def excel_has_it_open(path: Path, content: bytes) -> None:
+    def excel_has_it_open(path: Path, content: bytes, **options: Any) -> None:
         if path.name == "queues.xlsx":
             raise PermissionError(13, "Permission denied")
-        real(path, content)
+        real(path, content, **options)
 
     monkeypatch.setattr("tc_sync.queues.build.write_atomic", excel_has_it_open)
     result = build_queues(engine, settings, folder=tmp_path, today=TODAY)
