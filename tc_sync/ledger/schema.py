@@ -70,6 +70,12 @@ REPLICA_INDEXES: dict[str, list[tuple[str, ...]]] = {
 }
 
 
+LIVE_KEY_INDEXES = ("appointments", "treatment_plans", "claims", "claim_procedures", "coverages",
+                    "benefits", "contacts", "claim_tracking")
+"""Replica tables of streams the PMS hard-deletes from: an index of their live keys makes the
+delete check's counts per key window index-only."""
+
+
 def column_type(annotation: Any) -> sa.types.TypeEngine[Any]:
     """The ledger column type of a record field's annotation."""
     base = annotation
@@ -107,6 +113,10 @@ def _replica_table(record: type, name: str) -> sa.Table:
     table = sa.Table(name, metadata, *columns)
     for index_columns in REPLICA_INDEXES.get(name, []):
         sa.Index(f"ix_{name}_{'_'.join(index_columns)}", *[table.c[c] for c in index_columns])
+    if name in LIVE_KEY_INDEXES:
+        live = table.c.deleted_at.is_(None)
+        sa.Index(f"ix_{name}_live", table.c.source_id, table.c.pms_id,
+                 sqlite_where=live, postgresql_where=live)
     return table
 
 
