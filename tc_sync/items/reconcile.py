@@ -353,8 +353,9 @@ def reconcile_source(engine: sa.Engine, source_id: str, mappings: Mappings, toda
     if planner is not None and complete_run:
         with engine.begin() as connection:
             planner.backfill(connection)
-    if everyone or totals.by_event:
-        totals.by_event["planned"] = plan_follow_ups(engine, mappings, today)
+    moved = plan_follow_ups(engine, mappings, today) if totals.patients else 0
+    if moved:               # (planned after any evaluation: also one a crash cut short)
+        totals.by_event["planned"] = moved
     if complete_run:
         with engine.begin() as connection:
             save_state(connection, source_id, ReconcileState(
