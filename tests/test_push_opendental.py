@@ -453,6 +453,33 @@ def test_what_staff_did_with_tc_syncs_tasks_is_read_back_and_recorded_once(
     assert sorted(recorded) == sorted(c.item_key for c in changes)
 
 
+def test_a_task_staff_marked_done_while_its_item_is_owed_counts_as_an_attempt(
+        practice, standin, source, ledger, tmp_path, request):
+    settings = settings_for(source, standin.base_url)
+    mappings = mappings_with_tasks(tmp_path, backfill=True, kinds=("unscheduled_treatment",))
+    cycle(ledger, settings, mappings)
+    dispatcher = closing_later(request, Dispatcher(ledger, settings))
+    dispatcher.run_once()                                    # the tasks are made
+    task = standin.state.tasks()[0]
+    with ledger.connect() as connection:
+        key = connection.scalar(sa.select(outbox.c.item_key).where(
+            outbox.c.external_id == str(task["TaskNum"])))
+        before = connection.execute(sa.select(items.c.attempts).where(
+            items.c.item_key == key)).scalar_one()
+    standin.state.staff("UPDATE task SET TaskStatus = 2, DateTimeFinished = NOW() "
+                        "WHERE TaskNum = %s", task["TaskNum"])
+    dispatcher._read_back_at = None                          # its next look is due now
+    dispatcher.run_once()
+    cycle(ledger, settings, mappings)                        # the next cycle sees it
+    with ledger.connect() as connection:
+        after = connection.execute(sa.select(items.c.attempts, items.c.status).where(
+            items.c.item_key == key)).one()
+        contacted = connection.execute(sa.select(item_events.c.detail).where(
+            item_events.c.item_key == key, item_events.c.event == "contacted")).scalars().all()
+    assert after == (before + 1, "open")
+    assert '"what": "task done"' in contacted[-1]
+
+
 def test_doctor_names_the_creator_users_task_lists_and_priorities_open_dental_lacks(
         practice, standin, source, ledger, tmp_path):
     settings = settings_for(source, standin.base_url)

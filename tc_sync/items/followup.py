@@ -76,14 +76,17 @@ def _claim_attempts(facts: PatientFacts, source: SourceFacts, claim_id: int | No
 
 
 def attempts_for(item: DesiredItem, facts: PatientFacts, source: SourceFacts,
-                 settings: Attempts, since: date) -> list[Attempt]:
-    """The attempts on this follow-up since the day it became owed, oldest first."""
+                 settings: Attempts, since: date, tasks_done: Iterable[Attempt] = ()
+                 ) -> list[Attempt]:
+    """The attempts on this follow-up since the day it became owed, oldest first; tc-sync's
+    own tasks staff marked done in the PMS (`tasks_done`) are attempts too."""
     if item.kind in INSURANCE_KINDS:
         found = _claim_attempts(facts, source, item.claim_id) if settings.claim_statuses else []
         if settings.insurance_contacts:
             found += _contact_attempts(facts, source, settings, insurance=True)
     else:
         found = _contact_attempts(facts, source, settings, insurance=False)
+    found += tasks_done
     return sorted((a for a in found if a.at.date() >= since), key=lambda a: a.at)
 
 

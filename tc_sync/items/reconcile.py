@@ -32,6 +32,7 @@ from tc_sync.items.followup import (
 from tc_sync.items.model import DesiredItem, ItemKind
 from tc_sync.items.rules import evaluate, why_resolved
 from tc_sync.items.store import (
+    STAFF_EVENT,
     TRACKED,
     ReconcileState,
     encode,
@@ -44,7 +45,7 @@ from tc_sync.items.store import (
     update_item,
 )
 from tc_sync.items.workload import Planned, bucket_of, plan
-from tc_sync.ledger.schema import REPLICA_TABLES, items, replica
+from tc_sync.ledger.schema import REPLICA_TABLES, item_events, items, replica
 from tc_sync.ledger.state import now_utc
 from tc_sync.mappings import Mappings
 from tc_sync.push.plan import OutboxPlanner
@@ -96,6 +97,10 @@ def _patients_changed(connection: sa.Connection, source_id: str,
             continue
         patients.update(connection.execute(sa.select(column).distinct().where(
             table.c.source_id == source_id, table.c.last_changed > since)).scalars())
+    patients.update(connection.execute(sa.select(items.c.patient_id).distinct().join(
+        item_events, item_events.c.item_key == items.c.item_key).where(
+        items.c.source_id == source_id, item_events.c.event == STAFF_EVENT,
+        item_events.c.at > since)).scalars())
     benefits, coverages = replica[Benefit], replica[Coverage]
     plans = sa.select(benefits.c.plan_id).where(
         benefits.c.source_id == source_id, benefits.c.last_changed > since)
@@ -127,6 +132,7 @@ class Reconciler:
         self.may_resolve = may_resolve
         self.run_id = run_id
         self.totals = ReconcileTotals()
+        self._staff_done: dict[str, list[Attempt]] = {}
 
     def run(self, patient_ids: Iterable[int]) -> ReconcileTotals:
         started = time.perf_counter()
@@ -143,6 +149,7 @@ class Reconciler:
     def _chunk(self, connection: sa.Connection, source: SourceFacts, ids: list[int]) -> None:
         facts = load_patient_facts(connection, self.source_id, ids)
         existing = load_items(connection, self.source_id, ids)
+        self._staff_done = tasks_done_by_staff(connection, list(existing))
         owners = open_per_owner(connection, self.source_id)
         for patient_id in ids:
             patient = facts[patient_id]
@@ -162,7 +169,8 @@ class Reconciler:
         opened = min(stored["opened_at"].date(), self.today) if stored else self.today
         # A blank PMS date: attempts and the cadence count from the day the item opened.
         clock = item.owed_since or opened
-        found = attempts_for(item, patient, source, self.mappings.attempts, clock)
+        found = attempts_for(item, patient, source, self.mappings.attempts, clock,
+                             self._staff_done.get(item.key, ()))
         last = found[-1].at if found else None
         not_before = max(opened, item.not_before or opened)  # never due before it opened
         points, reasons = priority(item, self.mappings, self.today, signed=_signed(patient))
@@ -271,6 +279,31 @@ class Reconciler:
         self.totals.by_event[event] = self.totals.by_event.get(event, 0) + 1
         if hasattr(self.totals, event):
             setattr(self.totals, event, getattr(self.totals, event) + 1)
+
+
+def tasks_done_by_staff(connection: sa.Connection, keys: list[str]
+                        ) -> dict[str, list[Attempt]]:
+    """Tasks tc-sync made that staff marked done in the PMS, as attempts, by item key."""
+    done: dict[str, list[Attempt]] = {}
+    for start in range(0, len(keys), 500):
+        rows = connection.execute(sa.select(
+            item_events.c.item_key, item_events.c.at, item_events.c.detail).where(
+            item_events.c.item_key.in_(keys[start:start + 500]),
+            item_events.c.event == STAFF_EVENT))
+        for key, at, text in rows:
+            detail = json.loads(text)
+            if detail.get("state") != "done":
+                continue
+            finished = _when(detail.get("finished")) or at
+            done.setdefault(key, []).append(Attempt(finished, "task done", "task", None))
+    return done
+
+
+def _when(text: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(text)) if text else None
+    except ValueError:
+        return None
 
 
 def _signed(patient: PatientFacts) -> bool:

@@ -17,6 +17,9 @@ TRACKED = ("patient_id", "claim_id", "appointment_id", "clinic_id", "provider_id
            "codes", "details", "owed_since")
 """Fields whose change is an event a coordinator sees ('changed')."""
 
+STAFF_EVENT = "task_by_staff"
+"""The item event recorded when staff finished, deleted or moved one of tc-sync's tasks."""
+
 
 @dataclass(frozen=True)
 class ReconcileState:

@@ -245,6 +245,7 @@ item_events = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
     sa.Column("run_id", sa.Integer, nullable=True),
     sa.Index("ix_item_events_key", "item_key"),
+    sa.Index("ix_item_events_event_at", "event", "at"),
 )
 """An item's history: opened, changed, contacted, escalated, resolved, reopened..."""
 

@@ -13,6 +13,7 @@ import json
 import os
 import socket
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -105,6 +106,7 @@ class Dispatcher:
         self.targets = targets if targets is not None else build_targets(engine, settings)
         self.owner = owner or default_owner()
         self.sources = list(settings.sources)
+        self._read_back_at: float | None = None
 
     def __enter__(self) -> Dispatcher:
         return self
@@ -147,7 +149,21 @@ class Dispatcher:
             self._deliver(actions, down, totals)
         if totals.claimed:
             log.info("push_pass", **{k: v for k, v in vars(totals).items() if v})
+        self._read_back_if_due()
         return totals
+
+    def _read_back_if_due(self) -> None:
+        """Every `push.read_back_minutes`, record what staff did with tc-sync's open tasks."""
+        every = self.push.read_back_minutes * 60
+        now = time.monotonic()
+        if not every or (self._read_back_at is not None and now - self._read_back_at < every):
+            return
+        self._read_back_at = now
+        from tc_sync.push.readback import read_back
+
+        changes = read_back(self.engine, self.targets, self.sources)
+        if changes:
+            log.info("tasks_read_back", changes=len(changes))
 
     def _deliver(self, actions: Sequence[Action], down: dict[str, float],
                  totals: DispatchTotals) -> None:

@@ -17,14 +17,14 @@ from typing import Any, Literal, Protocol
 import sqlalchemy as sa
 import structlog
 
-from tc_sync.items.store import record_event
+from tc_sync.items.store import STAFF_EVENT, record_event
 from tc_sync.ledger.schema import item_events, outbox
 from tc_sync.push.outbox import ActionKind, Status
 from tc_sync.push.targets.base import PushError
 from tc_sync.push.targets.opendental_api import TaskSeen
 
 log = structlog.get_logger(__name__)
-EVENT = "task_by_staff"
+EVENT = STAFF_EVENT
 StaffState = Literal["done", "gone", "moved"]
 
 

@@ -116,6 +116,10 @@ class PushSettings(_Section):
     """After this many failed attempts an action is a dead letter (and an alert is raised)."""
     first_retry_seconds: int = Field(60, ge=1, le=86_400)
     max_retry_seconds: int = Field(6 * 3600, ge=1, le=7 * 86_400)
+    read_back_minutes: int = Field(15, ge=0, le=1440)
+    """How often the daemon asks the task targets what staff did with tc-sync's tasks (done,
+    deleted, moved); a task done while its item is still owed counts as an attempt. 0: never
+    (in Remote mode each open task costs a paced request)."""
     targets: dict[str, Target] = Field(default_factory=dict)
 
     @field_validator("targets")

@@ -45,6 +45,7 @@ def upgrade() -> None:
                     ["source_id", "patient_id"])
     with op.batch_alter_table("items") as batch:
         batch.add_column(sa.Column("due_on", sa.Date(), nullable=True))
+    op.create_index("ix_item_events_event_at", "item_events", ["event", "at"])
     for table in _LIVE_KEYS:
         live = sa.text("deleted_at IS NULL")
         op.create_index(f"ix_{table}_live", table, ["source_id", "pms_id"],
@@ -52,6 +53,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_item_events_event_at", "item_events")
     for table in _LIVE_KEYS:
         op.drop_index(f"ix_{table}_live", table)
     with op.batch_alter_table("items") as batch:
