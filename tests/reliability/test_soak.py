@@ -48,6 +48,7 @@ from pathlib import Path
 
 import pytest
 
+from tc_sync.adapters import load_adapter
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import REPLICA_TABLES
 from tc_sync.mappings import MappingsKeeper
@@ -75,7 +76,7 @@ PRE_ROLL = 5
 are then traced on both sides of it, so the window sees growth, not replacement."""
 STATE_TABLES = ("cursors", "sources", "reconcile_state")
 PER_CYCLE = ("sync_runs", "sync_run_streams")
-STREAMS = 14
+STREAMS = len(load_adapter("opendental").manifest.streams)
 EVENTS_PER_CHANGE = 3
 RSS_BOUND_MB = 6.0
 HEAP_BOUND = 0.03
