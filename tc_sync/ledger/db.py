@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
+from alembic import util as alembic_util
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -104,14 +105,41 @@ def _alembic_config(connection: sa.Connection) -> Config:
     return config
 
 
+MIGRATION_LOCK_KEY = 0x7C5_0001
+"""The PostgreSQL advisory lock key that serialises schema migrations (any fixed number)."""
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def migrate(engine: sa.Engine) -> str:
-    """Apply every pending migration; return the schema revision now in place."""
+    """Apply every pending migration; return the schema revision now in place.
+
+    Any number of processes may call it at once on one ledger: on PostgreSQL the upgrade runs
+    under a transaction-scoped advisory lock (so it also works through a pooler in
+    transaction mode), and whoever comes second finds the schema already current.
+    """
+    head = head_revision()
     try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+        if current == head:   # the usual start: nothing to do, no lock to wait for
+            return head
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": MIGRATION_LOCK_KEY})
             command.upgrade(_alembic_config(connection), "head")
             revision = MigrationContext.configure(connection).get_current_revision()
     except sa.exc.OperationalError as error:
-        raise LedgerError(f"cannot open the ledger: {error.orig}") from None
+        raise LedgerError(f"cannot open the ledger: {_first_line(error)}") from None
+    except (sa.exc.SQLAlchemyError, alembic_util.CommandError) as error:
+        raise LedgerError(
+            f"cannot bring the ledger's schema up to date ({type(error).__name__}: "
+            f"{_first_line(error)}); run the command again, and if it persists check "
+            "ledger.url and the database user's rights") from None
     return revision or ""
 
 
