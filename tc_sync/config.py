@@ -169,6 +169,12 @@ class LedgerSettings(_Section):
     """Where the coordination ledger lives."""
 
     url: str = "sqlite:///tc-sync-ledger.db"
+    connections: int = Field(2, ge=1, le=50)
+    """PostgreSQL: the most connections one tc-sync process opens (its pool); jobs wait their
+    turn for one. Size the server for `connections` x daemons (docs/INSTALL.md)."""
+    lease_seconds: int = Field(60, ge=10, le=3600)
+    """PostgreSQL: a daemon's claim on its sources, renewed every third of this; a daemon
+    killed without a goodbye gives its sources up after it (another may then take them)."""
 
     @field_validator("url")
     @classmethod

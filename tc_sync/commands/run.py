@@ -15,24 +15,40 @@ from tc_sync.runtime.lock import AlreadyRunning, DaemonLock
 
 
 def run_daemon(settings: Settings) -> int:
-    if not settings.sources:
-        print("tc-sync: the configuration has no sources to sync", file=sys.stderr)
+    """Sync the enabled sources of `settings` on schedule until stopped; the exit code."""
+    syncing = [source_id for source_id, source in settings.sources.items() if source.enabled]
+    if not syncing:
+        print("tc-sync: the configuration has no enabled sources to sync", file=sys.stderr)
         return 2
     _observe(settings)
     mappings = MappingsKeeper(settings.mappings_file)
-    engine = open_ledger(settings.ledger.url)
+    engine = open_ledger(settings.ledger.url, settings.ledger.connections)
+    daemons: list[Daemon] = []
+    lost: list[str] = []
+
+    def give_up(sources: list[str]) -> None:   # another daemon took them: stop syncing at once
+        lost.extend(sources)
+        for daemon in daemons:
+            daemon.request_stop()
+
     try:
-        with DaemonLock(engine, list(settings.sources)):
-            print(f"tc-sync: running {len(settings.sources)} source(s); stop with Ctrl+C "
-                  "or SIGTERM", flush=True)
-            Daemon(engine, settings, mappings,
-                   on_health_change=health_alerter(engine, settings)).run()
+        with DaemonLock(engine, syncing, lease_seconds=settings.ledger.lease_seconds,
+                        on_lost=give_up):
+            print(f"tc-sync: running {len(syncing)} source(s) ({', '.join(syncing)}); stop "
+                  "with Ctrl+C or SIGTERM", flush=True)
+            daemons.append(Daemon(engine, settings, mappings,
+                                  on_health_change=health_alerter(engine, settings)))
+            daemons[0].run()
     except AlreadyRunning as error:
         print(f"tc-sync: {error}", file=sys.stderr)
         return 1
     finally:
         engine.dispose()
         flush_sentry()
+    if lost:
+        print(f"tc-sync: stopped: another daemon took source(s) {', '.join(lost)} after this "
+              "one could not renew its lease in time", file=sys.stderr)
+        return 1
     print("tc-sync: stopped", flush=True)
     return 0
 

@@ -48,8 +48,11 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_ledger_engine(url: str) -> sa.Engine:
-    """An engine for the ledger at `url`; a SQLite file is created owner-only, in WAL mode."""
+def create_ledger_engine(url: str, connections: int | None = None) -> sa.Engine:
+    """An engine for the ledger at `url`; a SQLite file is created owner-only, in WAL mode.
+
+    `connections` caps a PostgreSQL engine's pool: no more are ever opened, and a thread that
+    needs one while all are in use waits for it."""
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -64,8 +67,12 @@ def create_ledger_engine(url: str) -> sa.Engine:
                 "ledger.url and that this account may write there") from None
         finally:
             os.umask(old_umask)
+    pool: dict[str, Any] = {}
+    if connections is not None and parsed.get_backend_name() == "postgresql":
+        pool = {"pool_size": connections, "max_overflow": 0, "pool_timeout": 300,
+                "pool_pre_ping": True}
     try:
-        engine = sa.create_engine(parsed, future=True)
+        engine = sa.create_engine(parsed, future=True, **pool)
     except (ImportError, sa.exc.ArgumentError) as error:
         raise LedgerError(f"cannot use ledger {parsed.render_as_string()}: {error}") from None
     if engine.dialect.name == "sqlite":
@@ -149,8 +156,8 @@ def head_revision() -> str:
     return script.get_current_head() or ""
 
 
-def open_ledger(url: str) -> sa.Engine:
+def open_ledger(url: str, connections: int | None = None) -> sa.Engine:
     """Create or open the ledger at `url` and migrate it to the newest schema."""
-    engine = create_ledger_engine(url)
+    engine = create_ledger_engine(url, connections)
     migrate(engine)
     return engine

@@ -172,7 +172,9 @@ class Daemon:
                 if hasattr(signal, name):
                     signal.signal(getattr(signal, name), self.request_stop)
         with self.engine.begin() as connection:  # what a killed daemon left behind
-            interrupted = close_interrupted_runs(connection, list(self.settings.sources))
+            interrupted = close_interrupted_runs(connection, [
+                source_id for source_id, source in self.settings.sources.items()
+                if source.enabled])  # a disabled source is not ours: it is not locked
         if interrupted:
             log.warning("interrupted_runs_closed", count=interrupted)
         if self.dispatcher is not None:
