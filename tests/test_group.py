@@ -205,3 +205,28 @@ def _holders(ledger: sa.Engine) -> set[str]:
     with ledger.connect() as connection:
         return {holder.split(":")[-2] for holder in connection.execute(
             sa.text("SELECT holder FROM source_leases")).scalars()}
+
+
+def test_one_group_configuration_runs_a_daemon_per_practice_side_by_side(
+        group, tmp_path, ledger, daemons):
+    for derived in ("http", "queues", "logging"):
+        del group[derived]
+    config = _config(tmp_path, group)
+    downtown = _start(daemons, _tc_sync(config, "run", "--source", "downtown"), tmp_path)
+    uptown = _start(daemons, _tc_sync(config, "run", "--source", "uptown"), tmp_path)
+
+    _wait("both practices' syncs", lambda: _synced(ledger, "downtown") and _synced(
+        ledger, "uptown"))
+    _wait("both work queues", lambda: all(
+        (tmp_path / "queues" / practice / "queues.html").exists()
+        for practice in ("downtown", "uptown")))
+
+    assert downtown.poll() is None and uptown.poll() is None
+    assert _holders(ledger) == {str(downtown.pid), str(uptown.pid)}
+    for daemon in (downtown, uptown):
+        daemon.send_signal(signal.SIGTERM)
+    for daemon, practice, port in ((downtown, "downtown", 9465), (uptown, "uptown", 9466)):
+        out, _ = daemon.communicate(timeout=60)
+        assert daemon.returncode == 0
+        assert f"tc-sync-{practice}.log" in out and f":{port}/healthz" in out
+        assert (tmp_path / "logs" / f"tc-sync-{practice}.log").stat().st_size > 0
