@@ -213,6 +213,23 @@ class HealthSettings(_Section):
         return self
 
 
+class RetentionSettings(_Section):
+    """How long run history and finished outbox rows stay in the ledger (items and their
+    history stay for good). The daemon prunes once a day, in small batches."""
+
+    runs_days: int = Field(400, ge=30, le=36_500)
+    """Sync runs started longer ago than this are deleted (each source's newest run and
+    newest successful run always stay)."""
+    outbox_days: int = Field(180, ge=30, le=36_500)
+    """Sent or cancelled tasks and alerts finished longer ago than this are deleted, once
+    their item is resolved as long ago (dead letters stay until retried)."""
+    batch_rows: int = Field(1000, ge=10, le=100_000)
+    """Rows deleted per transaction."""
+    at: str = Field("03:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    """When the daily pruning starts (the practice's time; up to 15 minutes later, so a
+    group's daemons do not all prune at once)."""
+
+
 QueueFormat = Literal["xlsx", "csv", "html"]
 QUEUE_FORMATS: tuple[QueueFormat, ...] = ("xlsx", "csv", "html")
 
@@ -257,6 +274,7 @@ class Settings(BaseSettings):
     push: PushSettings = Field(default_factory=PushSettings)
     """Where follow-up tasks and alerts go (Open Dental, email, chat webhooks)."""
     reports: ReportsSettings = Field(default_factory=ReportsSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     """Weekly and monthly reports and the daily digest (docs/REPORTS.md)."""
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
