@@ -143,3 +143,25 @@ def test_pruning_stops_between_batches_when_the_daemon_stops(practice):
     stop = threading.Event()
     stop.set()
     assert prune(engine, ["main"], runs_days=400, outbox_days=180, stop=stop).runs == 0
+
+
+def test_runs_that_changed_nothing_go_after_two_weeks_and_the_others_stay(practice):
+    engine, settings = practice
+    changed = {**_run(ago(20), "ok"), "rows_read": 5, "rows_updated": 5}
+    with engine.begin() as connection:
+        connection.execute(sync_runs.insert(), [_run(ago(20), "ok"), changed,
+                                                _run(ago(5), "ok")])
+        newest_ok = connection.execute(sa.select(sa.func.max(sync_runs.c.run_id))).scalar()
+    before = _what_people_see(engine, settings)
+
+    prune(engine, ["main"], runs_days=400, outbox_days=180, unchanged_runs_days=14, now=NOW)
+
+    with engine.connect() as connection:
+        recent = connection.execute(sa.select(
+            sync_runs.c.run_id, sync_runs.c.outcome, sync_runs.c.rows_updated).where(
+            sync_runs.c.started_at >= ago(30))).all()
+    assert _what_people_see(engine, settings) == before
+    kept_ok = [row for row in recent if row.outcome == "ok"]
+    assert [row.rows_updated for row in kept_ok] == [5, 0]          # changed, and 5 days old
+    assert kept_ok[-1].run_id == newest_ok
+    assert len(recent) == len(kept_ok) + 30                         # failures stay 400 days

@@ -1,5 +1,9 @@
 """Retention: run history and finished outbox rows older than a horizon leave the ledger.
 
+Most runs of an always-on daemon find nothing to change; they are the bulk of the history (one
+run and a row per stream every cycle), so they go after a shorter horizon than the runs that
+changed rows or failed.
+
 The daemon prunes once a day, in small batches of one short transaction each, only for its own
 sources. What stays, whatever its age:
 - items and their event history (reports count item events; an item is never deleted);
@@ -50,10 +54,17 @@ def _runs_to_keep(connection: sa.Connection, source_ids: Sequence[str]) -> set[i
     return keep
 
 
-def _old_runs(source_ids: Sequence[str], before: datetime, keep: set[int],
-              batch_rows: int) -> sa.Select[tuple[int]]:
+def _old_runs(source_ids: Sequence[str], before: datetime, unchanged_before: datetime,
+              keep: set[int], batch_rows: int) -> sa.Select[tuple[int]]:
+    changed_nothing = sa.and_(
+        sync_runs.c.outcome == "ok", sync_runs.c.rows_inserted == 0,
+        sync_runs.c.rows_updated == 0, sync_runs.c.rows_deleted == 0,
+        sync_runs.c.rows_quarantined == 0)
     return (sa.select(sync_runs.c.run_id)
-            .where(sync_runs.c.source_id.in_(list(source_ids)), sync_runs.c.started_at < before,
+            .where(sync_runs.c.source_id.in_(list(source_ids)),
+                   sync_runs.c.started_at < max(before, unchanged_before),
+                   sa.or_(sync_runs.c.started_at < before,
+                          sa.and_(sync_runs.c.started_at < unchanged_before, changed_nothing)),
                    sync_runs.c.outcome != "running", sync_runs.c.run_id.not_in(list(keep)))
             .order_by(sync_runs.c.run_id).limit(batch_rows))
 
@@ -75,13 +86,15 @@ def _old_outbox(source_ids: Sequence[str], before: datetime,
 
 
 def prune(engine: sa.Engine, source_ids: Sequence[str], *, runs_days: int, outbox_days: int,
-          batch_rows: int = 1000, now: datetime | None = None,
-          stop: threading.Event | None = None) -> Pruned:
-    """Delete these sources' runs older than `runs_days` and finished outbox rows older than
-    `outbox_days`, `batch_rows` at a time (each batch commits); stops early when `stop` is set.
+          unchanged_runs_days: int | None = None, batch_rows: int = 1000,
+          now: datetime | None = None, stop: threading.Event | None = None) -> Pruned:
+    """Delete these sources' runs older than `runs_days` (successful runs that changed nothing:
+    older than `unchanged_runs_days`) and finished outbox rows older than `outbox_days`,
+    `batch_rows` at a time (each batch commits); stops early when `stop` is set.
     """
     moment = now or now_utc()
     runs_before = moment - timedelta(days=runs_days)
+    unchanged_before = moment - timedelta(days=unchanged_runs_days or runs_days)
     outbox_before = moment - timedelta(days=outbox_days)
     pruned = Pruned()
     with engine.connect() as connection:
@@ -89,7 +102,7 @@ def prune(engine: sa.Engine, source_ids: Sequence[str], *, runs_days: int, outbo
     while not (stop is not None and stop.is_set()):
         with engine.begin() as connection:
             run_ids = list(connection.execute(
-                _old_runs(source_ids, runs_before, keep, batch_rows)).scalars())
+                _old_runs(source_ids, runs_before, unchanged_before, keep, batch_rows)).scalars())
             if run_ids:
                 connection.execute(sync_run_streams.delete().where(
                     sync_run_streams.c.run_id.in_(run_ids)))

@@ -148,7 +148,9 @@ class Daemon:
         started = time.perf_counter()
         try:
             pruned = prune(self.engine, sources, runs_days=retention.runs_days,
-                           outbox_days=retention.outbox_days, batch_rows=retention.batch_rows,
+                           outbox_days=retention.outbox_days,
+                           unchanged_runs_days=retention.unchanged_runs_days,
+                           batch_rows=retention.batch_rows,
                            stop=self.stop)
         except sa.exc.SQLAlchemyError as error:   # the ledger away: tomorrow's run catches up
             log.warning("prune_failed", error_class=type(error).__name__)
