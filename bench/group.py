@@ -49,6 +49,16 @@ class Sample:
 
 
 @dataclass
+class History:
+    """What grows with every cycle: run history, and item history."""
+
+    runs: int = 0
+    run_bytes: int = 0
+    events: int = 0
+    event_bytes: int = 0
+
+
+@dataclass
 class Figures:
     """What one run of the benchmark measured."""
 
@@ -57,12 +67,12 @@ class Figures:
     minutes: float
     startup_failures: list[str] = field(default_factory=list)
     first_cycles_seconds: float = 0.0
-    sample: Sample = field(default_factory=Sample)
+    phases: dict[str, Sample] = field(default_factory=dict)
     dead_not_removable: int = 0
     size_after_first_sync: int = 0
     size_at_end: int = 0
-    history_rows_after_first_sync: int = 0
-    history_rows_at_end: int = 0
+    history_after_first_sync: History = field(default_factory=History)
+    history_at_end: History = field(default_factory=History)
     front_desk_changes: int = 0
     longest_statement_ms: int = 0
     freshness_seconds: dict[str, float] = field(default_factory=dict)
@@ -93,7 +103,9 @@ class Sampler(threading.Thread):
     def __init__(self, engine: sa.Engine) -> None:
         super().__init__(daemon=True)
         self.engine = engine
-        self.sample = Sample()
+        self.phases = {"start": Sample(), "steady": Sample()}
+        self.phase = "start"
+        """'start' until every practice's first cycles are done, then 'steady'."""
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -106,11 +118,10 @@ class Sampler(threading.Thread):
         with self.engine.connect() as connection:
             while not self.stop.wait(0.2):
                 count, longest, idle = connection.execute(query, {"bench": BENCH}).one()
-                self.sample.connections = max(self.sample.connections, int(count))
-                self.sample.longest_transaction = max(self.sample.longest_transaction,
-                                                      float(longest))
-                self.sample.idle_in_transaction = max(self.sample.idle_in_transaction,
-                                                      float(idle))
+                sample = self.phases[self.phase]
+                sample.connections = max(sample.connections, int(count))
+                sample.longest_transaction = max(sample.longest_transaction, float(longest))
+                sample.idle_in_transaction = max(sample.idle_in_transaction, float(idle))
 
 
 def _front_desk(folder: Path, practices: list[str], until: float, rng: random.Random) -> int:
@@ -156,12 +167,13 @@ def _dead_rows_vacuum_kept(engine: sa.Engine) -> int:
     return kept
 
 
-def _history_rows(engine: sa.Engine) -> int:
-    """Rows of run history and item history: what grows with every cycle."""
+def _history(engine: sa.Engine) -> History:
     with engine.connect() as connection:
-        return int(connection.execute(sa.text(
-            "SELECT (SELECT count(*) FROM sync_runs) + (SELECT count(*) FROM sync_run_streams)"
-            " + (SELECT count(*) FROM item_events)")).scalar_one())
+        row = connection.execute(sa.text(
+            "SELECT (SELECT count(*) FROM sync_runs), pg_total_relation_size('sync_runs') + "
+            "pg_total_relation_size('sync_run_streams'), (SELECT count(*) FROM item_events), "
+            "pg_total_relation_size('item_events')")).one()
+    return History(*(int(value) for value in row))
 
 
 def _ledger_size(engine: sa.Engine) -> int:
@@ -212,19 +224,20 @@ def measure(practices: int, patients: int, minutes: float, admin_url: str) -> Fi
                 time.sleep(0.5)
             figures.first_cycles_seconds = time.monotonic() - started
             time.sleep(35)      # every practice's first reconcile and second cycle done
+            sampler.phase = "steady"
             figures.size_after_first_sync = _ledger_size(engine)
-            figures.history_rows_after_first_sync = _history_rows(engine)
+            figures.history_after_first_sync = _history(engine)
             desk_started = time.monotonic()
             figures.front_desk_changes = _front_desk(
                 folder, ids, desk_started + minutes * 60, random.Random(20))
             time.sleep(35)      # one more cycle picks the last changes up
             figures.dead_not_removable = _dead_rows_vacuum_kept(engine)
             figures.size_at_end = _ledger_size(engine)
-            figures.history_rows_at_end = _history_rows(engine)
+            figures.history_at_end = _history(engine)
             _finish(engine, figures)
             sampler.stop.set()
             sampler.join()
-            figures.sample = sampler.sample
+            figures.phases = sampler.phases
             for daemon, practice in zip(daemons, ids, strict=True):
                 if daemon.poll() is not None:
                     figures.startup_failures.append(
@@ -256,36 +269,48 @@ def _finish(engine: sa.Engine, figures: Figures) -> None:
 def report(figures: Figures) -> list[str]:
     """The figures as lines, each beside its target, and the extrapolation to 500."""
     n = figures.practices
-    sample = figures.sample
-    growth = max(figures.size_at_end - figures.size_after_first_sync, 0)
-    per_day = growth / n / (figures.minutes * 60 + 35) * 86_400
-    per_practice = figures.size_after_first_sync / n
     seconds = figures.minutes * 60 + 35
-    history_per_day = (figures.history_rows_at_end - figures.history_rows_after_first_sync) \
-        / n / seconds * 86_400
-    freshest = max(figures.freshness_seconds.values(), default=float("nan"))
+    day = 86_400 / seconds / n          # a measured total -> per practice per day
+    growth = max(figures.size_at_end - figures.size_after_first_sync, 0) * day
+    per_practice = figures.size_after_first_sync / n
+    before, after = figures.history_after_first_sync, figures.history_at_end
+    runs = after.runs - before.runs
+    bytes_per_run = (after.run_bytes - before.run_bytes) / runs if runs else 0.0
+    events_per_day = (after.events - before.events) * day
+    event_bytes_per_day = (after.event_bytes - before.event_bytes) * day
+    stalest = max(figures.freshness_seconds.values(), default=float("nan"))
     lines = [
-        f"{n} practices of {figures.patients:,} patients, front desk for {figures.minutes} min",
+        f"{n} practices of {figures.patients:,} patients, 30-s cycles, front desk for "
+        f"{figures.minutes} min ({figures.front_desk_changes * day / 86_400 * 60:.0f} procedure "
+        "changes per practice per minute)",
         f"start-up failures: {len(figures.startup_failures)} (target 0)",
         *[f"  {failure}" for failure in figures.startup_failures],
         f"all first cycles done in {figures.first_cycles_seconds:.0f} s",
-        f"PostgreSQL connections at peak: {sample.connections} for {n} daemons, "
-        f"{sample.connections / n:.2f} per daemon (target at most 2)",
-        f"longest open transaction: {sample.longest_transaction:.2f} s (target under 5 s); "
-        f"longest idle in transaction: {sample.idle_in_transaction:.2f} s",
+    ]
+    for phase, sample in figures.phases.items():
+        lines.append(
+            f"{phase}: PostgreSQL connections at peak {sample.connections} for {n} daemons "
+            f"({sample.connections / n:.2f} per daemon, target at most 2); longest open "
+            f"transaction {sample.longest_transaction:.2f} s (target under 5 s); longest idle "
+            f"in transaction {sample.idle_in_transaction:.2f} s")
+    most = max((sample.connections for sample in figures.phases.values()), default=0)
+    lines += [
         f"dead rows VACUUM could not remove while the daemons ran: "
         f"{figures.dead_not_removable} (target 0)",
         f"ledger: {per_practice / 1e6:.1f} MB per practice after the first sync; growth "
-        f"{per_day / 1e6:.1f} MB per practice per day at this front desk "
-        f"({figures.front_desk_changes:,} procedure changes)",
-        f"history rows (runs, run streams, item events): {history_per_day:,.0f} per practice "
-        f"per day",
+        f"{growth / 1e6:.1f} MB per practice per day at this front desk",
+        f"run history: {bytes_per_run:,.0f} bytes per run with its streams: "
+        f"{bytes_per_run * 2880 / 1e6:.1f} MB per practice per day at 30-s cycles "
+        f"({bytes_per_run * 288 / 1e6:.2f} MB at the default 300 s)",
+        f"item history: {events_per_day:,.0f} events, {event_bytes_per_day / 1e6:.1f} MB per "
+        "practice per day at this front desk",
         f"longest ledger statement recorded by a run: {figures.longest_statement_ms} ms",
-        f"freshness at the end: the stalest practice last synced {freshest:.0f} s ago",
+        f"freshness at the end: the stalest practice last synced {stalest:.0f} s ago",
         f"at {TARGET_PRACTICES} practices: {TARGET_PRACTICES * 2} connections at most "
-        f"({TARGET_PRACTICES * sample.connections / n:.0f} at this peak), "
-        f"{TARGET_PRACTICES * per_practice / 1e9:.1f} GB of ledger, growing "
-        f"{TARGET_PRACTICES * per_day / 1e9:.2f} GB a day before retention",
+        f"({TARGET_PRACTICES * most / n:.0f} at this peak), "
+        f"{TARGET_PRACTICES * per_practice / 1e9:.1f} GB of ledger after the first syncs, "
+        f"run history {TARGET_PRACTICES * bytes_per_run * 2880 / 1e9:.2f} GB a day at 30-s "
+        "cycles before retention",
     ]
     return lines
 
