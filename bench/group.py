@@ -205,7 +205,7 @@ def measure(practices: int, patients: int, minutes: float, admin_url: str) -> Fi
                               connect_args={"application_name": BENCH})
     daemons: list[subprocess.Popen[str]] = []
     try:
-        with tempfile.TemporaryDirectory(prefix="tc-group-") as temp:
+        with tempfile.TemporaryDirectory(prefix="tc-group-", ignore_cleanup_errors=True) as temp:
             folder = Path(temp)
             for number, practice in enumerate(ids):
                 write_sqlite(folder / f"{practice}.db", PracticeSpec(patients=patients,
@@ -243,17 +243,22 @@ def measure(practices: int, patients: int, minutes: float, admin_url: str) -> Fi
                     figures.startup_failures.append(
                         f"{practice}: exit {daemon.returncode}: "
                         f"{(daemon.stderr.read() if daemon.stderr else '').strip()[-300:]}")
+            _stop(daemons)      # before their folder goes
     finally:
-        for daemon in daemons:
-            if daemon.poll() is None:
-                daemon.send_signal(signal.SIGTERM)
-        for daemon in daemons:
-            daemon.communicate(timeout=120)
+        _stop(daemons)
         engine.dispose()
         with admin.connect() as connection:
             connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
         admin.dispose()
     return figures
+
+
+def _stop(daemons: list[subprocess.Popen[str]]) -> None:
+    for daemon in daemons:
+        if daemon.poll() is None:
+            daemon.send_signal(signal.SIGTERM)
+    for daemon in daemons:
+        daemon.communicate(timeout=180)
 
 
 def _finish(engine: sa.Engine, figures: Figures) -> None:

@@ -220,7 +220,7 @@ class RetentionSettings(_Section):
     runs_days: int = Field(400, ge=30, le=36_500)
     """Sync runs started longer ago than this are deleted (each source's newest run and
     newest successful run always stay)."""
-    unchanged_runs_days: int = Field(14, ge=1, le=36_500)
+    unchanged_runs_days: int = Field(7, ge=1, le=36_500)
     """Successful runs that changed nothing (most runs of an always-on daemon) are deleted
     after this many days instead."""
     outbox_days: int = Field(180, ge=30, le=36_500)
