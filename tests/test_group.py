@@ -123,6 +123,13 @@ def _synced(ledger: sa.Engine, source_id: str) -> bool:
             return False
 
 
+def _events(log: Path, event: str) -> int:
+    """How many times the daemon's JSON log says `event`."""
+    if not log.exists():
+        return 0
+    return log.read_text(encoding="utf-8").count(f'"event": "{event}"')
+
+
 def _backends(ledger: sa.Engine) -> list[dict[str, Any]]:
     """Every other session on the test's database, with how long its transaction is open."""
     with ledger.connect() as connection:
@@ -143,7 +150,12 @@ def test_a_daemon_holds_no_transaction_between_cycles_and_at_most_two_connection
         assert daemon.poll() is None, daemon.communicate()
         most = max(most, len(_backends(ledger)))
         time.sleep(0.02)
-    time.sleep(1)        # queues rebuilt; the daemon now waits for its next cycle
+    log = tmp_path / "logs" / "tc-sync.log"
+    while _events(log, "queues_built") < 2:  # each source's cycle ends with its queues
+        assert time.monotonic() < deadline, "the daemon never finished its first cycles"
+        most = max(most, len(_backends(ledger)))
+        time.sleep(0.02)
+    time.sleep(0.5)      # the daemon now waits for its next cycles, 30 s on
 
     waiting = []
     for _ in range(30):  # 3 s between cycles, lease renewed meanwhile
