@@ -41,7 +41,11 @@ def _parser() -> argparse.ArgumentParser:
                       help="read every row (also finds rows deleted in the PMS)")
 
     commands.add_parser("check", help="validate configuration and test each source")
-    commands.add_parser("run", help="the daemon: sync on schedule until stopped")
+    run = commands.add_parser("run", help="the daemon: sync on schedule until stopped")
+    run.add_argument("--source", action="append", dest="sources", metavar="ID",
+                     help="run only this source (repeatable): one daemon per practice of a "
+                     "group's configuration; its log file, queue and report folders and status "
+                     "port are derived from the source id unless set (docs/INSTALL.md)")
     commands.add_parser("doctor", help="check the installation and say how to fix what is wrong")
 
     items = commands.add_parser("items", help="the coordination items")
@@ -186,7 +190,7 @@ def _with_settings(arguments: argparse.Namespace, settings: Settings) -> int:  #
     if command == "run":
         from tc_sync.commands.run import run_daemon
 
-        return run_daemon(settings)
+        return run_daemon(settings, arguments.sources)
     from tc_sync.commands.status import run_status
 
     return run_status(settings)

@@ -169,6 +169,12 @@ class LedgerSettings(_Section):
     """Where the coordination ledger lives."""
 
     url: str = "sqlite:///tc-sync-ledger.db"
+    connections: int = Field(2, ge=1, le=50)
+    """PostgreSQL: the most connections one tc-sync process opens (its pool); jobs wait their
+    turn for one. Size the server for `connections` x daemons (docs/INSTALL.md)."""
+    lease_seconds: int = Field(60, ge=10, le=3600)
+    """PostgreSQL: a daemon's claim on its sources, renewed every third of this; a daemon
+    killed without a goodbye gives its sources up after it (another may then take them)."""
 
     @field_validator("url")
     @classmethod
@@ -209,6 +215,26 @@ class HealthSettings(_Section):
         if self.red_after_minutes <= self.amber_after_minutes:
             raise ValueError("red_after_minutes must be more than amber_after_minutes")
         return self
+
+
+class RetentionSettings(_Section):
+    """How long run history and finished outbox rows stay in the ledger (items and their
+    history stay for good). The daemon prunes once a day, in small batches."""
+
+    runs_days: int = Field(400, ge=30, le=36_500)
+    """Sync runs started longer ago than this are deleted (each source's newest run and
+    newest successful run always stay)."""
+    unchanged_runs_days: int = Field(7, ge=1, le=36_500)
+    """Successful runs that changed nothing (most runs of an always-on daemon) are deleted
+    after this many days instead."""
+    outbox_days: int = Field(180, ge=30, le=36_500)
+    """Sent or cancelled tasks and alerts finished longer ago than this are deleted, once
+    their item is resolved as long ago (dead letters stay until retried)."""
+    batch_rows: int = Field(1000, ge=10, le=100_000)
+    """Rows deleted per transaction."""
+    at: str = Field("03:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    """When the daily pruning starts (the practice's time; up to 15 minutes later, so a
+    group's daemons do not all prune at once)."""
 
 
 QueueFormat = Literal["xlsx", "csv", "html"]
@@ -259,6 +285,7 @@ class Settings(BaseSettings):
     push: PushSettings = Field(default_factory=PushSettings)
     """Where follow-up tasks and alerts go (Open Dental, email, chat webhooks)."""
     reports: ReportsSettings = Field(default_factory=ReportsSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     """Weekly and monthly reports and the daily digest (docs/REPORTS.md)."""
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)

@@ -40,7 +40,9 @@ def test_jobs_are_built_from_the_configuration_with_stable_ids(tmp_path):
     start = datetime(2026, 11, 26, 14, 0, tzinfo=ZoneInfo("America/Chicago"))
     daemon.build_jobs(start)
     jobs = {job.id: job for job in daemon.scheduler.get_jobs()}
-    assert sorted(jobs) == ["cycle:main", "cycle:north", "health", "sweep:main", "sweep:north"]
+    assert sorted(jobs) == ["cycle:main", "cycle:north", "health", "prune", "sweep:main",
+                            "sweep:north"]
+    assert "hour='3', minute='30'" in str(jobs["prune"].trigger)   # daily, retention.at
     assert jobs["cycle:main"].trigger.interval.total_seconds() == 120
     assert jobs["cycle:north"].trigger.interval.total_seconds() == 300
     assert jobs["cycle:main"].next_run_time == start             # catch-up at start

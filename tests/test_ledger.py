@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from tc_sync.ledger.db import head_revision, migrate, open_ledger
+from tc_sync.ledger.db import LedgerError, head_revision, migrate, open_ledger
 from tc_sync.ledger.replica import ReplicaWriter
 from tc_sync.ledger.schema import metadata, replica
 from tc_sync.records import Procedure, ProcedureStatus
@@ -46,6 +46,20 @@ def test_migrations_build_exactly_the_schema_the_code_expects(ledger):
         assert compare_metadata(context, metadata) == []
         assert context.get_current_revision() == head_revision()
     assert migrate(engine) == head_revision()      # a second run has nothing to do
+
+
+def test_a_schema_that_cannot_be_migrated_is_one_sentence_not_a_traceback(tmp_path):
+    path = tmp_path / "ledger.db"
+    open_ledger(f"sqlite:///{path}").dispose()
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:      # a ledger written by a newer tc-sync
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    engine.dispose()
+    with pytest.raises(LedgerError) as raised:
+        open_ledger(f"sqlite:///{path}")
+    message = str(raised.value)
+    assert message.startswith("cannot bring the ledger's schema up to date")
+    assert "\n" not in message
 
 
 def test_a_sqlite_ledger_file_is_readable_by_its_owner_only(tmp_path):

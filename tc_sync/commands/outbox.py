@@ -61,7 +61,8 @@ def push_once(settings: Settings) -> int:
         return 2
     engine = open_ledger(settings.ledger.url)
     try:
-        with DaemonLock(engine, list(settings.sources)):
+        with DaemonLock(engine, list(settings.sources),
+                        lease_seconds=settings.ledger.lease_seconds):
             dispatcher = Dispatcher(engine, settings)
             try:
                 dispatcher.recover_at_start()

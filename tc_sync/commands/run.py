@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
 from tc_sync import logs
 from tc_sync.config import Settings
@@ -12,27 +13,53 @@ from tc_sync.observability.sentry import flush_sentry, init_sentry
 from tc_sync.push.health_alerts import health_alerter
 from tc_sync.runtime.daemon import Daemon
 from tc_sync.runtime.lock import AlreadyRunning, DaemonLock
+from tc_sync.runtime.selection import SelectionError, select_sources
 
 
-def run_daemon(settings: Settings) -> int:
-    if not settings.sources:
-        print("tc-sync: the configuration has no sources to sync", file=sys.stderr)
+def run_daemon(settings: Settings, only: Sequence[str] | None = None) -> int:
+    """Sync the enabled sources of `settings` (or the `only` ones) on schedule until stopped;
+    the exit code."""
+    if only:
+        try:
+            settings = select_sources(settings, only)
+        except SelectionError as error:
+            print(f"tc-sync: {error}", file=sys.stderr)
+            return 2
+    syncing = [source_id for source_id, source in settings.sources.items() if source.enabled]
+    if not syncing:
+        print("tc-sync: the configuration has no enabled sources to sync", file=sys.stderr)
         return 2
     _observe(settings)
     mappings = MappingsKeeper(settings.mappings_file)
-    engine = open_ledger(settings.ledger.url)
+    engine = open_ledger(settings.ledger.url, settings.ledger.connections)
+    daemons: list[Daemon] = []
+    lost: list[str] = []
+
+    def give_up(sources: list[str]) -> None:   # another daemon took them: stop syncing at once
+        lost.extend(sources)
+        for daemon in daemons:
+            daemon.request_stop()
+
     try:
-        with DaemonLock(engine, list(settings.sources)):
-            print(f"tc-sync: running {len(settings.sources)} source(s); stop with Ctrl+C "
-                  "or SIGTERM", flush=True)
-            Daemon(engine, settings, mappings,
-                   on_health_change=health_alerter(engine, settings)).run()
+        with DaemonLock(engine, syncing, lease_seconds=settings.ledger.lease_seconds,
+                        on_lost=give_up):
+            status = (f"; status at http://{settings.http.host}:{settings.http.port}/healthz"
+                      if settings.http.enabled else "")
+            print(f"tc-sync: running {len(syncing)} source(s) ({', '.join(syncing)}){status}; "
+                  "stop with Ctrl+C or SIGTERM", flush=True)
+            daemons.append(Daemon(engine, settings, mappings,
+                                  on_health_change=health_alerter(engine, settings)))
+            daemons[0].run()
     except AlreadyRunning as error:
         print(f"tc-sync: {error}", file=sys.stderr)
         return 1
     finally:
         engine.dispose()
         flush_sentry()
+    if lost:
+        print(f"tc-sync: stopped: another daemon took source(s) {', '.join(lost)} after this "
+              "one could not renew its lease in time", file=sys.stderr)
+        return 1
     print("tc-sync: stopped", flush=True)
     return 0
 

@@ -54,13 +54,13 @@ def run_sync(settings: Settings, *, source: str | None, full: bool, verbose: int
         print("tc-sync: the configuration has no sources to sync", file=sys.stderr)
         return 2
     mappings = load_mappings(settings.mappings_file)
-    engine = open_ledger(settings.ledger.url)
+    engine = open_ledger(settings.ledger.url, settings.ledger.connections)
     syncing = [source] if source is not None else [
         source_id for source_id, settings_ in settings.sources.items() if settings_.enabled]
     try:
         # The daemon's lock: a sync beside a running daemon would race it for the cursors.
         # Holding it, a run a killed `tc-sync sync` left 'running' can be closed.
-        with DaemonLock(engine, syncing):
+        with DaemonLock(engine, syncing, lease_seconds=settings.ledger.lease_seconds):
             with engine.begin() as connection:
                 close_interrupted_runs(connection, syncing)
             cycles = run_cycle(engine, settings, mappings, full=full, only_source=source,

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
+from alembic import util as alembic_util
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -47,8 +48,11 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_ledger_engine(url: str) -> sa.Engine:
-    """An engine for the ledger at `url`; a SQLite file is created owner-only, in WAL mode."""
+def create_ledger_engine(url: str, connections: int | None = None) -> sa.Engine:
+    """An engine for the ledger at `url`; a SQLite file is created owner-only, in WAL mode.
+
+    `connections` caps a PostgreSQL engine's pool: no more are ever opened, and a thread that
+    needs one while all are in use waits for it."""
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -63,8 +67,12 @@ def create_ledger_engine(url: str) -> sa.Engine:
                 "ledger.url and that this account may write there") from None
         finally:
             os.umask(old_umask)
+    pool: dict[str, Any] = {}
+    if connections is not None and parsed.get_backend_name() == "postgresql":
+        pool = {"pool_size": connections, "max_overflow": 0, "pool_timeout": 300,
+                "pool_pre_ping": True}
     try:
-        engine = sa.create_engine(parsed, future=True)
+        engine = sa.create_engine(parsed, future=True, **pool)
     except (ImportError, sa.exc.ArgumentError) as error:
         raise LedgerError(f"cannot use ledger {parsed.render_as_string()}: {error}") from None
     if engine.dialect.name == "sqlite":
@@ -104,14 +112,41 @@ def _alembic_config(connection: sa.Connection) -> Config:
     return config
 
 
+MIGRATION_LOCK_KEY = 0x7C5_0001
+"""The PostgreSQL advisory lock key that serialises schema migrations (any fixed number)."""
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def migrate(engine: sa.Engine) -> str:
-    """Apply every pending migration; return the schema revision now in place."""
+    """Apply every pending migration; return the schema revision now in place.
+
+    Any number of processes may call it at once on one ledger: on PostgreSQL the upgrade runs
+    under a transaction-scoped advisory lock (so it also works through a pooler in
+    transaction mode), and whoever comes second finds the schema already current.
+    """
+    head = head_revision()
     try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+        if current == head:   # the usual start: nothing to do, no lock to wait for
+            return head
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": MIGRATION_LOCK_KEY})
             command.upgrade(_alembic_config(connection), "head")
             revision = MigrationContext.configure(connection).get_current_revision()
     except sa.exc.OperationalError as error:
-        raise LedgerError(f"cannot open the ledger: {error.orig}") from None
+        raise LedgerError(f"cannot open the ledger: {_first_line(error)}") from None
+    except (sa.exc.SQLAlchemyError, alembic_util.CommandError) as error:
+        raise LedgerError(
+            f"cannot bring the ledger's schema up to date ({type(error).__name__}: "
+            f"{_first_line(error)}); run the command again, and if it persists check "
+            "ledger.url and the database user's rights") from None
     return revision or ""
 
 
@@ -121,8 +156,8 @@ def head_revision() -> str:
     return script.get_current_head() or ""
 
 
-def open_ledger(url: str) -> sa.Engine:
+def open_ledger(url: str, connections: int | None = None) -> sa.Engine:
     """Create or open the ledger at `url` and migrate it to the newest schema."""
-    engine = create_ledger_engine(url)
+    engine = create_ledger_engine(url, connections)
     migrate(engine)
     return engine

@@ -286,3 +286,15 @@ outbox = sa.Table(
 same transaction as the item change that causes them; `idempotency_key` makes each one once.
 Statuses: pending, in_flight, retry, sent, dead, cancelled. `verify_first`: the action may have
 reached its target already (a crash or a timeout after sending): look for its marker first."""
+
+source_leases = sa.Table(
+    "source_leases", metadata,
+    sa.Column("source_id", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(128), nullable=False),
+    sa.Column("acquired_at", sa.DateTime, nullable=False),
+    sa.Column("renewed_at", sa.DateTime, nullable=False),
+    sa.Column("expires_at", sa.DateTime, nullable=False),
+)
+"""On a PostgreSQL ledger, the daemon (host:pid:nonce) syncing each source. The holder renews
+its lease while it runs; a lease not renewed by `expires_at` (its daemon killed, its server
+off) may be taken by another daemon. Times are the database server's, in UTC."""

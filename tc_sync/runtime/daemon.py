@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from tc_sync.config import Settings
 from tc_sync.cycle import cycle_source
 from tc_sync.ledger.db import LedgerError, ledger_write_problem
+from tc_sync.ledger.retention import prune
 from tc_sync.ledger.state import close_interrupted_runs
 from tc_sync.mappings import MappingsKeeper
 from tc_sync.observability.healthwatch import HealthCallback, HealthWatch
@@ -87,6 +89,10 @@ class Daemon:
                 args=[source_id, True], id=f"sweep:{source_id}", replace_existing=True)
         self.scheduler.add_job(self.check_health, IntervalTrigger(seconds=60, timezone=self.zone),
                                id="health", replace_existing=True)
+        hour, minute = (int(part) for part in self.settings.retention.at.split(":"))
+        self.scheduler.add_job(self.prune, CronTrigger(hour=hour, minute=minute, jitter=900,
+                                                       timezone=self.zone),
+                               id="prune", replace_existing=True)
         add_report_jobs(self.scheduler, self.engine, self.settings)  # digest, report:weekly/monthly
         if self.dispatcher is not None:
             self.scheduler.add_job(
@@ -145,6 +151,25 @@ class Daemon:
             finally:
                 lock.release()
 
+    def prune(self) -> None:
+        """Delete run history and outbox rows past the retention horizon; logs, never raises."""
+        retention = self.settings.retention
+        sources = [source_id for source_id, source in self.settings.sources.items()
+                   if source.enabled]
+        started = time.perf_counter()
+        try:
+            pruned = prune(self.engine, sources, runs_days=retention.runs_days,
+                           outbox_days=retention.outbox_days,
+                           unchanged_runs_days=retention.unchanged_runs_days,
+                           batch_rows=retention.batch_rows,
+                           stop=self.stop)
+        except sa.exc.SQLAlchemyError as error:   # the ledger away: tomorrow's run catches up
+            log.warning("prune_failed", error_class=type(error).__name__)
+            return
+        log.info("runs_pruned", count=pruned.runs)
+        log.info("outbox_pruned", count=pruned.outbox, statements=pruned.batches,
+                 seconds=round(time.perf_counter() - started, 3))
+
     def check_health(self, now: datetime | None = None) -> None:
         """Log (and hand to `on_health_change`) each change of a source's colour."""
         try:
@@ -190,7 +215,9 @@ class Daemon:
                 if hasattr(signal, name):
                     signal.signal(getattr(signal, name), self.request_stop)
         with self.engine.begin() as connection:  # what a killed daemon left behind
-            interrupted = close_interrupted_runs(connection, list(self.settings.sources))
+            interrupted = close_interrupted_runs(connection, [
+                source_id for source_id, source in self.settings.sources.items()
+                if source.enabled])  # a disabled source is not ours: it is not locked
         if interrupted:
             log.warning("interrupted_runs_closed", count=interrupted)
         if self.dispatcher is not None:
