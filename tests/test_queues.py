@@ -27,6 +27,7 @@ from structlog.testing import capture_logs
 
 from tc_sync.config import ConfigError, load_settings, settings_from_mapping
 from tc_sync.demo.practice import PracticeSpec, write_sqlite
+from tc_sync.items.model import ItemKind
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items, replica
@@ -34,7 +35,7 @@ from tc_sync.mappings import load_mappings
 from tc_sync.queues import atomic
 from tc_sync.queues.build import build_queues, queues_folder, rebuild_after_cycle
 from tc_sync.queues.rows import contact_for
-from tc_sync.queues.xlsx import DATE_FORMAT, MONEY_FORMAT
+from tc_sync.queues.xlsx import DATE_FORMAT, MONEY_FORMAT, SMALLEST_SCALE, print_scale
 from tc_sync.records import ClaimProcedure, Patient, ProcedureCode
 from tc_sync.sync import sync_source
 
@@ -176,13 +177,50 @@ def test_a_queue_sheet_has_a_frozen_header_filters_formats_and_widths(practice, 
     assert widths["Treatment"] > widths["Bucket"]
 
 
-def test_a_queue_sheet_prints_landscape_one_page_wide_with_its_header_on_each_page(book):
+DEFAULT_HEADERS = ["Patient", "Phone / email", "What", "Amount", "Why now", "Next step",
+                   "Next follow-up", "Last contact", "Attempts", "Owner"]
+
+
+def test_a_queue_sheet_prints_its_default_columns_landscape_legibly_with_its_header(book):
     for queue in ("insurance", "scheduling", "treatment"):
         sheet = book[queue]
+        headers = [cell.value for cell in sheet[1]]
+        defaults = [h for h in DEFAULT_HEADERS if h in headers]
+        assert headers[:len(defaults)] == defaults and len(defaults) >= 9
+        last = openpyxl.utils.get_column_letter(len(defaults))
+        assert sheet.print_area == f"'{queue}'!$A$1:${last}${sheet.max_row}"
         assert sheet.page_setup.orientation == "landscape"
+        assert sheet.print_title_rows == "$1:$1"
+        widths = [sheet.column_dimensions[openpyxl.utils.get_column_letter(i)].width
+                  for i in range(1, len(defaults) + 1)]
+        assert print_scale(widths) >= SMALLEST_SCALE          # 11 pt prints at 8 pt or more
         assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
         assert sheet.sheet_properties.pageSetUpPr.fitToPage
-        assert sheet.print_title_rows == "$1:$1"
+        fonts = {cell.font.sz for row in sheet.iter_rows(max_row=20) for cell in row}
+        assert min(size for size in fonts if size) >= 11        # None: Normal, 11 pt
+        rest = openpyxl.utils.get_column_letter(len(defaults) + 1)
+        assert sheet.column_dimensions[rest].hidden           # a collapsed group: + opens it
+        assert sheet.column_dimensions[rest].outlineLevel == 1
+
+
+def test_columns_too_wide_for_one_legible_page_print_over_more_pages():
+    assert print_scale([10] * 10) == 100
+    assert print_scale([20] * 30) < SMALLEST_SCALE             # the old 27 columns: ~3 pt
+
+
+def test_the_summary_sheet_prints_on_one_page(book):
+    setup = book["Summary"].page_setup
+    assert (setup.fitToWidth, setup.fitToHeight) == (1, 1)
+    assert book["Summary"].sheet_properties.pageSetUpPr.fitToPage
+
+
+def test_the_csvs_have_the_workbooks_columns_and_rows(built, book):
+    for queue in ("insurance", "scheduling", "treatment"):
+        sheet = book[queue]
+        with (built[0] / f"{queue}.csv").open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle))
+        assert header == [cell.value for cell in sheet[1]]
+        assert len(read_csv(built[0] / f"{queue}.csv")) == sheet.max_row - 1
 
 
 def test_the_summary_sheet_counts_and_totals_each_queue(practice, book):
@@ -470,3 +508,28 @@ def test_a_postgres_ledger_gives_the_same_queues(practice, built, postgres_url, 
         renamed = ("Patient", "Preferred name")      # the SQLite ledger's awkward names
         assert [{k: v for k, v in row.items() if k not in renamed} for row in on_postgres] == [
             {k: v for k, v in row.items() if k not in renamed} for row in on_sqlite]
+
+
+def test_why_now_is_the_items_own_reasons_else_a_sentence_from_the_row(built):
+    from dataclasses import replace
+
+    from tc_sync.queues.reasons import next_step, why_now
+
+    rows = {row["Item"]: row for row in read_csv(built[0] / "treatment.csv")}
+    treatment = next(row for row in rows.values() if row["What"] == "Unscheduled treatment")
+    dollars = f"${Decimal(treatment['Amount']):,.2f}".removesuffix(".00")
+    assert treatment["Why now"] == (
+        f"{dollars} treatment planned {treatment['Age (days)']} days ago")
+    insurance = read_csv(built[0] / "insurance.csv")
+    outstanding = next(row for row in insurance if row["What"] == "Claim outstanding")
+    assert f"at the carrier {outstanding['Days at carrier']} days" in outstanding["Why now"]
+    assert outstanding["Next step"].startswith(f"Call {outstanding['Carrier']}")
+    from tc_sync.queues.rows import QueueRow
+
+    row = QueueRow(**{name: None for name in QueueRow.__dataclass_fields__} | {
+        "kind": ItemKind.BROKEN_APPOINTMENT, "amount": Decimal("450.00"), "age_days": 3,
+        "parts": (), "reasons": ()})
+    assert why_now(row) == "$450 appointment broken 3 days ago"
+    assert next_step(row) == "Call to reschedule"
+    told = replace(row, reasons=("$5,190 implant planned 12 days ago", "renews Jan 1"))
+    assert why_now(told) == "$5,190 implant planned 12 days ago; renews Jan 1"

@@ -1,8 +1,11 @@
 """The queues as one self-contained HTML page: a tab per queue, sortable, filterable.
 
-The rows are rendered here (every value escaped); the page's own script only sorts, filters,
-switches tabs and keeps the freshness colours ageing while the page stays open. It loads
-nothing from anywhere: its Content-Security-Policy allows only its own script, by hash.
+The rows are rendered here (every value escaped, every column in every row); the page's own
+script sorts, filters, switches tabs, shows the chosen columns (the defaults until the
+coordinator picks others, remembered in her browser), opens a row's detail (the columns not
+shown), narrows to one owner's items, and keeps the freshness colours ageing while the page
+stays open. It loads nothing from anywhere: its Content-Security-Policy allows only its own
+script, by hash.
 """
 
 from __future__ import annotations
@@ -18,13 +21,15 @@ from html import escape
 from importlib import resources
 from typing import Any
 
-from tc_sync.queues.columns import Column, Format
+from tc_sync.queues.columns import PRIORITY_EXPLAINED, Column, Format
 from tc_sync.queues.rows import QueueRow
 from tc_sync.queues.snapshot import Freshness, Snapshot, Tally
 
 RELOAD_SECONDS = 300
 _CLIPPED = {"treatment", "procedure_ids"}
 """Long columns cut to their width; the whole text shows on hover."""
+_WRAPPED = {"what", "why_now", "next_step", "patient", "contact"}
+"""Columns whose text wraps, so the default columns fit the screen."""
 _NUMERIC = {Format.INTEGER, Format.MONEY, Format.PRIORITY}
 
 
@@ -74,7 +79,8 @@ def _cell_writer(column: Column, today: date) -> Callable[[QueueRow], str]:
     """How a row's cell in this column is written; what is the same on every row (the cell's
     classes, whether it has a sort value or a hover title) is worked out once."""
     classes = [name for name, applies in (("num", column.format in _NUMERIC),
-                                          ("clip", column.key in _CLIPPED)) if applies]
+                                          ("clip", column.key in _CLIPPED),
+                                          ("wrap", column.key in _WRAPPED)) if applies]
     opening = f'<td{_attrs(class_=" ".join(classes) or None)}'
     due_opening = f'<td{_attrs(class_=" ".join([*classes, "due"]))}'
     marks_due = column.key == "next_follow_up"
@@ -105,25 +111,19 @@ _FILTER_HELP = ("Type text to keep the rows that contain it; for numbers and dat
                 "> < >= <= or = and a value (> 500, < 2026-01-31).")
 
 
-def _hint(column: Column, today: date) -> str:
-    if column.format in _NUMERIC:
-        return "> 100" if column.format == Format.MONEY else "> 30"
-    if column.format in (Format.DATE, Format.DATETIME):
-        return f"< {today.isoformat()}"
-    return "filter"
-
-
 def _table(snapshot: Snapshot, queue: str) -> str:
     columns = snapshot.columns(queue)
     heads = "".join(
-        f'<th scope="col"{_attrs(data_format=column.format.value)} aria-sort='
-        f'"{"descending" if column.key == "priority" else "none"}">'
-        f'<button type="button" class="sort">{escape(column.header)}'
-        '<span class="arrow" aria-hidden="true"></span></button></th>' for column in columns)
+        f'<th scope="col"{_attrs(data_format=column.format.value, data_key=column.key)}'
+        f'{_attrs(data_default="1" if column.default else None, title=column.explain or None)}'
+        f' aria-sort="{"descending" if column.key == "priority" else "none"}">'
+        '<button type="button" class="sort">'
+        f'{escape(column.header)}<span class="arrow" aria-hidden="true"></span></button></th>'
+        for column in columns)
     filters = "".join(
         f'<td><input type="text" class="filter" size="6"'
-        f'{_attrs(placeholder=_hint(column, snapshot.today), title=_FILTER_HELP)}'
-        f'{_attrs(aria_label=f"Filter {column.header}")}></td>' for column in columns)
+        f'{_attrs(title=_FILTER_HELP, aria_label=f"Filter {column.header}")}></td>'
+        for column in columns)
     cells = [_cell_writer(column, snapshot.today) for column in columns]
     body = "\n".join([_row(row, cells) for row in snapshot.queues[queue]])
     return (f'<div class="scroll"><table class="queue"><thead><tr class="heads">{heads}</tr>'
@@ -135,10 +135,15 @@ def _panel(snapshot: Snapshot, index: int, queue: str) -> str:
     label = escape(queue)
     return (f'<section class="panel" role="tabpanel" id="panel-{index}" '
             f'aria-labelledby="tab-{index}"{_attrs(data_tab=queue)} hidden>'
-            f'<div class="toolbar"><input type="search" class="search" '
-            f'placeholder="Search {label}" aria-label="Search {label}">'
-            '<span class="shown" aria-live="polite"></span>'
-            '<button type="button" class="clear">Clear filters</button></div>'
+            f'<div class="toolbar"><label>Search <input type="search" class="search" '
+            f'aria-label="Search {label}" title="Rows containing this text, in any column">'
+            '</label>'
+            '<label class="mine">Owner <select class="owner"></select></label>'
+            '<details class="chooser"><summary>Columns</summary><div class="menu"></div>'
+            '</details><span class="shown" aria-live="polite"></span>'
+            '<button type="button" class="clear">Clear filters</button>'
+            f'<span class="order" title="{escape(PRIORITY_EXPLAINED)}">Most pressing first'
+            '</span></div>'
             f'{_table(snapshot, queue)}<p class="empty" hidden></p></section>')
 
 

@@ -87,6 +87,17 @@ class QueueRow:
     owner: str
     clinic_id: int | None
     clinic: str
+    days_at_carrier: int | None = None
+    """A claim or predetermination awaiting the carrier: days since it was sent."""
+    reasons: tuple[str, ...] = ()
+    """Why now, as the item's rules put it (`details["reasons"]`); empty: derive one."""
+    parts: tuple[QueueRow, ...] = ()
+    """A patient's row made of several follow-ups: each of them (empty: the row is one)."""
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The keys of the items this row stands for."""
+        return tuple(part.item_key for part in self.parts) or (self.item_key,)
 
 
 def contact_for(method: str, *, home: str, work: str, mobile: str,
@@ -281,7 +292,10 @@ class _SourceFacts:
             status=_status(details), last_contact_at=item["last_contact_at"],
             attempts=item["attempts"], escalated=bool(item["escalated"]),
             owner=item["owner"] or "", clinic_id=clinic_id,
-            clinic=self.clinics.get((self.source_id, clinic_id), "") if clinic_id else "")
+            clinic=self.clinics.get((self.source_id, clinic_id), "") if clinic_id else "",
+            days_at_carrier=max(0, (today - sent).days) if sent and kind in _AGED_FROM_SENT
+            else None,
+            reasons=tuple(str(reason) for reason in details.get("reasons") or ()))
 
     def patient(self, patient_id: int) -> tuple[str, str, str, str]:
         """The patient's name, preferred name, contact method and contact (once per patient)."""
