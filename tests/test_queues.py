@@ -36,7 +36,7 @@ from tc_sync.queues import atomic
 from tc_sync.queues.build import build_queues, queues_folder, rebuild_after_cycle
 from tc_sync.queues.rows import contact_for
 from tc_sync.queues.xlsx import DATE_FORMAT, MONEY_FORMAT, SMALLEST_SCALE, print_scale
-from tc_sync.records import ClaimProcedure, Patient, ProcedureCode
+from tc_sync.records import ClaimProcedure, Patient, Procedure, ProcedureCode
 from tc_sync.sync import sync_source
 
 TODAY = date(2026, 11, 26)
@@ -94,6 +94,48 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def item_keys(rows: list) -> list[str]:
+    """The items the rows stand for: a patient's treatment row lists several."""
+    return [key for row in rows for key in str(row["Item"]).split()]
+
+
+TREATMENT_KINDS = ("unscheduled_treatment", "predetermination_returned", "benefits_expiring",
+                   "planned_appointment_unscheduled")
+
+
+def dollars_at_stake(engine: sa.Engine, open_: list[dict]) -> Decimal:
+    """The items' dollars with each planned procedure counted once, worked out from the
+    replica: a treatment item's procedures (a planned appointment's, a broken one's) priced
+    fee x (units + base units); expiring benefits add none of their own; claims their amount."""
+    procedures = replica[Procedure]
+    with engine.connect() as connection:
+        planned = {row.pms_id: row for row in connection.execute(sa.select(procedures).where(
+            procedures.c.status == "planned"))}
+    by_unscheduled = {i["patient_id"]: json.loads(i["details"])["procedures"] for i in open_
+                      if i["kind"] == "unscheduled_treatment"}
+    counted: set[int] = set()
+    total = Decimal(0)
+    for item in open_:
+        details = json.loads(item["details"])
+        if item["kind"] in ("unscheduled_treatment", "predetermination_returned"):
+            ids = details["procedures"]
+        elif item["kind"] == "benefits_expiring":
+            ids = by_unscheduled[item["patient_id"]]
+        elif item["kind"] == "planned_appointment_unscheduled":
+            ids = [p for p, row in planned.items()
+                   if row.planned_appointment_id == item["appointment_id"]]
+        elif item["kind"] == "broken_appointment":
+            ids = [p for p, row in planned.items() if row.appointment_id == item["appointment_id"]]
+        else:
+            total += Decimal(item["amount"] or 0).scaleb(-2)
+            continue
+        for procedure in set(ids) - counted:
+            row = planned[procedure]
+            total += row.fee * (row.units + row.base_units)
+        counted |= set(ids)
+    return total
+
+
 def sheet_rows(sheet) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
     values = list(sheet.iter_rows(values_only=True))
     return [dict(zip(values[0], row, strict=True)) for row in values[1:]]
@@ -136,8 +178,8 @@ def test_every_open_item_is_in_its_queue_exactly_once_in_the_workbook_and_the_cs
     assert set(expected) == {"insurance", "scheduling", "treatment"}
     assert sum(sum(c.values()) for c in expected.values()) > 300
     for queue, keys in expected.items():
-        assert Counter(row["Item"] for row in sheet_rows(book[queue])) == keys
-        assert Counter(row["Item"] for row in read_csv(built[0] / f"{queue}.csv")) == keys
+        assert Counter(item_keys(sheet_rows(book[queue]))) == keys
+        assert Counter(item_keys(read_csv(built[0] / f"{queue}.csv"))) == keys
     assert book.sheetnames == ["Summary", "insurance", "scheduling", "treatment"]
     assert built[1].queues == {queue: sum(keys.values()) for queue, keys in expected.items()}
 
@@ -223,7 +265,7 @@ def test_the_csvs_have_the_workbooks_columns_and_rows(built, book):
         assert len(read_csv(built[0] / f"{queue}.csv")) == sheet.max_row - 1
 
 
-def test_the_summary_sheet_counts_and_totals_each_queue(practice, book):
+def test_the_summary_sheet_counts_and_totals_each_queue_each_dollar_once(practice, book):
     summary = [row for row in book["Summary"].iter_rows(values_only=True) if row[0]]
     by_queue = {row[0]: row for row in summary if row[1] in ("insurance", "scheduling",
                                                             "treatment")}
@@ -234,11 +276,37 @@ def test_the_summary_sheet_counts_and_totals_each_queue(practice, book):
         assert count == len(mine)
         assert due == sum(1 for row in mine if row["next_follow_up"] <= TODAY)
         assert escalated == sum(1 for row in mine if row["escalated"])
-        assert Decimal(str(total)).quantize(Decimal("0.01")) == (
-            Decimal(sum(row["amount"] or 0 for row in mine)).scaleb(-2))
+        assert Decimal(str(total)).quantize(Decimal("0.01")) == dollars_at_stake(
+            practice[1], mine)
+    added_up = Decimal(sum(row["amount"] or 0 for row in every
+                           if row["queue"] == "treatment")).scaleb(-2)
+    assert Decimal(str(by_queue["treatment"][5])) < added_up - 10_000    # no longer twice
     (everything,) = [row for row in summary if row[0] == "All queues"]
     assert everything[2] == len(every)
+    assert Decimal(str(everything[5])).quantize(Decimal("0.01")) == dollars_at_stake(
+        practice[1], every)
     assert any(row[0] == "main" and str(row[1]).startswith("green") for row in summary)
+
+
+def test_the_treatment_queue_has_one_row_per_patient_listing_its_follow_ups(practice, built):
+    rows = read_csv(built[0] / "treatment.csv")
+    patients = Counter(row["Patient #"] for row in rows)
+    assert patients.most_common(1)[0][1] == 1
+    treatment = [i for i in open_items(practice[1]) if i["queue"] == "treatment"]
+    mine: dict[int, set[str]] = {}
+    for item in treatment:
+        mine.setdefault(item["patient_id"], set()).add(item["item_key"])
+    assert {int(row["Patient #"]): set(row["Item"].split()) for row in rows} == mine
+    several = [row for row in rows if len(row["Item"].split()) > 1]
+    assert len(several) > 20
+    for row in several:
+        assert " + " in row["What"] and row["Follow-ups"].count("[") == len(row["Item"].split())
+    with_benefits = next(row for row in several if "Benefits expiring" in row["What"]
+                         and "Unscheduled treatment" in row["What"])
+    unscheduled = next(i for i in treatment if i["item_key"] in with_benefits["Item"].split()
+                       and i["kind"] == "unscheduled_treatment")
+    assert with_benefits["Amount"] == f"{unscheduled['amount'] / 100:.2f}"   # benefits not added
+    assert with_benefits["Remaining benefits"]
 
 
 def test_a_queue_shows_only_the_columns_that_apply_to_its_items(book):
@@ -249,8 +317,8 @@ def test_a_queue_shows_only_the_columns_that_apply_to_its_items(book):
         "insurance")
     assert {"Remaining benefits", "Benefits renew", "Appointment #"} <= headers("treatment")
     scheduling = headers("scheduling")
-    assert "Appointment #" in scheduling
-    assert not {"Claim #", "Carrier", "Bucket", "Amount"} & scheduling
+    assert {"Appointment #", "Amount", "Provider"} <= scheduling
+    assert not {"Claim #", "Carrier", "Bucket"} & scheduling
     for common in ("Patient", "Preferred name", "Contact by", "Phone / email", "Patient #",
                    "Codes", "Treatment", "Last contact", "Attempts", "Owner", "Clinic"):
         assert common in scheduling
@@ -288,7 +356,8 @@ def test_a_claim_row_names_the_patient_carrier_and_every_pms_id(practice, built)
 
 
 def test_a_treatment_row_shows_remaining_benefits_and_renewal(practice, built):
-    rows = {row["Item"]: row for row in read_csv(built[0] / "treatment.csv")}
+    rows = {key: row for row in read_csv(built[0] / "treatment.csv")
+            for key in row["Item"].split()}
     item = next(item for item in open_items(practice[1])
                 if item["kind"] == "benefits_expiring")
     details = json.loads(item["details"])
@@ -393,8 +462,8 @@ def test_per_clinic_each_clinic_gets_a_folder_with_only_its_items(practice, tmp_
             rows = read_csv(tmp_path / clinic / f"{queue}.csv")
             assert rows, f"{clinic} has no {queue} items"
             assert {row.get("Clinic", clinic) for row in rows} == {clinic}
-            split.update(row["Item"] for row in rows)
-        assert split == Counter(row["Item"] for row in whole)
+            split.update(item_keys(rows))
+        assert split == Counter(item_keys(whole))
         assert {row["Clinic"] for row in whole} == {"HIL", "RIV"}
     workbook = openpyxl.load_workbook(tmp_path / "RIV" / "queues.xlsx")
     assert "(RIV)" in workbook["Summary"]["A1"].value
@@ -533,3 +602,44 @@ def test_why_now_is_the_items_own_reasons_else_a_sentence_from_the_row(built):
     assert next_step(row) == "Call to reschedule"
     told = replace(row, reasons=("$5,190 implant planned 12 days ago", "renews Jan 1"))
     assert why_now(told) == "$5,190 implant planned 12 days ago; renews Jan 1"
+
+
+def test_a_broken_appointment_shows_its_procedures_amount_provider_and_date_planned(
+        practice, built):
+    rows = {row["Item"]: row for row in read_csv(built[0] / "scheduling.csv")}
+    broken = [i for i in open_items(practice[1]) if i["kind"] == "broken_appointment"]
+    assert broken and any(i["amount"] for i in broken)
+    for item in broken:
+        row = rows[item["item_key"]]
+        assert row["Amount"] == f"{(item['amount'] or 0) / 100:.2f}"
+        assert row["Provider"]
+    assert any(row["Date planned"] for row in rows.values())
+
+
+def test_patient_portion_is_the_fee_less_the_insurance_estimates(practice, built):
+    engine = practice[1]
+    item = next(i for i in open_items(engine) if i["kind"] == "unscheduled_treatment"
+                and i["queue"] == "treatment")
+    ids = json.loads(item["details"])["procedures"]
+    procedures, lines = replica[Procedure], replica[ClaimProcedure]
+    with engine.connect() as connection:
+        fees = sum(row.fee * (row.units + row.base_units) for row in connection.execute(
+            sa.select(procedures).where(procedures.c.pms_id.in_(ids))))
+        estimates = [row.estimate for row in connection.execute(sa.select(lines).where(
+            lines.c.procedure_id.in_(ids), lines.c.status == "estimate"))]
+    (row,) = [r for r in read_csv(built[0] / "treatment.csv")
+              if item["item_key"] in r["Item"].split()]
+    assert estimates
+    assert row["Patient portion"] == f"{fees - sum(estimates):.2f}"
+    portions = [r["Patient portion"] for r in read_csv(built[0] / "treatment.csv")]
+    assert sum(1 for p in portions if p) > 20
+
+
+def test_a_claim_row_gives_the_carrier_its_phone_and_days_at_the_carrier(practice, built):
+    rows = read_csv(built[0] / "insurance.csv")
+    outstanding = [row for row in rows if row["What"] == "Claim outstanding"]
+    for row in outstanding:
+        assert row["Carrier"] and row["Carrier phone"]
+        sent = date.fromisoformat(row["Date sent"])
+        assert row["Days at carrier"] == str((TODAY - sent).days)
+        assert row["Next step"] == f"Call {row['Carrier']} {row['Carrier phone']}"

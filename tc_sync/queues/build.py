@@ -28,6 +28,7 @@ from tc_sync.health import source_health
 from tc_sync.queues.atomic import remove_leftovers, write_atomic
 from tc_sync.queues.csv_writer import queue_csv
 from tc_sync.queues.html import page
+from tc_sync.queues.patients import per_patient
 from tc_sync.queues.rows import (
     QueueRow,
     by_queue,
@@ -128,7 +129,7 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
         for group in groups:
             snapshot = Snapshot(
                 site_id=settings.site_id, scope=group.scope, built_at=moment, today=day,
-                queues=by_queue(group.rows, queues), freshness=freshness,
+                queues=by_queue(per_patient(group.rows), queues), freshness=freshness,
                 amber_after_minutes=settings.health.amber_after_minutes,
                 red_after_minutes=settings.health.red_after_minutes,
                 clinics=group.clinic_column, sources=len(source_ids) > 1)

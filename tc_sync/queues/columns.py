@@ -15,8 +15,9 @@ from enum import StrEnum
 from typing import Any
 
 from tc_sync.items.model import ItemKind
+from tc_sync.queues.patients import GROUPED, part_line
 from tc_sync.queues.reasons import next_step, why_now
-from tc_sync.queues.rows import QueueRow
+from tc_sync.queues.rows import TREATMENT_KINDS, QueueRow
 
 
 class Format(StrEnum):
@@ -64,7 +65,6 @@ _CLAIMS = frozenset({_K.PREDETERMINATION_PENDING, _K.PREDETERMINATION_RETURNED,
 _APPOINTMENTS = frozenset({_K.PLANNED_APPOINTMENT_UNSCHEDULED, _K.BROKEN_APPOINTMENT})
 _BENEFITS = frozenset({_K.UNSCHEDULED_TREATMENT, _K.BENEFITS_EXPIRING,
                        _K.PLANNED_APPOINTMENT_UNSCHEDULED, _K.PREDETERMINATION_RETURNED})
-_WITH_AMOUNT = frozenset(ItemKind) - {_K.BROKEN_APPOINTMENT}
 
 PRIORITY_EXPLAINED = ("Points that order the queue: the amount at stake, how long it has "
                       "been owed, benefits about to renew, time at the carrier. Highest first.")
@@ -73,7 +73,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("patient", "Patient", Format.TEXT, 26, default=True),
     Column("contact", "Phone / email", Format.TEXT, 16, default=True),
     Column("what", "What", Format.TEXT, 22, default=True),
-    Column("amount", "Amount", Format.MONEY, 12, _WITH_AMOUNT, default=True,
+    Column("amount", "Amount", Format.MONEY, 12, default=True,
            explain="The dollars at stake, each counted once"),
     Column("why_now", "Why now", Format.TEXT, 34, default=True, derive=why_now),
     Column("next_step", "Next step", Format.TEXT, 20, default=True, derive=next_step),
@@ -87,6 +87,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("age_days", "Age (days)", Format.INTEGER, 10),
     Column("codes", "Codes", Format.TEXT, 24),
     Column("treatment", "Treatment", Format.TEXT, 50),
+    Column("parts", "Follow-ups", Format.TEXT, 60, GROUPED,
+           derive=lambda row: "; ".join(part_line(part) for part in row.parts)),
+    Column("provider", "Provider", Format.TEXT, 12),
+    Column("date_planned", "Date planned", Format.DATE, 12, TREATMENT_KINDS),
     Column("remaining_benefits", "Remaining benefits", Format.MONEY, 14, _BENEFITS),
     Column("benefits_renew_on", "Benefits renew", Format.DATE, 14, _BENEFITS),
     Column("carrier", "Carrier", Format.TEXT, 28, _CLAIMS | _BENEFITS),
@@ -98,6 +102,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("estimate", "Insurance estimate", Format.MONEY, 14,
            frozenset({_K.CLAIM_OUTSTANDING, _K.CLAIM_DENIED, _K.CLAIM_UNDERPAID,
                       _K.PREDETERMINATION_RETURNED})),
+    Column("patient_portion", "Patient portion", Format.MONEY, 14, TREATMENT_KINDS,
+           explain="Fee less the insurance estimates on file for the planned procedures"),
     Column("paid", "Paid", Format.MONEY, 12, frozenset({_K.CLAIM_UNDERPAID})),
     Column("status", "Status", Format.TEXT, 20,
            frozenset({_K.CLAIM_UNSENT, _K.PREDETERMINATION_PENDING, _K.CLAIM_OUTSTANDING,
@@ -109,7 +115,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("appointment_id", "Appointment #", Format.INTEGER, 14, _APPOINTMENTS),
     Column("procedure_ids", "Procedure #s", Format.TEXT, 24),
     Column("source_id", "Source", Format.TEXT, 12),
-    Column("item_key", "Item", Format.TEXT, 44),
+    Column("item_key", "Item", Format.TEXT, 44, derive=lambda row: " ".join(row.keys)),
 )
 """Every column, in the order shown."""
 
@@ -120,7 +126,7 @@ def columns_for(rows: Iterable[QueueRow], *, clinics: bool, sources: bool) -> li
     `clinics` shows the clinic column (the site has clinics); `sources` the source column
     (the site has more than one PMS database).
     """
-    kinds = {row.kind for row in rows}
+    kinds = {part.kind for row in rows for part in row.parts or (row,)}
     hidden = {"clinic"} if not clinics else set()
     if not sources:
         hidden.add("source_id")

@@ -103,7 +103,7 @@ def _cell_writer(column: Column, today: date) -> Callable[[QueueRow], str]:
 def _row(row: QueueRow, cells: list[Callable[[QueueRow], str]]) -> str:
     escalated = ' class="escalated"' if row.escalated else ""
     amount = f' data-amount="{row.amount:.2f}"' if row.amount is not None else ""
-    return (f'<tr{escalated} data-key="{escape(row.item_key)}"{amount}>'
+    return (f'<tr{escalated} data-key="{escape(" ".join(row.keys))}"{amount}>'
             + "".join([cell(row) for cell in cells]) + "</tr>")
 
 

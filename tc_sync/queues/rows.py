@@ -20,7 +20,15 @@ import sqlalchemy as sa
 
 from tc_sync.items.model import ItemKind
 from tc_sync.ledger.schema import items, replica
-from tc_sync.records import ClaimProcedure, Clinic, Patient, Procedure, ProcedureCode
+from tc_sync.queues.pricing import PlannedProcedure, patient_portion, planned_procedures, priced
+from tc_sync.records import (
+    ClaimProcedure,
+    Clinic,
+    Patient,
+    Procedure,
+    ProcedureCode,
+    Provider,
+)
 
 KIND_LABELS: dict[ItemKind, str] = {
     ItemKind.UNSCHEDULED_TREATMENT: "Unscheduled treatment",
@@ -45,6 +53,11 @@ CONTACT_LABELS: dict[str, str] = {
 _AGED_FROM_SENT = {ItemKind.CLAIM_OUTSTANDING, ItemKind.PREDETERMINATION_PENDING}
 _BORROWS_BENEFITS = {ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED,
                      ItemKind.PREDETERMINATION_RETURNED}
+TREATMENT_KINDS = frozenset({
+    ItemKind.UNSCHEDULED_TREATMENT, ItemKind.PREDETERMINATION_RETURNED,
+    ItemKind.BENEFITS_EXPIRING, ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED,
+    ItemKind.BROKEN_APPOINTMENT})
+"""Follow-ups about a patient's planned procedures: their dollars are the procedures'."""
 _CHUNK = 500
 
 
@@ -93,6 +106,14 @@ class QueueRow:
     """Why now, as the item's rules put it (`details["reasons"]`); empty: derive one."""
     parts: tuple[QueueRow, ...] = ()
     """A patient's row made of several follow-ups: each of them (empty: the row is one)."""
+    priced: tuple[tuple[int, Decimal], ...] | None = None
+    """The planned procedures the amount is made of, each with its dollars (None: the amount
+    is not a sum of planned procedures, e.g. a claim's fee)."""
+    provider: str = ""
+    date_planned: date | None = None
+    """The earliest date its planned procedures were planned."""
+    patient_portion: Decimal | None = None
+    """Fee less insurance estimate, where the estimates allow."""
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -179,6 +200,12 @@ class _SourceFacts:
                 self.benefits[item["patient_id"]] = details
             if item["kind"] == ItemKind.UNSCHEDULED_TREATMENT:
                 self.treatment[item["patient_id"]] = tuple(details.get("procedures", ()))
+        self.providers = provider_labels(connection, source_id)
+        self.prices = planned_procedures(connection, source_id, {
+            procedure: item["patient_id"] for item in open_items
+            if item["kind"] in TREATMENT_KINDS
+            for procedure in self.procedures(ItemKind(item["kind"]), item,
+                                             self.details[item["item_key"]])})
 
     def _patients(self, connection: sa.Connection, ids: set[int]) -> dict[int, Any]:
         table = replica[Patient]
@@ -295,7 +322,23 @@ class _SourceFacts:
             clinic=self.clinics.get((self.source_id, clinic_id), "") if clinic_id else "",
             days_at_carrier=max(0, (today - sent).days) if sent and kind in _AGED_FROM_SENT
             else None,
-            reasons=tuple(str(reason) for reason in details.get("reasons") or ()))
+            reasons=tuple(str(reason) for reason in details.get("reasons") or ()),
+            **self._planned(kind, item, details, procedures))
+
+    def _planned(self, kind: ItemKind, item: Mapping[str, Any], details: Mapping[str, Any],
+                 procedures: tuple[int, ...]) -> dict[str, Any]:
+        """Provider, date planned, patient portion and the priced procedures of a row."""
+        provider = self.providers.get(item["provider_id"] or 0, "")
+        if kind not in TREATMENT_KINDS:
+            return {"provider": provider}
+        mine = [self.prices[p] for p in procedures if p in self.prices]
+        planned = [p.date_planned for p in mine if p.date_planned is not None]
+        expected = dollars(details.get("treatment_amount") if kind == ItemKind.BENEFITS_EXPIRING
+                           else item["amount"])
+        return {"provider": provider or _first_provider(mine, self.providers),
+                "date_planned": min(planned) if planned else None,
+                "patient_portion": patient_portion(procedures, self.prices),
+                "priced": priced(procedures, self.prices, expected)}
 
     def patient(self, patient_id: int) -> tuple[str, str, str, str]:
         """The patient's name, preferred name, contact method and contact (once per patient)."""
@@ -316,9 +359,15 @@ class _SourceFacts:
         return name, patient.preferred_name or "", label, contact
 
 
+def _first_provider(procedures: Sequence[PlannedProcedure], labels: Mapping[int, str]) -> str:
+    return next((labels[p.provider_id] for p in procedures
+                 if p.provider_id is not None and p.provider_id in labels), "")
+
+
 _SHOWN = ("item_key", "source_id", "kind", "patient_id", "claim_id", "appointment_id",
-          "clinic_id", "amount", "codes", "details", "owed_since", "next_follow_up", "attempts",
-          "last_contact_at", "escalated", "priority", "queue", "owner")
+          "clinic_id", "provider_id", "amount", "codes", "details", "owed_since",
+          "next_follow_up", "attempts", "last_contact_at", "escalated", "priority", "queue",
+          "owner")
 """The item columns a queue row is made from."""
 
 
@@ -355,3 +404,13 @@ def clinic_labels(connection: sa.Connection, source_ids: Sequence[str], *,
     rows = connection.execute(query)
     return {(source, clinic): (abbreviation or description or f"clinic {clinic}").strip()
             for source, clinic, abbreviation, description in rows}
+
+
+def provider_labels(connection: sa.Connection, source_id: str) -> dict[int, str]:
+    """Each provider's short name (abbreviation, else first and last name), by PMS id."""
+    table = replica[Provider]
+    rows = connection.execute(sa.select(
+        table.c.pms_id, table.c.abbreviation, table.c.first_name, table.c.last_name).where(
+        table.c.source_id == source_id, table.c.deleted_at.is_(None)))
+    return {pms_id: (abbreviation or f"{first} {last}").strip()
+            for pms_id, abbreviation, first, last in rows}
