@@ -6,6 +6,7 @@ import os
 import stat
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 TEMP_PREFIX = ".tc-sync-"
@@ -13,8 +14,9 @@ TEMP_SUFFIX = ".tmp"
 _NEW_FILE_MODE = 0o644
 
 
-def write_atomic(path: Path, content: bytes) -> None:
-    """Write `content` to `path` through a temporary file beside it, flushed, then renamed.
+def write_atomic(path: Path, content: bytes | Iterable[bytes]) -> None:
+    """Write `content` (bytes, or pieces of them as they are made) to `path` through a
+    temporary file beside it, flushed, then renamed.
 
     Readers see the old file or the new one, never part of one. The new file keeps the mode of
     the one it replaces (a new file is readable by everyone who can open the folder: the
@@ -25,7 +27,10 @@ def write_atomic(path: Path, content: bytes) -> None:
     temporary = Path(name)
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
+            if isinstance(content, bytes):
+                handle.write(content)
+            else:
+                handle.writelines(content)
             handle.flush()
             os.fsync(handle.fileno())
         temporary.chmod(_mode_for(path))

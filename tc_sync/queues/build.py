@@ -13,7 +13,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
@@ -27,7 +27,7 @@ from tc_sync.config import Settings
 from tc_sync.health import source_health
 from tc_sync.queues.atomic import remove_leftovers, write_atomic
 from tc_sync.queues.csv_writer import queue_csv
-from tc_sync.queues.html import page
+from tc_sync.queues.html import page_pieces
 from tc_sync.queues.patients import per_patient
 from tc_sync.queues.rows import (
     QueueRow,
@@ -182,14 +182,14 @@ def _write_group(folder: Path, snapshot: Snapshot, formats: Sequence[str],
                  result: QueueBuild) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     remove_leftovers(folder)
-    outputs: list[tuple[Path, Callable[[], bytes]]] = []
+    outputs: list[tuple[Path, Callable[[], bytes | Iterator[bytes]]]] = []
     if "xlsx" in formats:
         outputs.append((folder / WORKBOOK, partial(workbook, snapshot)))
     if "csv" in formats:
         outputs += [(folder / name, partial(queue_csv, snapshot, queue))
                     for queue, name in csv_names(snapshot.queues).items()]
     if "html" in formats:
-        outputs.append((folder / PAGE, partial(page, snapshot)))
+        outputs.append((folder / PAGE, partial(page_pieces, snapshot)))
     for path, render in outputs:
         try:
             write_atomic(path, render())

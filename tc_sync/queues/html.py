@@ -14,7 +14,7 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from html import escape
@@ -26,6 +26,8 @@ from tc_sync.queues.rows import QueueRow
 from tc_sync.queues.snapshot import Freshness, Snapshot, Tally
 
 RELOAD_SECONDS = 300
+_ROWS_AT_ONCE = 1000
+"""Rows rendered, then written, at a time: the page is never whole in memory."""
 _CLIPPED = {"treatment", "procedure_ids"}
 """Long columns cut to their width; the whole text shows on hover."""
 _WRAPPED = {"what", "why_now", "next_step", "patient", "contact"}
@@ -111,7 +113,7 @@ _FILTER_HELP = ("Type text to keep the rows that contain it; for numbers and dat
                 "> < >= <= or = and a value (> 500, < 2026-01-31).")
 
 
-def _table(snapshot: Snapshot, queue: str) -> str:
+def _table(snapshot: Snapshot, queue: str) -> Iterator[str]:
     columns = snapshot.columns(queue)
     heads = "".join(
         f'<th scope="col"{_attrs(data_format=column.format.value, data_key=column.key)}'
@@ -125,15 +127,17 @@ def _table(snapshot: Snapshot, queue: str) -> str:
         f'{_attrs(title=_FILTER_HELP, aria_label=f"Filter {column.header}")}></td>'
         for column in columns)
     cells = [_cell_writer(column, snapshot.today) for column in columns]
-    body = "\n".join([_row(row, cells) for row in snapshot.queues[queue]])
-    return (f'<div class="scroll"><table class="queue"><thead><tr class="heads">{heads}</tr>'
-            f'<tr class="filters">{filters}</tr></thead>\n<tbody>\n{body}\n</tbody></table>'
-            "</div>")
+    rows = snapshot.queues[queue]
+    yield (f'<div class="scroll"><table class="queue"><thead><tr class="heads">{heads}</tr>'
+           f'<tr class="filters">{filters}</tr></thead>\n<tbody>\n')
+    for start in range(0, len(rows), _ROWS_AT_ONCE):
+        yield "\n".join([_row(row, cells) for row in rows[start:start + _ROWS_AT_ONCE]]) + "\n"
+    yield "</tbody></table></div>"
 
 
-def _panel(snapshot: Snapshot, index: int, queue: str) -> str:
+def _panel(snapshot: Snapshot, index: int, queue: str) -> Iterator[str]:
     label = escape(queue)
-    return (f'<section class="panel" role="tabpanel" id="panel-{index}" '
+    yield (f'<section class="panel" role="tabpanel" id="panel-{index}" '
             f'aria-labelledby="tab-{index}"{_attrs(data_tab=queue)} hidden>'
             f'<div class="toolbar"><label>Search <input type="search" class="search" '
             f'aria-label="Search {label}" title="Rows containing this text, in any column">'
@@ -143,8 +147,9 @@ def _panel(snapshot: Snapshot, index: int, queue: str) -> str:
             '</details><span class="shown" aria-live="polite"></span>'
             '<button type="button" class="clear">Clear filters</button>'
             f'<span class="order" title="{escape(PRIORITY_EXPLAINED)}">Most pressing first'
-            '</span></div>'
-            f'{_table(snapshot, queue)}<p class="empty" hidden></p></section>')
+            '</span></div>')
+    yield from _table(snapshot, queue)
+    yield '<p class="empty" hidden></p></section>\n'
 
 
 def _tally_cells(tally: Tally) -> str:
@@ -223,6 +228,11 @@ def _template() -> tuple[str, str]:
 
 def page(snapshot: Snapshot) -> bytes:
     """The whole page, as the bytes of an .html file."""
+    return b"".join(page_pieces(snapshot))
+
+
+def page_pieces(snapshot: Snapshot) -> Iterator[bytes]:
+    """The page, piece by piece, to write as it is made (a large queue's page is tens of MB)."""
     template, script_hash = _template()
     config = json.dumps({"amber": snapshot.amber_after_minutes,
                          "red": snapshot.red_after_minutes,
@@ -232,11 +242,15 @@ def page(snapshot: Snapshot) -> bytes:
         "script_hash": script_hash,
         "header": _header(snapshot),
         "tabs": _tabs(snapshot),
-        "panels": "\n".join([*(_panel(snapshot, index, queue) for index, queue in
-                               enumerate(snapshot.queues, start=1)),
-                             _summary(snapshot, len(snapshot.queues) + 1)]),
         "config": config.replace("<", "\\u003c"),
     }
     # One pass over the template: text put in is never read again for placeholders.
-    text = re.sub(r"\{\{(\w+)\}\}", lambda match: parts[match.group(1)], template)
-    return text.encode("utf-8")
+    for index, piece in enumerate(re.split(r"\{\{(\w+)\}\}", template)):
+        if index % 2 == 0:
+            yield piece.encode("utf-8")
+        elif piece == "panels":
+            for number, queue in enumerate(snapshot.queues, start=1):
+                yield from (text.encode("utf-8") for text in _panel(snapshot, number, queue))
+            yield _summary(snapshot, len(snapshot.queues) + 1).encode("utf-8")
+        else:
+            yield parts[piece].encode("utf-8")

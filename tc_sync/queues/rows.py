@@ -61,7 +61,7 @@ TREATMENT_KINDS = frozenset({
 _CHUNK = 500
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QueueRow:
     """One open item as a coordinator sees it. Money in dollars, times as the PMS wrote them."""
 

@@ -43,7 +43,8 @@ _SHOWN_WIDTHS = {Format.MONEY: 14, Format.DATE: 10, Format.DATETIME: 16}
 """How wide a formatted value shows, whatever the value (others: the length of its text)."""
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="305496")
-HEADER_ALIGNMENT = Alignment(vertical="center", wrap_text=True)
+HEADER_ALIGNMENT = Alignment(vertical="center")
+_QUEUE_HEADER = Alignment(vertical="center", wrap_text=True)
 _WRAPPED = Alignment(vertical="top", wrap_text=True)
 _TOP = Alignment(vertical="top")
 WRAPPED_COLUMNS = frozenset({"what", "why_now", "next_step", "patient"})
@@ -135,9 +136,10 @@ def _cell(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None = Non
     return styled
 
 
-def _header(sheet: WriteOnlyWorksheet, headers: list[str]) -> list[Any]:
+def _header(sheet: WriteOnlyWorksheet, headers: list[str],
+            alignment: Alignment = HEADER_ALIGNMENT) -> list[Any]:
     """A header row's cells: bold white on blue."""
-    return [_cell(sheet, name, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT)
+    return [_cell(sheet, name, font=HEADER_FONT, fill=HEADER_FILL, alignment=alignment)
             for name in headers]
 
 
@@ -176,16 +178,10 @@ def _column_values(sheet: WriteOnlyWorksheet, column: Column) -> Callable[[Any],
     return carry
 
 
-def _width(column: Column, values: Iterable[Any]) -> float:
-    """The column's width: its widest value, within its cap; the header always fits beside its
-    filter button."""
-    present = [value for value in values if value is not None and value != ""]
-    if not present:
-        shown = 0
-    elif column.format in _SHOWN_WIDTHS:
-        shown = _SHOWN_WIDTHS[column.format]
-    else:
-        shown = max(len(str(value)) for value in present)
+def _width(column: Column, longest: int) -> float:
+    """The column's width: its widest value (`longest` characters; -1: none), within its cap;
+    the header always fits beside its filter button."""
+    shown = 0 if longest < 0 else _SHOWN_WIDTHS.get(column.format, longest)
     fits_header = len(column.header) + 4
     return min(max(shown + 2, fits_header), max(column.max_width, fits_header))
 
@@ -193,11 +189,19 @@ def _width(column: Column, values: Iterable[Any]) -> float:
 def _queue_sheet(sheet: WriteOnlyWorksheet, snapshot: Snapshot, queue: str) -> None:
     columns = snapshot.columns(queue)
     rows = snapshot.queues[queue]
-    table = [[column.value(row) for column in columns] for row in rows]
-    by_column = list(zip(*table, strict=True)) if table else [() for _ in columns]
-    widths = [_width(column, values) for column, values in zip(columns, by_column, strict=True)]
+    measured = [column.format not in _SHOWN_WIDTHS for column in columns]
+    longest = [-1] * len(columns)
+    table: list[list[Any]] = []
+    for row in rows:        # one pass: the values, and each column's widest
+        values = [column.value(row) for column in columns]
+        table.append(values)
+        for index, value in enumerate(values):
+            if value is not None and value != "":
+                length = len(str(value)) if measured[index] else 0
+                longest[index] = max(longest[index], length)
+    widths = [_width(column, most) for column, most in zip(columns, longest, strict=True)]
     _layout(sheet, widths, len(rows), sum(1 for column in columns if column.default))
-    sheet.append(_header(sheet, [column.header for column in columns]))
+    sheet.append(_header(sheet, [column.header for column in columns], _QUEUE_HEADER))
     convert = [_column_values(sheet, column) for column in columns]
     for values in table:
         sheet.append([to_cell(value) for to_cell, value in zip(convert, values, strict=True)])
