@@ -643,3 +643,20 @@ def test_a_claim_row_gives_the_carrier_its_phone_and_days_at_the_carrier(practic
         sent = date.fromisoformat(row["Date sent"])
         assert row["Days at carrier"] == str((TODAY - sent).days)
         assert row["Next step"] == f"Call {row['Carrier']} {row['Carrier phone']}"
+
+
+def test_rows_read_a_few_patients_at_a_time_are_the_rows_read_at_once(practice, built,
+                                                                       tmp_path, monkeypatch):
+    from tc_sync.queues import rows as queue_rows
+
+    monkeypatch.setattr(queue_rows, "_BATCH", 7)      # a patient's items never split
+    build_queues(practice[1], practice_settings(practice[0]), folder=tmp_path, today=TODAY)
+    for queue in ("insurance", "scheduling", "treatment"):
+        assert read_csv(tmp_path / f"{queue}.csv") == read_csv(built[0] / f"{queue}.csv")
+
+
+def test_a_build_leaves_the_ledgers_page_cache_as_it_was(practice, tmp_path):
+    engine = practice[1]
+    build_queues(engine, practice_settings(practice[0]), folder=tmp_path, today=TODAY)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -65536

@@ -59,6 +59,8 @@ TREATMENT_KINDS = frozenset({
     ItemKind.BROKEN_APPOINTMENT})
 """Follow-ups about a patient's planned procedures: their dollars are the procedures'."""
 _CHUNK = 500
+_BATCH = 5000
+"""Items turned into rows at a time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,17 +178,36 @@ def _status(details: Mapping[str, Any]) -> str:
     return ""
 
 
+_Labels = tuple[dict[str, str], dict[tuple[str, int], str], dict[int, str]]
+"""A source's code descriptions, clinic and provider names."""
+
+
+def _labels(connection: sa.Connection, source_id: str) -> _Labels:
+    return (_descriptions(connection, source_id), clinic_labels(connection, [source_id]),
+            provider_labels(connection, source_id))
+
+
+def _descriptions(connection: sa.Connection, source_id: str) -> dict[str, str]:
+    table = replica[ProcedureCode]
+    rows = connection.execute(sa.select(table.c.code, table.c.description).where(
+        table.c.source_id == source_id, table.c.deleted_at.is_(None))
+        .order_by(table.c.pms_id))
+    found: dict[str, str] = {}
+    for code, description in rows:
+        found.setdefault(code, description)
+    return found
+
+
 class _SourceFacts:
     """What the replica adds to one source's open items, read in a few queries."""
 
     def __init__(self, connection: sa.Connection, source_id: str,
-                 open_items: Sequence[Mapping[str, Any]]) -> None:
+                 open_items: Sequence[Mapping[str, Any]], labels: _Labels) -> None:
         self.source_id = source_id
         self.details = {item["item_key"]: json.loads(item["details"]) for item in open_items}
         self.patients = self._patients(connection, {i["patient_id"] for i in open_items})
         self.shown_patients: dict[int, tuple[str, str, str, str]] = {}
-        self.descriptions = self._descriptions(connection)
-        self.clinics = clinic_labels(connection, [source_id])
+        self.descriptions, self.clinics, self.providers = labels
         self.claim_procedures = self._claim_procedures(
             connection, {i["claim_id"] for i in open_items if i["claim_id"] is not None})
         self.planned, self.booked, self.codes = self._appointment_procedures(
@@ -200,7 +221,6 @@ class _SourceFacts:
                 self.benefits[item["patient_id"]] = details
             if item["kind"] == ItemKind.UNSCHEDULED_TREATMENT:
                 self.treatment[item["patient_id"]] = tuple(details.get("procedures", ()))
-        self.providers = provider_labels(connection, source_id)
         self.prices = planned_procedures(connection, source_id, {
             procedure: item["patient_id"] for item in open_items
             if item["kind"] in TREATMENT_KINDS
@@ -216,16 +236,6 @@ class _SourceFacts:
                 table.c.preferred_contact, table.c.home_phone, table.c.work_phone,
                 table.c.mobile_phone, table.c.email).where(
                 table.c.source_id == self.source_id, table.c.pms_id.in_(chunk))))
-        return found
-
-    def _descriptions(self, connection: sa.Connection) -> dict[str, str]:
-        table = replica[ProcedureCode]
-        rows = connection.execute(sa.select(table.c.code, table.c.description).where(
-            table.c.source_id == self.source_id, table.c.deleted_at.is_(None))
-            .order_by(table.c.pms_id))
-        found: dict[str, str] = {}
-        for code, description in rows:
-            found.setdefault(code, description)
         return found
 
     def _claim_procedures(self, connection: sa.Connection,
@@ -373,17 +383,33 @@ _SHOWN = ("item_key", "source_id", "kind", "patient_id", "claim_id", "appointmen
 
 def load_rows(connection: sa.Connection, source_ids: Sequence[str],
               today: date) -> list[QueueRow]:
-    """Every open item of these sources as a queue row, highest priority first."""
-    stored = connection.execute(sa.select(*(items.c[name] for name in _SHOWN)).where(
-        items.c.status == "open", items.c.source_id.in_(source_ids))).mappings()
-    per_source: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for item in stored:
-        per_source[item["source_id"]].append(dict(item))
+    """Every open item of these sources as a queue row, highest priority first.
+
+    Items are read a few thousand patients at a time (a patient's items together: one
+    item's row may borrow another's facts), so what the replica adds is held for those only.
+    """
     rows: list[QueueRow] = []
-    for source_id, open_items in per_source.items():
-        facts = _SourceFacts(connection, source_id, open_items)
-        rows += (facts.row(item, today) for item in open_items)
+    for source_id in source_ids:
+        labels = _labels(connection, source_id)
+        stored = connection.execute(sa.select(*(items.c[name] for name in _SHOWN)).where(
+            items.c.source_id == source_id, items.c.status == "open")
+            .order_by(items.c.patient_id)).mappings()
+        batch: list[Mapping[str, Any]] = []
+        for item in stored:
+            if len(batch) >= _BATCH and item["patient_id"] != batch[-1]["patient_id"]:
+                rows += _rows(connection, source_id, batch, labels, today)
+                batch = []
+            batch.append(dict(item))
+        rows += _rows(connection, source_id, batch, labels, today)
     return sort_rows(rows)
+
+
+def _rows(connection: sa.Connection, source_id: str, batch: Sequence[Mapping[str, Any]],
+          labels: _Labels, today: date) -> list[QueueRow]:
+    if not batch:
+        return []
+    facts = _SourceFacts(connection, source_id, batch, labels)
+    return [facts.row(item, today) for item in batch]
 
 
 def known_queues(connection: sa.Connection, source_ids: Sequence[str]) -> list[str]:
