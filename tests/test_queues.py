@@ -300,9 +300,10 @@ def test_the_treatment_queue_has_one_row_per_patient_listing_its_follow_ups(prac
     several = [row for row in rows if len(row["Item"].split()) > 1]
     assert len(several) > 20
     for row in several:
-        assert " + " in row["What"] and row["Follow-ups"].count("[") == len(row["Item"].split())
-    with_benefits = next(row for row in several if "Benefits expiring" in row["What"]
-                         and "Unscheduled treatment" in row["What"])
+        assert ", " in row["What"] and row["Follow-ups"].count("[") == len(row["Item"].split())
+    with_benefits = next(row for row in several
+                         if row["What"].startswith("Unscheduled treatment, ")
+                         and "benefits expiring" in row["What"])
     unscheduled = next(i for i in treatment if i["item_key"] in with_benefits["Item"].split()
                        and i["kind"] == "unscheduled_treatment")
     assert with_benefits["Amount"] == f"{unscheduled['amount'] / 100:.2f}"   # benefits not added

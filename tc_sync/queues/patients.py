@@ -78,7 +78,7 @@ def patient_row(parts: Sequence[QueueRow]) -> QueueRow:
     return replace(
         lead, priority=max(part.priority for part in parts),
         next_follow_up=min(part.next_follow_up for part in parts),
-        what=" + ".join(dict.fromkeys(KIND_LABELS[part.kind] for part in parts)),
+        what=_what(parts),
         amount=dollars_once(parts), age_days=max(ages) if ages else None,
         procedure_ids=tuple(procedures),
         codes=tuple(sorted({code for part in parts for code in part.codes})),
@@ -98,6 +98,18 @@ def patient_row(parts: Sequence[QueueRow]) -> QueueRow:
         provider=_first(p.provider for p in parts) or "",
         date_planned=min(dates) if dates else None,
         patient_portion=_portion(parts), parts=tuple(parts), priced=None)
+
+
+_SHORT = {ItemKind.UNSCHEDULED_TREATMENT: "unscheduled treatment",
+          ItemKind.PREDETERMINATION_RETURNED: "predetermination back",
+          ItemKind.BENEFITS_EXPIRING: "benefits expiring",
+          ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED: "planned appointment"}
+
+
+def _what(parts: Sequence[QueueRow]) -> str:
+    """"Unscheduled treatment, predetermination back, benefits expiring": short enough to
+    read at a glance (the parts' own labels are in the row's Follow-ups)."""
+    return ", ".join(dict.fromkeys(_SHORT[part.kind] for part in parts)).capitalize()
 
 
 def _portion(parts: Sequence[QueueRow]) -> Decimal | None:

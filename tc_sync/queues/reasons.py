@@ -79,7 +79,9 @@ _DERIVED: dict[ItemKind, Callable[[QueueRow], str]] = {
     ItemKind.CLAIM_UNDERPAID: lambda row: (
         f"Paid {whole_dollars(row.paid)} of {whole_dollars(row.estimate)} estimated"),
     ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED: lambda row: (
-        f"{whole_dollars(row.amount)} appointment planned {_ago(row.age_days)}"),
+        f"{whole_dollars(row.amount)} appointment planned {_ago(row.age_days)}"
+        if row.age_days is not None else
+        f"{whole_dollars(row.amount)} appointment planned, not booked"),
     ItemKind.BROKEN_APPOINTMENT: lambda row: (
         f"{whole_dollars(row.amount)} appointment broken {_ago(row.age_days)}"),
 }
