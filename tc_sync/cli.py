@@ -164,7 +164,8 @@ def _with_settings(arguments: argparse.Namespace, settings: Settings) -> int:  #
     if command == "sync":
         from tc_sync.commands.sync import run_sync
 
-        return run_sync(settings, source=arguments.source, full=arguments.full)
+        return run_sync(settings, source=arguments.source, full=arguments.full,
+                        verbose=arguments.verbose)
     if command == "check":
         from tc_sync.commands.check import run_check
 
@@ -198,7 +199,7 @@ def _without_settings(arguments: argparse.Namespace) -> int:
         return run_doctor(config_path(arguments.config))
     from tc_sync.commands.demo import run_demo
 
-    return run_demo(arguments.dir, fresh=arguments.fresh)
+    return run_demo(arguments.dir, fresh=arguments.fresh, verbose=arguments.verbose)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -224,6 +224,10 @@ class QueuesSettings(_Section):
     SQLite ledger, else `./queues`. The files hold patient names, so the folder's own
     permissions decide who may read them."""
     formats: list[QueueFormat] = Field(default_factory=lambda: list(QUEUE_FORMATS))
+    group: str | None = Field(None, min_length=1, max_length=64)
+    """The group (Linux) given the files, readable by it (0640): the coordinators' group, or
+    the one the file share (Samba) reads as. None: the service account's own group. Windows
+    ignores it: the folder's ACL decides (docs/INSTALL.md)."""
     per_clinic: bool = False
     """Also write each clinic's queues into a folder of its own, named after the clinic."""
 

@@ -1,26 +1,62 @@
-"""One cycle per source: pull it into the ledger, then reconcile its coordination items."""
+"""One cycle, the same for `sync --once`, `demo` and the daemon: pull, reconcile, push, queues.
+
+Per source, the PMS is pulled into the ledger and its coordination items reconciled; then the
+outbox is delivered (tasks and alerts, when push targets are configured) and the work queues
+are rewritten (only the files whose content changed). Each stage's outcome is named in the
+cycle's result and in the `cycle_finished` log event.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from threading import Event
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+import structlog
 
 from tc_sync.config import Settings
 from tc_sync.items.reconcile import ReconcileTotals, reconcile_source
 from tc_sync.mappings import Mappings
+from tc_sync.progress import Progress
+from tc_sync.queues.build import QueueBuild, rebuild_or_explain
 from tc_sync.sync import RunResult, sync_source
+
+log = structlog.get_logger(__name__)
+
+STAGES = ("pull", "reconcile", "push", "queues")
+Pusher = Callable[[], None]
+"""Delivers the outbox once; logs its own failures and never raises."""
 
 
 @dataclass
 class CycleResult:
-    """A source's sync run and the reconcile that followed it."""
+    """A source's sync run, the reconcile that followed it, and each stage's outcome."""
 
     run: RunResult
     items: ReconcileTotals
+    stages: dict[str, str] = field(default_factory=dict)
+    """pull, reconcile, push, queues: 'ok', 'skipped', or what went wrong."""
+    queues: QueueBuild | None = None
+    queue_problem: str | None = None
+
+
+@dataclass
+class CycleRun:
+    """Every source's cycle, and the push and queue stages run once after them all."""
+
+    sources: list[CycleResult]
+    stages: dict[str, str] = field(default_factory=dict)
+    queues: QueueBuild | None = None
+    queue_problem: str | None = None
+
+    def __iter__(self) -> Iterator[CycleResult]:
+        return iter(self.sources)
+
+    def __len__(self) -> int:
+        return len(self.sources)
 
 
 def practice_today(settings: Settings) -> date:
@@ -29,19 +65,69 @@ def practice_today(settings: Settings) -> date:
 
 
 def cycle_source(engine: sa.Engine, settings: Settings, mappings: Mappings, source_id: str,
-                 *, full: bool = False, stop: Event | None = None) -> CycleResult:
-    """Sync one source, then reconcile its items (resolving only after a complete run)."""
+                 *, full: bool = False, stop: Event | None = None,
+                 push: Pusher | None = None, queues: bool = False,
+                 progress: Progress | None = None) -> CycleResult:
+    """Pull one source, reconcile its items (resolving only after a complete run), then, if
+    asked, deliver the outbox (`push`) and rewrite the work queues (`queues`)."""
     run = sync_source(engine, source_id, settings.sources[source_id], settings.sync, full=full,
-                      adapters_dir=settings.adapters_dir, stop=stop)
+                      adapters_dir=settings.adapters_dir, stop=stop, progress=progress)
     totals = reconcile_source(
         engine, source_id, mappings, practice_today(settings),
         complete_run=run.outcome == "ok", run_id=run.run_id, full=full, push=settings.push)
-    return CycleResult(run, totals)
+    result = CycleResult(run, totals, {"pull": run.outcome, "reconcile": "ok"})
+    result.stages["push"] = _push_stage(push)
+    if queues:
+        result.queues, result.queue_problem = rebuild_or_explain(engine, settings, source_id)
+    result.stages["queues"] = _queue_outcome(settings, queues, result.queue_problem)
+    log.info("cycle_finished", source=source_id,
+             stages=[f"{stage}:{outcome}" for stage, outcome in result.stages.items()])
+    return result
 
 
 def run_cycle(engine: sa.Engine, settings: Settings, mappings: Mappings, *,
-              full: bool = False, only_source: str | None = None) -> list[CycleResult]:
-    """Sync and reconcile every enabled source (or just `only_source`), each on its own."""
-    return [cycle_source(engine, settings, mappings, source_id, full=full)
-            for source_id, source in settings.sources.items()
-            if (source_id == only_source) or (only_source is None and source.enabled)]
+              full: bool = False, only_source: str | None = None, stop: Event | None = None,
+              push: Pusher | None = None, queues: bool = False,
+              progress: Progress | None = None) -> CycleRun:
+    """Pull and reconcile every enabled source (or just `only_source`), each on its own; then
+    deliver the outbox once (`push`) and rewrite the work queues once (`queues`)."""
+    cycles = CycleRun([
+        cycle_source(engine, settings, mappings, source_id, full=full, stop=stop,
+                     progress=progress)
+        for source_id, source in settings.sources.items()
+        if (source_id == only_source) or (only_source is None and source.enabled)])
+    cycles.stages["push"] = _push_stage(push)
+    if queues:
+        cycles.queues, cycles.queue_problem = rebuild_or_explain(engine, settings)
+    cycles.stages["queues"] = _queue_outcome(settings, queues, cycles.queue_problem)
+    return cycles
+
+
+def dispatch_once(engine: sa.Engine, settings: Settings) -> Pusher | None:
+    """A push stage for a one-shot command: one pass of the outbox, when targets are set."""
+    if not (settings.push.enabled and settings.push.targets):
+        return None
+
+    def push() -> None:
+        from tc_sync.push.dispatcher import Dispatcher
+
+        try:
+            with Dispatcher(engine, settings) as dispatcher:
+                dispatcher.run_once()
+        except Exception as error:   # a target down must not fail the sync: it retries
+            log.error("push_failed_to_run", error_class=type(error).__name__)
+
+    return push
+
+
+def _push_stage(push: Pusher | None) -> str:
+    if push is None:
+        return "skipped"
+    push()
+    return "ok"
+
+
+def _queue_outcome(settings: Settings, asked: bool, problem: str | None) -> str:
+    if not asked or not settings.queues.enabled:
+        return "skipped"
+    return "failed" if problem else "ok"

@@ -76,12 +76,25 @@ class _Ledger:
             self.table.c.source_id == self.source_id, self.table.c.deleted_at.is_(None),
             column > low, column <= high)
 
-    def tally(self, width: int) -> dict[int, tuple[int, int]]:
-        live = self._live(-1, 2**62).subquery()
-        window = sa.cast(live.c.pms_id / width, sa.BigInteger)
-        rows = self.connection.execute(sa.select(
-            window, sa.func.count(), sa.func.sum(live.c.pms_id)).group_by(window)).all()
-        result = {int(w): (int(count), int(total)) for w, count, total in rows}
+    def _sums(self, low: int, high: int) -> tuple[int, int]:
+        keys = self._live(low, high).subquery()
+        count, total = self.connection.execute(sa.select(
+            sa.func.count(), sa.func.sum(keys.c.pms_id))).one()
+        return int(count), int(total or 0)
+
+    def tally(self, width: int, until_key: int) -> dict[int, tuple[int, int]]:
+        """Per window up to `until_key`'s, one range count on the live-keys index (as the
+        PMS side reads them); every key above, in one more (they were all deleted)."""
+        result: dict[int, tuple[int, int]] = {}
+        windows = until_key // width + 1 if until_key > 0 else 0
+        for window in range(windows):
+            low, high = _window_bounds(window, width)
+            count, total = self._sums(low, high)
+            if count:
+                result[window] = (count, total)
+        above = self.connection.execute(self._live(windows * width - 1, 2**62)).scalars()
+        for number, (count, total) in tally(above, width).items():
+            result[number] = (count, total)
         if self.held:   # quarantined rows exist in the PMS; some are not live in the replica
             live_held = set(self.connection.execute(self._live(-1, 2**62).where(
                 self.table.c.pms_id.in_(sorted(self.held)))).scalars())
@@ -128,7 +141,7 @@ def check_deletes(connection: sa.Connection, replica_table: sa.Table, source_id:
     windows = until_key // width + 1 if until_key > 0 else 0
     pms = _pms_tally(driver, pms_table, key, width, until_key) if windows else {}
     ledger = _Ledger(connection, replica_table, source_id, held)
-    stale = differing_windows(pms, ledger.tally(width))
+    stale = differing_windows(pms, ledger.tally(width, until_key))
     deleted: list[int] = []
     for window in stale:
         low, high = _window_bounds(window, width)

@@ -129,3 +129,27 @@ def _duration(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def share_finding(area: str, folder: str, *, problem: str | None, others_mode: int | None,
+                  exposed_files: int, windows: bool) -> Finding:
+    """Whether the folder the coordinators open can be written, and is closed to other users.
+
+    `problem` is why a file could not be written there (None: it could); `others_mode` the
+    folder's permission bits for other users (None: the folder is not there yet, or Windows).
+    """
+    if problem is not None:
+        return Finding(area, "fail", f"{folder} cannot be written: {problem}",
+                       "create the folder and give the account tc-sync runs as write access "
+                       "(docs/INSTALL.md, 'Folders and permissions'), or set queues.folder to "
+                       "one it may write")
+    if windows:
+        return Finding(area, "ok", f"{folder} is writable; who may read it is the folder's ACL "
+                       "(docs/INSTALL.md, 'Folders and permissions')")
+    if others_mode or exposed_files:
+        what = (f"{folder} is open to every account on this machine" if others_mode else
+                f"{exposed_files} file(s) in {folder} are readable by every account")
+        return Finding(area, "warn", f"{what}: the queues hold patients' names and phones",
+                       f"chmod -R o-rwx {folder}; give the coordinators a group instead "
+                       "(queues.group, docs/INSTALL.md 'Folders and permissions')")
+    return Finding(area, "ok", f"{folder} is writable and closed to other users")

@@ -2,13 +2,17 @@
 
 Green: the last successful sync is recent and the last run succeeded. Amber: the last run
 failed, or the last success is older than `health.amber_after_minutes`. Red: no success for
-`health.red_after_minutes`, or never. Time inside a quiet window (the practice's backup) does
-not count against a source: its age is measured to the moment the window began.
+`health.red_after_minutes`, or never; but a source whose first sync is running is amber,
+"first sync in progress" (a large practice's first sync takes a while; it is not a failure).
+Time inside a quiet window (the practice's backup) does not count against a source: its age is
+measured to the moment the window began. A problem the daemon knows of outside the ledger (the
+work queues could not be written) turns a green source amber, with that problem as the reason.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -37,14 +41,26 @@ class SourceHealth:
     last_outcome: str | None
     last_error_class: str | None
     reason: str
+    first_sync: bool = False
+    """Never synced yet, and the first sync is running now."""
 
 
 def source_health(connection: sa.Connection, settings: Settings,
-                  now: datetime | None = None) -> list[SourceHealth]:
-    """The health of every enabled source, in configuration order."""
+                  now: datetime | None = None,
+                  problems: Mapping[str, str] | None = None) -> list[SourceHealth]:
+    """The health of every enabled source, in configuration order; `problems` (by source id)
+    are what the daemon found wrong outside the ledger."""
     moment = now or datetime.now(UTC)
-    return [_one(connection, settings, source_id, moment)
-            for source_id, source in settings.sources.items() if source.enabled]
+    healths = [_one(connection, settings, source_id, moment)
+               for source_id, source in settings.sources.items() if source.enabled]
+    return [_with_problem(health, (problems or {}).get(health.source_id)) for health in healths]
+
+
+def _with_problem(health: SourceHealth, problem: str | None) -> SourceHealth:
+    if problem is None:
+        return health
+    colour = Colour.AMBER if health.colour is Colour.GREEN else health.colour
+    return replace(health, colour=colour, reason=f"{health.reason}; {problem}")
 
 
 def _one(connection: sa.Connection, settings: Settings, source_id: str,
@@ -57,6 +73,13 @@ def _one(connection: sa.Connection, settings: Settings, source_id: str,
         .order_by(sync_runs.c.run_id.desc()).limit(1)).first()
     outcome, error_class = (last[0], last[1]) if last is not None else (None, None)
     if last_ok is None:
+        running_since = connection.execute(sa.select(sa.func.max(sync_runs.c.started_at)).where(
+            sync_runs.c.source_id == source_id, sync_runs.c.outcome == "running")).scalar()
+        if running_since is not None:
+            minutes = max(0, int((now - running_since.replace(tzinfo=UTC)).total_seconds() // 60))
+            return SourceHealth(source_id, Colour.AMBER, None, outcome, error_class,
+                                f"first sync in progress (started {_span(minutes)} ago)",
+                                first_sync=True)
         return SourceHealth(source_id, Colour.RED, None, outcome, error_class,
                             "never synced successfully")
     zone = ZoneInfo(settings.timezone)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
@@ -62,6 +63,9 @@ class _Kind(_Strict):
     enabled: bool = True
     queue: str
     cadence: Cadence | None = None
+    horizon_days: int | None = Field(None, ge=1)
+    """Owed longer than this, the item goes to the aged queue: reported, not in the day's
+    work (null: never)."""
 
 
 class UnscheduledTreatment(_Kind):
@@ -158,12 +162,62 @@ class Kinds(_Strict):
 
 
 class Priority(_Strict):
-    """Points that order a queue: bigger, older, expiring and long-unpaid first."""
+    """Points that order a queue: the value at stake, weighed by how likely it still is."""
 
     per_100_dollars: float = 1.0
-    per_30_days_old: float = 1.0
+    """Points per $100 at stake, while the follow-up is fresh."""
+    half_life_days: int = Field(180, ge=1)
+    """The chance an item is still won halves every this many days it has been owed, so age
+    lowers a score and never grows it."""
     benefits_expiring: float = 10.0
-    per_30_days_at_carrier: float = 2.0
+    """Points when the patient's benefits renew within 60 days with money left."""
+    signed_treatment: float = 5.0
+    """Points when the patient signed the treatment plan."""
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class Workload(_Strict):
+    """How many follow-ups a day can hold, and which days are worked."""
+
+    capacity_per_day: int = Field(40, ge=1)
+    """Follow-ups due per working day for each owner (for each queue, of unowned items)."""
+    working_days: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri"])
+    closed_days: list[date] = Field(default_factory=list)
+    """Days the practice is closed (holidays): no follow-up is planned on them."""
+
+
+class Owner(_Strict):
+    """A coordinator: the queues she works and, if not the usual, her capacity."""
+
+    queues: list[str] = Field(min_length=1)
+    capacity_per_day: int | None = Field(None, ge=1)
+
+
+ContactModeName = Literal["email", "mail", "phone", "in_person", "text", "email_and_text",
+                          "phone_and_text", "fax", "none"]
+
+
+class Attempts(_Strict):
+    """Which entries the PMS holds are follow-up attempts.
+
+    Patient follow-ups count the practice's outreach in the contact log: sent (not received),
+    by one of `modes`, not of a type in `skip_types` or `insurance_types`, not logged by a
+    program unless `count_automated`. Insurance follow-ups (claims, pending predeterminations)
+    count each custom tracking status staff set on the claim (`claim_statuses`) and, with
+    `insurance_contacts`, the contact log's entries of an insurance type. Types are matched
+    by the name the practice gave them (Open Dental: Setup > Definitions > Commlog Types),
+    ignoring case.
+    """
+
+    modes: list[ContactModeName] = Field(default=[
+        "phone", "email", "text", "mail", "in_person", "email_and_text", "phone_and_text"])
+    count_automated: bool = False
+    skip_types: list[str] = Field(default=["ApptRelated", "Recall"])
+    insurance_types: list[str] = Field(default=["Insurance"])
+    insurance_contacts: bool = False
+    claim_statuses: bool = True
 
 
 class Route(_Strict):
@@ -236,6 +290,13 @@ class Mappings(_Strict):
     coordination: Coordination
     cadence: Cadence
     kinds: Kinds
+    attempts: Attempts = Field(default_factory=Attempts)
+    aged_queue: str = "aged"
+    """Where items owed longer than their kind's horizon go."""
+    owners: dict[str, Owner] = Field(default_factory=dict)
+    """The practice's coordinators by name; a new item of a queue one works goes to the one
+    with the fewest open items (a routing rule naming owners comes first)."""
+    workload: Workload = Field(default_factory=Workload)
     benefits: Benefits = Field(default_factory=Benefits)
     priority: Priority = Field(default_factory=Priority)
     routing: list[Route] = Field(default_factory=list)
@@ -296,6 +357,18 @@ class Mappings(_Strict):
     def digest(self) -> str:
         """A fingerprint of the rules: items evaluated under other rules are evaluated again."""
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+
+    def capacity_of(self, bucket: str) -> int:
+        """A day's capacity for an owner ('owner:<name>') or a queue ('queue:<name>')."""
+        kind, _, name = bucket.partition(":")
+        owner = self.owners.get(name) if kind == "owner" else None
+        if owner is not None and owner.capacity_per_day is not None:
+            return owner.capacity_per_day
+        return self.workload.capacity_per_day
+
+    def known_owners(self) -> set[str]:
+        """Everyone the mappings name as an owner (in `owners` or a routing rule)."""
+        return set(self.owners) | {name for rule in self.routing for name in rule.owners}
 
     def cadence_of(self, kind: str) -> Cadence:
         settings = getattr(self.kinds, kind)

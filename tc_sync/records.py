@@ -185,6 +185,12 @@ class ContactDirection(StrEnum):
     RECEIVED = "received"
 
 
+class ClaimTrackingType(StrEnum):
+    STATUS_HISTORY = "status_history"
+    CLAIM_USER = "claim_user"
+    CLAIM_PROC_RECEIVED = "claim_proc_received"
+
+
 class DefinitionCategory(StrEnum):
     PROCEDURE_CATEGORY = "procedure_category"
     RECALL_UNSCHEDULED_STATUS = "recall_unscheduled_status"
@@ -402,6 +408,25 @@ class Contact:
     mode: ContactMode
     direction: ContactDirection
     changed_at: datetime | None
+    automated: bool = False
+    """Written by a program (reminders, web scheduling, a link), not by staff."""
+    user_id: int | None = None
+    """The PMS user who logged it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimTrackingEntry:
+    """A line of a claim's tracking history: a status set by staff, an owner assigned."""
+
+    pms_id: int
+    patient_id: int
+    claim_id: int
+    entry_type: ClaimTrackingType
+    status_id: int | None
+    """The custom tracking status set (a definition), for status-history lines."""
+    entered_at: datetime | None
+    user_id: int | None
+    changed_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,8 +466,8 @@ class Clinic:
 
 Record = (
     Patient | ProcedureCode | Procedure | Appointment | TreatmentPlan | Claim | ClaimProcedure
-    | Coverage | CoverageCategory | CoverageSpan | Benefit | Contact | Definition | Provider
-    | Clinic
+    | Coverage | CoverageCategory | CoverageSpan | Benefit | Contact | ClaimTrackingEntry
+    | Definition | Provider | Clinic
 )
 
 RECORD_TYPES: dict[str, type] = {
@@ -458,6 +483,7 @@ RECORD_TYPES: dict[str, type] = {
     "coverage_span": CoverageSpan,
     "benefit": Benefit,
     "contact": Contact,
+    "claim_tracking": ClaimTrackingEntry,
     "definition": Definition,
     "provider": Provider,
     "clinic": Clinic,

@@ -28,6 +28,7 @@ from tc_sync.deletes import check_deletes
 from tc_sync.drivers.base import Driver, DriverError
 from tc_sync.ledger.db import LedgerError, ledger_write_problem
 from tc_sync.ledger.replica import BatchChanges, ReplicaWriter
+from tc_sync.ledger.schema import cursors as cursors_table
 from tc_sync.ledger.state import (
     BadRow,
     StreamTotals,
@@ -41,6 +42,7 @@ from tc_sync.ledger.state import (
     start_run,
     touch_source,
 )
+from tc_sync.progress import Progress, StreamProgress, key_fraction
 from tc_sync.window_reader import WindowReader
 
 log = structlog.get_logger(__name__)
@@ -159,8 +161,13 @@ class StreamPuller:
 
     def __init__(self, engine: sa.Engine, driver: Driver, source_id: str, stream: Stream,
                  options: SyncSettings, run_id: int, stop: Event | None = None,
-                 reader: WindowReader | None = None, clock: PmsClock | None = None) -> None:
+                 reader: WindowReader | None = None, clock: PmsClock | None = None,
+                 progress: Progress | None = None) -> None:
         self.engine = engine
+        self.progress = progress
+        self._started = time.perf_counter()
+        self._first_key = 0
+        self._batches = 0
         self.driver = driver
         self.clock = clock
         self.reader = reader or WindowReader(driver, None, 1)
@@ -209,7 +216,7 @@ class StreamPuller:
         one batch waits, so memory stays bounded by two batches.
         """
         spec = self.stream.spec
-        started = time.perf_counter()
+        started = self._started = time.perf_counter()
         with self.engine.begin() as connection:
             cursor = load_cursor(connection, self.source_id, self.stream.name)
             held = open_quarantine(connection, self.source_id, self.stream.name)
@@ -222,6 +229,7 @@ class StreamPuller:
         pull = begin_pull(cursor, full=full, incremental_stream=self.stream.incremental,
                           now=now, max_key=max_key)
         totals = StreamTotals(self.stream.name, pull.mode)
+        self._first_key = pull.after_key
         lag = timedelta(seconds=self.options.safety_lag_seconds)
         with _OverlappedCommits(partial(self._commit, held=held, totals=totals)) as commits:
             while True:
@@ -247,6 +255,17 @@ class StreamPuller:
         totals.completed = True
         totals.seconds = time.perf_counter() - started
         return totals
+
+    def standing(self, totals: StreamTotals, cursor: Cursor | None, done: bool = False
+                  ) -> StreamProgress:
+        pull = cursor.pull if cursor is not None else None
+        after, until = (pull.after_key, pull.until_key) if pull is not None else (0, 0)
+        fraction = (1.0 if done or (pull is not None and pull.done) else
+                    key_fraction(self._first_key, after, until) if totals.mode == "full"
+                    else None)
+        return StreamProgress(self.source_id, self.stream.name, totals.mode, totals.rows_read,
+                              time.perf_counter() - self._started, fraction, done,
+                              self._batches, after, until)
 
     def _find_deletes(self, until_key: int, held: set[int], totals: StreamTotals) -> None:
         """Mark deleted the replica rows the PMS deleted outright since the last pull."""
@@ -318,6 +337,9 @@ class StreamPuller:
         totals.rows_updated += len(changes.updated)
         totals.rows_deleted += len(changes.deleted)
         totals.rows_quarantined += len(batch.bad)
+        self._batches += 1
+        if self.progress is not None:
+            self.progress(self.standing(totals, batch.cursor))
         if batch.bad:
             log.warning("rows_quarantined", stream=self.stream.name, count=len(batch.bad),
                         keys=[b.key for b in batch.bad[:20]],
@@ -326,14 +348,18 @@ class StreamPuller:
 
 def _pull_streams(engine: sa.Engine, reader: WindowReader, clock: PmsClock,
                   streams: Sequence[Stream], options: SyncSettings, result: RunResult, *,
-                  full: bool, stop: Event | None) -> None:
+                  full: bool, stop: Event | None, progress: Progress | None = None) -> None:
     """Pull each stream in turn into `result`; one stream's failure does not stop the rest."""
     failures = 0
     for stream in streams:
         puller = StreamPuller(engine, reader.driver, result.source_id, stream, options,
-                              result.run_id, stop, reader, clock)
+                              result.run_id, stop, reader, clock, progress)
         try:
-            result.streams.append(puller.pull(full))
+            totals = puller.pull(full)
+            result.streams.append(totals)
+            _stream_pulled(result.source_id, totals)
+            if progress is not None:
+                progress(puller.standing(totals, None, done=True))
         except PullStopped:
             result.streams.append(StreamTotals(stream.name, "stopped"))
             failures = -1
@@ -349,11 +375,26 @@ def _pull_streams(engine: sa.Engine, reader: WindowReader, clock: PmsClock,
         "partial" if failures < len(result.streams) else "failed")
 
 
+def _stream_pulled(source_id: str, totals: StreamTotals) -> None:
+    """One log event per stream: its mode, counts and rate (no row values)."""
+    log.info("stream_pulled", source=source_id, stream=totals.stream, mode=totals.mode,
+             rows_read=totals.rows_read, inserted=totals.rows_inserted,
+             updated=totals.rows_updated, deleted=totals.rows_deleted,
+             quarantined=totals.rows_quarantined, seconds=round(totals.seconds, 3),
+             rows_per_second=round(totals.rows_read / totals.seconds) if totals.seconds else 0)
+
+
+def first_sync(connection: sa.Connection, source_id: str) -> bool:
+    """True when no stream of this source has a cursor yet: every stream is read whole."""
+    return connection.execute(sa.select(sa.func.count()).select_from(cursors_table).where(
+        cursors_table.c.source_id == source_id)).scalar() == 0
+
+
 def sync_source(
     engine: sa.Engine, source_id: str, source: SourceSettings, options: SyncSettings, *,
     full: bool = False, adapter: Adapter | None = None,
     driver_factory: Callable[[SourceSettings], Driver] = open_driver,
-    adapters_dir: Any = None, stop: Event | None = None,
+    adapters_dir: Any = None, stop: Event | None = None, progress: Progress | None = None,
 ) -> RunResult:
     """Pull every stream of one source into the ledger; never raises for PMS problems.
 
@@ -361,12 +402,15 @@ def sync_source(
     run's record when that can still be written.
 
     Setting `stop` ends the run after the batch in flight commits (outcome 'stopped').
+    `progress` is told how each stream's pull stands after every batch.
+    A source's first sync (no cursor yet) reads every row, so it is logged as `full`.
     """
     started = time.perf_counter()
     with engine.begin() as connection:
+        first = first_sync(connection, source_id)
         run_id = start_run(connection, source_id, "full" if full else "incremental")
     result = RunResult(source_id, run_id, "failed", None)
-    log.info("sync_started", source=source_id, run_id=run_id, full=full)
+    log.info("sync_started", source=source_id, run_id=run_id, full=full or first, first=first)
     driver: Driver | None = None
     reader: WindowReader | None = None
     try:
@@ -383,7 +427,8 @@ def sync_source(
         streams = adapter.streams(version, only)
         clock = PmsClock(driver.server_now(), driver.write_times(
             sorted({table for stream in streams for table in stream.spec.watched_tables})))
-        _pull_streams(engine, reader, clock, streams, options, result, full=full, stop=stop)
+        _pull_streams(engine, reader, clock, streams, options, result, full=full, stop=stop,
+                      progress=progress)
     except (DriverError, AdapterError) as error:
         result.error = str(error)
         result.error_class = type(error).__name__

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -93,18 +94,27 @@ def test_without_a_configuration_the_command_says_how_to_give_one(tmp_path):
 def test_a_coordinator_lists_snoozes_assigns_and_reads_an_items_history(tmp_path):
     folder = tmp_path / "demo"
     assert tc_sync("demo", "--dir", str(folder)).returncode == 0
+    (folder / "mappings.yaml").write_text("owners:\n  dana: {queues: [insurance]}\n")
+    with (folder / "tc-sync.yaml").open("a") as settings:
+        settings.write(f"mappings_file: {folder / 'mappings.yaml'}\n")
     config = str(folder / "tc-sync.yaml")
     listed = tc_sync("--config", config, "items", "list", "--kind", "claim_outstanding")
     assert listed.returncode == 0
     rows = listed.stdout.splitlines()[1:-1]
     assert rows and all(row.startswith("claim_outstanding:demo:") for row in rows)
     key = rows[0].split()[0]
-    assert tc_sync("--config", config, "items", "snooze", key, "--until",
-                   "2099-01-31").returncode == 0
-    assert tc_sync("--config", config, "items", "assign", key, "dana").returncode == 0
+    too_late = tc_sync("--config", config, "items", "snooze", key, "--until", "2099-01-31")
+    assert too_late.returncode == 2 and "a year ahead" in too_late.stderr
+    until = (date.today() + timedelta(days=40)).isoformat()
+    snoozed = tc_sync("--config", config, "items", "snooze", key, "--until", until)
+    assert snoozed.returncode == 0 and "its next follow-up is" in snoozed.stdout
+    stranger = tc_sync("--config", config, "items", "assign", key, "zed")
+    assert stranger.returncode == 2 and "owners: dana" in stranger.stderr
+    assigned = tc_sync("--config", config, "items", "assign", key, "dana")
+    assert assigned.returncode == 0 and "assigned to dana" in assigned.stdout
     assert tc_sync("demo", "--dir", str(folder)).returncode == 0      # a cycle keeps both
     shown = tc_sync("--config", config, "items", "show", key)
-    assert "next_follow_up: 2099-01-31" in shown.stdout
+    assert f"next_follow_up: {until}" in shown.stdout
     assert "owner: dana" in shown.stdout
     history = shown.stdout.split("history:")[1]
     assert [line.split()[3] for line in history.strip().splitlines()] == [

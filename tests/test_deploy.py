@@ -179,3 +179,22 @@ def test_the_compose_stack_reads_the_practice_with_a_read_only_user(monkeypatch)
     practice = services["practice"]
     loader = [*practice["entrypoint"], *practice["command"]]
     assert "tc_sync.demo.practice" in shlex.join(loader)
+
+
+def test_the_systemd_unit_lets_the_service_write_the_coordinators_shared_folder():
+    unit = unit_settings()
+    install = (ROOT / "docs" / "INSTALL.md").read_text(encoding="utf-8")
+    assert unit["ReadWritePaths"] == ["-/srv/tc-sync"]
+    (group,) = unit["SupplementaryGroups"]
+    assert f"groupadd {group}" in install and f"group: {group}" in install
+    assert "queues: {folder: /srv/tc-sync/queues" in install
+
+
+def test_every_install_section_the_deploy_files_point_at_exists():
+    headings = {line.lstrip("#").strip() for line in
+                (ROOT / "docs" / "INSTALL.md").read_text(encoding="utf-8").splitlines()
+                if line.startswith("#")}
+    pointers = [name for path in (DEPLOY / "windows" / "tc-sync-service.xml", UNIT)
+                for name in re.findall(r'INSTALL\.md, "([^"]+)"', path.read_text("utf-8"))]
+    assert "Folders and permissions" in pointers
+    assert set(pointers) <= headings

@@ -136,7 +136,7 @@ def test_a_broken_configuration_is_a_failed_check_naming_file_and_line(tmp_path,
     config = tmp_path / "tc-sync.yaml"
     config.write_text("sources:\n  main:\n    kind: opendentl\n", encoding="utf-8")
     code, lines = doctor(config, capsys)
-    assert code == 1
+    assert code == 2                      # a configuration problem, as for every command
     assert line(lines, "configuration").startswith(f"  FAIL  configuration: {config}:3:11")
 
 

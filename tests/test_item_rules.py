@@ -8,7 +8,14 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from tc_sync.items.facts import PatientFacts, SourceFacts
-from tc_sync.items.followup import attempts, escalated, next_follow_up, priority, route
+from tc_sync.items.followup import (
+    attempts_for,
+    escalated,
+    is_aged,
+    next_follow_up,
+    priority,
+    route,
+)
 from tc_sync.items.model import ItemKind, Resolution
 from tc_sync.items.rules import aging_bucket, evaluate, why_resolved
 from tc_sync.mappings import Mappings, Route, load_mappings
@@ -24,6 +31,8 @@ from tc_sync.records import (
     ClaimProcedure,
     ClaimProcedureStatus,
     ClaimStatus,
+    ClaimTrackingEntry,
+    ClaimTrackingType,
     ClaimType,
     Contact,
     ContactDirection,
@@ -31,6 +40,8 @@ from tc_sync.records import (
     ContactMode,
     Coverage,
     CoverageLevel,
+    Definition,
+    DefinitionCategory,
     Patient,
     PatientStatus,
     PlanType,
@@ -232,25 +243,89 @@ def test_resolutions_say_what_the_pms_shows(mappings):
         Resolution.DELETED_IN_PMS)
 
 
-def test_contact_log_entries_after_an_item_is_owed_count_as_attempts(mappings):
+COMMLOG_TYPES = SourceFacts({d.pms_id: d for d in (
+    Definition(1, DefinitionCategory.COMMLOG_TYPE, 0, "ApptRelated", "APPT", False),
+    Definition(2, DefinitionCategory.COMMLOG_TYPE, 1, "Insurance", "", False),
+    Definition(3, DefinitionCategory.COMMLOG_TYPE, 2, "Recall", "RECALL", False),
+    Definition(4, DefinitionCategory.COMMLOG_TYPE, 3, "Treatment Follow-up", "TXFU", False),
+    Definition(9, DefinitionCategory.CLAIM_CUSTOM_TRACKING, 0, "Called carrier", "0", False),
+)}, {})
+
+
+def contact(key, day, *, type_id=4, mode=ContactMode.PHONE, direction=ContactDirection.SENT,
+            automated=False, user=3) -> Contact:
+    return Contact(key, 7, datetime(2026, 11, day, 10), type_id, mode, direction, None,
+                   automated, user)
+
+
+def test_only_the_practices_outreach_since_the_item_was_owed_is_an_attempt(mappings):
+    item = evaluate("main", facts(procedures=[procedure(1)]), SOURCE, mappings,
+                    TODAY)["unscheduled_treatment:main:7"]
+    log = facts(contacts=[
+        contact(1, 2),                                            # before it was owed
+        contact(2, 10),                                           # a call: counts
+        contact(3, 11, direction=ContactDirection.RECEIVED),      # the patient texted in
+        contact(4, 12, type_id=3, mode=ContactMode.MAIL),         # a recall postcard
+        contact(5, 13, type_id=1, mode=ContactMode.TEXT),         # an appointment reminder
+        contact(6, 14, mode=ContactMode.TEXT, automated=True),    # sent by a program
+        contact(7, 15, type_id=2),                                # a call to the carrier
+        contact(8, 20, mode=ContactMode.EMAIL, user=5),           # counts
+    ])
+    found = attempts_for(item, log, COMMLOG_TYPES, mappings.attempts, date(2026, 11, 5))
+    assert [(a.at.day, a.what, a.mode, a.by) for a in found] == [
+        (10, "Treatment Follow-up", "phone", 3), (20, "Treatment Follow-up", "email", 5)]
     cadence = mappings.cadence
-    calls = [Contact(i, 7, datetime(2026, 11, day, 10), None, ContactMode.PHONE,
-                     ContactDirection.SENT, None) for i, day in enumerate((2, 10, 20), 1)]
-    made, last = attempts(calls, since=date(2026, 11, 5))
-    assert (made, last) == (2, datetime(2026, 11, 20, 10))
-    assert next_follow_up(date(2026, 11, 5), made, last, cadence) == date(2026, 11, 27)
+    assert next_follow_up(date(2026, 11, 5), 2, found[-1].at, cadence) == date(2026, 11, 27)
     assert next_follow_up(date(2026, 11, 5), 0, None, cadence) == date(2026, 11, 5)
+    assert next_follow_up(date(2026, 11, 5), 0, None, cadence, TODAY) == TODAY
     assert next_follow_up(date(2026, 1, 1), 9, datetime(2026, 6, 1), cadence) == date(2026, 7, 1)
     assert not escalated(3, cadence) and escalated(4, cadence)
 
 
-def test_bigger_older_and_expiring_items_come_first(mappings):
+def test_an_insurance_follow_up_counts_the_claim_statuses_staff_set_not_patient_calls(mappings):
+    sent = claim(50, sent=TODAY - timedelta(days=45))
+    item = evaluate("main", facts(claims=[sent]), SOURCE, mappings,
+                    TODAY)["claim_outstanding:main:50"]
+    log = facts(contacts=[contact(1, 10), contact(2, 11, type_id=2)], claim_tracking=[
+        ClaimTrackingEntry(1, 7, 50, ClaimTrackingType.STATUS_HISTORY, 9,
+                           datetime(2026, 11, 12, 9), 4, None),
+        ClaimTrackingEntry(2, 7, 51, ClaimTrackingType.STATUS_HISTORY, 9,
+                           datetime(2026, 11, 13, 9), 4, None),       # another claim
+        ClaimTrackingEntry(3, 7, 50, ClaimTrackingType.CLAIM_USER, 0,
+                           datetime(2026, 11, 14, 9), 4, None)])      # an owner, not a call
+    found = attempts_for(item, log, COMMLOG_TYPES, mappings.attempts, date(2026, 11, 1))
+    assert [(a.at.day, a.what) for a in found] == [(12, "Called carrier")]
+    with_calls = mappings.attempts.model_copy(update={"insurance_contacts": True})
+    found = attempts_for(item, log, COMMLOG_TYPES, with_calls, date(2026, 11, 1))
+    assert [(a.at.day, a.what) for a in found] == [(11, "Insurance"), (12, "Called carrier")]
+
+
+def test_value_at_stake_ranks_first_and_age_lowers_a_score_never_raises_it(mappings):
     found = evaluate("main", facts(procedures=[procedure(1)], coverages=[coverage()],
                                    benefits=[annual_max()]), SOURCE, mappings, TODAY)
     treatment = found["unscheduled_treatment:main:7"]
     expiring = found["benefits_expiring:main:7"]
-    assert priority(expiring, mappings) > priority(replace(treatment, amount=150000), mappings)
-    assert priority(replace(treatment, age_days=300), mappings) > priority(treatment, mappings)
+    points = lambda item, **kw: priority(item, mappings, TODAY, **kw)[0]  # noqa: E731
+    uninsured = replace(treatment, amount=150000, details={"insured": False})
+    assert points(expiring) > points(uninsured)
+    assert points(treatment) > points(replace(treatment, details={"insured": False}))
+    assert points(replace(treatment, age_days=300)) < points(treatment)
+    old_claim = replace(treatment, kind=ItemKind.CLAIM_UNSENT, age_days=2991, amount=12000)
+    implant = replace(treatment, amount=519000, age_days=30)
+    assert points(implant) > points(old_claim)
+    assert points(replace(treatment, age_days=100_000)) >= 0
+    assert points(treatment, signed=True) > points(treatment)
+    _, reasons = priority(implant, mappings, TODAY, signed=True)
+    assert reasons[0] == "$5,190 at stake, planned 30 days ago"
+    assert "the patient signed the treatment plan" in reasons and len(reasons) <= 3
+
+
+def test_an_item_owed_past_its_kinds_horizon_is_aged(mappings):
+    found = evaluate("main", facts(claims=[claim(50, status=ClaimStatus.UNSENT)]), SOURCE,
+                     mappings, TODAY)["claim_unsent:main:50"]
+    assert not is_aged(replace(found, age_days=300), mappings)
+    assert is_aged(replace(found, age_days=400), mappings)
+    assert not is_aged(replace(found, age_days=None), mappings)
 
 
 def test_routing_sends_items_to_the_first_matching_queue_and_shares_owners(mappings):

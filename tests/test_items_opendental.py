@@ -33,8 +33,9 @@ def practice(mysql_server, mysql_database):
     connection.close()
 
 
-def cycle(ledger, source, *, full=False, today=TODAY):
-    result = sync_source(ledger, "main", source, SyncSettings(safety_lag_seconds=0), full=full)
+def cycle(ledger, source, *, full=False, today=TODAY, deletes_each_cycle=True):
+    result = sync_source(ledger, "main", source, SyncSettings(
+        safety_lag_seconds=0, deletes_each_cycle=deletes_each_cycle), full=full)
     totals = reconcile_source(ledger, "main", MAPPINGS, today,
                               complete_run=result.outcome == "ok", run_id=result.run_id)
     return result, totals
@@ -138,12 +139,22 @@ def test_a_call_logged_in_the_contact_log_counts_as_an_attempt(practice, source,
     assert events(ledger, key)[-1][0] == "contacted"
 
 
-def test_a_deleted_claim_resolves_only_through_the_full_sweep(practice, source, ledger):
+def test_a_deleted_claim_resolves_in_the_next_cycle(practice, source, ledger):
     cycle(ledger, source)
     key = open_keys(ledger, "claim_outstanding")[0]
     claim_id = int(key.rsplit(":", 1)[1])
     execute(practice, "DELETE FROM claim WHERE ClaimNum = %s", claim_id)
     cycle(ledger, source)
+    assert (item(ledger, key)["status"], item(ledger, key)["resolution"]) == (
+        "resolved", "deleted_in_pms")
+
+
+def test_with_deletes_left_to_the_sweep_a_deleted_claim_waits_for_it(practice, source, ledger):
+    cycle(ledger, source)
+    key = open_keys(ledger, "claim_outstanding")[0]
+    claim_id = int(key.rsplit(":", 1)[1])
+    execute(practice, "DELETE FROM claim WHERE ClaimNum = %s", claim_id)
+    cycle(ledger, source, deletes_each_cycle=False)
     assert item(ledger, key)["status"] == "open"
     cycle(ledger, source, full=True)
     assert (item(ledger, key)["status"], item(ledger, key)["resolution"]) == (

@@ -148,6 +148,7 @@ def test_healthz_says_stopping_once_a_stop_is_asked(tmp_path, practice):
     assert daemon.healthz()[1]["status"] == "failing"      # never synced yet: red
     daemon.request_stop()
     assert daemon.healthz() == (503, {"status": "stopping", "sources": [
-        {"id": "demo", "colour": "red", "last_success_at": None}]})
+        {"id": "demo", "colour": "red", "reason": "never synced successfully",
+         "last_success_at": None}]})
     daemon.scheduler.shutdown(wait=False)
     daemon.engine.dispose()

@@ -268,7 +268,8 @@ def test_deleting_the_only_future_appointment_brings_the_treatment_back_in_one_c
     assert (appointments.mode, appointments.rows_deleted) == ("incremental", 1)
 
 
-@pytest.mark.parametrize("table", ["appointment", "claim", "patplan", "treatplan", "benefit"])
+@pytest.mark.parametrize("table", ["appointment", "claim", "claimproc", "patplan", "treatplan",
+                                   "benefit", "commlog", "claimtracking"])
 def test_a_hard_delete_of_each_kind_is_seen_by_the_next_incremental_cycle(
         office, ledger, source, table):
     patient = office.patient()
@@ -280,10 +281,16 @@ def test_a_hard_delete_of_each_kind_is_seen_by_the_next_incremental_cycle(
     claim = office.claim(patient, plan, sub, [(procedure, 100)], status="U", service=TODAY)
     plan_row = office.insert("treatplan", PatNum=patient, DateTP=str(TODAY), Heading="Plan",
                              TPStatus=1)
+    used = office.used(patient, plan, sub, TODAY, 50)
+    call = office.insert("commlog", PatNum=patient, CommDateTime=str(at(TODAY)), CommType=0,
+                         Mode_=3, SentOrReceived=1, Note="", Signature="")
+    tracked = office.track(claim, office.tracking_status("Called carrier", "0"),
+                           at(TODAY - timedelta(days=1)))
     cycle(ledger, source)
     key = {"appointment": ("AptNum", broken), "claim": ("ClaimNum", claim),
-           "patplan": ("PatPlanNum", patplan), "treatplan": ("TreatPlanNum", plan_row),
-           "benefit": ("BenefitNum", benefit)}[table]
+           "claimproc": ("ClaimProcNum", used), "patplan": ("PatPlanNum", patplan),
+           "treatplan": ("TreatPlanNum", plan_row), "benefit": ("BenefitNum", benefit),
+           "commlog": ("CommlogNum", call), "claimtracking": ("ClaimTrackingNum", tracked)}[table]
     office.delete(table, *key)
     result = cycle(ledger, source)
     deleted = {s.stream: s.rows_deleted for s in result.streams if s.rows_deleted}

@@ -10,6 +10,7 @@ import csv
 import json
 import logging
 import os
+import stat
 import subprocess
 import sys
 from collections import Counter
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -175,12 +177,12 @@ def book(built):  # type: ignore[no-untyped-def]
 def test_every_open_item_is_in_its_queue_exactly_once_in_the_workbook_and_the_csvs(
         practice, built, book):
     expected = per_queue(open_items(practice[1]))
-    assert set(expected) == {"insurance", "scheduling", "treatment"}
+    assert set(expected) == {"aged", "insurance", "scheduling", "treatment"}
     assert sum(sum(c.values()) for c in expected.values()) > 300
     for queue, keys in expected.items():
         assert Counter(item_keys(sheet_rows(book[queue]))) == keys
         assert Counter(item_keys(read_csv(built[0] / f"{queue}.csv"))) == keys
-    assert book.sheetnames == ["Summary", "insurance", "scheduling", "treatment"]
+    assert book.sheetnames == ["Summary", "aged", "insurance", "scheduling", "treatment"]
     assert built[1].queues == {queue: sum(keys.values()) for queue, keys in expected.items()}
 
 
@@ -329,6 +331,7 @@ def test_a_claim_row_names_the_patient_carrier_and_every_pms_id(practice, built)
     engine = practice[1]
     rows = {row["Item"]: row for row in read_csv(built[0] / "insurance.csv")}
     claim = next(item for item in open_items(engine) if item["kind"] == "claim_outstanding"
+                 and item["queue"] == "insurance"
                  and json.loads(item["details"])["bucket"] == "90+")
     details = json.loads(claim["details"])
     patients, lines, codes = replica[Patient], replica[ClaimProcedure], replica[ProcedureCode]
@@ -394,13 +397,14 @@ def test_text_that_looks_like_a_formula_stays_text(built, book):
     assert not any(name.startswith("=") for name in names)
 
 
-def test_the_files_are_readable_by_others_and_no_temporary_file_is_left(built):
+def test_the_files_are_for_owner_and_group_only_and_no_temporary_file_is_left(built):
     folder = built[0]
     names = sorted(p.name for p in folder.iterdir())
-    assert names == [".tc-sync-queues.json", "insurance.csv", "queues.html", "queues.xlsx",
-                     "scheduling.csv", "treatment.csv"]
+    assert names == [".tc-sync-queues.json", "aged.csv", "insurance.csv", "queues.html",
+                     "queues.xlsx", "scheduling.csv", "treatment.csv"]
     if os.name == "posix":
-        assert all((folder / name).stat().st_mode & 0o044 == 0o044 for name in names)
+        assert {name: oct(stat.S_IMODE((folder / name).stat().st_mode)) for name in names} == (
+            dict.fromkeys(names, oct(0o640)))
 
 
 def test_an_interrupted_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
@@ -423,17 +427,17 @@ def test_a_file_another_program_holds_is_skipped_and_written_next_time(practice,
     settings = practice_settings(folder, formats=["xlsx", "csv"])
     real = atomic.write_atomic
 
-    def excel_has_it_open(path: Path, content: bytes) -> None:
+    def excel_has_it_open(path: Path, content: bytes, **options: Any) -> None:
         if path.name == "queues.xlsx":
             raise PermissionError(13, "Permission denied")
-        real(path, content)
+        real(path, content, **options)
 
     monkeypatch.setattr("tc_sync.queues.build.write_atomic", excel_has_it_open)
     result = build_queues(engine, settings, folder=tmp_path, today=TODAY)
     assert list(result.skipped) == [tmp_path / "queues.xlsx"]
     assert "Permission denied" in result.skipped[tmp_path / "queues.xlsx"]
-    assert sorted(p.name for p in result.written) == ["insurance.csv", "scheduling.csv",
-                                                      "treatment.csv"]
+    assert sorted(p.name for p in result.written) == ["aged.csv", "insurance.csv",
+                                                      "scheduling.csv", "treatment.csv"]
     monkeypatch.undo()
     again = build_queues(engine, settings, folder=tmp_path, today=TODAY)
     assert not again.skipped and (tmp_path / "queues.xlsx").exists()
@@ -506,7 +510,7 @@ def test_the_daemon_rebuilds_the_queues_after_each_cycle(practice, tmp_path):
     engine.dispose()
     assert (tmp_path / "shared" / "queues.html").exists()
     book = openpyxl.load_workbook(tmp_path / "shared" / "queues.xlsx")
-    assert book.sheetnames == ["Summary", "insurance", "scheduling", "treatment"]
+    assert book.sheetnames == ["Summary", "aged", "insurance", "scheduling", "treatment"]
 
 
 def test_the_queues_folder_defaults_to_beside_a_sqlite_ledger(tmp_path):
@@ -580,19 +584,19 @@ def test_a_postgres_ledger_gives_the_same_queues(practice, built, postgres_url, 
             {k: v for k, v in row.items() if k not in renamed} for row in on_sqlite]
 
 
-def test_why_now_is_the_items_own_reasons_else_a_sentence_from_the_row(built):
+def test_why_now_is_the_items_own_reasons_else_a_sentence_from_the_row(practice, built):
     from dataclasses import replace
 
     from tc_sync.queues.reasons import next_step, why_now
 
-    rows = {row["Item"]: row for row in read_csv(built[0] / "treatment.csv")}
-    treatment = next(row for row in rows.values() if row["What"] == "Unscheduled treatment")
-    dollars = f"${Decimal(treatment['Amount']):,.2f}".removesuffix(".00")
-    assert treatment["Why now"] == (
-        f"{dollars} treatment planned {treatment['Age (days)']} days ago")
-    insurance = read_csv(built[0] / "insurance.csv")
-    outstanding = next(row for row in insurance if row["What"] == "Claim outstanding")
-    assert f"at the carrier {outstanding['Days at carrier']} days" in outstanding["Why now"]
+    items_by_key = {item["item_key"]: item for item in open_items(practice[1])}
+    for queue in ("insurance", "treatment"):
+        for row in read_csv(built[0] / f"{queue}.csv"):
+            reasons = [reason for key in row["Item"].split()
+                       for reason in json.loads(items_by_key[key]["details"])["reasons"]]
+            assert row["Why now"] == "; ".join(list(dict.fromkeys(reasons))[:3])
+    outstanding = next(row for row in read_csv(built[0] / "insurance.csv")
+                       if row["What"] == "Claim outstanding")
     assert outstanding["Next step"].startswith(f"Call {outstanding['Carrier']}")
     from tc_sync.queues.rows import QueueRow
 

@@ -32,6 +32,7 @@ from tc_sync.records import Appointment, Claim, Coverage, Patient, Procedure, Pr
 from tc_sync.reports.build import build_report
 from tc_sync.reports.charts import Chart, png
 from tc_sync.reports.period import Period, last_complete, parse_period
+from tc_sync.reports.report import category_words
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)       # 09:00 in Chicago: the report's day
 TODAY = date(2026, 11, 20)
@@ -248,7 +249,7 @@ def expected_groups(attribute: str, accepted: str) -> dict[str, dict[str, object
     groups: dict[str, list[Proc]] = {}
     for p in PROCS:
         if p.presented:
-            name = names[p.provider] if attribute == "provider" else p.category
+            name = names[p.provider] if attribute == "provider" else category_words(p.category)
             groups.setdefault(name, []).append(p)
     return {name: expected_acceptance(rows, accepted) for name, rows in sorted(groups.items())}
 
@@ -470,7 +471,7 @@ def test_periods_weeks_run_monday_to_sunday_and_default_to_the_last_complete_one
         "weekly", D(2026, 11, 9), D(2026, 11, 15))
     assert last_complete("monthly", D(2026, 11, 1)) == OCTOBER
     assert parse_period("monthly", "2026-10", TODAY) == OCTOBER
-    assert parse_period("weekly", "2026-11-18", TODAY).label == "2026-W47"
+    assert parse_period("weekly", "2026-11-11", TODAY).label == "2026-W46"
     assert parse_period("monthly", "2026-02", TODAY).end == D(2026, 2, 28)
 
 

@@ -226,11 +226,24 @@ def test_rows_changed_during_a_pull_arrive_in_the_next_one(practice, source, led
     assert 1 in changed_in(ledger, Procedure, second)
 
 
-def test_a_hard_delete_is_found_by_the_full_sweep_and_the_row_is_kept(practice, source, ledger):
+def test_a_hard_delete_is_found_by_the_next_cycle_and_the_row_is_kept(practice, source, ledger):
     run(ledger, source)
     execute(practice, "DELETE FROM appointment WHERE AptNum = 4")
     execute(practice, "DELETE FROM claim WHERE ClaimNum = 2")
     incremental = run(ledger, source)
+    assert stream_totals(incremental, "appointments").rows_deleted == 1
+    assert stream_totals(incremental, "claims").rows_deleted == 1
+    assert ledger_row(ledger, Appointment, 4)["deleted_at"] is not None
+    assert ledger_row(ledger, Claim, 2)["deleted_at"] is not None
+    assert ledger_count(ledger, Appointment) == pms_count(practice, "appointment")
+
+
+def test_with_deletes_left_to_the_sweep_the_full_pull_finds_them(practice, source, ledger):
+    run(ledger, source)
+    execute(practice, "DELETE FROM appointment WHERE AptNum = 4")
+    execute(practice, "DELETE FROM claim WHERE ClaimNum = 2")
+    incremental = run(ledger, source, options=OPTIONS.model_copy(
+        update={"deletes_each_cycle": False}))
     assert stream_totals(incremental, "appointments").rows_deleted == 0
     sweep = run(ledger, source, full=True)
     assert sweep.outcome == "ok"

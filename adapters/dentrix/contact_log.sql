@@ -7,7 +7,9 @@ SELECT
   CAST(NULL AS INTEGER) AS contact_type_id,
   j.contacttype AS mode,
   'sent' AS direction,
-  j.automodifiedtimestamp AS changed_at
+  j.automodifiedtimestamp AS changed_at,
+  0 AS automated,
+  CAST(NULL AS INTEGER) AS user_id
 FROM {contact} j
 WHERE j.contactid > :after_key AND j.contactid <= :until_key
   AND j.patid > 0

@@ -13,13 +13,14 @@ from pathlib import Path
 import sqlalchemy as sa
 import yaml
 
-from tc_sync.commands.sync import print_results
+from tc_sync.commands.sync import print_queues, print_results
 from tc_sync.config import Settings, settings_from_mapping
 from tc_sync.cycle import run_cycle
 from tc_sync.items.model import ItemKind
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items, replica
 from tc_sync.mappings import load_mappings
+from tc_sync.progress import TerminalProgress
 from tc_sync.records import Appointment, Claim, Coverage, Patient, Procedure
 
 DEMO_SOURCE = "demo"
@@ -120,14 +121,16 @@ def ledger_summary(engine: sa.Engine, source_id: str) -> list[str]:
     ]
 
 
-def run_demo(folder: Path, *, fresh: bool = False) -> int:
+def run_demo(folder: Path, *, fresh: bool = False, verbose: int = 0) -> int:
+    """Build (or reuse) the demo practice, run one cycle on it, and say what it found."""
     built = build_practice(folder, fresh)
     settings = demo_settings(folder)
     print(f"demo practice: {folder / 'practice.db'} ({'built now' if built else 'reused'}; "
           "synthetic data)")
     engine = open_ledger(settings.ledger.url)
-    cycles = run_cycle(engine, settings, load_mappings())
-    print_results(cycles)
+    cycles = run_cycle(engine, settings, load_mappings(), queues=True,
+                       progress=TerminalProgress.if_terminal(verbose > 0))
+    print_results(list(cycles))
     print(f"ledger: {folder / 'ledger.db'}")
     for line in ledger_summary(engine, DEMO_SOURCE):
         print(f"  {line}")
@@ -135,10 +138,8 @@ def run_demo(folder: Path, *, fresh: bool = False) -> int:
     for line in items_summary(engine, DEMO_SOURCE):
         print(f"  {line}")
     print(f"see them: tc-sync --config {folder / 'tc-sync.yaml'} items list")
-    from tc_sync.commands.queues import print_build
-    from tc_sync.queues.build import build_queues
-
-    print_build(build_queues(engine, settings))
+    print_queues(cycles)
+    engine.dispose()
     return 0 if all(cycle.run.outcome == "ok" for cycle in cycles) else 1
 
 

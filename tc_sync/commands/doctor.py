@@ -2,10 +2,12 @@
 
 Checks the configuration; per source the connection, the PMS version, that the database user
 can only read, and the two clocks; the ledger's integrity and schema revision; free disk space
-for the ledger and the logs; the outbox backlog (when the ledger has one); each source's last
+for the ledger and the logs; that the work queues' folder can be written and is closed to other
+users; the outbox backlog (when the ledger has one); each source's last
 successful sync; when the mappings make Open Dental tasks, that each API target answers and
 has the creator users, task lists and priorities they name. Every finding is ok, warn or fail
-with a fix; the exit code is 1 when any check failed, else 0. Nothing is written to the PMS
+with a fix; the exit code is 2 when the configuration is wrong (as for every command), 1 when
+another check failed, else 0. Nothing is written to the PMS
 (the API is only asked GETs), and the ledger is only read.
 """
 
@@ -14,6 +16,8 @@ from __future__ import annotations
 import getpass
 import os
 import shutil
+import stat
+import tempfile
 from collections.abc import Generator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +37,7 @@ from tc_sync.diagnosis import (
     clock_finding,
     disk_finding,
     grants_finding,
+    share_finding,
     zone_finding,
 )
 from tc_sync.drivers.base import Driver, DriverError
@@ -41,6 +46,8 @@ from tc_sync.ledger.db import MIGRATIONS, LedgerError, create_ledger_engine, hea
 from tc_sync.logs import default_log_file
 from tc_sync.mappings import Mappings, MappingsError, load_mappings
 from tc_sync.push.targets.base import PushError
+from tc_sync.queues.atomic import GroupError, group_id
+from tc_sync.queues.build import queues_folder
 from tc_sync.sync import open_driver
 
 CONNECT_FIX = ("check host, port, database, user and password in the configuration; the PMS "
@@ -53,15 +60,20 @@ _MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
 
 
 def run_doctor(path: Path | None) -> int:
-    """Print every finding as it is made; 1 when any failed."""
+    """Print every finding as it is made; 2 when the configuration failed, 1 when another
+    check did, else 0."""
     print(f"tc-sync doctor (tc-sync {__version__})", flush=True)
     counts = {"ok": 0, "warn": 0, "fail": 0}
+    configuration_failed = False
     for finding in diagnose(path):
         counts[finding.status] += 1
+        configuration_failed |= finding.area == "configuration" and finding.status == "fail"
         print(f"  {_MARKS[finding.status]}  {finding.area}: {finding.summary}", flush=True)
         if finding.fix and finding.status != "ok":
             print(f"        fix: {finding.fix}", flush=True)
     print(f"{counts['fail']} failed, {counts['warn']} warning(s), {counts['ok']} ok")
+    if configuration_failed:
+        return 2
     return 1 if counts["fail"] else 0
 
 
@@ -89,6 +101,7 @@ def diagnose(path: Path | None) -> Iterator[Finding]:
     yield from task_target_findings(settings, mappings)
     engine = yield from _ledger(settings)
     yield from _disk(settings)
+    yield from queue_folder_findings(settings)
     if engine is not None:
         try:
             yield from outbox_findings(engine)
@@ -311,6 +324,45 @@ def _disk(settings: Settings) -> Iterator[Finding]:
         usage = shutil.disk_usage(existing)
         yield disk_finding(area, f"{folder} (as {getpass.getuser()})", usage.free,
                            os.access(existing, os.W_OK))
+
+
+def queue_folder_findings(settings: Settings) -> Iterator[Finding]:
+    """The work queues' folder: its group exists, a file can be written there, and other
+    users of this machine cannot read it (on Windows, the folder's ACL decides)."""
+    if not settings.queues.enabled:
+        return
+    try:
+        group_id(settings.queues.group)
+    except GroupError as error:
+        yield Finding("configuration", "fail", str(error),
+                      "correct queues.group in the configuration")
+    folder = queues_folder(settings).resolve()
+    windows = os.name == "nt"
+    others_mode: int | None = None
+    exposed = 0
+    problem = _write_problem(folder)
+    if problem is None and folder.is_dir() and not windows:
+        others_mode = stat.S_IMODE(folder.stat().st_mode) & 0o007
+        exposed = sum(1 for path in folder.rglob("*")
+                      if path.is_file() and stat.S_IMODE(path.stat().st_mode) & 0o004)
+    yield share_finding("queues folder", str(folder), problem=problem, others_mode=others_mode,
+                        exposed_files=exposed, windows=windows)
+
+
+def _write_problem(folder: Path) -> str | None:
+    """Why a file cannot be written in `folder` (tried for real), or None. A folder not there
+    yet must be creatable: its nearest existing parent is tried instead."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    try:
+        with tempfile.TemporaryFile(dir=existing, prefix=".tc-sync-doctor-"):
+            pass
+    except OSError as error:
+        return error.strerror or type(error).__name__
+    return None
 
 
 def outbox_findings(engine: sa.Engine) -> Iterator[Finding]:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from tc_sync.config import Settings
+from tc_sync.cycle import practice_today
 from tc_sync.items.listing import Format, item_record, write_csv, write_json, write_table
 from tc_sync.items.store import record_event
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import item_events, items
 from tc_sync.ledger.state import now_utc
+from tc_sync.mappings import load_mappings
 
 
 def list_items(settings: Settings, *, queue: str | None, kind: str | None,
@@ -61,25 +63,40 @@ def show_item(settings: Settings, key: str) -> int:
     return 0
 
 
-def _change(settings: Settings, key: str, event: str, values: dict[str, object]) -> int:
+def _change(settings: Settings, key: str, event: str, values: dict[str, object],
+            said: str) -> int:
     engine = open_ledger(settings.ledger.url)
     with engine.begin() as connection:
         found = connection.execute(items.update().where(
             items.c.item_key == key, items.c.status == "open").values(
             updated_at=now_utc(), **values))
         if found.rowcount == 0:
-            print(f"tc-sync: no open item '{key}'", file=sys.stderr)
+            print(f"tc-sync: no open item '{key}' (see `tc-sync items list`)", file=sys.stderr)
             return 1
         record_event(connection, key, event, values, None)
-    print(f"{key}: {event} ({', '.join(f'{k} {v}' for k, v in values.items())})")
+    print(f"{key}: {said}")
     return 0
 
 
 def snooze_item(settings: Settings, key: str, until: date) -> int:
-    """Put an item's next follow-up off until a date (recorded as an event)."""
-    return _change(settings, key, "snoozed", {"snoozed_until": until, "next_follow_up": until})
+    """Put an item's next follow-up off until a day from today to a year ahead (recorded as
+    an event); another day is refused with exit 2."""
+    today = practice_today(settings)
+    if not today <= until <= today + timedelta(days=365):
+        print(f"tc-sync: --until {until:%Y-%m-%d} is not between today ({today:%Y-%m-%d}) and "
+              f"a year ahead ({today + timedelta(days=365):%Y-%m-%d})", file=sys.stderr)
+        return 2
+    return _change(settings, key, "snoozed", {"snoozed_until": until, "next_follow_up": until},
+                   f"snoozed: its next follow-up is {until:%A %d %B %Y}")
 
 
 def assign_item(settings: Settings, key: str, owner: str) -> int:
-    """Give an item to an owner (recorded as an event)."""
-    return _change(settings, key, "assigned", {"owner": owner})
+    """Give an item to one of the owners the mappings name (recorded as an event); another
+    name is refused with exit 2."""
+    known = sorted(load_mappings(settings.mappings_file).known_owners())
+    if owner not in known:
+        named = ", ".join(known) if known else "none yet (name them under owners: in the mappings)"
+        print(f"tc-sync: '{owner}' is not an owner the mappings name; owners: {named}",
+              file=sys.stderr)
+        return 2
+    return _change(settings, key, "assigned", {"owner": owner}, f"assigned to {owner}")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tc_sync.config import Settings
 from tc_sync.ledger.db import open_ledger
+from tc_sync.queues.atomic import GroupError
 from tc_sync.queues.build import PAGE, QueueBuild, build_queues, queues_folder
 
 
@@ -18,20 +19,28 @@ def print_build(result: QueueBuild) -> None:
     top = sorted(p.name for p in result.written if p.parent == result.folder)
     elsewhere = sum(1 for p in result.written if p.parent != result.folder)
     more = f" (and {elsewhere} in the clinics' folders)" if elsewhere else ""
-    print(f"  files: {', '.join(top) or 'none'}{more}")
+    if top or not result.unchanged:
+        print(f"  files written: {', '.join(top) or 'none'}{more}")
+    if result.unchanged:
+        print(f"  {len(result.unchanged)} file(s) unchanged since the last build, left as they "
+              "were")
     page = result.folder / PAGE
-    if page in result.written:
+    if page in result.written or page in result.unchanged:
         print(f"  open in a browser: {page.resolve().as_uri()}")
     for path, why in result.skipped.items():
         print(f"  not written: {path.relative_to(result.folder)}: {why}")
 
 
 def build(settings: Settings, folder: Path | None = None) -> int:
-    """Build every configured format; 1 if a file could not be replaced."""
+    """Write every configured format now (even unchanged files); 1 if a file could not be
+    replaced, 2 if queues.group names no group."""
     engine = open_ledger(settings.ledger.url)
     target = folder or queues_folder(settings)
     try:
-        result = build_queues(engine, settings, folder=target)
+        result = build_queues(engine, settings, folder=target, force=True)
+    except GroupError as error:
+        print(f"tc-sync: {error}", file=sys.stderr)
+        return 2
     except OSError as error:
         print(f"tc-sync: cannot write the work queues to {target}: "
               f"{error.strerror or type(error).__name__}; check queues.folder and that this "

@@ -1,14 +1,16 @@
-"""`tc-sync sync`: one pull of every configured source into the ledger."""
+"""`tc-sync sync`: one cycle of every configured source (pull, reconcile, push, queues)."""
 
 from __future__ import annotations
 
 import sys
 
+from tc_sync.commands.queues import print_build
 from tc_sync.config import Settings
-from tc_sync.cycle import CycleResult, run_cycle
+from tc_sync.cycle import CycleResult, CycleRun, dispatch_once, run_cycle
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.state import close_interrupted_runs
 from tc_sync.mappings import load_mappings
+from tc_sync.progress import TerminalProgress
 from tc_sync.runtime.lock import AlreadyRunning, DaemonLock
 
 
@@ -32,7 +34,17 @@ def print_results(cycles: list[CycleResult]) -> None:
               f"{' (all)' if items.full else ''}: {events or 'no change'}")
 
 
-def run_sync(settings: Settings, *, source: str | None, full: bool) -> int:
+def print_queues(cycles: CycleRun) -> None:
+    """Where the work queues went, or why they could not be written."""
+    if cycles.queues is not None:
+        print_build(cycles.queues)
+    if cycles.queue_problem is not None:
+        print(f"tc-sync: {cycles.queue_problem}; check queues.folder and that this account may "
+              "write there", file=sys.stderr)
+
+
+def run_sync(settings: Settings, *, source: str | None, full: bool, verbose: int = 0) -> int:
+    """One cycle; 0 when every source synced and the queues were written, else 1."""
     if source is not None and source not in settings.sources:
         known = ", ".join(settings.sources) or "none"
         print(f"tc-sync: no source '{source}' in the configuration (sources: {known})",
@@ -51,12 +63,16 @@ def run_sync(settings: Settings, *, source: str | None, full: bool) -> int:
         with DaemonLock(engine, syncing):
             with engine.begin() as connection:
                 close_interrupted_runs(connection, syncing)
-            cycles = run_cycle(engine, settings, mappings, full=full, only_source=source)
+            cycles = run_cycle(engine, settings, mappings, full=full, only_source=source,
+                               push=dispatch_once(engine, settings), queues=True,
+                               progress=TerminalProgress.if_terminal(verbose > 0))
     except AlreadyRunning as error:
         print(f"tc-sync: {error} (the running daemon syncs by itself; `tc-sync status` shows "
               "its last runs)", file=sys.stderr)
         return 1
     finally:
         engine.dispose()
-    print_results(cycles)
-    return 0 if all(cycle.run.outcome == "ok" for cycle in cycles) else 1
+    print_results(list(cycles))
+    print_queues(cycles)
+    synced = all(cycle.run.outcome == "ok" for cycle in cycles)
+    return 0 if synced and cycles.queue_problem is None else 1

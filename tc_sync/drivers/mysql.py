@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import socket
 import ssl
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -112,6 +113,7 @@ class MysqlDriver(Driver):
         self._settings = settings
         self._errors: tuple[type[Exception], ...] = (self._module.Error,)
         self._connection: Any = None
+        check_host_resolves(settings.host, settings.port)
         try:
             self._with_retries(self._ensure_connected)
         except self._errors as error:
@@ -224,6 +226,21 @@ def _describe_query_error(error: Exception) -> str:
     if code in _SCHEMA_ERRORS and len(args) > 1:
         return f"{summary}: {args[1]}"
     return summary
+
+
+def check_host_resolves(host: str, port: int) -> None:
+    """Raise DriverError at once when DNS says `host` does not exist (rather than retrying a
+    connection that cannot be made); a DNS server that does not answer is left to the retries."""
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        if error.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
+            raise DriverError(f"cannot resolve host '{host}': the name is not known to DNS; "
+                              "correct connection.host, or use the server's IP address"
+                              ) from None
+    except UnicodeError:
+        raise DriverError(f"cannot resolve host '{host}': it is not a valid host name; "
+                          "correct connection.host") from None
 
 
 def _describe(error: Exception, settings: ConnectionSettings) -> str:

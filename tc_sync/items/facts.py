@@ -19,6 +19,7 @@ from tc_sync.records import (
     BenefitCategory,
     Claim,
     ClaimProcedure,
+    ClaimTrackingEntry,
     Contact,
     Coverage,
     CoverageCategory,
@@ -27,6 +28,7 @@ from tc_sync.records import (
     Patient,
     Procedure,
     ProcedureCode,
+    TreatmentPlan,
 )
 
 R = TypeVar("R")
@@ -45,6 +47,8 @@ class PatientFacts:
     coverages: list[Coverage] = field(default_factory=list)
     benefits: list[Benefit] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
+    claim_tracking: list[ClaimTrackingEntry] = field(default_factory=list)
+    treatment_plans: list[TreatmentPlan] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,8 @@ class _Reader:
 
 _READERS: dict[type, _Reader] = {record: _Reader(record) for record in (
     Patient, Procedure, Appointment, Claim, ClaimProcedure, Coverage, Benefit, Contact,
-    Definition, ProcedureCode, CoverageCategory, CoverageSpan)}
+    ClaimTrackingEntry, TreatmentPlan, Definition, ProcedureCode, CoverageCategory,
+    CoverageSpan)}
 
 
 def read_records(connection: sa.Connection, record: type[R], source_id: str,
@@ -133,7 +138,8 @@ def load_patient_facts(connection: sa.Connection, source_id: str,
         per_patient: tuple[tuple[type, str], ...] = (
             (Procedure, "procedures"), (Appointment, "appointments"), (Claim, "claims"),
             (ClaimProcedure, "claim_procedures"), (Coverage, "coverages"),
-            (Contact, "contacts"))
+            (Contact, "contacts"), (ClaimTrackingEntry, "claim_tracking"),
+            (TreatmentPlan, "treatment_plans"))
         for record, attribute in per_patient:
             rows: list[Any] = read_records(connection, record, source_id,
                                            replica[record].c.patient_id.in_(chunk))

@@ -1,4 +1,5 @@
-"""Follow-up arithmetic: attempts from the contact log, the next date, priority and routing.
+"""Follow-up arithmetic: attempts the PMS records, the next date, priority and its reasons,
+routing.
 
 Pure functions over plain values, so each rule a coordinator relies on is tested in isolation.
 """
@@ -6,27 +7,90 @@ Pure functions over plain values, so each rule a coordinator relies on is tested
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from tc_sync.items.facts import PatientFacts, SourceFacts
 from tc_sync.items.model import DesiredItem, ItemKind
-from tc_sync.mappings import Cadence, Mappings, Route
-from tc_sync.records import Contact
+from tc_sync.mappings import Attempts, Cadence, Mappings, Route
+from tc_sync.records import ClaimTrackingType, ContactDirection
 
-_CLAIM_KINDS = {ItemKind.CLAIM_OUTSTANDING, ItemKind.CLAIM_DENIED, ItemKind.CLAIM_UNDERPAID,
-                ItemKind.CLAIM_UNSENT, ItemKind.PREDETERMINATION_PENDING}
+INSURANCE_KINDS = frozenset({
+    ItemKind.CLAIM_OUTSTANDING, ItemKind.CLAIM_DENIED, ItemKind.CLAIM_UNDERPAID,
+    ItemKind.CLAIM_UNSENT, ItemKind.PREDETERMINATION_PENDING})
+"""Follow-ups worked with the carrier, not the patient."""
 
 
-def attempts(contacts: Iterable[Contact], since: date) -> tuple[int, datetime | None]:
-    """Contact-log entries on or after the day the follow-up became owed, and the latest."""
-    times = sorted(c.contacted_at for c in contacts
-                   if c.contacted_at is not None and c.contacted_at.date() >= since)
-    return len(times), (times[-1] if times else None)
+@dataclass(frozen=True)
+class Attempt:
+    """One follow-up attempt the PMS records: when, what (the contact type or the claim
+    status set), how, and by which PMS user. Never the note's text."""
+
+    at: datetime
+    what: str
+    mode: str | None
+    by: int | None
+
+    def as_detail(self) -> dict[str, object]:
+        return {"at": self.at.isoformat(sep=" ", timespec="minutes"), "what": self.what,
+                "mode": self.mode, "by": self.by}
+
+
+def _named(names: Iterable[str]) -> frozenset[str]:
+    return frozenset(name.strip().casefold() for name in names)
+
+
+def _contact_attempts(facts: PatientFacts, source: SourceFacts, settings: Attempts,
+                      insurance: bool) -> list[Attempt]:
+    """Contact-log entries that are the practice's outreach: sent, by a counted mode, of a
+    counted type (insurance types only for insurance follow-ups), not logged by a program."""
+    skip, carrier = _named(settings.skip_types), _named(settings.insurance_types)
+    modes = set(settings.modes)
+    found = []
+    for contact in facts.contacts:
+        if (contact.contacted_at is None or contact.direction != ContactDirection.SENT
+                or contact.mode.value not in modes
+                or (contact.automated and not settings.count_automated)):
+            continue
+        kind = source.definitions.get(contact.contact_type_id or 0)
+        name = kind.name if kind is not None else ""
+        if name.casefold() in skip or (name.casefold() in carrier) != insurance:
+            continue
+        found.append(Attempt(contact.contacted_at, name or "contact", contact.mode.value,
+                             contact.user_id))
+    return found
+
+
+def _claim_attempts(facts: PatientFacts, source: SourceFacts, claim_id: int | None
+                    ) -> list[Attempt]:
+    """Custom tracking statuses staff set on the claim (each is a call, a resubmission...)."""
+    found = []
+    for entry in facts.claim_tracking:
+        if (entry.claim_id != claim_id or entry.entered_at is None or not entry.status_id
+                or entry.entry_type != ClaimTrackingType.STATUS_HISTORY):
+            continue
+        status = source.definitions.get(entry.status_id)
+        found.append(Attempt(entry.entered_at, status.name if status else "claim status",
+                             None, entry.user_id))
+    return found
+
+
+def attempts_for(item: DesiredItem, facts: PatientFacts, source: SourceFacts,
+                 settings: Attempts, since: date) -> list[Attempt]:
+    """The attempts on this follow-up since the day it became owed, oldest first."""
+    if item.kind in INSURANCE_KINDS:
+        found = _claim_attempts(facts, source, item.claim_id) if settings.claim_statuses else []
+        if settings.insurance_contacts:
+            found += _contact_attempts(facts, source, settings, insurance=True)
+    else:
+        found = _contact_attempts(facts, source, settings, insurance=False)
+    return sorted((a for a in found if a.at.date() >= since), key=lambda a: a.at)
 
 
 def next_follow_up(owed_since: date, made: int, last_contact: datetime | None,
                    cadence: Cadence, not_before: date | None = None) -> date:
     """Owed at once; after the nth attempt, the cadence's nth step later (then every N);
-    never before `not_before` (the day a suppression in the PMS ends)."""
+    never before `not_before` (the day the item opened, or a suppression in the PMS ends)."""
     if made == 0 or last_contact is None:
         due = owed_since
     else:
@@ -40,17 +104,59 @@ def escalated(made: int, cadence: Cadence) -> bool:
     return made >= cadence.escalate_after_attempts
 
 
-def priority(item: DesiredItem, mappings: Mappings) -> float:
-    """Points ordering a queue: amount, age, benefits about to renew, time at the carrier."""
+def _money(cents: int) -> str:
+    return f"${cents / 100:,.0f}"
+
+
+def _age_words(kind: ItemKind, days: int | None) -> str:
+    verb = {ItemKind.UNSCHEDULED_TREATMENT: "planned",
+            ItemKind.PREDETERMINATION_RETURNED: "answered",
+            ItemKind.CLAIM_OUTSTANDING: "owed", ItemKind.CLAIM_UNSENT: "owed",
+            ItemKind.BROKEN_APPOINTMENT: "broken",
+            ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED: "planned"}.get(kind, "owed")
+    if days is None:
+        return f"{verb} on an unknown date"
+    return f"{verb} today" if days == 0 else f"{verb} {days:,} day{'s' * (days != 1)} ago"
+
+
+def priority(item: DesiredItem, mappings: Mappings, today: date, *, signed: bool = False,
+             ) -> tuple[float, list[str]]:
+    """Points ordering a queue, and the two or three reasons for them, in words.
+
+    The value at stake (the amount; remaining benefits for expiring benefits) weighed by how
+    likely it still is to be won, which halves every `half_life_days` owed, so a years-old
+    item ranks below a recent one and age never grows a score; plus points for benefits about
+    to renew with money left and for treatment the patient signed.
+    """
     weights = mappings.priority
-    age = item.age_days or 0        # an unknown age earns no points for age
-    points = (item.amount or 0) / 10_000 * weights.per_100_dollars
-    points += age / 30 * weights.per_30_days_old
-    if item.kind == ItemKind.BENEFITS_EXPIRING:
+    amount = item.amount or 0
+    age = item.age_days or 0
+    chance = 0.5 ** (age / weights.half_life_days)
+    points = max(amount, 0) / 10_000 * weights.per_100_dollars * chance
+    reasons = [f"{_money(amount)} at stake" if amount > 0 else "no amount recorded"]
+    reasons[0] += f", {_age_words(item.kind, item.age_days)}"
+    renews = item.details.get("benefits_renew_on")
+    remaining = item.details.get("remaining_benefits")
+    if item.kind == ItemKind.BENEFITS_EXPIRING and isinstance(renews, str):
         points += weights.benefits_expiring
-    if item.kind in _CLAIM_KINDS:
-        points += age / 30 * weights.per_30_days_at_carrier
-    return round(points, 2)
+        reasons.append(f"benefits renew {renews}, {_money(amount)} left")
+    elif isinstance(renews, str) and isinstance(remaining, int) and remaining > 0 and (
+            date.fromisoformat(renews) - timedelta(days=60) <= today):
+        points += weights.benefits_expiring
+        reasons.append(f"benefits renew {renews}, {_money(remaining)} left")
+    if signed and item.kind in (ItemKind.UNSCHEDULED_TREATMENT,
+                                ItemKind.PREDETERMINATION_RETURNED):
+        points += weights.signed_treatment
+        reasons.append("the patient signed the treatment plan")
+    if chance < 0.25:
+        reasons.append("long owed: little chance left")
+    return round(points, 2), reasons[:3]
+
+
+def is_aged(item: DesiredItem, mappings: Mappings) -> bool:
+    """Owed longer than its kind's horizon: reported in the aged queue, not the day's work."""
+    horizon = getattr(mappings.kinds, item.kind.value).horizon_days
+    return horizon is not None and item.age_days is not None and item.age_days > horizon
 
 
 def _matches(route: Route, item: DesiredItem) -> bool:
@@ -59,19 +165,29 @@ def _matches(route: Route, item: DesiredItem) -> bool:
             and (not route.providers or item.provider_id in route.providers))
 
 
+def _least_loaded(names: list[str], open_per_owner: Mapping[str, int]) -> str:
+    return min(names, key=lambda name: (open_per_owner.get(name, 0), names.index(name)))
+
+
 def route(item: DesiredItem, mappings: Mappings, open_per_owner: Mapping[str, int]
           ) -> tuple[str, str | None]:
     """The queue and owner of a new item: the first matching route, else the kind's queue.
 
-    Round robin gives the item to the route's owner with the fewest open items.
+    Round robin gives the item to the route's owner with the fewest open items. With no owner
+    from a route, the coordinators who work the queue (`owners`) share it the same way.
     """
+    queue = getattr(mappings.kinds, item.kind.value).queue
+    owner = None
     for candidate in mappings.routing:
         if _matches(candidate, item):
-            owner = None
+            queue = candidate.queue
             if candidate.owners:
                 owner = candidate.owners[0]
                 if candidate.assign == "round_robin":
-                    owner = min(candidate.owners, key=lambda o: (open_per_owner.get(o, 0),
-                                                                  candidate.owners.index(o)))
-            return candidate.queue, owner
-    return getattr(mappings.kinds, item.kind.value).queue, None
+                    owner = _least_loaded(candidate.owners, open_per_owner)
+            break
+    if owner is None:
+        working = [name for name, who in mappings.owners.items() if queue in who.queues]
+        if working:
+            owner = _least_loaded(working, open_per_owner)
+    return queue, owner

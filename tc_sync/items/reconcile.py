@@ -9,6 +9,7 @@ resolves nothing, and its changes are evaluated again after the next complete ru
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,7 +20,15 @@ import sqlalchemy as sa
 import structlog
 
 from tc_sync.items.facts import PatientFacts, SourceFacts, load_patient_facts, load_source_facts
-from tc_sync.items.followup import attempts, escalated, next_follow_up, priority, route
+from tc_sync.items.followup import (
+    Attempt,
+    attempts_for,
+    escalated,
+    is_aged,
+    next_follow_up,
+    priority,
+    route,
+)
 from tc_sync.items.model import DesiredItem, ItemKind
 from tc_sync.items.rules import evaluate, why_resolved
 from tc_sync.items.store import (
@@ -34,6 +43,7 @@ from tc_sync.items.store import (
     save_state,
     update_item,
 )
+from tc_sync.items.workload import Planned, bucket_of, plan
 from tc_sync.ledger.schema import REPLICA_TABLES, items, replica
 from tc_sync.ledger.state import now_utc
 from tc_sync.mappings import Mappings
@@ -47,6 +57,7 @@ from tc_sync.records import (
     Definition,
     Patient,
     ProcedureCode,
+    TreatmentPlanStatus,
 )
 
 log = structlog.get_logger(__name__)
@@ -137,66 +148,104 @@ class Reconciler:
             patient = facts[patient_id]
             desired = evaluate(self.source_id, patient, source, self.mappings, self.today)
             for key, item in desired.items():
-                self._keep(connection, item, existing.get(key), patient, owners)
+                self._keep(connection, item, existing.get(key), patient, source, owners)
             for key, stored in existing.items():
                 if (stored["patient_id"] == patient_id and stored["status"] == "open"
                         and key not in desired):
                     self._resolve(connection, stored, patient)
 
-    def _fields(self, item: DesiredItem, patient: PatientFacts,
-                stored: dict[str, Any] | None) -> dict[str, Any]:
+    def _fields(self, item: DesiredItem, patient: PatientFacts, source: SourceFacts,
+                stored: dict[str, Any] | None) -> tuple[dict[str, Any], list[Attempt]]:
+        """The item's stored fields, and its attempts since it became owed."""
         cadence = self.mappings.cadence_of(item.kind.value)
+        # The practice's day it opened (its UTC stamp can read as tomorrow late at night).
+        opened = min(stored["opened_at"].date(), self.today) if stored else self.today
         # A blank PMS date: attempts and the cadence count from the day the item opened.
-        clock = item.owed_since or (stored["opened_at"].date() if stored else self.today)
-        made, last = attempts(patient.contacts, clock)
+        clock = item.owed_since or opened
+        found = attempts_for(item, patient, source, self.mappings.attempts, clock)
+        last = found[-1].at if found else None
+        not_before = max(opened, item.not_before or opened)  # never due before it opened
+        points, reasons = priority(item, self.mappings, self.today, signed=_signed(patient))
+        due = next_follow_up(clock, len(found), last, cadence, not_before)
         return {
             "source_id": item.source_id, "kind": item.kind.value, "patient_id": item.patient_id,
             "claim_id": item.claim_id, "appointment_id": item.appointment_id,
             "clinic_id": item.clinic_id, "provider_id": item.provider_id,
-            "amount": item.amount, "codes": item.codes, "details": item.details,
-            "owed_since": item.owed_since, "attempts": made, "last_contact_at": last,
-            "next_follow_up": next_follow_up(clock, made, last, cadence, item.not_before),
-            "escalated": escalated(made, cadence), "priority": priority(item, self.mappings),
-        }
+            "amount": item.amount, "codes": item.codes,
+            "details": {**item.details, "reasons": reasons},
+            "owed_since": item.owed_since, "attempts": len(found), "last_contact_at": last,
+            "due_on": due, "next_follow_up": due,
+            "escalated": escalated(len(found), cadence), "priority": points,
+        }, found
+
+    def _queue(self, item: DesiredItem, owners: dict[str, int]) -> tuple[str, str | None]:
+        if is_aged(item, self.mappings):
+            return self.mappings.aged_queue, None
+        queue, owner = route(item, self.mappings, owners)
+        if owner:
+            owners[owner] = owners.get(owner, 0) + 1
+        return queue, owner
 
     def _keep(self, connection: sa.Connection, item: DesiredItem,
-              stored: dict[str, Any] | None, patient: PatientFacts,
+              stored: dict[str, Any] | None, patient: PatientFacts, source: SourceFacts,
               owners: dict[str, int]) -> None:
-        fields = encode(self._fields(item, patient, stored))
+        raw, found = self._fields(item, patient, source, stored)
+        fields = encode(raw)
         if stored is None:
-            queue, owner = route(item, self.mappings, owners)
-            if owner:
-                owners[owner] = owners.get(owner, 0) + 1
-            opened = {**fields, "status": "open", "queue": queue, "owner": owner,
-                      "opened_at": now_utc(), "episode": 1}
-            insert_item(connection, item.key, opened)
-            self._event(connection, item.key, "opened", {"queue": queue, "owner": owner})
-            if self.planner:
-                self.planner.opened(connection, item.key, opened, 1)
-            return
-        if stored["status"] != "open":
-            episode = stored["episode"] + 1
-            update_item(connection, item.key, {**fields, "status": "open", "resolved_at": None,
-                                               "resolution": None, "episode": episode})
-            self._event(connection, item.key, "reopened", {"episode": episode})
-            if self.planner:
-                self.planner.opened(connection, item.key, {**stored, **fields}, episode)
-            return
+            self._open(connection, item, fields, owners)
+        elif stored["status"] != "open":
+            self._reopen(connection, item.key, stored, fields)
+        else:
+            self._update(connection, item, stored, fields, found, owners)
+
+    def _open(self, connection: sa.Connection, item: DesiredItem, fields: dict[str, Any],
+              owners: dict[str, int]) -> None:
+        queue, owner = self._queue(item, owners)
+        opened = {**fields, "status": "open", "queue": queue, "owner": owner,
+                  "opened_at": now_utc(), "episode": 1}
+        insert_item(connection, item.key, opened)
+        self._event(connection, item.key, "opened", {"queue": queue, "owner": owner})
+        if self.planner:
+            self.planner.opened(connection, item.key, opened, 1)
+
+    def _reopen(self, connection: sa.Connection, key: str, stored: dict[str, Any],
+                fields: dict[str, Any]) -> None:
+        episode = stored["episode"] + 1
+        update_item(connection, key, {**fields, "status": "open", "resolved_at": None,
+                                      "resolution": None, "episode": episode})
+        self._event(connection, key, "reopened", {"episode": episode})
+        if self.planner:
+            self.planner.opened(connection, key, {**stored, **fields}, episode)
+
+    def _update(self, connection: sa.Connection, item: DesiredItem, stored: dict[str, Any],
+                fields: dict[str, Any], found: list[Attempt], owners: dict[str, int]) -> None:
+        if stored["due_on"] == fields["due_on"] and stored["next_follow_up"] >= fields["due_on"]:
+            fields["next_follow_up"] = stored["next_follow_up"]    # as the day's plan put it
         snoozed = stored["snoozed_until"]
         if snoozed is not None and snoozed > fields["next_follow_up"]:
             fields["next_follow_up"] = snoozed
+        aged = self.mappings.aged_queue
+        if is_aged(item, self.mappings) != (stored["queue"] == aged):
+            fields["queue"], fields["owner"] = (aged, None) if stored["queue"] != aged else (
+                self._queue(item, owners))
         changes = {name: [stored[name], fields[name]] for name in TRACKED
-                   if _differs(stored[name], fields[name])}
-        silent = any(_differs(stored[name], fields[name])
-                     for name in ("priority", "next_follow_up", "last_contact_at"))
-        if changes or silent or stored["attempts"] != fields["attempts"] or (
-                stored["escalated"] != fields["escalated"]):
+                   if _differs(_without_reasons(name, stored[name]),
+                               _without_reasons(name, fields[name]))}
+        silent = any(_differs(stored[name], fields[name]) for name in (
+            "priority", "next_follow_up", "due_on", "last_contact_at", "details", "attempts",
+            "escalated"))
+        if changes or silent or "queue" in fields:
             update_item(connection, item.key, fields)
         if changes:
             self._event(connection, item.key, "changed", changes)
+        if "queue" in fields:
+            self._event(connection, item.key, "aged" if fields["queue"] == aged else "routed",
+                        {"queue": fields["queue"]})
         if fields["attempts"] > stored["attempts"]:
+            since = stored["last_contact_at"]
             self._event(connection, item.key, "contacted", {
-                "attempts": fields["attempts"], "next_follow_up": fields["next_follow_up"]})
+                "attempts": fields["attempts"], "next_follow_up": fields["next_follow_up"],
+                "new": [a.as_detail() for a in found if since is None or a.at > since]})
         if fields["escalated"] and not stored["escalated"]:
             self._event(connection, item.key, "escalated", {"attempts": fields["attempts"]})
             if self.planner:
@@ -224,12 +273,56 @@ class Reconciler:
             setattr(self.totals, event, getattr(self.totals, event) + 1)
 
 
+def _signed(patient: PatientFacts) -> bool:
+    """Whether the patient signed a treatment plan that is still in force."""
+    return any(plan.signed_at is not None and plan.status != TreatmentPlanStatus.INACTIVE
+               for plan in patient.treatment_plans)
+
+
+def _without_reasons(name: str, value: Any) -> Any:
+    """Details without the priority's reasons (their words change with the days): a change of
+    reasons alone is not an event."""
+    if name != "details" or value is None:
+        return value
+    details = json.loads(value) if isinstance(value, str) else dict(value)
+    details.pop("reasons", None)
+    return details
+
+
 def _differs(old: Any, new: Any) -> bool:
     if isinstance(old, datetime) and isinstance(new, datetime):
         return old.replace(microsecond=0) != new.replace(microsecond=0)
     if isinstance(new, float) and old is not None:
         return abs(float(old) - new) > 1e-9
     return bool(old != new)
+
+
+def _earliest(row: Any) -> date:
+    """An item's first possible day: its cadence's day (before due_on was kept: its next
+    follow-up), or the end of its snooze."""
+    earliest: date = row.due_on or row.next_follow_up
+    return max(earliest, row.snoozed_until) if row.snoozed_until else earliest
+
+
+def plan_follow_ups(engine: sa.Engine, mappings: Mappings, today: date) -> int:
+    """Spread the open items' follow-ups over working days within each owner's (or unowned
+    queue's) capacity (`items.workload`); returns how many moved. Aged items are not
+    planned: they wait in their queue."""
+    columns = (items.c.item_key, items.c.queue, items.c.owner, items.c.priority, items.c.due_on,
+               items.c.next_follow_up, items.c.snoozed_until)
+    with engine.begin() as connection:
+        rows = connection.execute(sa.select(*columns).where(
+            items.c.status == "open", items.c.queue != mappings.aged_queue)).all()
+        current = {row.item_key: row.next_follow_up for row in rows}
+        days = plan((Planned(row.item_key, bucket_of(row.owner, row.queue),
+                             float(row.priority), _earliest(row)) for row in rows),
+                    today, mappings.workload, mappings.capacity_of)
+        moved = [{"key": key, "day": day} for key, day in days.items() if current[key] != day]
+        if moved:
+            connection.execute(items.update().where(
+                items.c.item_key == sa.bindparam("key")).values(
+                next_follow_up=sa.bindparam("day")), moved)
+    return len(moved)
 
 
 def reconcile_source(engine: sa.Engine, source_id: str, mappings: Mappings, today: date, *,
@@ -260,6 +353,9 @@ def reconcile_source(engine: sa.Engine, source_id: str, mappings: Mappings, toda
     if planner is not None and complete_run:
         with engine.begin() as connection:
             planner.backfill(connection)
+    moved = plan_follow_ups(engine, mappings, today) if totals.patients else 0
+    if moved:               # (planned after any evaluation: also one a crash cut short)
+        totals.by_event["planned"] = moved
     if complete_run:
         with engine.begin() as connection:
             save_state(connection, source_id, ReconcileState(

@@ -50,6 +50,7 @@ REPLICA_TABLES: dict[type, str] = {
     records.CoverageSpan: "coverage_spans",
     records.Benefit: "benefits",
     records.Contact: "contacts",
+    records.ClaimTrackingEntry: "claim_tracking",
     records.Definition: "definitions",
     records.Provider: "providers",
     records.Clinic: "clinics",
@@ -65,7 +66,14 @@ REPLICA_INDEXES: dict[str, list[tuple[str, ...]]] = {
     "coverages": [("source_id", "patient_id")],
     "benefits": [("source_id", "plan_id")],
     "contacts": [("source_id", "patient_id")],
+    "claim_tracking": [("source_id", "patient_id")],
 }
+
+
+LIVE_KEY_INDEXES = ("appointments", "treatment_plans", "claims", "claim_procedures", "coverages",
+                    "benefits", "contacts", "claim_tracking")
+"""Replica tables of streams the PMS hard-deletes from: an index of their live keys makes the
+delete check's counts per key window index-only."""
 
 
 def column_type(annotation: Any) -> sa.types.TypeEngine[Any]:
@@ -105,6 +113,10 @@ def _replica_table(record: type, name: str) -> sa.Table:
     table = sa.Table(name, metadata, *columns)
     for index_columns in REPLICA_INDEXES.get(name, []):
         sa.Index(f"ix_{name}_{'_'.join(index_columns)}", *[table.c[c] for c in index_columns])
+    if name in LIVE_KEY_INDEXES:
+        live = table.c.deleted_at.is_(None)
+        sa.Index(f"ix_{name}_live", table.c.source_id, table.c.pms_id,
+                 sqlite_where=live, postgresql_where=live)
     return table
 
 
@@ -203,7 +215,8 @@ items = sa.Table(
     sa.Column("codes", sa.Text, nullable=False),
     sa.Column("details", sa.Text, nullable=False),
     sa.Column("owed_since", sa.Date, nullable=True),      # None: the PMS date is blank
-    sa.Column("next_follow_up", sa.Date, nullable=False),
+    sa.Column("next_follow_up", sa.Date, nullable=False),   # planned: within capacity
+    sa.Column("due_on", sa.Date, nullable=True),            # the cadence's day
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("last_contact_at", sa.DateTime, nullable=True),
     sa.Column("escalated", sa.Boolean, nullable=False),

@@ -10,7 +10,7 @@ does not swallow an alert; a green one is silent.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -46,16 +46,20 @@ class HealthWatch:
         self.settings = settings
         self.on_change = on_change
         self.colours: dict[str, Colour] = {}
+        self.problems: Callable[[], Mapping[str, str]] = dict
+        """What the daemon knows is wrong outside the ledger, by source (see `source_health`)."""
         self._lock = threading.Lock()
 
     def check(self, now: datetime | None = None) -> list[HealthChange]:
         """Read every source's health; log and hand on each change. Returns the changes."""
         moment = now or datetime.now(UTC)
         with self.engine.connect() as connection:
-            healths = source_health(connection, self.settings, moment)
+            healths = source_health(connection, self.settings, moment, self.problems())
         changes: list[HealthChange] = []
         with self._lock:
             for health in healths:
+                if health.first_sync:      # not a change anyone must hear of: wait for its end
+                    continue
                 previous = self.colours.get(health.source_id)
                 self.colours[health.source_id] = health.colour
                 if previous is health.colour or (previous is None

@@ -1,15 +1,18 @@
 """The daemon's status server: GET /healthz and GET /metrics, on localhost by default.
 
 /healthz answers 200 while the daemon runs and no source is red, 503 otherwise, with a small
-JSON body (each source's id, colour and last successful sync) that a load balancer, Docker's
-HEALTHCHECK or a monitoring agent reads. /metrics is the Prometheus exposition.
+JSON body (each source's id, colour, reason and last successful sync) that a load balancer,
+Docker's HEALTHCHECK or a monitoring agent reads. While a source's first sync runs the status
+is "starting" (200), the source amber with the reason "first sync in progress". /metrics is
+the Prometheus exposition.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -27,26 +30,43 @@ HealthReport = tuple[int, dict[str, Any]]
 
 
 def health_report(engine: sa.Engine, settings: Settings, running: bool,
-                  now: datetime | None = None) -> HealthReport:
-    """The /healthz answer: (HTTP status, JSON body)."""
+                  now: datetime | None = None,
+                  problems: Mapping[str, str] | None = None) -> HealthReport:
+    """The /healthz answer: (HTTP status, JSON body); `problems` as for `source_health`."""
     try:
         with engine.connect() as connection:
-            healths = source_health(connection, settings, now or datetime.now(UTC))
+            healths = source_health(connection, settings, now or datetime.now(UTC), problems)
     except sa.exc.SQLAlchemyError as error:
         log.warning("healthz_ledger_unreadable", error_class=type(error).__name__)
         return 503, {"status": "ledger_unavailable", "sources": []}
-    sources = [{"id": health.source_id, "colour": health.colour.value,
+    sources = [{"id": health.source_id, "colour": health.colour.value, "reason": health.reason,
                 "last_success_at": _iso(health.last_success_at)} for health in healths]
     colours = {health.colour for health in healths}
     if not running:
         status = "stopping"
     elif Colour.RED in colours:
         status = "failing"
+    elif any(health.first_sync for health in healths):
+        status = "starting"
     elif Colour.AMBER in colours:
         status = "degraded"
     else:
         status = "ok"
-    return (200 if status in ("ok", "degraded") else 503), {"status": status, "sources": sources}
+    return (200 if status in ("ok", "degraded", "starting") else 503), {
+        "status": status, "sources": sources}
+
+
+def port_problem(host: str, port: int, error: OSError) -> str:
+    """A sentence for a status port that cannot be opened (98/10048: another program has it)."""
+    if error.errno in (errno.EADDRINUSE, 10048):
+        return (f"port {port} is in use: another program (or another tc-sync) listens on "
+                f"{host}:{port}; stop it or set http.port to a free port")
+    if error.errno in (errno.EACCES, 10013):
+        return f"port {port} may not be opened by this account: set http.port above 1023"
+    if error.errno in (errno.EADDRNOTAVAIL, 10049):
+        return f"{host} is not an address of this machine: correct http.host"
+    return (f"the status page cannot listen on {host}:{port} "
+            f"({error.strerror or type(error).__name__})")
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -34,7 +34,8 @@ SAFE_KEYS = frozenset({
     "seconds", "sleep", "duration", "statements", "batch_size", "opened", "changed",
     "contacted", "escalated", "resolved", "reopened", "pending", "sent", "dead",
     "actions", "claimed", "found", "retried", "waiting", "cancelled", "recovered", "files",
-    "skipped", "folder",
+    "skipped", "folder", "unchanged", "inserted", "updated", "deleted", "rows_per_second",
+    "percent", "first", "stages",
     # outcomes and codes
     "outcome", "status", "reason", "error_class", "error_code", "code", "colour", "from",
     "to", "check_in", "monitor", "port", "host", "http_status", "signal",
@@ -42,6 +43,11 @@ SAFE_KEYS = frozenset({
 """Keys whose values never hold PHI. `reason` carries a health or resolution code written by
 tc-sync, `host` the address the status server listens on, `folder` a configured output folder.
 A key added here is a promise that no caller ever puts a patient's data under it."""
+
+COUNT_MAPS = frozenset({"queues", "by_queue", "by_kind"})
+"""Keys whose value may be a mapping of names tc-sync configured (queues, item kinds) to
+numbers: the names and the numbers are kept, anything else under them is redacted. Queue names
+come from the mappings file and kinds from tc-sync, never from a patient's row."""
 
 _SHAPED_KEYS = {"error": re.compile(r"^[A-Za-z_][\w.]*( \(\d+\))?\s*$")}
 """Keys allowed only in a fixed shape: `error` as "ClassName (code)"."""
@@ -80,7 +86,10 @@ def redact(data: Mapping[Any, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     for key, value in data.items():
         name = str(key)
-        if name in SAFE_KEYS:
+        if name in COUNT_MAPS and isinstance(value, Mapping):
+            clean[name] = {str(k): v if isinstance(v, int | float) and not isinstance(v, bool)
+                           else REDACTED for k, v in value.items()}
+        elif name in SAFE_KEYS:
             clean[name] = _safe_value(value)
         elif name in _SHAPED_KEYS and isinstance(value, str) and _SHAPED_KEYS[name].match(value):
             clean[name] = value

@@ -1,7 +1,11 @@
 """Build the queue files: every format, for the practice and (if configured) each clinic.
 
-One build reads the open items once, then writes each file atomically. A file another
-program holds open (Excel locks a workbook on Windows) is skipped and written next time.
+One build reads the open items once, then writes each file atomically, and only when what
+it shows changed: each file's content digest (its rows, the sources' colours, the day, this
+tc-sync's version; not the time it was built) is kept in the folder's list, and a file whose
+digest is unchanged is neither rendered nor replaced. A file another program holds open (Excel
+locks a workbook on Windows) is skipped and written next time. Files are 0640 (owner and
+`queues.group`).
 Files an earlier build wrote and this one did not (a queue renamed, a format dropped) are
 removed, using the list each build leaves in the folder; nothing else there is touched.
 Logs carry counts, queue names and file names, never a patient's name.
@@ -9,6 +13,7 @@ Logs carry counts, queue names and file names, never a patient's name.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -24,9 +29,17 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 import structlog
 
+from tc_sync import __version__
 from tc_sync.config import Settings
 from tc_sync.health import source_health
-from tc_sync.queues.atomic import remove_leftovers, write_atomic
+from tc_sync.queues.atomic import (
+    GroupError,
+    group_id,
+    make_folder,
+    remove_leftovers,
+    same_content,
+    write_atomic,
+)
 from tc_sync.queues.csv_writer import queue_csv
 from tc_sync.queues.html import page_pieces
 from tc_sync.queues.patients import per_patient
@@ -58,11 +71,23 @@ class QueueBuild:
 
     folder: Path
     written: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    """Files whose content had not changed: left as they were."""
     skipped: dict[Path, str] = field(default_factory=dict)
     """Files left as they were, and why (in use, not writable)."""
     queues: dict[str, int] = field(default_factory=dict)
     """Open items per queue, whole practice."""
     seconds: float = 0.0
+    digests: dict[str, str] = field(default_factory=dict)
+    """Each file's content digest, by its path in the folder (kept in the folder's list)."""
+
+    @property
+    def problem(self) -> str | None:
+        """A sentence when no file could be written at all (the folder is unusable)."""
+        if self.written or self.unchanged or not self.skipped:
+            return None
+        why = next(iter(self.skipped.values())).split(":", 1)[0]
+        return f"the work queues could not be written to {self.folder}: {why}"
 
 
 @dataclass(frozen=True)
@@ -104,11 +129,13 @@ def csv_names(queues: Iterable[str]) -> dict[str, str]:
 
 
 def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None = None,
-                 today: date | None = None, now: datetime | None = None) -> QueueBuild:
+                 today: date | None = None, now: datetime | None = None,
+                 force: bool = False) -> QueueBuild:
     """Write the configured formats of every queue from the ledger's open items.
 
     `today` (the practice's, by default) ages the items; `now` is when the files say they
-    were built and what data freshness is measured against.
+    were built and what data freshness is measured against. A file whose content has not
+    changed since the last build is left as it is, unless `force`.
     """
     started = time.perf_counter()
     zone = ZoneInfo(settings.timezone)
@@ -116,6 +143,7 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
     day = today or moment.date()
     target = folder or queues_folder(settings)
     source_ids = list(settings.sources)
+    gid = group_id(settings.queues.group)
     with _BUILDING:
         with engine.connect() as connection, _modest_cache(connection):
             rows = load_rows(connection, source_ids, day)
@@ -127,6 +155,7 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
                                    if h.last_success_at else None)
                          for h in source_health(connection, settings, moment)]
         result = QueueBuild(target)
+        before = _manifest(target)
         groups = [_Group(target, ALL_CLINICS, rows, bool(clinics))]
         if settings.queues.per_clinic:
             groups += _clinic_groups(target, rows, clinics, visible, len(source_ids) > 1)
@@ -137,13 +166,14 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
                 amber_after_minutes=settings.health.amber_after_minutes,
                 red_after_minutes=settings.health.red_after_minutes,
                 clinics=group.clinic_column, sources=len(source_ids) > 1)
-            _write_group(group.folder, snapshot, settings.queues.formats, result)
-        _forget_old_files(target, result)
+            _write_group(group.folder, snapshot, settings.queues.formats, result,
+                         _Previous(target, {} if force else _digests(before), gid))
+        _forget_old_files(target, result, before, gid)
     result.queues = {queue: len(queue_rows) for queue, queue_rows in by_queue(rows, queues).items()}
     result.seconds = time.perf_counter() - started
     log.info("queues_built", folder=str(target), items=len(rows), queues=result.queues,
-             files=len(result.written), skipped=len(result.skipped),
-             seconds=round(result.seconds, 3))
+             files=len(result.written), unchanged=len(result.unchanged),
+             skipped=len(result.skipped), seconds=round(result.seconds, 3))
     return result
 
 
@@ -164,15 +194,32 @@ def _modest_cache(connection: sa.Connection) -> Iterator[None]:
 def rebuild_after_cycle(engine: sa.Engine, settings: Settings,
                         source_id: str | None = None) -> QueueBuild | None:
     """The daemon's rebuild after a cycle: a failure is logged (no PHI), never raised."""
+    return rebuild_or_explain(engine, settings, source_id)[0]
+
+
+def rebuild_or_explain(engine: sa.Engine, settings: Settings, source_id: str | None = None
+                       ) -> tuple[QueueBuild | None, str | None]:
+    """Build the queues if enabled; never raises. Returns the build (None if it failed or is
+    off) and, when the files could not be written, one sentence saying why (no PHI)."""
     if not settings.queues.enabled:
-        return None
+        return None, None
+    folder = queues_folder(settings)
     try:
-        return build_queues(engine, settings)
+        result = build_queues(engine, settings)
+    except GroupError as error:
+        problem = str(error)
+        log.error("queues_failed", source=source_id, error_class="GroupError")
+        return None, problem
     except Exception as error:  # the queues must never stop the sync
         detail = error.strerror if isinstance(error, OSError) else None
         log.error("queues_failed", source=source_id, error_class=type(error).__name__,
                   detail=detail)
-        return None
+        why = detail or type(error).__name__
+        return None, f"the work queues could not be written to {folder}: {why}"
+    if result.problem is not None:
+        log.error("queues_failed", source=source_id, error_class="OSError",
+                  skipped=len(result.skipped))
+    return result, result.problem
 
 
 def _clinic_groups(target: Path, rows: list[QueueRow], clinics: dict[tuple[str, int], str],
@@ -196,10 +243,50 @@ def _clinic_groups(target: Path, rows: list[QueueRow], clinics: dict[tuple[str, 
     return groups
 
 
+@dataclass(frozen=True)
+class _Previous:
+    """What the last build left: its folder, its files' digests; the group to give files."""
+
+    target: Path
+    digests: dict[str, str]
+    group: int | None
+
+
+def content_digest(snapshot: Snapshot) -> str:
+    """What a set of files shows, as a digest: the rows, the sources' colours, the day, the
+    settings that shape the files and this tc-sync's version; not the time of the build."""
+    shown = (__version__, snapshot.site_id, snapshot.scope, snapshot.today,
+             [(f.source_id, f.colour) for f in snapshot.freshness],
+             snapshot.amber_after_minutes, snapshot.red_after_minutes, snapshot.clinics,
+             snapshot.sources)
+    digest = hashlib.sha256(repr(shown).encode("utf-8"))
+    for queue, rows in snapshot.queues.items():    # row by row: never one string of them all
+        digest.update(repr(queue).encode("utf-8"))
+        for row in rows:
+            digest.update(repr(row).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _manifest(target: Path) -> dict[str, object]:
+    try:
+        data = json.loads((target / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _digests(manifest: dict[str, object]) -> dict[str, str]:
+    digests = manifest.get("digests")
+    if not isinstance(digests, dict):
+        return {}
+    return {str(name): str(value) for name, value in digests.items()}
+
+
 def _write_group(folder: Path, snapshot: Snapshot, formats: Sequence[str],
-                 result: QueueBuild) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+                 result: QueueBuild, previous: _Previous) -> None:
+    make_folder(folder, previous.group)
     remove_leftovers(folder)
+    digest = content_digest(snapshot)
     outputs: list[tuple[Path, Callable[[], bytes | Iterator[bytes]]]] = []
     if "xlsx" in formats:
         outputs.append((folder / WORKBOOK, partial(workbook, snapshot)))
@@ -209,9 +296,16 @@ def _write_group(folder: Path, snapshot: Snapshot, formats: Sequence[str],
     if "html" in formats:
         outputs.append((folder / PAGE, partial(page_pieces, snapshot)))
     for path, render in outputs:
+        name = path.relative_to(previous.target).as_posix()
+        file_digest = hashlib.sha256(f"{digest}:{name}".encode()).hexdigest()
+        result.digests[name] = file_digest
+        if previous.digests.get(name) == file_digest and path.is_file():
+            result.unchanged.append(path)
+            continue
         try:
-            write_atomic(path, render())
+            write_atomic(path, render(), group=previous.group)
         except OSError as error:
+            result.digests.pop(name)
             result.skipped[path] = (f"{error.strerror or type(error).__name__}: another "
                                     "program may have it open; written after the next sync")
             log.warning("queue_file_not_written", file=path.name,
@@ -220,14 +314,14 @@ def _write_group(folder: Path, snapshot: Snapshot, formats: Sequence[str],
             result.written.append(path)
 
 
-def _forget_old_files(target: Path, result: QueueBuild) -> None:
+def _forget_old_files(target: Path, result: QueueBuild, manifest_before: dict[str, object],
+                      group: int | None) -> None:
     """Remove files only an earlier build wrote, then record this build's files."""
     manifest = target / MANIFEST
-    ours = {path.relative_to(target).as_posix() for path in [*result.written, *result.skipped]}
-    try:
-        before = set(json.loads(manifest.read_text("utf-8")).get("files", []))
-    except (OSError, ValueError, AttributeError):
-        before = set()
+    ours = {path.relative_to(target).as_posix()
+            for path in [*result.written, *result.unchanged, *result.skipped]}
+    listed = manifest_before.get("files", [])
+    before = {str(name) for name in listed} if isinstance(listed, list) else set()
     for name in sorted(before - ours):
         old = (target / name).resolve()
         if target.resolve() not in old.parents or not old.is_file():
@@ -239,4 +333,7 @@ def _forget_old_files(target: Path, result: QueueBuild) -> None:
         except OSError as error:
             log.warning("queue_file_not_removed", file=old.name,
                         error_class=type(error).__name__)
-    write_atomic(manifest, json.dumps({"files": sorted(ours)}, indent=1).encode("utf-8"))
+    content = json.dumps({"files": sorted(ours), "digests": dict(sorted(result.digests.items()))},
+                         indent=1).encode("utf-8")
+    if not same_content(manifest, content):
+        write_atomic(manifest, content, group=group)

@@ -66,8 +66,9 @@ _APPOINTMENTS = frozenset({_K.PLANNED_APPOINTMENT_UNSCHEDULED, _K.BROKEN_APPOINT
 _BENEFITS = frozenset({_K.UNSCHEDULED_TREATMENT, _K.BENEFITS_EXPIRING,
                        _K.PLANNED_APPOINTMENT_UNSCHEDULED, _K.PREDETERMINATION_RETURNED})
 
-PRIORITY_EXPLAINED = ("Points that order the queue: the amount at stake, how long it has "
-                      "been owed, benefits about to renew, time at the carrier. Highest first.")
+PRIORITY_EXPLAINED = ("Points that order the queue: the money at stake weighed by how likely "
+                      "it still is (the chance halves the longer it is owed), plus benefits "
+                      "about to renew and a signed treatment plan. Highest first.")
 
 COLUMNS: tuple[Column, ...] = (
     Column("patient", "Patient", Format.TEXT, 26, default=True),

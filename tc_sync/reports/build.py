@@ -1,5 +1,6 @@
 """Make one weekly or monthly report: gather its figures, draw its charts once, write the HTML
-page and the workbook atomically (report-<period>.html and .xlsx).
+page and the workbook atomically (report-<period>.html and .xlsx), 0640 and given
+`reports.group` (else `queues.group`).
 
 The reports hold counts, dollars, provider, carrier, queue and owner names: no patient's data.
 Logs carry the kind, the period, the folder and the file names.
@@ -18,7 +19,7 @@ import structlog
 
 from tc_sync.config import Settings
 from tc_sync.mappings import Mappings, load_mappings
-from tc_sync.queues.atomic import remove_leftovers, write_atomic
+from tc_sync.queues.atomic import group_id, make_folder, remove_leftovers, write_atomic
 from tc_sync.reports.charts import draw
 from tc_sync.reports.html import page
 from tc_sync.reports.period import Period, PeriodKind, last_complete
@@ -67,11 +68,12 @@ def build_report(engine: sa.Engine, settings: Settings, kind: PeriodKind, *,
                         period=chosen, zone=zone, built_at=moment,
                         window_days=settings.reports.acceptance_window_days)
     charts = draw(report)
-    target.mkdir(parents=True, exist_ok=True)
+    gid = group_id(settings.reports.group or settings.queues.group, "reports.group")
+    make_folder(target, gid)
     remove_leftovers(target)
     html_name, xlsx_name = file_names(chosen)
-    write_atomic(target / html_name, page(report, charts))
-    write_atomic(target / xlsx_name, workbook(report, charts))
+    write_atomic(target / html_name, page(report, charts), group=gid)
+    write_atomic(target / xlsx_name, workbook(report, charts), group=gid)
     log.info("report_built", kind=chosen.kind, period=chosen.label, folder=str(target),
              files=[html_name, xlsx_name], seconds=round(time.perf_counter() - started, 3))
     return ReportFiles(report, target / html_name, target / xlsx_name)

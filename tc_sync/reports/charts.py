@@ -34,6 +34,17 @@ class Chart:
     series: dict[str, list[float]]
     stacked: bool = False
 
+    @property
+    def empty(self) -> bool:
+        """Nothing to draw: no category, or every value zero."""
+        return not self.categories or not any(v for values in self.series.values()
+                                              for v in values)
+
+    @property
+    def empty_sentence(self) -> str:
+        """What the page says instead of an empty chart."""
+        return f"{self.title}: nothing to show for this period."
+
 
 def _percent(rate: float | None) -> float:
     return round(100 * rate, 1) if rate is not None else 0.0

@@ -51,6 +51,9 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: 
 
 def _figure(drawn: Drawn) -> str:
     chart = drawn.chart
+    if chart.empty:      # a sentence, not a page of blank axes
+        return (f'<p class="empty" id="chart-{escape(chart.key)}">'
+                f"{escape(chart.empty_sentence)}</p>")
     data = base64.b64encode(drawn.png).decode("ascii")
     numbers = escape(json.dumps(asdict(chart), sort_keys=True), quote=True)
     return (f'<figure id="chart-{escape(chart.key)}" data-chart="{numbers}">'
@@ -84,6 +87,11 @@ def page(report: Report, charts: dict[str, Drawn] | None = None) -> bytes:
         f"{report.built_at:%Y-%m-%d %H:%M} ({escape(report.built_at.tzname() or '')}) by "
         f"tc-sync from its ledger. Acceptance window: {report.window_days} days. "
         "Definitions are at the end.</p>"]
+    if report.tracking_since is not None:
+        parts.append(f'<p class="meta">Tracking began on {report.tracking_since} (the first '
+                     "item tc-sync recorded).</p>")
+    if report.tracking_note is not None:
+        parts.append(f'<p class="note">{escape(report.tracking_note)}</p>')
     if report.maturing:
         parts.append(f'<p class="note">Treatment planned less than {report.window_days} days '
                      "ago has not had the whole acceptance window yet: these rates can still "

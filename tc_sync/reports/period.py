@@ -66,7 +66,8 @@ def last_complete(kind: PeriodKind, today: date) -> Period:
 
 def parse_period(kind: PeriodKind, text: str | None, today: date) -> Period:
     """`--period`: a week by any day in it (YYYY-MM-DD), a month as YYYY-MM (or a day in it);
-    none means the last complete one."""
+    none means the last complete one. A period that has not ended by `today` is refused: its
+    figures would change."""
     if text is None:
         return last_complete(kind, today)
     value = text.strip()
@@ -77,4 +78,9 @@ def parse_period(kind: PeriodKind, text: str | None, today: date) -> Period:
     except ValueError:
         example = "2026-11-16 (any day of the week)" if kind == "weekly" else "2026-11"
         raise PeriodError(f"'{text}' is not a {kind} period: write e.g. {example}") from None
-    return week_of(day) if kind == "weekly" else month_of(day)
+    period = week_of(day) if kind == "weekly" else month_of(day)
+    if period.end >= today:
+        raise PeriodError(f"{period.title} has not ended yet (its last day is {period.end}): "
+                          "choose a period that has, or leave --period out for the last "
+                          "complete one")
+    return period

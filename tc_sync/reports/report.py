@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from tc_sync.ledger.schema import item_events, items
 from tc_sync.mappings import Mappings
 from tc_sync.reports import ledger, metrics
 from tc_sync.reports.definitions import definitions
@@ -34,11 +35,48 @@ class Report:
     aging: list[metrics.AgingBucket]
     flow: list[metrics.Flow]
     definitions: list[tuple[str, str]]
+    tracking_since: date | None = None
+    """The practice's day of the first item event tc-sync recorded (None: none yet)."""
+
+    @property
+    def tracking_note(self) -> str | None:
+        """A sentence when tracking began after the period did (or has not begun)."""
+        if self.tracking_since is None:
+            return ("tc-sync has not recorded any item yet: items opened and resolved start "
+                    "counting at its first sync.")
+        if self.tracking_since > self.period.start:
+            return (f"Tracking began on {self.tracking_since}: items opened and resolved "
+                    "before that day are not counted.")
+        return None
 
     @property
     def maturing(self) -> bool:
         """Some presented treatment has not had the whole acceptance window yet."""
         return (self.as_of - self.period.end).days < self.window_days
+
+
+CATEGORY_WORDS = {
+    "prosthodontics_fixed": "Fixed prosthodontics",
+    "prosthodontics_removable": "Removable prosthodontics",
+    "maxillofacial_prosthetics": "Maxillofacial prosthetics",
+}
+
+
+def category_words(name: str) -> str:
+    """A mappings category as a coordinator says it: 'oral_surgery' is 'Oral surgery'."""
+    return CATEGORY_WORDS.get(name) or name.replace("_", " ").strip().capitalize() or name
+
+
+def tracking_began(connection: sa.Connection, source_ids: Sequence[str],
+                   zone: ZoneInfo) -> date | None:
+    """The practice's day of the first item event of these sources."""
+    query = sa.select(sa.func.min(item_events.c.at)).select_from(
+        item_events.join(items, items.c.item_key == item_events.c.item_key)).where(
+        items.c.source_id.in_(list(source_ids)))
+    first: datetime | None = connection.execute(query).scalar()
+    if first is None:
+        return None
+    return first.replace(tzinfo=UTC).astimezone(zone).date()
 
 
 def _utc(day: date, zone: ZoneInfo) -> datetime:
@@ -65,7 +103,8 @@ def gather(connection: sa.Connection, *, site_id: str, source_ids: Sequence[str]
         site_id=site_id, period=period, built_at=built_at.astimezone(zone), as_of=as_of,
         window_days=window_days, acceptance=total,
         by_provider=metrics.acceptance(presented, window_days, lambda p: p.provider),
-        by_category=metrics.acceptance(presented, window_days, lambda p: p.category),
+        by_category=metrics.acceptance(presented, window_days,
+                                       lambda p: category_words(p.category)),
         forecast=metrics.forecast(
             ledger.still_planned(connection, source_ids, categorize, coordinates),
             total_history.dollar_rate, as_of, window_days),
@@ -75,4 +114,5 @@ def gather(connection: sa.Connection, *, site_id: str, source_ids: Sequence[str]
         aging=metrics.aging(ledger.claims(connection, source_ids, predeterminations=False),
                             period.end),
         flow=metrics.item_flow(events, ledger.open_items(connection, source_ids), period.end),
-        definitions=definitions(period, as_of, window_days))
+        definitions=definitions(period, as_of, window_days),
+        tracking_since=tracking_began(connection, source_ids, zone))

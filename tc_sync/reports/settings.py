@@ -80,6 +80,8 @@ class ReportsSettings(_Section):
 
     folder: Path | None = None
     """Where report files go. Default: `reports` beside a SQLite ledger, else ./reports."""
+    group: str | None = Field(None, min_length=1, max_length=64)
+    """The group given the report files (0640); None: the same as queues.group."""
     acceptance_window_days: int = Field(90, ge=0, le=730)
     """Treatment counts as accepted when it is completed, or booked for a date, within this
     many days of being planned."""

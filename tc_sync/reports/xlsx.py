@@ -67,7 +67,11 @@ def _rows(sheet: Worksheet, headers: list[str], rows: Sequence[Sequence[Any]],
 
 
 def _chart(sheet: Worksheet, drawn: Drawn, column: int, row: int = 2) -> None:
-    """The chart's PNG beside the table (the numbers it shows are the table's)."""
+    """The chart's PNG beside the table (the numbers it shows are the table's); a sentence
+    instead when it would be empty."""
+    if drawn.chart.empty:
+        _set(sheet, row, column, drawn.chart.empty_sentence)
+        return
     sheet.add_image(Image(io.BytesIO(drawn.png)), f"{get_column_letter(column)}{row}")
 
 
@@ -85,6 +89,7 @@ def _summary(sheet: Worksheet, report: Report) -> None:
         ("Period from", report.period.start, DATE_FORMAT),
         ("Period to", report.period.end, DATE_FORMAT),
         ("Made", report.built_at.replace(tzinfo=None), "yyyy-mm-dd hh:mm"),
+        ("Tracking began", report.tracking_since, DATE_FORMAT),
         ("Acceptance window (days)", report.window_days, COUNT_FORMAT),
         ("Acceptance by count", report.acceptance.patient_rate, PERCENT_FORMAT),
         ("Acceptance by dollars", report.acceptance.dollar_rate, PERCENT_FORMAT),
@@ -94,6 +99,8 @@ def _summary(sheet: Worksheet, report: Report) -> None:
     for row, (label, value, number_format) in enumerate(facts, start=3):
         _set(sheet, row, 1, label).font = Font(bold=True)
         _set(sheet, row, 2, value, number_format)
+    if report.tracking_note is not None:
+        _set(sheet, len(facts) + 6, 1, report.tracking_note)
     if report.maturing:
         _set(sheet, len(facts) + 4, 1, "Treatment planned less than the acceptance window ago "
                                        "has not had the whole window yet: rates can still rise.")

@@ -29,11 +29,11 @@ from tc_sync.ledger.db import LedgerError, ledger_write_problem
 from tc_sync.ledger.state import close_interrupted_runs
 from tc_sync.mappings import MappingsKeeper
 from tc_sync.observability.healthwatch import HealthCallback, HealthWatch
-from tc_sync.observability.http import HealthReport, StatusServer, health_report
+from tc_sync.observability.http import HealthReport, StatusServer, health_report, port_problem
 from tc_sync.observability.jobs import observe_job
 from tc_sync.observability.metrics import Metrics
+from tc_sync.progress import LogProgress
 from tc_sync.push.dispatcher import Dispatcher
-from tc_sync.queues.build import rebuild_after_cycle
 from tc_sync.reports.schedule import add_report_jobs
 from tc_sync.runtime.quiet import in_quiet_window
 
@@ -54,6 +54,11 @@ class Daemon:
         self.mappings = mappings
         self.metrics = metrics or Metrics(engine, settings)
         self.health = HealthWatch(engine, settings, on_health_change)
+        self.queue_problem: str | None = None
+        """Why the last queue build wrote nothing (turns every source amber), or None."""
+        self.health.problems = self.problems
+        self._pushing = threading.Lock()
+        self.progress = LogProgress()
         self.status_server: StatusServer | None = None
         self.dispatcher = (Dispatcher(engine, settings)
                            if settings.push.enabled and settings.push.targets else None)
@@ -93,10 +98,14 @@ class Daemon:
         """Deliver due tasks and alerts (the outbox); a failure is logged, never raised."""
         if self.dispatcher is None or self.stop.is_set():
             return
+        if not self._pushing.acquire(blocking=False):
+            return                  # the push job or another cycle is delivering already
         try:
             self.dispatcher.run_once(self.stop)
         except Exception as error:  # the ledger away for a moment: the next run tries again
             log.error("push_failed_to_run", error_class=type(error).__name__)
+        finally:
+            self._pushing.release()
 
     def run_job(self, source_id: str, full: bool) -> None:
         """One cycle (or sweep) of one source, unless stopping, quiet, or already running."""
@@ -119,10 +128,12 @@ class Daemon:
                 if self.mappings.last_problem:
                     log.error("mappings_rejected_keeping_last_good", source=source_id)
                 result = cycle_source(self.engine, self.settings, mappings, source_id,
-                                      full=full, stop=self.stop)
+                                      full=full, stop=self.stop, queues=True,
+                                      push=self.push if self.dispatcher else None,
+                                      progress=self.progress)   # the queues: never raise
                 observed.ran(result.run.outcome, rows_read=result.run.rows_read,
                              quarantined=result.run.rows_quarantined)
-                rebuild_after_cycle(self.engine, self.settings, source_id)  # logs, never raises
+                self.queue_problem = result.queue_problem
             except Exception as error:  # one source's failure must not take the daemon down
                 problem = str(error) if isinstance(error, LedgerError) else (
                     ledger_write_problem(error))
@@ -141,10 +152,16 @@ class Daemon:
         except sa.exc.SQLAlchemyError as error:
             log.warning("health_check_failed", error_class=type(error).__name__)
 
+    def problems(self) -> dict[str, str]:
+        """What is wrong outside the ledger, by source: a queue build that wrote nothing."""
+        if self.queue_problem is None:
+            return {}
+        return dict.fromkeys(self.settings.sources, self.queue_problem)
+
     def healthz(self) -> HealthReport:
         """The /healthz answer: 200 while running with no red source, else 503."""
         running = self.scheduler.running and not self.stop.is_set()
-        return health_report(self.engine, self.settings, running)
+        return health_report(self.engine, self.settings, running, problems=self.problems())
 
     def _start_status_server(self) -> None:
         http = self.settings.http
@@ -155,7 +172,8 @@ class Daemon:
             server.start()
         except OSError as error:   # syncing matters more than the status page: keep going
             log.error("http_unavailable", host=http.host, port=http.port,
-                      error_class=type(error).__name__, error_code=error.errno)
+                      error_class=type(error).__name__, error_code=error.errno,
+                      reason=port_problem(http.host, http.port, error))
             return
         self.status_server = server
 
