@@ -29,6 +29,7 @@ from structlog.testing import capture_logs
 
 from tc_sync.config import ConfigError, load_settings, settings_from_mapping
 from tc_sync.demo.practice import PracticeSpec, write_sqlite
+from tc_sync.items.model import ItemKind
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items, replica
@@ -36,8 +37,8 @@ from tc_sync.mappings import load_mappings
 from tc_sync.queues import atomic
 from tc_sync.queues.build import build_queues, queues_folder, rebuild_after_cycle
 from tc_sync.queues.rows import contact_for
-from tc_sync.queues.xlsx import DATE_FORMAT, MONEY_FORMAT
-from tc_sync.records import ClaimProcedure, Patient, ProcedureCode
+from tc_sync.queues.xlsx import DATE_FORMAT, MONEY_FORMAT, SMALLEST_SCALE, print_scale
+from tc_sync.records import ClaimProcedure, Patient, Procedure, ProcedureCode
 from tc_sync.sync import sync_source
 
 TODAY = date(2026, 11, 26)
@@ -95,6 +96,48 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def item_keys(rows: list) -> list[str]:
+    """The items the rows stand for: a patient's treatment row lists several."""
+    return [key for row in rows for key in str(row["Item"]).split()]
+
+
+TREATMENT_KINDS = ("unscheduled_treatment", "predetermination_returned", "benefits_expiring",
+                   "planned_appointment_unscheduled")
+
+
+def dollars_at_stake(engine: sa.Engine, open_: list[dict]) -> Decimal:
+    """The items' dollars with each planned procedure counted once, worked out from the
+    replica: a treatment item's procedures (a planned appointment's, a broken one's) priced
+    fee x (units + base units); expiring benefits add none of their own; claims their amount."""
+    procedures = replica[Procedure]
+    with engine.connect() as connection:
+        planned = {row.pms_id: row for row in connection.execute(sa.select(procedures).where(
+            procedures.c.status == "planned"))}
+    by_unscheduled = {i["patient_id"]: json.loads(i["details"])["procedures"] for i in open_
+                      if i["kind"] == "unscheduled_treatment"}
+    counted: set[int] = set()
+    total = Decimal(0)
+    for item in open_:
+        details = json.loads(item["details"])
+        if item["kind"] in ("unscheduled_treatment", "predetermination_returned"):
+            ids = details["procedures"]
+        elif item["kind"] == "benefits_expiring":
+            ids = by_unscheduled[item["patient_id"]]
+        elif item["kind"] == "planned_appointment_unscheduled":
+            ids = [p for p, row in planned.items()
+                   if row.planned_appointment_id == item["appointment_id"]]
+        elif item["kind"] == "broken_appointment":
+            ids = [p for p, row in planned.items() if row.appointment_id == item["appointment_id"]]
+        else:
+            total += Decimal(item["amount"] or 0).scaleb(-2)
+            continue
+        for procedure in set(ids) - counted:
+            row = planned[procedure]
+            total += row.fee * (row.units + row.base_units)
+        counted |= set(ids)
+    return total
+
+
 def sheet_rows(sheet) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
     values = list(sheet.iter_rows(values_only=True))
     return [dict(zip(values[0], row, strict=True)) for row in values[1:]]
@@ -137,8 +180,8 @@ def test_every_open_item_is_in_its_queue_exactly_once_in_the_workbook_and_the_cs
     assert set(expected) == {"aged", "insurance", "scheduling", "treatment"}
     assert sum(sum(c.values()) for c in expected.values()) > 300
     for queue, keys in expected.items():
-        assert Counter(row["Item"] for row in sheet_rows(book[queue])) == keys
-        assert Counter(row["Item"] for row in read_csv(built[0] / f"{queue}.csv")) == keys
+        assert Counter(item_keys(sheet_rows(book[queue]))) == keys
+        assert Counter(item_keys(read_csv(built[0] / f"{queue}.csv"))) == keys
     assert book.sheetnames == ["Summary", "aged", "insurance", "scheduling", "treatment"]
     assert built[1].queues == {queue: sum(keys.values()) for queue, keys in expected.items()}
 
@@ -178,16 +221,53 @@ def test_a_queue_sheet_has_a_frozen_header_filters_formats_and_widths(practice, 
     assert widths["Treatment"] > widths["Bucket"]
 
 
-def test_a_queue_sheet_prints_landscape_one_page_wide_with_its_header_on_each_page(book):
+DEFAULT_HEADERS = ["Patient", "Phone / email", "What", "Amount", "Why now", "Next step",
+                   "Next follow-up", "Last contact", "Attempts", "Owner"]
+
+
+def test_a_queue_sheet_prints_its_default_columns_landscape_legibly_with_its_header(book):
     for queue in ("insurance", "scheduling", "treatment"):
         sheet = book[queue]
+        headers = [cell.value for cell in sheet[1]]
+        defaults = [h for h in DEFAULT_HEADERS if h in headers]
+        assert headers[:len(defaults)] == defaults and len(defaults) >= 9
+        last = openpyxl.utils.get_column_letter(len(defaults))
+        assert sheet.print_area == f"'{queue}'!$A$1:${last}${sheet.max_row}"
         assert sheet.page_setup.orientation == "landscape"
+        assert sheet.print_title_rows == "$1:$1"
+        widths = [sheet.column_dimensions[openpyxl.utils.get_column_letter(i)].width
+                  for i in range(1, len(defaults) + 1)]
+        assert print_scale(widths) >= SMALLEST_SCALE          # 11 pt prints at 8 pt or more
         assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
         assert sheet.sheet_properties.pageSetUpPr.fitToPage
-        assert sheet.print_title_rows == "$1:$1"
+        fonts = {cell.font.sz for row in sheet.iter_rows(max_row=20) for cell in row}
+        assert min(size for size in fonts if size) >= 11        # None: Normal, 11 pt
+        rest = openpyxl.utils.get_column_letter(len(defaults) + 1)
+        assert sheet.column_dimensions[rest].hidden           # a collapsed group: + opens it
+        assert sheet.column_dimensions[rest].outlineLevel == 1
 
 
-def test_the_summary_sheet_counts_and_totals_each_queue(practice, book):
+def test_columns_too_wide_for_one_legible_page_print_over_more_pages():
+    assert print_scale([10] * 10) == 100
+    assert print_scale([20] * 30) < SMALLEST_SCALE             # the old 27 columns: ~3 pt
+
+
+def test_the_summary_sheet_prints_on_one_page(book):
+    setup = book["Summary"].page_setup
+    assert (setup.fitToWidth, setup.fitToHeight) == (1, 1)
+    assert book["Summary"].sheet_properties.pageSetUpPr.fitToPage
+
+
+def test_the_csvs_have_the_workbooks_columns_and_rows(built, book):
+    for queue in ("insurance", "scheduling", "treatment"):
+        sheet = book[queue]
+        with (built[0] / f"{queue}.csv").open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle))
+        assert header == [cell.value for cell in sheet[1]]
+        assert len(read_csv(built[0] / f"{queue}.csv")) == sheet.max_row - 1
+
+
+def test_the_summary_sheet_counts_and_totals_each_queue_each_dollar_once(practice, book):
     summary = [row for row in book["Summary"].iter_rows(values_only=True) if row[0]]
     by_queue = {row[0]: row for row in summary if row[1] in ("insurance", "scheduling",
                                                             "treatment")}
@@ -198,11 +278,38 @@ def test_the_summary_sheet_counts_and_totals_each_queue(practice, book):
         assert count == len(mine)
         assert due == sum(1 for row in mine if row["next_follow_up"] <= TODAY)
         assert escalated == sum(1 for row in mine if row["escalated"])
-        assert Decimal(str(total)).quantize(Decimal("0.01")) == (
-            Decimal(sum(row["amount"] or 0 for row in mine)).scaleb(-2))
+        assert Decimal(str(total)).quantize(Decimal("0.01")) == dollars_at_stake(
+            practice[1], mine)
+    added_up = Decimal(sum(row["amount"] or 0 for row in every
+                           if row["queue"] == "treatment")).scaleb(-2)
+    assert Decimal(str(by_queue["treatment"][5])) < added_up - 10_000    # no longer twice
     (everything,) = [row for row in summary if row[0] == "All queues"]
     assert everything[2] == len(every)
+    assert Decimal(str(everything[5])).quantize(Decimal("0.01")) == dollars_at_stake(
+        practice[1], every)
     assert any(row[0] == "main" and str(row[1]).startswith("green") for row in summary)
+
+
+def test_the_treatment_queue_has_one_row_per_patient_listing_its_follow_ups(practice, built):
+    rows = read_csv(built[0] / "treatment.csv")
+    patients = Counter(row["Patient #"] for row in rows)
+    assert patients.most_common(1)[0][1] == 1
+    treatment = [i for i in open_items(practice[1]) if i["queue"] == "treatment"]
+    mine: dict[int, set[str]] = {}
+    for item in treatment:
+        mine.setdefault(item["patient_id"], set()).add(item["item_key"])
+    assert {int(row["Patient #"]): set(row["Item"].split()) for row in rows} == mine
+    several = [row for row in rows if len(row["Item"].split()) > 1]
+    assert len(several) > 20
+    for row in several:
+        assert ", " in row["What"] and row["Follow-ups"].count("[") == len(row["Item"].split())
+    with_benefits = next(row for row in several
+                         if row["What"].startswith("Unscheduled treatment, ")
+                         and "benefits expiring" in row["What"])
+    unscheduled = next(i for i in treatment if i["item_key"] in with_benefits["Item"].split()
+                       and i["kind"] == "unscheduled_treatment")
+    assert with_benefits["Amount"] == f"{unscheduled['amount'] / 100:.2f}"   # benefits not added
+    assert with_benefits["Remaining benefits"]
 
 
 def test_a_queue_shows_only_the_columns_that_apply_to_its_items(book):
@@ -213,8 +320,8 @@ def test_a_queue_shows_only_the_columns_that_apply_to_its_items(book):
         "insurance")
     assert {"Remaining benefits", "Benefits renew", "Appointment #"} <= headers("treatment")
     scheduling = headers("scheduling")
-    assert "Appointment #" in scheduling
-    assert not {"Claim #", "Carrier", "Bucket", "Amount"} & scheduling
+    assert {"Appointment #", "Amount", "Provider"} <= scheduling
+    assert not {"Claim #", "Carrier", "Bucket"} & scheduling
     for common in ("Patient", "Preferred name", "Contact by", "Phone / email", "Patient #",
                    "Codes", "Treatment", "Last contact", "Attempts", "Owner", "Clinic"):
         assert common in scheduling
@@ -253,7 +360,8 @@ def test_a_claim_row_names_the_patient_carrier_and_every_pms_id(practice, built)
 
 
 def test_a_treatment_row_shows_remaining_benefits_and_renewal(practice, built):
-    rows = {row["Item"]: row for row in read_csv(built[0] / "treatment.csv")}
+    rows = {key: row for row in read_csv(built[0] / "treatment.csv")
+            for key in row["Item"].split()}
     item = next(item for item in open_items(practice[1])
                 if item["kind"] == "benefits_expiring")
     details = json.loads(item["details"])
@@ -359,8 +467,8 @@ def test_per_clinic_each_clinic_gets_a_folder_with_only_its_items(practice, tmp_
             rows = read_csv(tmp_path / clinic / f"{queue}.csv")
             assert rows, f"{clinic} has no {queue} items"
             assert {row.get("Clinic", clinic) for row in rows} == {clinic}
-            split.update(row["Item"] for row in rows)
-        assert split == Counter(row["Item"] for row in whole)
+            split.update(item_keys(rows))
+        assert split == Counter(item_keys(whole))
         assert {row["Clinic"] for row in whole} == {"HIL", "RIV"}
     workbook = openpyxl.load_workbook(tmp_path / "RIV" / "queues.xlsx")
     assert "(RIV)" in workbook["Summary"]["A1"].value
@@ -474,3 +582,86 @@ def test_a_postgres_ledger_gives_the_same_queues(practice, built, postgres_url, 
         renamed = ("Patient", "Preferred name")      # the SQLite ledger's awkward names
         assert [{k: v for k, v in row.items() if k not in renamed} for row in on_postgres] == [
             {k: v for k, v in row.items() if k not in renamed} for row in on_sqlite]
+
+
+def test_why_now_is_the_items_own_reasons_else_a_sentence_from_the_row(practice, built):
+    from dataclasses import replace
+
+    from tc_sync.queues.reasons import next_step, why_now
+
+    items_by_key = {item["item_key"]: item for item in open_items(practice[1])}
+    for queue in ("insurance", "treatment"):
+        for row in read_csv(built[0] / f"{queue}.csv"):
+            reasons = [reason for key in row["Item"].split()
+                       for reason in json.loads(items_by_key[key]["details"])["reasons"]]
+            assert row["Why now"] == "; ".join(list(dict.fromkeys(reasons))[:3])
+    outstanding = next(row for row in read_csv(built[0] / "insurance.csv")
+                       if row["What"] == "Claim outstanding")
+    assert outstanding["Next step"].startswith(f"Call {outstanding['Carrier']}")
+    from tc_sync.queues.rows import QueueRow
+
+    row = QueueRow(**{name: None for name in QueueRow.__dataclass_fields__} | {
+        "kind": ItemKind.BROKEN_APPOINTMENT, "amount": Decimal("450.00"), "age_days": 3,
+        "parts": (), "reasons": ()})
+    assert why_now(row) == "$450 appointment broken 3 days ago"
+    assert next_step(row) == "Call to reschedule"
+    told = replace(row, reasons=("$5,190 implant planned 12 days ago", "renews Jan 1"))
+    assert why_now(told) == "$5,190 implant planned 12 days ago; renews Jan 1"
+
+
+def test_a_broken_appointment_shows_its_procedures_amount_provider_and_date_planned(
+        practice, built):
+    rows = {row["Item"]: row for row in read_csv(built[0] / "scheduling.csv")}
+    broken = [i for i in open_items(practice[1]) if i["kind"] == "broken_appointment"]
+    assert broken and any(i["amount"] for i in broken)
+    for item in broken:
+        row = rows[item["item_key"]]
+        assert row["Amount"] == f"{(item['amount'] or 0) / 100:.2f}"
+        assert row["Provider"]
+    assert any(row["Date planned"] for row in rows.values())
+
+
+def test_patient_portion_is_the_fee_less_the_insurance_estimates(practice, built):
+    engine = practice[1]
+    item = next(i for i in open_items(engine) if i["kind"] == "unscheduled_treatment"
+                and i["queue"] == "treatment")
+    ids = json.loads(item["details"])["procedures"]
+    procedures, lines = replica[Procedure], replica[ClaimProcedure]
+    with engine.connect() as connection:
+        fees = sum(row.fee * (row.units + row.base_units) for row in connection.execute(
+            sa.select(procedures).where(procedures.c.pms_id.in_(ids))))
+        estimates = [row.estimate for row in connection.execute(sa.select(lines).where(
+            lines.c.procedure_id.in_(ids), lines.c.status == "estimate"))]
+    (row,) = [r for r in read_csv(built[0] / "treatment.csv")
+              if item["item_key"] in r["Item"].split()]
+    assert estimates
+    assert row["Patient portion"] == f"{fees - sum(estimates):.2f}"
+    portions = [r["Patient portion"] for r in read_csv(built[0] / "treatment.csv")]
+    assert sum(1 for p in portions if p) > 20
+
+
+def test_a_claim_row_gives_the_carrier_its_phone_and_days_at_the_carrier(practice, built):
+    rows = read_csv(built[0] / "insurance.csv")
+    outstanding = [row for row in rows if row["What"] == "Claim outstanding"]
+    for row in outstanding:
+        assert row["Carrier"] and row["Carrier phone"]
+        sent = date.fromisoformat(row["Date sent"])
+        assert row["Days at carrier"] == str((TODAY - sent).days)
+        assert row["Next step"] == f"Call {row['Carrier']} {row['Carrier phone']}"
+
+
+def test_rows_read_a_few_patients_at_a_time_are_the_rows_read_at_once(practice, built,
+                                                                       tmp_path, monkeypatch):
+    from tc_sync.queues import rows as queue_rows
+
+    monkeypatch.setattr(queue_rows, "_BATCH", 7)      # a patient's items never split
+    build_queues(practice[1], practice_settings(practice[0]), folder=tmp_path, today=TODAY)
+    for queue in ("insurance", "scheduling", "treatment"):
+        assert read_csv(tmp_path / f"{queue}.csv") == read_csv(built[0] / f"{queue}.csv")
+
+
+def test_a_build_leaves_the_ledgers_page_cache_as_it_was(practice, tmp_path):
+    engine = practice[1]
+    build_queues(engine, practice_settings(practice[0]), folder=tmp_path, today=TODAY)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -65536

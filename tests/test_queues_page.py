@@ -8,8 +8,10 @@ profile and no network services; the page must need none.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from tc_sync.ledger.db import open_ledger
-from tc_sync.ledger.schema import sync_runs
+from tc_sync.ledger.schema import items, sync_runs
 from tc_sync.queues.build import build_queues
 
 from .conftest import unavailable
@@ -74,9 +76,9 @@ def page(practice, tmp_path_factory) -> Path:  # type: ignore[no-untyped-def]
 
 
 def open_page(browser: Any, path: Path) -> None:
-    """The page as a coordinator first opens it: no remembered tab, sort or filter."""
+    """The page as a coordinator first opens it: no remembered tab, sort, filter or column."""
     browser.get(path.as_uri())
-    browser.execute_script("sessionStorage.clear()")
+    browser.execute_script("sessionStorage.clear(); localStorage.clear()")
     browser.refresh()
     browser.get_log("browser")            # start each test with an empty console
 
@@ -104,8 +106,20 @@ def show(browser: Any, queue: str) -> Any:
 def column(section: Any, header: str) -> int:
     from selenium.webdriver.common.by import By
 
-    heads = [th.text.strip() for th in section.find_elements(By.CSS_SELECTOR, "tr.heads th")]
+    heads = [th.get_attribute("textContent").strip()
+             for th in section.find_elements(By.CSS_SELECTOR, "tr.heads th")]
     return heads.index(header)
+
+
+def choose(section: Any, header: str, shown: bool = True) -> None:
+    """Tick (or untick) a column in the panel's column chooser."""
+    from selenium.webdriver.common.by import By
+
+    section.find_element(By.CSS_SELECTOR, ".chooser summary").click()
+    box = section.find_elements(By.CSS_SELECTOR, ".chooser input")[column(section, header)]
+    if box.is_selected() != shown:
+        box.click()
+    section.find_element(By.CSS_SELECTOR, ".chooser summary").click()
 
 
 def visible(browser: Any, section: Any, index: int | None = None) -> list[Any]:
@@ -125,11 +139,13 @@ def test_the_page_opens_with_no_console_error_and_every_item_once(browser, pract
     expected = per_queue(open_items(practice[1]))
     for queue, keys in expected.items():
         section = show(browser, queue)
-        assert Counter(visible(browser, section)) == keys
+        shown = visible(browser, section)
+        assert Counter(key for row in shown for key in row.split()) == keys
         tab = browser.find_element(By.CSS_SELECTOR, f'[role="tab"][data-tab="{queue}"]')
         assert f"{queue} {sum(keys.values())}" in tab.text
+        rows = "" if len(shown) == sum(keys.values()) else f" in {len(shown)} rows"
         assert section.find_element(By.CSS_SELECTOR, ".shown").text.startswith(
-            f"{sum(keys.values())} items · $")
+            f"{sum(keys.values())} items{rows} · $")
     show(browser, "treatment")
     shot = tmp_path / "queues.png"
     assert browser.save_screenshot(str(shot))
@@ -151,6 +167,7 @@ def test_clicking_a_header_sorts_the_rows_and_blanks_stay_last(browser, page):
     header.find_element(By.TAG_NAME, "button").click()
     descending = [Decimal(v) for v in visible(browser, section, amount)]
     assert descending == sorted(ascending, reverse=True)
+    choose(section, "Status")
     status = column(section, "Status")
     section.find_elements(By.CSS_SELECTOR, "tr.heads th")[status].find_element(
         By.TAG_NAME, "button").click()
@@ -167,6 +184,7 @@ def test_filters_narrow_the_rows_and_recount_them(browser, practice, page):
     open_page(browser, page)
     section = show(browser, "insurance")
     rows = [item for item in open_items(practice[1]) if item["queue"] == "insurance"]
+    choose(section, "Bucket")
     filters = section.find_elements(By.CSS_SELECTOR, "input.filter")
     bucket = filters[column(section, "Bucket")]
     bucket.send_keys("90+")
@@ -252,4 +270,170 @@ def test_a_reload_keeps_the_tab_sort_and_filters(browser, page):
     assert section.find_element(By.CSS_SELECTOR, "input.search").get_attribute(
         "value") == "broken"
     assert visible(browser, section) == before
+    assert console_errors(browser) == []
+
+
+@contextmanager
+def laptop_screen(browser: Any) -> Iterator[None]:
+    """The window sized so the page gets 1366x768 pixels, as on a front-desk laptop."""
+    before = browser.get_window_size()
+    browser.set_window_size(1366, 768)
+    inner = browser.execute_script("return [innerWidth, innerHeight]")
+    browser.set_window_size(2 * 1366 - inner[0], 2 * 768 - inner[1])
+    try:
+        yield
+    finally:
+        browser.set_window_size(before["width"], before["height"])
+
+
+def scrolls_sideways(browser: Any, section: Any) -> bool:
+    return bool(browser.execute_script("""
+        const [section] = arguments, page = document.documentElement;
+        const table = section.querySelector('.scroll');
+        return page.scrollWidth > page.clientWidth || table.scrollWidth > table.clientWidth;
+        """, section))
+
+
+def test_at_1366_pixels_the_default_columns_fit_without_sideways_scrolling(browser, page,
+                                                                          tmp_path):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, page)
+    with laptop_screen(browser):
+        assert browser.execute_script("return innerWidth") == 1366
+        for queue in ("insurance", "scheduling", "treatment"):
+            section = show(browser, queue)
+            heads = [th.text for th in section.find_elements(By.CSS_SELECTOR, "tr.heads th")
+                     if th.is_displayed()]
+            assert [h.replace("\n", " ") for h in heads][:4] == [
+                "Patient", "Phone / email", "What", "Amount"] or queue == "scheduling"
+            assert {"Patient", "Why now", "Next step", "Attempts", "Owner"} <= set(heads)
+            assert not scrolls_sideways(browser, section), queue
+        shot = tmp_path / "treatment-1366.png"
+        assert browser.save_screenshot(str(shot))
+    assert console_errors(browser) == []
+
+
+def test_filters_read_as_empty_until_the_coordinator_types(browser, page):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, page)
+    section = show(browser, "insurance")
+    boxes = section.find_elements(By.CSS_SELECTOR, "input.filter, input.search")
+    assert len(boxes) > 10
+    for box in boxes:
+        assert box.get_attribute("value") == ""
+        assert not box.get_attribute("placeholder")      # no grey text that looks applied
+    total = len(visible(browser, section))
+    assert section.find_element(By.CSS_SELECTOR, ".shown").text.startswith(f"{total} items")
+
+
+def test_the_chosen_columns_stay_chosen_after_a_reload(browser, page):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, page)
+    section = show(browser, "insurance")
+    heads = section.find_elements(By.CSS_SELECTOR, "tr.heads th")
+    carrier, owner = column(section, "Carrier"), column(section, "Owner")
+    assert not heads[carrier].is_displayed() and heads[owner].is_displayed()
+    choose(section, "Carrier")
+    choose(section, "Owner", shown=False)
+    browser.refresh()
+    section = show(browser, "insurance")
+    heads = section.find_elements(By.CSS_SELECTOR, "tr.heads th")
+    assert heads[carrier].is_displayed() and not heads[owner].is_displayed()
+    first = section.find_element(By.CSS_SELECTOR, "tbody tr")
+    assert first.find_elements(By.TAG_NAME, "td")[carrier].is_displayed()
+    section.find_element(By.CSS_SELECTOR, ".chooser summary").click()
+    section.find_element(By.CSS_SELECTOR, ".chooser .reset").click()
+    assert not heads[carrier].is_displayed() and heads[owner].is_displayed()
+    assert console_errors(browser) == []
+
+
+def test_a_row_opens_to_the_columns_not_shown(browser, practice, page):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, page)
+    section = show(browser, "insurance")
+    first = section.find_element(By.CSS_SELECTOR, "tbody tr")
+    key = first.get_attribute("data-key")
+    first.click()
+    detail = section.find_element(By.CSS_SELECTOR, "tbody tr.detail")
+    assert "open" in first.get_attribute("class").split()
+    claim = next(item for item in open_items(practice[1]) if item["item_key"] == key)
+    assert "Carrier phone" in detail.text and "Priority" in detail.text
+    assert key in detail.text and str(claim["claim_id"]) in detail.text
+    first.click()
+    assert section.find_elements(By.CSS_SELECTOR, "tbody tr.detail") == []
+    assert console_errors(browser) == []
+
+
+def test_my_items_keeps_one_owners_rows_and_is_remembered(browser, practice, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    folder = practice[0]
+    with sqlite3.connect(folder / "ledger.db") as ledger, \
+            sqlite3.connect(tmp_path / "ledger.db") as copied:
+        ledger.backup(copied)               # the ledger as it is, its write-ahead log too
+    settings = practice_settings(tmp_path)
+    copy = open_ledger(settings.ledger.url)
+    with copy.begin() as connection:
+        keys = sorted(connection.execute(sa.select(items.c.item_key).where(
+            items.c.status == "open", items.c.queue == "insurance")).scalars())
+        connection.execute(items.update().where(items.c.item_key.in_(keys[::2]))
+                           .values(owner="maria"))
+        connection.execute(items.update().where(items.c.item_key.in_(keys[1::2]))
+                           .values(owner="dana"))
+    build_queues(copy, settings, folder=tmp_path / "share", today=TODAY)
+    copy.dispose()
+    open_page(browser, tmp_path / "share" / "queues.html")
+    section = show(browser, "insurance")
+    Select(section.find_element(By.CSS_SELECTOR, "select.owner")).select_by_visible_text(
+        "maria")
+    assert Counter(visible(browser, section)) == Counter(keys[::2])
+    browser.refresh()
+    section = show(browser, "insurance")
+    assert Counter(visible(browser, section)) == Counter(keys[::2])
+    assert console_errors(browser) == []
+
+
+def test_printed_the_page_shows_the_rows_without_its_controls(browser, page):
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, page)
+    section = show(browser, "treatment")
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert not section.find_element(By.CSS_SELECTOR, ".toolbar").is_displayed()
+        assert not section.find_element(By.CSS_SELECTOR, "tr.filters").is_displayed()
+        assert section.find_element(By.CSS_SELECTOR, "tbody tr").is_displayed()
+        assert not browser.find_element(By.CSS_SELECTOR, ".tabs").is_displayed()
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+
+
+def test_the_treatment_tab_lists_each_patient_once_and_counts_each_dollar_once(
+        browser, practice, page):
+    from selenium.webdriver.common.by import By
+
+    from .test_queues import dollars_at_stake
+
+    open_page(browser, page)
+    with laptop_screen(browser):
+        section = show(browser, "treatment")
+        patient = column(section, "Patient #")
+        patients = visible(browser, section, patient)
+        assert len(patients) == len(set(patients)) > 50
+        treatment = [i for i in open_items(practice[1]) if i["queue"] == "treatment"]
+        at_stake = dollars_at_stake(practice[1], treatment)
+        tab = browser.find_element(By.CSS_SELECTOR, '[role="tab"][data-tab="treatment"]')
+        assert f"${at_stake:,.2f}" in tab.text
+        assert section.find_element(By.CSS_SELECTOR, ".shown").text.endswith(
+            f"· ${at_stake:,.2f}")
+        several = section.find_element(By.CSS_SELECTOR, 'tbody tr[data-key*=" "]')
+        several.click()
+        detail = section.find_element(By.CSS_SELECTOR, "tbody tr.detail")
+        assert "Follow-ups" in detail.text
+        assert not scrolls_sideways(browser, section)
     assert console_errors(browser) == []

@@ -11,6 +11,7 @@ import os
 import stat
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 TEMP_PREFIX = ".tc-sync-"
@@ -41,8 +42,10 @@ def group_id(name: str | None, setting: str = "queues.group") -> int | None:
                          ) from None
 
 
-def write_atomic(path: Path, content: bytes, *, group: int | None = None) -> None:
-    """Write `content` to `path` through a temporary file beside it, flushed, then renamed.
+def write_atomic(path: Path, content: bytes | Iterable[bytes], *,
+                 group: int | None = None) -> None:
+    """Write `content` (bytes, or pieces of them as they are made) to `path` through a
+    temporary file beside it, flushed, then renamed.
 
     Readers see the old file or the new one, never part of one. A new file is 0640; one that
     replaces another keeps its mode, less any permission for other users.
@@ -52,7 +55,10 @@ def write_atomic(path: Path, content: bytes, *, group: int | None = None) -> Non
     temporary = Path(name)
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
+            if isinstance(content, bytes):
+                handle.write(content)
+            else:
+                handle.writelines(content)
             handle.flush()
             os.fsync(handle.fileno())
         if group is not None:

@@ -18,7 +18,8 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
@@ -40,7 +41,8 @@ from tc_sync.queues.atomic import (
     write_atomic,
 )
 from tc_sync.queues.csv_writer import queue_csv
-from tc_sync.queues.html import page
+from tc_sync.queues.html import page_pieces
+from tc_sync.queues.patients import per_patient
 from tc_sync.queues.rows import (
     QueueRow,
     by_queue,
@@ -58,6 +60,9 @@ PAGE = "queues.html"
 MANIFEST = ".tc-sync-queues.json"
 ALL_CLINICS = "All clinics"
 _BUILDING = threading.Lock()     # two sources' cycles ending together build one after another
+_READ_CACHE_KIB = 8192
+"""SQLite page cache while the build reads: its reads are indexed look-ups, which gain little
+from the 64 MiB a sync's batches keep hot, and the build should not grow the process by it."""
 
 
 @dataclass
@@ -140,7 +145,7 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
     source_ids = list(settings.sources)
     gid = group_id(settings.queues.group)
     with _BUILDING:
-        with engine.connect() as connection:
+        with engine.connect() as connection, _modest_cache(connection):
             rows = load_rows(connection, source_ids, day)
             queues = known_queues(connection, source_ids)
             clinics = clinic_labels(connection, source_ids)
@@ -157,7 +162,7 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
         for group in groups:
             snapshot = Snapshot(
                 site_id=settings.site_id, scope=group.scope, built_at=moment, today=day,
-                queues=by_queue(group.rows, queues), freshness=freshness,
+                queues=by_queue(per_patient(group.rows), queues), freshness=freshness,
                 amber_after_minutes=settings.health.amber_after_minutes,
                 red_after_minutes=settings.health.red_after_minutes,
                 clinics=group.clinic_column, sources=len(source_ids) > 1)
@@ -170,6 +175,20 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
              files=len(result.written), unchanged=len(result.unchanged),
              skipped=len(result.skipped), seconds=round(result.seconds, 3))
     return result
+
+
+@contextmanager
+def _modest_cache(connection: sa.Connection) -> Iterator[None]:
+    """A smaller SQLite page cache on this connection while the build reads, then as it was."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{_READ_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(before or 0)}")
 
 
 def rebuild_after_cycle(engine: sa.Engine, settings: Settings,
@@ -236,11 +255,16 @@ class _Previous:
 def content_digest(snapshot: Snapshot) -> str:
     """What a set of files shows, as a digest: the rows, the sources' colours, the day, the
     settings that shape the files and this tc-sync's version; not the time of the build."""
-    shown = (__version__, snapshot.site_id, snapshot.scope, snapshot.today, snapshot.queues,
+    shown = (__version__, snapshot.site_id, snapshot.scope, snapshot.today,
              [(f.source_id, f.colour) for f in snapshot.freshness],
              snapshot.amber_after_minutes, snapshot.red_after_minutes, snapshot.clinics,
              snapshot.sources)
-    return hashlib.sha256(repr(shown).encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(repr(shown).encode("utf-8"))
+    for queue, rows in snapshot.queues.items():    # row by row: never one string of them all
+        digest.update(repr(queue).encode("utf-8"))
+        for row in rows:
+            digest.update(repr(row).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def _manifest(target: Path) -> dict[str, object]:
@@ -263,14 +287,14 @@ def _write_group(folder: Path, snapshot: Snapshot, formats: Sequence[str],
     make_folder(folder, previous.group)
     remove_leftovers(folder)
     digest = content_digest(snapshot)
-    outputs: list[tuple[Path, Callable[[], bytes]]] = []
+    outputs: list[tuple[Path, Callable[[], bytes | Iterator[bytes]]]] = []
     if "xlsx" in formats:
         outputs.append((folder / WORKBOOK, partial(workbook, snapshot)))
     if "csv" in formats:
         outputs += [(folder / name, partial(queue_csv, snapshot, queue))
                     for queue, name in csv_names(snapshot.queues).items()]
     if "html" in formats:
-        outputs.append((folder / PAGE, partial(page, snapshot)))
+        outputs.append((folder / PAGE, partial(page_pieces, snapshot)))
     for path, render in outputs:
         name = path.relative_to(previous.target).as_posix()
         file_digest = hashlib.sha256(f"{digest}:{name}".encode()).hexdigest()

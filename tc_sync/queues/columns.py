@@ -1,18 +1,23 @@
 """The columns of a work queue: header, format, widest width, and the kinds they apply to.
 
-Every format (workbook, CSV, page) shows the same columns in the same order: the ones that
-apply to some item in the queue, what to do first on the left, the PMS ids on the right.
+Every format (workbook, CSV, page) has the same columns in the same order: the ones that
+apply to some item in the queue. The default columns come first (what a coordinator works
+from, narrow enough for a 1366-pixel screen and a printed landscape page); the rest follow,
+the PMS ids last: the page shows them in a row's detail or through its column chooser, the
+workbook in a collapsed group of columns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from tc_sync.items.model import ItemKind
-from tc_sync.queues.rows import QueueRow
+from tc_sync.queues.patients import GROUPED, part_line
+from tc_sync.queues.reasons import next_step, why_now
+from tc_sync.queues.rows import TREATMENT_KINDS, QueueRow
 
 
 class Format(StrEnum):
@@ -36,10 +41,16 @@ class Column:
     max_width: int
     kinds: frozenset[ItemKind] | None = None
     """The kinds it applies to (None: every kind)."""
+    default: bool = False
+    """Shown by default (the others: in a row's detail, or when chosen)."""
+    derive: Callable[[QueueRow], Any] | None = None
+    """Worked out from the row (None: the row's attribute `key`)."""
+    explain: str = ""
+    """What the column means, when its header does not say (a tooltip, a note)."""
 
     def value(self, row: QueueRow) -> Any:
         """The row's value in this column: text, a number, a date or None."""
-        raw = getattr(row, self.key)
+        raw = self.derive(row) if self.derive else getattr(row, self.key)
         if isinstance(raw, bool):
             return "Yes" if raw else ""
         if isinstance(raw, tuple):
@@ -54,44 +65,58 @@ _CLAIMS = frozenset({_K.PREDETERMINATION_PENDING, _K.PREDETERMINATION_RETURNED,
 _APPOINTMENTS = frozenset({_K.PLANNED_APPOINTMENT_UNSCHEDULED, _K.BROKEN_APPOINTMENT})
 _BENEFITS = frozenset({_K.UNSCHEDULED_TREATMENT, _K.BENEFITS_EXPIRING,
                        _K.PLANNED_APPOINTMENT_UNSCHEDULED, _K.PREDETERMINATION_RETURNED})
-_WITH_AMOUNT = frozenset(ItemKind) - {_K.BROKEN_APPOINTMENT}
+
+PRIORITY_EXPLAINED = ("Points that order the queue: the money at stake weighed by how likely "
+                      "it still is (the chance halves the longer it is owed), plus benefits "
+                      "about to renew and a signed treatment plan. Highest first.")
 
 COLUMNS: tuple[Column, ...] = (
-    Column("priority", "Priority", Format.PRIORITY, 9),
-    Column("next_follow_up", "Next follow-up", Format.DATE, 14),
-    Column("what", "What", Format.TEXT, 30),
-    Column("patient", "Patient", Format.TEXT, 28),
+    Column("patient", "Patient", Format.TEXT, 26, default=True),
+    Column("contact", "Phone / email", Format.TEXT, 16, default=True),
+    Column("what", "What", Format.TEXT, 22, default=True),
+    Column("amount", "Amount", Format.MONEY, 12, default=True,
+           explain="The dollars at stake, each counted once"),
+    Column("why_now", "Why now", Format.TEXT, 34, default=True, derive=why_now),
+    Column("next_step", "Next step", Format.TEXT, 20, default=True, derive=next_step),
+    Column("next_follow_up", "Next follow-up", Format.DATE, 12, default=True),
+    Column("last_contact_at", "Last contact", Format.DATETIME, 16, default=True),
+    Column("attempts", "Attempts", Format.INTEGER, 9, default=True),
+    Column("owner", "Owner", Format.TEXT, 12, default=True),
+    Column("priority", "Priority", Format.PRIORITY, 9, explain=PRIORITY_EXPLAINED),
     Column("preferred_name", "Preferred name", Format.TEXT, 16),
     Column("contact_by", "Contact by", Format.TEXT, 28),
-    Column("contact", "Phone / email", Format.TEXT, 32),
-    Column("amount", "Amount", Format.MONEY, 14, _WITH_AMOUNT),
     Column("age_days", "Age (days)", Format.INTEGER, 10),
     Column("codes", "Codes", Format.TEXT, 24),
     Column("treatment", "Treatment", Format.TEXT, 50),
+    Column("parts", "Follow-ups", Format.TEXT, 60, GROUPED,
+           derive=lambda row: "; ".join(part_line(part) for part in row.parts)),
+    Column("provider", "Provider", Format.TEXT, 12),
+    Column("date_planned", "Date planned", Format.DATE, 12, TREATMENT_KINDS),
     Column("remaining_benefits", "Remaining benefits", Format.MONEY, 14, _BENEFITS),
     Column("benefits_renew_on", "Benefits renew", Format.DATE, 14, _BENEFITS),
     Column("carrier", "Carrier", Format.TEXT, 28, _CLAIMS | _BENEFITS),
     Column("carrier_phone", "Carrier phone", Format.TEXT, 16, _CLAIMS | _BENEFITS),
     Column("date_sent", "Date sent", Format.DATE, 12, _CLAIMS),
+    Column("days_at_carrier", "Days at carrier", Format.INTEGER, 10,
+           frozenset({_K.CLAIM_OUTSTANDING, _K.PREDETERMINATION_PENDING})),
     Column("bucket", "Bucket", Format.TEXT, 9, frozenset({_K.CLAIM_OUTSTANDING})),
     Column("estimate", "Insurance estimate", Format.MONEY, 14,
            frozenset({_K.CLAIM_OUTSTANDING, _K.CLAIM_DENIED, _K.CLAIM_UNDERPAID,
                       _K.PREDETERMINATION_RETURNED})),
+    Column("patient_portion", "Patient portion", Format.MONEY, 14, TREATMENT_KINDS,
+           explain="Fee less the insurance estimates on file for the planned procedures"),
     Column("paid", "Paid", Format.MONEY, 12, frozenset({_K.CLAIM_UNDERPAID})),
     Column("status", "Status", Format.TEXT, 20,
            frozenset({_K.CLAIM_UNSENT, _K.PREDETERMINATION_PENDING, _K.CLAIM_OUTSTANDING,
                       _K.BROKEN_APPOINTMENT})),
-    Column("last_contact_at", "Last contact", Format.DATETIME, 17),
-    Column("attempts", "Attempts", Format.INTEGER, 9),
     Column("escalated", "Escalated", Format.TEXT, 10),
-    Column("owner", "Owner", Format.TEXT, 14),
     Column("clinic", "Clinic", Format.TEXT, 14),
     Column("patient_id", "Patient #", Format.INTEGER, 10),
     Column("claim_id", "Claim #", Format.INTEGER, 10, _CLAIMS),
     Column("appointment_id", "Appointment #", Format.INTEGER, 14, _APPOINTMENTS),
     Column("procedure_ids", "Procedure #s", Format.TEXT, 24),
     Column("source_id", "Source", Format.TEXT, 12),
-    Column("item_key", "Item", Format.TEXT, 44),
+    Column("item_key", "Item", Format.TEXT, 44, derive=lambda row: " ".join(row.keys)),
 )
 """Every column, in the order shown."""
 
@@ -102,7 +127,7 @@ def columns_for(rows: Iterable[QueueRow], *, clinics: bool, sources: bool) -> li
     `clinics` shows the clinic column (the site has clinics); `sources` the source column
     (the site has more than one PMS database).
     """
-    kinds = {row.kind for row in rows}
+    kinds = {part.kind for row in rows for part in row.parts or (row,)}
     hidden = {"clinic"} if not clinics else set()
     if not sources:
         hidden.add("source_id")

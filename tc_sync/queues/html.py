@@ -1,8 +1,11 @@
 """The queues as one self-contained HTML page: a tab per queue, sortable, filterable.
 
-The rows are rendered here (every value escaped); the page's own script only sorts, filters,
-switches tabs and keeps the freshness colours ageing while the page stays open. It loads
-nothing from anywhere: its Content-Security-Policy allows only its own script, by hash.
+The rows are rendered here (every value escaped, every column in every row); the page's own
+script sorts, filters, switches tabs, shows the chosen columns (the defaults until the
+coordinator picks others, remembered in her browser), opens a row's detail (the columns not
+shown), narrows to one owner's items, and keeps the freshness colours ageing while the page
+stays open. It loads nothing from anywhere: its Content-Security-Policy allows only its own
+script, by hash.
 """
 
 from __future__ import annotations
@@ -11,20 +14,24 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from html import escape
 from importlib import resources
 from typing import Any
 
-from tc_sync.queues.columns import Column, Format
+from tc_sync.queues.columns import PRIORITY_EXPLAINED, Column, Format
 from tc_sync.queues.rows import QueueRow
 from tc_sync.queues.snapshot import Freshness, Snapshot, Tally
 
 RELOAD_SECONDS = 300
+_ROWS_AT_ONCE = 1000
+"""Rows rendered, then written, at a time: the page is never whole in memory."""
 _CLIPPED = {"treatment", "procedure_ids"}
 """Long columns cut to their width; the whole text shows on hover."""
+_WRAPPED = {"what", "why_now", "next_step", "patient", "contact"}
+"""Columns whose text wraps, so the default columns fit the screen."""
 _NUMERIC = {Format.INTEGER, Format.MONEY, Format.PRIORITY}
 
 
@@ -74,7 +81,8 @@ def _cell_writer(column: Column, today: date) -> Callable[[QueueRow], str]:
     """How a row's cell in this column is written; what is the same on every row (the cell's
     classes, whether it has a sort value or a hover title) is worked out once."""
     classes = [name for name, applies in (("num", column.format in _NUMERIC),
-                                          ("clip", column.key in _CLIPPED)) if applies]
+                                          ("clip", column.key in _CLIPPED),
+                                          ("wrap", column.key in _WRAPPED)) if applies]
     opening = f'<td{_attrs(class_=" ".join(classes) or None)}'
     due_opening = f'<td{_attrs(class_=" ".join([*classes, "due"]))}'
     marks_due = column.key == "next_follow_up"
@@ -97,7 +105,7 @@ def _cell_writer(column: Column, today: date) -> Callable[[QueueRow], str]:
 def _row(row: QueueRow, cells: list[Callable[[QueueRow], str]]) -> str:
     escalated = ' class="escalated"' if row.escalated else ""
     amount = f' data-amount="{row.amount:.2f}"' if row.amount is not None else ""
-    return (f'<tr{escalated} data-key="{escape(row.item_key)}"{amount}>'
+    return (f'<tr{escalated} data-key="{escape(" ".join(row.keys))}"{amount}>'
             + "".join([cell(row) for cell in cells]) + "</tr>")
 
 
@@ -105,41 +113,43 @@ _FILTER_HELP = ("Type text to keep the rows that contain it; for numbers and dat
                 "> < >= <= or = and a value (> 500, < 2026-01-31).")
 
 
-def _hint(column: Column, today: date) -> str:
-    if column.format in _NUMERIC:
-        return "> 100" if column.format == Format.MONEY else "> 30"
-    if column.format in (Format.DATE, Format.DATETIME):
-        return f"< {today.isoformat()}"
-    return "filter"
-
-
-def _table(snapshot: Snapshot, queue: str) -> str:
+def _table(snapshot: Snapshot, queue: str) -> Iterator[str]:
     columns = snapshot.columns(queue)
     heads = "".join(
-        f'<th scope="col"{_attrs(data_format=column.format.value)} aria-sort='
-        f'"{"descending" if column.key == "priority" else "none"}">'
-        f'<button type="button" class="sort">{escape(column.header)}'
-        '<span class="arrow" aria-hidden="true"></span></button></th>' for column in columns)
+        f'<th scope="col"{_attrs(data_format=column.format.value, data_key=column.key)}'
+        f'{_attrs(data_default="1" if column.default else None, title=column.explain or None)}'
+        f' aria-sort="{"descending" if column.key == "priority" else "none"}">'
+        '<button type="button" class="sort">'
+        f'{escape(column.header)}<span class="arrow" aria-hidden="true"></span></button></th>'
+        for column in columns)
     filters = "".join(
         f'<td><input type="text" class="filter" size="6"'
-        f'{_attrs(placeholder=_hint(column, snapshot.today), title=_FILTER_HELP)}'
-        f'{_attrs(aria_label=f"Filter {column.header}")}></td>' for column in columns)
+        f'{_attrs(title=_FILTER_HELP, aria_label=f"Filter {column.header}")}></td>'
+        for column in columns)
     cells = [_cell_writer(column, snapshot.today) for column in columns]
-    body = "\n".join([_row(row, cells) for row in snapshot.queues[queue]])
-    return (f'<div class="scroll"><table class="queue"><thead><tr class="heads">{heads}</tr>'
-            f'<tr class="filters">{filters}</tr></thead>\n<tbody>\n{body}\n</tbody></table>'
-            "</div>")
+    rows = snapshot.queues[queue]
+    yield (f'<div class="scroll"><table class="queue"><thead><tr class="heads">{heads}</tr>'
+           f'<tr class="filters">{filters}</tr></thead>\n<tbody>\n')
+    for start in range(0, len(rows), _ROWS_AT_ONCE):
+        yield "\n".join([_row(row, cells) for row in rows[start:start + _ROWS_AT_ONCE]]) + "\n"
+    yield "</tbody></table></div>"
 
 
-def _panel(snapshot: Snapshot, index: int, queue: str) -> str:
+def _panel(snapshot: Snapshot, index: int, queue: str) -> Iterator[str]:
     label = escape(queue)
-    return (f'<section class="panel" role="tabpanel" id="panel-{index}" '
+    yield (f'<section class="panel" role="tabpanel" id="panel-{index}" '
             f'aria-labelledby="tab-{index}"{_attrs(data_tab=queue)} hidden>'
-            f'<div class="toolbar"><input type="search" class="search" '
-            f'placeholder="Search {label}" aria-label="Search {label}">'
-            '<span class="shown" aria-live="polite"></span>'
-            '<button type="button" class="clear">Clear filters</button></div>'
-            f'{_table(snapshot, queue)}<p class="empty" hidden></p></section>')
+            f'<div class="toolbar"><label>Search <input type="search" class="search" '
+            f'aria-label="Search {label}" title="Rows containing this text, in any column">'
+            '</label>'
+            '<label class="mine">Owner <select class="owner"></select></label>'
+            '<details class="chooser"><summary>Columns</summary><div class="menu"></div>'
+            '</details><span class="shown" aria-live="polite"></span>'
+            '<button type="button" class="clear">Clear filters</button>'
+            f'<span class="order" title="{escape(PRIORITY_EXPLAINED)}">Most pressing first'
+            '</span></div>')
+    yield from _table(snapshot, queue)
+    yield '<p class="empty" hidden></p></section>\n'
 
 
 def _tally_cells(tally: Tally) -> str:
@@ -218,6 +228,11 @@ def _template() -> tuple[str, str]:
 
 def page(snapshot: Snapshot) -> bytes:
     """The whole page, as the bytes of an .html file."""
+    return b"".join(page_pieces(snapshot))
+
+
+def page_pieces(snapshot: Snapshot) -> Iterator[bytes]:
+    """The page, piece by piece, to write as it is made (a large queue's page is tens of MB)."""
     template, script_hash = _template()
     config = json.dumps({"amber": snapshot.amber_after_minutes,
                          "red": snapshot.red_after_minutes,
@@ -227,11 +242,15 @@ def page(snapshot: Snapshot) -> bytes:
         "script_hash": script_hash,
         "header": _header(snapshot),
         "tabs": _tabs(snapshot),
-        "panels": "\n".join([*(_panel(snapshot, index, queue) for index, queue in
-                               enumerate(snapshot.queues, start=1)),
-                             _summary(snapshot, len(snapshot.queues) + 1)]),
         "config": config.replace("<", "\\u003c"),
     }
     # One pass over the template: text put in is never read again for placeholders.
-    text = re.sub(r"\{\{(\w+)\}\}", lambda match: parts[match.group(1)], template)
-    return text.encode("utf-8")
+    for index, piece in enumerate(re.split(r"\{\{(\w+)\}\}", template)):
+        if index % 2 == 0:
+            yield piece.encode("utf-8")
+        elif piece == "panels":
+            for number, queue in enumerate(snapshot.queues, start=1):
+                yield from (text.encode("utf-8") for text in _panel(snapshot, number, queue))
+            yield _summary(snapshot, len(snapshot.queues) + 1).encode("utf-8")
+        else:
+            yield parts[piece].encode("utf-8")

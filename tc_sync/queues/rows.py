@@ -20,7 +20,15 @@ import sqlalchemy as sa
 
 from tc_sync.items.model import ItemKind
 from tc_sync.ledger.schema import items, replica
-from tc_sync.records import ClaimProcedure, Clinic, Patient, Procedure, ProcedureCode
+from tc_sync.queues.pricing import PlannedProcedure, patient_portion, planned_procedures, priced
+from tc_sync.records import (
+    ClaimProcedure,
+    Clinic,
+    Patient,
+    Procedure,
+    ProcedureCode,
+    Provider,
+)
 
 KIND_LABELS: dict[ItemKind, str] = {
     ItemKind.UNSCHEDULED_TREATMENT: "Unscheduled treatment",
@@ -45,10 +53,17 @@ CONTACT_LABELS: dict[str, str] = {
 _AGED_FROM_SENT = {ItemKind.CLAIM_OUTSTANDING, ItemKind.PREDETERMINATION_PENDING}
 _BORROWS_BENEFITS = {ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED,
                      ItemKind.PREDETERMINATION_RETURNED}
+TREATMENT_KINDS = frozenset({
+    ItemKind.UNSCHEDULED_TREATMENT, ItemKind.PREDETERMINATION_RETURNED,
+    ItemKind.BENEFITS_EXPIRING, ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED,
+    ItemKind.BROKEN_APPOINTMENT})
+"""Follow-ups about a patient's planned procedures: their dollars are the procedures'."""
 _CHUNK = 500
+_BATCH = 5000
+"""Items turned into rows at a time."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QueueRow:
     """One open item as a coordinator sees it. Money in dollars, times as the PMS wrote them."""
 
@@ -87,6 +102,25 @@ class QueueRow:
     owner: str
     clinic_id: int | None
     clinic: str
+    days_at_carrier: int | None = None
+    """A claim or predetermination awaiting the carrier: days since it was sent."""
+    reasons: tuple[str, ...] = ()
+    """Why now, as the item's rules put it (`details["reasons"]`); empty: derive one."""
+    parts: tuple[QueueRow, ...] = ()
+    """A patient's row made of several follow-ups: each of them (empty: the row is one)."""
+    priced: tuple[tuple[int, Decimal], ...] | None = None
+    """The planned procedures the amount is made of, each with its dollars (None: the amount
+    is not a sum of planned procedures, e.g. a claim's fee)."""
+    provider: str = ""
+    date_planned: date | None = None
+    """The earliest date its planned procedures were planned."""
+    patient_portion: Decimal | None = None
+    """Fee less insurance estimate, where the estimates allow."""
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The keys of the items this row stands for."""
+        return tuple(part.item_key for part in self.parts) or (self.item_key,)
 
 
 def contact_for(method: str, *, home: str, work: str, mobile: str,
@@ -144,17 +178,36 @@ def _status(details: Mapping[str, Any]) -> str:
     return ""
 
 
+_Labels = tuple[dict[str, str], dict[tuple[str, int], str], dict[int, str]]
+"""A source's code descriptions, clinic and provider names."""
+
+
+def _labels(connection: sa.Connection, source_id: str) -> _Labels:
+    return (_descriptions(connection, source_id), clinic_labels(connection, [source_id]),
+            provider_labels(connection, source_id))
+
+
+def _descriptions(connection: sa.Connection, source_id: str) -> dict[str, str]:
+    table = replica[ProcedureCode]
+    rows = connection.execute(sa.select(table.c.code, table.c.description).where(
+        table.c.source_id == source_id, table.c.deleted_at.is_(None))
+        .order_by(table.c.pms_id))
+    found: dict[str, str] = {}
+    for code, description in rows:
+        found.setdefault(code, description)
+    return found
+
+
 class _SourceFacts:
     """What the replica adds to one source's open items, read in a few queries."""
 
     def __init__(self, connection: sa.Connection, source_id: str,
-                 open_items: Sequence[Mapping[str, Any]]) -> None:
+                 open_items: Sequence[Mapping[str, Any]], labels: _Labels) -> None:
         self.source_id = source_id
         self.details = {item["item_key"]: json.loads(item["details"]) for item in open_items}
         self.patients = self._patients(connection, {i["patient_id"] for i in open_items})
         self.shown_patients: dict[int, tuple[str, str, str, str]] = {}
-        self.descriptions = self._descriptions(connection)
-        self.clinics = clinic_labels(connection, [source_id])
+        self.descriptions, self.clinics, self.providers = labels
         self.claim_procedures = self._claim_procedures(
             connection, {i["claim_id"] for i in open_items if i["claim_id"] is not None})
         self.planned, self.booked, self.codes = self._appointment_procedures(
@@ -168,6 +221,11 @@ class _SourceFacts:
                 self.benefits[item["patient_id"]] = details
             if item["kind"] == ItemKind.UNSCHEDULED_TREATMENT:
                 self.treatment[item["patient_id"]] = tuple(details.get("procedures", ()))
+        self.prices = planned_procedures(connection, source_id, {
+            procedure: item["patient_id"] for item in open_items
+            if item["kind"] in TREATMENT_KINDS
+            for procedure in self.procedures(ItemKind(item["kind"]), item,
+                                             self.details[item["item_key"]])})
 
     def _patients(self, connection: sa.Connection, ids: set[int]) -> dict[int, Any]:
         table = replica[Patient]
@@ -178,16 +236,6 @@ class _SourceFacts:
                 table.c.preferred_contact, table.c.home_phone, table.c.work_phone,
                 table.c.mobile_phone, table.c.email).where(
                 table.c.source_id == self.source_id, table.c.pms_id.in_(chunk))))
-        return found
-
-    def _descriptions(self, connection: sa.Connection) -> dict[str, str]:
-        table = replica[ProcedureCode]
-        rows = connection.execute(sa.select(table.c.code, table.c.description).where(
-            table.c.source_id == self.source_id, table.c.deleted_at.is_(None))
-            .order_by(table.c.pms_id))
-        found: dict[str, str] = {}
-        for code, description in rows:
-            found.setdefault(code, description)
         return found
 
     def _claim_procedures(self, connection: sa.Connection,
@@ -281,7 +329,26 @@ class _SourceFacts:
             status=_status(details), last_contact_at=item["last_contact_at"],
             attempts=item["attempts"], escalated=bool(item["escalated"]),
             owner=item["owner"] or "", clinic_id=clinic_id,
-            clinic=self.clinics.get((self.source_id, clinic_id), "") if clinic_id else "")
+            clinic=self.clinics.get((self.source_id, clinic_id), "") if clinic_id else "",
+            days_at_carrier=max(0, (today - sent).days) if sent and kind in _AGED_FROM_SENT
+            else None,
+            reasons=tuple(str(reason) for reason in details.get("reasons") or ()),
+            **self._planned(kind, item, details, procedures))
+
+    def _planned(self, kind: ItemKind, item: Mapping[str, Any], details: Mapping[str, Any],
+                 procedures: tuple[int, ...]) -> dict[str, Any]:
+        """Provider, date planned, patient portion and the priced procedures of a row."""
+        provider = self.providers.get(item["provider_id"] or 0, "")
+        if kind not in TREATMENT_KINDS:
+            return {"provider": provider}
+        mine = [self.prices[p] for p in procedures if p in self.prices]
+        planned = [p.date_planned for p in mine if p.date_planned is not None]
+        expected = dollars(details.get("treatment_amount") if kind == ItemKind.BENEFITS_EXPIRING
+                           else item["amount"])
+        return {"provider": provider or _first_provider(mine, self.providers),
+                "date_planned": min(planned) if planned else None,
+                "patient_portion": patient_portion(procedures, self.prices),
+                "priced": priced(procedures, self.prices, expected)}
 
     def patient(self, patient_id: int) -> tuple[str, str, str, str]:
         """The patient's name, preferred name, contact method and contact (once per patient)."""
@@ -302,25 +369,47 @@ class _SourceFacts:
         return name, patient.preferred_name or "", label, contact
 
 
+def _first_provider(procedures: Sequence[PlannedProcedure], labels: Mapping[int, str]) -> str:
+    return next((labels[p.provider_id] for p in procedures
+                 if p.provider_id is not None and p.provider_id in labels), "")
+
+
 _SHOWN = ("item_key", "source_id", "kind", "patient_id", "claim_id", "appointment_id",
-          "clinic_id", "amount", "codes", "details", "owed_since", "next_follow_up", "attempts",
-          "last_contact_at", "escalated", "priority", "queue", "owner")
+          "clinic_id", "provider_id", "amount", "codes", "details", "owed_since",
+          "next_follow_up", "attempts", "last_contact_at", "escalated", "priority", "queue",
+          "owner")
 """The item columns a queue row is made from."""
 
 
 def load_rows(connection: sa.Connection, source_ids: Sequence[str],
               today: date) -> list[QueueRow]:
-    """Every open item of these sources as a queue row, highest priority first."""
-    stored = connection.execute(sa.select(*(items.c[name] for name in _SHOWN)).where(
-        items.c.status == "open", items.c.source_id.in_(source_ids))).mappings()
-    per_source: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for item in stored:
-        per_source[item["source_id"]].append(dict(item))
+    """Every open item of these sources as a queue row, highest priority first.
+
+    Items are read a few thousand patients at a time (a patient's items together: one
+    item's row may borrow another's facts), so what the replica adds is held for those only.
+    """
     rows: list[QueueRow] = []
-    for source_id, open_items in per_source.items():
-        facts = _SourceFacts(connection, source_id, open_items)
-        rows += (facts.row(item, today) for item in open_items)
+    for source_id in source_ids:
+        labels = _labels(connection, source_id)
+        stored = connection.execute(sa.select(*(items.c[name] for name in _SHOWN)).where(
+            items.c.source_id == source_id, items.c.status == "open")
+            .order_by(items.c.patient_id)).mappings()
+        batch: list[Mapping[str, Any]] = []
+        for item in stored:
+            if len(batch) >= _BATCH and item["patient_id"] != batch[-1]["patient_id"]:
+                rows += _rows(connection, source_id, batch, labels, today)
+                batch = []
+            batch.append(dict(item))
+        rows += _rows(connection, source_id, batch, labels, today)
     return sort_rows(rows)
+
+
+def _rows(connection: sa.Connection, source_id: str, batch: Sequence[Mapping[str, Any]],
+          labels: _Labels, today: date) -> list[QueueRow]:
+    if not batch:
+        return []
+    facts = _SourceFacts(connection, source_id, batch, labels)
+    return [facts.row(item, today) for item in batch]
 
 
 def known_queues(connection: sa.Connection, source_ids: Sequence[str]) -> list[str]:
@@ -341,3 +430,13 @@ def clinic_labels(connection: sa.Connection, source_ids: Sequence[str], *,
     rows = connection.execute(query)
     return {(source, clinic): (abbreviation or description or f"clinic {clinic}").strip()
             for source, clinic, abbreviation, description in rows}
+
+
+def provider_labels(connection: sa.Connection, source_id: str) -> dict[int, str]:
+    """Each provider's short name (abbreviation, else first and last name), by PMS id."""
+    table = replica[Provider]
+    rows = connection.execute(sa.select(
+        table.c.pms_id, table.c.abbreviation, table.c.first_name, table.c.last_name).where(
+        table.c.source_id == source_id, table.c.deleted_at.is_(None)))
+    return {pms_id: (abbreviation or f"{first} {last}").strip()
+            for pms_id, abbreviation, first, last in rows}

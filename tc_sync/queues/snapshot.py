@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from tc_sync.items.model import ItemKind
 from tc_sync.queues.columns import Column, columns_for
+from tc_sync.queues.patients import dollars_once
 from tc_sync.queues.rows import KIND_LABELS, QueueRow
 
 
@@ -28,10 +29,14 @@ class Tally:
     """Counts and dollars of some rows."""
 
     items: int
+    """Open items (a patient's row of treatment follow-ups counts each of them)."""
     due: int
     """Next follow-up today or earlier."""
     escalated: int
     amount: Decimal
+    """Each dollar once: a planned procedure several items name counts once."""
+    rows: int = 0
+    """Rows listed: a patient's treatment follow-ups are one."""
 
 
 @dataclass(frozen=True)
@@ -59,15 +64,16 @@ class Snapshot:
         return columns_for(self.queues[queue], clinics=self.clinics, sources=self.sources)
 
     def tally(self, rows: list[QueueRow]) -> Tally:
-        """Counts and the dollar total of some rows."""
-        return Tally(len(rows), sum(1 for r in rows if r.next_follow_up <= self.today),
-                     sum(1 for r in rows if r.escalated),
-                     sum((r.amount for r in rows if r.amount is not None), Decimal(0)))
+        """Counts of some rows' items and their dollars, each counted once."""
+        items = [part for row in rows for part in row.parts or (row,)]
+        return Tally(len(items), sum(1 for r in items if r.next_follow_up <= self.today),
+                     sum(1 for r in items if r.escalated), dollars_once(rows), len(rows))
 
     def by_kind(self, queue: str) -> list[tuple[str, Tally]]:
-        """One queue's rows counted per kind (in the order of `ItemKind`)."""
+        """One queue's items counted per kind (in the order of `ItemKind`)."""
         per_kind: dict[ItemKind, list[QueueRow]] = {}
         for row in self.queues[queue]:
-            per_kind.setdefault(row.kind, []).append(row)
+            for part in row.parts or (row,):
+                per_kind.setdefault(part.kind, []).append(part)
         return [(KIND_LABELS[kind], self.tally(per_kind[kind]))
                 for kind in ItemKind if kind in per_kind]

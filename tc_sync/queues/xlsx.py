@@ -6,6 +6,10 @@ wants a sheet's layout (widths, frozen header, page setup) before its first row,
 values are gathered first and its widths measured from them. Style objects are made once: a
 queue column's number format lives on one cell that carries each row's value in turn (the row
 is written when it is appended, which frees the cell for the next one).
+
+A queue sheet shows the default columns (those the page shows first) and prints them:
+landscape, one page wide at a legible size, the header on every page; the other columns
+follow in a collapsed group (the + above them opens it), outside the print area.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.properties import Outline, PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tc_sync.queues.columns import Column, Format
@@ -40,6 +44,28 @@ _SHOWN_WIDTHS = {Format.MONEY: 14, Format.DATE: 10, Format.DATETIME: 16}
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="305496")
 HEADER_ALIGNMENT = Alignment(vertical="center")
+_QUEUE_HEADER = Alignment(vertical="center", wrap_text=True)
+_WRAPPED = Alignment(vertical="top", wrap_text=True)
+_TOP = Alignment(vertical="top")
+WRAPPED_COLUMNS = frozenset({"what", "why_now", "next_step", "patient"})
+"""Default columns whose text wraps within the column's width."""
+PRINT_MARGINS = 0.3
+"""Inches: narrow page margins leave the default columns room at a legible size."""
+PRINTABLE_INCHES = 11 - 2 * PRINT_MARGINS
+"""Across a landscape Letter page (A4 is wider)."""
+SMALLEST_SCALE = 73
+"""Percent: 11-point text printed at 73% is 8 points, the least that reads comfortably."""
+
+
+def column_pixels(width: float) -> int:
+    """How wide a column of this width (in characters) is, as Excel lays it out at 96 dpi."""
+    return int(width * 7 + 5)
+
+
+def print_scale(widths: Iterable[float]) -> int:
+    """The percent at which these columns print one page wide (at most 100)."""
+    wanted = sum(column_pixels(width) for width in widths)
+    return min(100, int(PRINTABLE_INCHES * 96 * 100 / wanted)) if wanted else 100
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=14)
 _COLOUR_FILLS = {"green": PatternFill("solid", fgColor="C6EFCE"),
@@ -110,15 +136,30 @@ def _cell(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None = Non
     return styled
 
 
-def _header(sheet: WriteOnlyWorksheet, headers: list[str]) -> list[Any]:
+def _header(sheet: WriteOnlyWorksheet, headers: list[str],
+            alignment: Alignment = HEADER_ALIGNMENT) -> list[Any]:
     """A header row's cells: bold white on blue."""
-    return [_cell(sheet, name, font=HEADER_FONT, fill=HEADER_FILL, alignment=HEADER_ALIGNMENT)
+    return [_cell(sheet, name, font=HEADER_FONT, fill=HEADER_FILL, alignment=alignment)
             for name in headers]
 
 
 def _column_values(sheet: WriteOnlyWorksheet, column: Column) -> Callable[[Any], Any]:
     """What to append for each of a column's values (None for a blank)."""
     number_format = _NUMBER_FORMATS.get(column.format)
+    if number_format is None and column.key in WRAPPED_COLUMNS:
+        wrapped = WriteOnlyCell(sheet)
+        wrapped.alignment = _WRAPPED
+
+        def wrap(value: Any) -> Any:
+            if not value:
+                return None
+            text = _text(sheet, str(value))
+            if isinstance(text, Cell):
+                text.alignment = _WRAPPED
+                return text
+            wrapped.value = text
+            return wrapped
+        return wrap
     if number_format is None:
         def plain(value: Any) -> Any:
             if isinstance(value, str):
@@ -127,6 +168,7 @@ def _column_values(sheet: WriteOnlyWorksheet, column: Column) -> Callable[[Any],
         return plain
     formatted = WriteOnlyCell(sheet)
     formatted.number_format = number_format
+    formatted.alignment = _TOP
 
     def carry(value: Any) -> Any:
         if value is None or value == "":
@@ -136,16 +178,10 @@ def _column_values(sheet: WriteOnlyWorksheet, column: Column) -> Callable[[Any],
     return carry
 
 
-def _width(column: Column, values: Iterable[Any]) -> float:
-    """The column's width: its widest value, within its cap; the header always fits beside its
-    filter button."""
-    present = [value for value in values if value is not None and value != ""]
-    if not present:
-        shown = 0
-    elif column.format in _SHOWN_WIDTHS:
-        shown = _SHOWN_WIDTHS[column.format]
-    else:
-        shown = max(len(str(value)) for value in present)
+def _width(column: Column, longest: int) -> float:
+    """The column's width: its widest value (`longest` characters; -1: none), within its cap;
+    the header always fits beside its filter button."""
+    shown = 0 if longest < 0 else _SHOWN_WIDTHS.get(column.format, longest)
     fits_header = len(column.header) + 4
     return min(max(shown + 2, fits_header), max(column.max_width, fits_header))
 
@@ -153,11 +189,19 @@ def _width(column: Column, values: Iterable[Any]) -> float:
 def _queue_sheet(sheet: WriteOnlyWorksheet, snapshot: Snapshot, queue: str) -> None:
     columns = snapshot.columns(queue)
     rows = snapshot.queues[queue]
-    table = [[column.value(row) for column in columns] for row in rows]
-    by_column = list(zip(*table, strict=True)) if table else [() for _ in columns]
-    widths = [_width(column, values) for column, values in zip(columns, by_column, strict=True)]
-    _layout(sheet, widths, len(rows))
-    sheet.append(_header(sheet, [column.header for column in columns]))
+    measured = [column.format not in _SHOWN_WIDTHS for column in columns]
+    longest = [-1] * len(columns)
+    table: list[list[Any]] = []
+    for row in rows:        # one pass: the values, and each column's widest
+        values = [column.value(row) for column in columns]
+        table.append(values)
+        for index, value in enumerate(values):
+            if value is not None and value != "":
+                length = len(str(value)) if measured[index] else 0
+                longest[index] = max(longest[index], length)
+    widths = [_width(column, most) for column, most in zip(columns, longest, strict=True)]
+    _layout(sheet, widths, len(rows), sum(1 for column in columns if column.default))
+    sheet.append(_header(sheet, [column.header for column in columns], _QUEUE_HEADER))
     convert = [_column_values(sheet, column) for column in columns]
     for values in table:
         sheet.append([to_cell(value) for to_cell, value in zip(convert, values, strict=True)])
@@ -169,18 +213,37 @@ def _settings(sheet: WriteOnlyWorksheet) -> Worksheet:
     return cast(Worksheet, sheet)
 
 
-def _layout(write_only: WriteOnlyWorksheet, widths: list[float], count: int) -> None:
-    """Frozen header, filters, widths, and a page that prints landscape with its header."""
+def _layout(write_only: WriteOnlyWorksheet, widths: list[float], count: int,
+            defaults: int) -> None:
+    """Frozen header, filters, widths, the columns past the `defaults` first ones grouped and
+    collapsed, and a page that prints those first columns landscape with the header."""
     sheet = _settings(write_only)
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(widths))}{count + 1}"
+    last = get_column_letter(len(widths))
+    sheet.auto_filter.ref = f"A1:{last}{count + 1}"
     for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
+        dimension = sheet.column_dimensions[get_column_letter(index)]
+        dimension.width = width
+        if index > defaults:
+            dimension.outlineLevel, dimension.hidden = 1, True
+    sheet.sheet_properties.outlinePr = Outline(summaryRight=False)  # + left of the group
+    printed = defaults or len(widths)
     sheet.print_title_rows = "1:1"
+    sheet.print_area = f"A1:{get_column_letter(printed)}{count + 1}"
     sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    _narrow_margins(sheet)
+    if print_scale(widths[:printed]) >= SMALLEST_SCALE:
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
+        sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    else:       # one page wide would be too small to read: legible, over more pages
+        sheet.page_setup.scale = SMALLEST_SCALE
+
+
+def _narrow_margins(sheet: Worksheet) -> None:
+    margins = sheet.page_margins
+    margins.left = margins.right = PRINT_MARGINS
+    margins.top = margins.bottom = 0.5
 
 
 def _tally_cells(sheet: WriteOnlyWorksheet, tally: Tally,
@@ -192,8 +255,13 @@ def _tally_cells(sheet: WriteOnlyWorksheet, tally: Tally,
 
 def _summary_sheet(sheet: WriteOnlyWorksheet, snapshot: Snapshot,
                    titles: dict[str, str]) -> None:
+    settings = _settings(sheet)
     for letter, width in zip("ABCDEF", _SUMMARY_WIDTHS, strict=True):
-        _settings(sheet).column_dimensions[letter].width = width
+        settings.column_dimensions[letter].width = width
+    settings.page_setup.orientation = "landscape"       # the summary prints on one page
+    settings.page_setup.fitToWidth = settings.page_setup.fitToHeight = 1
+    settings.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    _narrow_margins(settings)
     sheet.append([_cell(sheet, f"Work queues: {snapshot.site_id} ({snapshot.scope})",
                        font=_TITLE)])
     sheet.append([_cell(sheet, f"Built {snapshot.built_at:%Y-%m-%d %H:%M} "

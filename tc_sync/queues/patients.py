@@ -1,0 +1,128 @@
+"""One row per patient for treatment follow-ups, and totals that count each dollar once.
+
+A patient's unscheduled treatment, the predetermination returned for it, the planned
+appointment holding it and the benefits that would pay for it are one conversation: they
+become one row, listing its parts, whose amount is the planned procedures' dollars counted
+once (remaining benefits stay a fact on the row). Other follow-ups (claims) keep a row each.
+Pure functions of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from decimal import Decimal
+from typing import TypeVar
+
+from tc_sync.items.model import ItemKind
+from tc_sync.queues.reasons import whole_dollars
+from tc_sync.queues.rows import KIND_LABELS, QueueRow, sort_rows
+
+GROUPED = frozenset({
+    ItemKind.UNSCHEDULED_TREATMENT, ItemKind.PREDETERMINATION_RETURNED,
+    ItemKind.BENEFITS_EXPIRING, ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED})
+"""The treatment follow-ups a patient's row brings together (a broken appointment is the
+scheduling queue's, a row of its own)."""
+
+
+def dollars_once(rows: Iterable[QueueRow]) -> Decimal:
+    """The rows' dollars, a planned procedure counted once however many rows name it; a
+    row whose amount is no sum of planned procedures (a claim) adds its amount."""
+    seen: set[tuple[str, int]] = set()
+    total = Decimal(0)
+    for row in rows:
+        for part in row.parts or (row,):
+            if part.priced is None:
+                total += part.amount or 0
+                continue
+            for procedure, amount in part.priced:
+                if (part.source_id, procedure) not in seen:
+                    seen.add((part.source_id, procedure))
+                    total += amount
+    return total
+
+
+def per_patient(rows: Iterable[QueueRow]) -> list[QueueRow]:
+    """The rows with each patient's treatment follow-ups (per queue) made one row."""
+    out: list[QueueRow] = []
+    groups: dict[tuple[str, str, int], list[QueueRow]] = {}
+    for row in rows:
+        if row.kind in GROUPED:
+            groups.setdefault((row.queue, row.source_id, row.patient_id), []).append(row)
+        else:
+            out.append(row)
+    out += (patient_row(sort_rows(parts)) for parts in groups.values())
+    return out
+
+
+_T = TypeVar("_T")
+
+
+def _first(values: Iterable[_T | None]) -> _T | None:
+    return next((value for value in values if value is not None and value != ""), None)
+
+
+def patient_row(parts: Sequence[QueueRow]) -> QueueRow:
+    """One row standing for a patient's treatment follow-ups (most pressing first)."""
+    lead = parts[0]
+    if len(parts) == 1 and lead.priced is not None:
+        return replace(lead, amount=dollars_once(parts))
+    if len(parts) == 1:
+        return lead
+    ages = [part.age_days for part in parts if part.age_days is not None]
+    contacts = [part.last_contact_at for part in parts if part.last_contact_at is not None]
+    dates = [part.date_planned for part in parts if part.date_planned is not None]
+    procedures = sorted({p for part in parts for p in part.procedure_ids})
+    treatment = dict.fromkeys(t for part in parts for t in part.treatment.split("; ") if t)
+
+    return replace(
+        lead, priority=max(part.priority for part in parts),
+        next_follow_up=min(part.next_follow_up for part in parts),
+        what=_what(parts),
+        amount=dollars_once(parts), age_days=max(ages) if ages else None,
+        procedure_ids=tuple(procedures),
+        codes=tuple(sorted({code for part in parts for code in part.codes})),
+        treatment="; ".join(treatment),
+        remaining_benefits=_first(p.remaining_benefits for p in parts),
+        benefits_renew_on=_first(p.benefits_renew_on for p in parts),
+        carrier=_first(p.carrier for p in parts) or "",
+        carrier_phone=_first(p.carrier_phone for p in parts) or "",
+        date_sent=_first(p.date_sent for p in parts), estimate=_first(p.estimate for p in parts),
+        status=_first(p.status for p in parts) or "",
+        claim_id=_first(p.claim_id for p in parts),
+        appointment_id=_first(p.appointment_id for p in parts),
+        last_contact_at=max(contacts) if contacts else None,
+        attempts=max(part.attempts for part in parts),
+        escalated=any(part.escalated for part in parts),
+        owner=", ".join(dict.fromkeys(part.owner for part in parts if part.owner)),
+        provider=_first(p.provider for p in parts) or "",
+        date_planned=min(dates) if dates else None,
+        patient_portion=_portion(parts), parts=tuple(parts), priced=None)
+
+
+_SHORT = {ItemKind.UNSCHEDULED_TREATMENT: "unscheduled treatment",
+          ItemKind.PREDETERMINATION_RETURNED: "predetermination back",
+          ItemKind.BENEFITS_EXPIRING: "benefits expiring",
+          ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED: "planned appointment"}
+
+
+def _what(parts: Sequence[QueueRow]) -> str:
+    """"Unscheduled treatment, predetermination back, benefits expiring": short enough to
+    read at a glance (the parts' own labels are in the row's Follow-ups)."""
+    return ", ".join(dict.fromkeys(_SHORT[part.kind] for part in parts)).capitalize()
+
+
+def _portion(parts: Sequence[QueueRow]) -> Decimal | None:
+    """The portion of the part with the most planned procedures (they overlap)."""
+    known = [part for part in parts if part.patient_portion is not None]
+    return max(known, key=lambda part: len(part.procedure_ids)).patient_portion if known \
+        else None
+
+
+def part_line(part: QueueRow) -> str:
+    """One follow-up of a patient's row, as its detail lists it."""
+    money = f" {whole_dollars(part.amount)}" if part.amount is not None else ""
+    if part.kind == ItemKind.BENEFITS_EXPIRING:
+        money = (f" ({whole_dollars(part.remaining_benefits)} left)"
+                 if part.remaining_benefits is not None else "")
+    return f"{KIND_LABELS[part.kind]}{money} [{part.item_key}]"
