@@ -22,6 +22,8 @@ from tc_sync.yamlfile import YamlDocument, YamlFileError, describe_problem, load
 
 _RANGE = re.compile(r"^([A-Z]\d{4})(?:-([A-Z]\d{4}))?$")
 OTHER_CATEGORY = "other"
+AGED_QUEUE = "aged"
+"""The default queue of items owed past their kind's horizon: reported, not the day's work."""
 
 
 class MappingsError(Exception):
@@ -291,7 +293,7 @@ class Mappings(_Strict):
     cadence: Cadence
     kinds: Kinds
     attempts: Attempts = Field(default_factory=Attempts)
-    aged_queue: str = "aged"
+    aged_queue: str = AGED_QUEUE
     """Where items owed longer than their kind's horizon go."""
     owners: dict[str, Owner] = Field(default_factory=dict)
     """The practice's coordinators by name; a new item of a queue one works goes to the one

@@ -182,7 +182,7 @@ def test_every_open_item_is_in_its_queue_exactly_once_in_the_workbook_and_the_cs
     for queue, keys in expected.items():
         assert Counter(item_keys(sheet_rows(book[queue]))) == keys
         assert Counter(item_keys(read_csv(built[0] / f"{queue}.csv"))) == keys
-    assert book.sheetnames == ["Summary", "aged", "insurance", "scheduling", "treatment"]
+    assert book.sheetnames == ["Summary", "insurance", "scheduling", "treatment", "aged"]
     assert built[1].queues == {queue: sum(keys.values()) for queue, keys in expected.items()}
 
 
@@ -510,7 +510,7 @@ def test_the_daemon_rebuilds_the_queues_after_each_cycle(practice, tmp_path):
     engine.dispose()
     assert (tmp_path / "shared" / "queues.html").exists()
     book = openpyxl.load_workbook(tmp_path / "shared" / "queues.xlsx")
-    assert book.sheetnames == ["Summary", "aged", "insurance", "scheduling", "treatment"]
+    assert book.sheetnames == ["Summary", "insurance", "scheduling", "treatment", "aged"]
 
 
 def test_the_queues_folder_defaults_to_beside_a_sqlite_ledger(tmp_path):

@@ -18,8 +18,9 @@ from decimal import Decimal
 from html import escape
 from typing import Literal
 
+from tc_sync.mappings import AGED_QUEUE
 from tc_sync.queues.html import money
-from tc_sync.queues.rows import QueueRow, sort_rows
+from tc_sync.queues.rows import QueueRow, queue_order, sort_rows
 from tc_sync.reports.settings import DigestSettings
 
 Detail = Literal["minimum", "full"]
@@ -118,7 +119,10 @@ def item_fields(row: QueueRow, detail: Detail, today: date) -> list[str]:
             fields.append(f"{' '.join(row.codes)} {row.treatment}".strip())
         if row.carrier:
             fields.append(row.carrier)
-    fields += [_when(row, today), f"priority {row.priority:g}", row.item_key]
+    fields += [_when(row, today)]
+    if row.reasons:     # amounts, dates and days: no name, phone or note
+        fields.append("why: " + "; ".join(row.reasons))
+    fields += [f"priority {row.priority:g}", row.item_key]
     return fields
 
 
@@ -143,16 +147,17 @@ def queue_counts(rows: Iterable[QueueRow], today: date) -> list[QueueCount]:
         queue, len(found), sum(1 for r in found if r.next_follow_up < today),
         sum(1 for r in found if r.next_follow_up == today), sum(1 for r in found if r.escalated),
         sum((r.amount for r in found if r.amount is not None), Decimal(0)))
-        for queue, found in sorted(grouped.items())]
+        for queue, found in sorted(grouped.items(), key=lambda pair: queue_order(pair[0]))]
 
 
 def compose(rows: Sequence[QueueRow], to: tuple[str, ...], scope: Scope, *, site_id: str,
             today: date, detail: Detail, top: int, overdue_limit: int) -> Digest:
     """One digest from the open items (as queue rows) of its scope."""
     mine = sort_rows(row for row in rows if scope.covers(row))
+    counts = queue_counts(mine, today)
+    mine = [row for row in mine if row.queue != AGED_QUEUE]  # reported, not the day's work
     late = sorted((row for row in mine if row.next_follow_up < today),
                   key=lambda row: (row.next_follow_up, -row.priority, row.item_key))
-    counts = queue_counts(mine, today)
     subject = (f"tc-sync daily digest, {site_id}, {today}: {len(late)} overdue of "
                f"{len(mine)} open")
     return Digest(to, scope, subject,

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from tc_sync.items.model import ItemKind
 from tc_sync.ledger.schema import items, replica
+from tc_sync.mappings import AGED_QUEUE
 from tc_sync.queues.pricing import PlannedProcedure, patient_portion, planned_procedures, priced
 from tc_sync.records import (
     ClaimProcedure,
@@ -148,12 +149,17 @@ def sort_rows(rows: Iterable[QueueRow]) -> list[QueueRow]:
     return sorted(rows, key=lambda row: (-row.priority, row.next_follow_up, row.item_key))
 
 
+def queue_order(name: str) -> tuple[bool, str]:
+    """Queues alphabetically, the aged queue (reported, not the day's work) last."""
+    return name == AGED_QUEUE, name
+
+
 def by_queue(rows: Iterable[QueueRow], queues: Iterable[str]) -> dict[str, list[QueueRow]]:
     """Rows per queue, sorted; every named queue is present, even when it has no rows."""
-    grouped: dict[str, list[QueueRow]] = {name: [] for name in sorted(queues)}
+    grouped: dict[str, list[QueueRow]] = {name: [] for name in queues}
     for row in rows:
         grouped.setdefault(row.queue, []).append(row)
-    return {name: sort_rows(grouped[name]) for name in sorted(grouped)}
+    return {name: sort_rows(grouped[name]) for name in sorted(grouped, key=queue_order)}
 
 
 def dollars(cents: Any) -> Decimal | None:
