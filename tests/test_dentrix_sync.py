@@ -56,8 +56,9 @@ def ledger(tmp_path) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-def cycle(ledger, source, *, full=False, today=TODAY):
-    result = sync_source(ledger, "main", source, SyncSettings(safety_lag_seconds=0), full=full)
+def cycle(ledger, source, *, full=False, today=TODAY, deletes_each_cycle=True):
+    result = sync_source(ledger, "main", source, SyncSettings(
+        safety_lag_seconds=0, deletes_each_cycle=deletes_each_cycle), full=full)
     totals = reconcile_source(ledger, "main", MAPPINGS, today,
                               complete_run=result.outcome == "ok", run_id=result.run_id)
     return result, totals
@@ -192,11 +193,20 @@ def test_breaking_the_only_booking_opens_a_broken_appointment_item(dentrix, ledg
     assert (broken["status"], broken["patient_id"]) == ("open", patient)
 
 
-def test_a_deleted_claim_resolves_only_through_the_full_sweep(dentrix, ledger):
+def test_a_deleted_claim_resolves_in_the_next_cycle(dentrix, ledger):
     cycle(ledger, dentrix.source())
     key = open_keys(ledger, "claim_outstanding")[0]
     dentrix.execute("DELETE FROM admin.claim WHERE claimid = %s", subject(key))
     cycle(ledger, dentrix.source())
+    assert (item(ledger, key)["status"], item(ledger, key)["resolution"]) == (
+        "resolved", "deleted_in_pms")
+
+
+def test_with_deletes_left_to_the_sweep_a_deleted_claim_waits_for_it(dentrix, ledger):
+    cycle(ledger, dentrix.source())
+    key = open_keys(ledger, "claim_outstanding")[0]
+    dentrix.execute("DELETE FROM admin.claim WHERE claimid = %s", subject(key))
+    cycle(ledger, dentrix.source(), deletes_each_cycle=False)
     assert item(ledger, key)["status"] == "open"
     cycle(ledger, dentrix.source(), full=True)
     assert (item(ledger, key)["status"], item(ledger, key)["resolution"]) == (
