@@ -337,15 +337,17 @@ def _earliest(row: Any) -> date:
     return max(earliest, row.snoozed_until) if row.snoozed_until else earliest
 
 
-def plan_follow_ups(engine: sa.Engine, mappings: Mappings, today: date) -> int:
-    """Spread the open items' follow-ups over working days within each owner's (or unowned
-    queue's) capacity (`items.workload`); returns how many moved. Aged items are not
-    planned: they wait in their queue."""
+def plan_follow_ups(engine: sa.Engine, source_id: str, mappings: Mappings, today: date) -> int:
+    """Spread a source's open items' follow-ups over working days within each owner's (or
+    unowned queue's) capacity (`mappings.workload`); returns how many moved. Aged items are not
+    planned: they wait in their queue. Each practice (source) plans its own day: a group's
+    daemons never write each other's items."""
     columns = (items.c.item_key, items.c.queue, items.c.owner, items.c.priority, items.c.due_on,
                items.c.next_follow_up, items.c.snoozed_until)
     with engine.begin() as connection:
         rows = connection.execute(sa.select(*columns).where(
-            items.c.status == "open", items.c.queue != mappings.aged_queue)).all()
+            items.c.source_id == source_id, items.c.status == "open",
+            items.c.queue != mappings.aged_queue)).all()
         current = {row.item_key: row.next_follow_up for row in rows}
         days = plan((Planned(row.item_key, bucket_of(row.owner, row.queue),
                              float(row.priority), _earliest(row)) for row in rows),
@@ -386,7 +388,7 @@ def reconcile_source(engine: sa.Engine, source_id: str, mappings: Mappings, toda
     if planner is not None and complete_run:
         with engine.begin() as connection:
             planner.backfill(connection)
-    moved = plan_follow_ups(engine, mappings, today) if totals.patients else 0
+    moved = plan_follow_ups(engine, source_id, mappings, today) if totals.patients else 0
     if moved:               # (planned after any evaluation: also one a crash cut short)
         totals.by_event["planned"] = moved
     if complete_run:
