@@ -195,6 +195,10 @@ def test_the_sources_of_a_killed_daemon_are_taken_over_when_its_lease_expires(
     _wait("the first daemon's sync", lambda: _synced(ledger, "downtown"))
     os.kill(killed.pid, signal.SIGKILL)
     killed.wait(timeout=30)
+    with ledger.begin() as connection:    # as if it ran on another practice's server
+        connection.execute(sa.text(
+            "UPDATE source_leases SET holder = 'other-server:' || split_part(holder, ':', 2) "
+            "|| ':' || split_part(holder, ':', 3)"))
 
     too_soon = subprocess.run(_tc_sync(config, "run"), check=False, cwd=tmp_path,
                               capture_output=True, text=True, timeout=60)
@@ -206,6 +210,20 @@ def test_the_sources_of_a_killed_daemon_are_taken_over_when_its_lease_expires(
             "SELECT max(expires_at) - (now() AT TIME ZONE 'UTC') FROM source_leases")).scalar()
     time.sleep(max(expires.total_seconds(), 0) + 0.5)
     successor = _start(daemons, _tc_sync(config, "run"), tmp_path)
+    _wait("the successor's lease", lambda: _holders(ledger) == {str(successor.pid)})
+    assert successor.poll() is None
+    successor.send_signal(signal.SIGTERM)
+    assert successor.wait(timeout=60) == 0
+
+
+def test_a_daemon_killed_on_this_server_gives_its_sources_up_at_once(
+        group, tmp_path, ledger, daemons):
+    config = _config(tmp_path, group)
+    killed = _start(daemons, _tc_sync(config, "run"), tmp_path)
+    _wait("the first daemon's sync", lambda: _synced(ledger, "downtown"))
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait(timeout=30)
+    successor = _start(daemons, _tc_sync(config, "run"), tmp_path)   # restarted by systemd
     _wait("the successor's lease", lambda: _holders(ledger) == {str(successor.pid)})
     assert successor.poll() is None
     successor.send_signal(signal.SIGTERM)

@@ -34,6 +34,11 @@ ON CONFLICT (source_id) DO UPDATE SET
 WHERE source_leases.expires_at < {_UTC_NOW} OR source_leases.holder = EXCLUDED.holder
 RETURNING source_id""")
 _HOLDER = sa.text("SELECT holder, expires_at FROM source_leases WHERE source_id = :source_id")
+_TAKE_OVER = sa.text(f"""
+UPDATE source_leases SET holder = :holder, acquired_at = {_UTC_NOW}, renewed_at = {_UTC_NOW},
+    expires_at = {_UTC_NOW} + make_interval(secs => :ttl)
+WHERE source_id = :source_id AND holder = :stale
+RETURNING source_id""")
 _RENEW = sa.text(f"""
 UPDATE source_leases SET renewed_at = {_UTC_NOW},
     expires_at = {_UTC_NOW} + make_interval(secs => :ttl)
@@ -42,6 +47,25 @@ RETURNING source_id""").bindparams(sa.bindparam("source_ids", expanding=True))
 _GIVE_BACK = sa.text("DELETE FROM source_leases WHERE holder = :holder "
                      "AND source_id IN :source_ids").bindparams(
     sa.bindparam("source_ids", expanding=True))
+
+
+def _gone(holder: str) -> bool:
+    """Whether a lease holder ('host:pid:token') was a process of this machine that no longer
+    runs. Only on POSIX (signal 0 probes there; on Windows it would be a Ctrl+C); anything
+    unsure counts as alive, so its lease is left to expire."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if os.name != "posix" or host != socket.gethostname()[:80] or not pid_text.isdigit():
+        return False
+    if int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 class AlreadyRunning(Exception):
@@ -94,6 +118,11 @@ class DaemonLock:
                                                "ttl": self.lease_seconds}).first()
             other = None if taken else connection.execute(
                 _HOLDER, {"source_id": source_id}).first()
+            if other is not None and _gone(other.holder):
+                # Its process, on this machine, is dead (killed): no need to wait for expiry.
+                taken = connection.execute(_TAKE_OVER, {
+                    "source_id": source_id, "holder": self.holder, "stale": other.holder,
+                    "ttl": self.lease_seconds}).first()
         if taken:
             self._held.append(source_id)
             return
