@@ -20,6 +20,7 @@ from typing import Literal
 
 from tc_sync.mappings import AGED_QUEUE
 from tc_sync.queues.html import money
+from tc_sync.queues.patients import dollars_once
 from tc_sync.queues.rows import QueueRow, queue_order, sort_rows
 from tc_sync.reports.settings import DigestSettings
 
@@ -139,14 +140,15 @@ class QueueCount:
 
 
 def queue_counts(rows: Iterable[QueueRow], today: date) -> list[QueueCount]:
-    """Open, overdue (next follow-up before today), due today, escalated and dollars per queue."""
+    """Open, overdue (next follow-up before today), due today, escalated and dollars per queue
+    (a planned procedure counted once, however many of a patient's follow-ups name it)."""
     grouped: dict[str, list[QueueRow]] = defaultdict(list)
     for row in rows:
         grouped[row.queue].append(row)
     return [QueueCount(
         queue, len(found), sum(1 for r in found if r.next_follow_up < today),
         sum(1 for r in found if r.next_follow_up == today), sum(1 for r in found if r.escalated),
-        sum((r.amount for r in found if r.amount is not None), Decimal(0)))
+        dollars_once(found))
         for queue, found in sorted(grouped.items(), key=lambda pair: queue_order(pair[0]))]
 
 
