@@ -8,6 +8,7 @@ Docker is available. Under CI (CI=true) a missing server fails the test; elsewhe
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -157,6 +158,17 @@ def ledger(ledger_url: str) -> Iterator[sa.Engine]:
     engine = open_ledger(ledger_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def daemons() -> Iterator[list[subprocess.Popen[str]]]:
+    """Daemon processes a test starts; any still running at the end is killed."""
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)     # closes its pipes
 
 
 # ---- the reliability summary table (tests/reliability/summary.py) -----------------------------

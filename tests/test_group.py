@@ -94,17 +94,6 @@ def ledger(postgres_url: str) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def daemons() -> Iterator[list[subprocess.Popen[str]]]:
-    """Daemons a test starts; any still running at the end is stopped."""
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.communicate(timeout=30)     # closes its pipes
-
-
 def _start(daemons: list[subprocess.Popen[str]], command: list[str],
            cwd: Path) -> subprocess.Popen[str]:
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -191,10 +180,7 @@ def test_two_daemons_cannot_take_one_source(group, tmp_path, ledger, daemons):
 def test_the_sources_of_a_killed_daemon_are_taken_over_when_its_lease_expires(
         group, tmp_path, ledger, daemons):
     config = _config(tmp_path, group)
-    killed = _start(daemons, _tc_sync(config, "run"), tmp_path)
-    _wait("the first daemon's sync", lambda: _synced(ledger, "downtown"))
-    os.kill(killed.pid, signal.SIGKILL)
-    killed.wait(timeout=30)
+    _kill_after_its_first_sync(config, tmp_path, ledger, daemons)
     with ledger.begin() as connection:    # as if it ran on another practice's server
         connection.execute(sa.text(
             "UPDATE source_leases SET holder = 'other-server:' || split_part(holder, ':', 2) "
@@ -219,15 +205,21 @@ def test_the_sources_of_a_killed_daemon_are_taken_over_when_its_lease_expires(
 def test_a_daemon_killed_on_this_server_gives_its_sources_up_at_once(
         group, tmp_path, ledger, daemons):
     config = _config(tmp_path, group)
-    killed = _start(daemons, _tc_sync(config, "run"), tmp_path)
-    _wait("the first daemon's sync", lambda: _synced(ledger, "downtown"))
-    os.kill(killed.pid, signal.SIGKILL)
-    killed.wait(timeout=30)
+    _kill_after_its_first_sync(config, tmp_path, ledger, daemons)
     successor = _start(daemons, _tc_sync(config, "run"), tmp_path)   # restarted by systemd
     _wait("the successor's lease", lambda: _holders(ledger) == {str(successor.pid)})
     assert successor.poll() is None
     successor.send_signal(signal.SIGTERM)
     assert successor.wait(timeout=60) == 0
+
+
+def _kill_after_its_first_sync(config: Path, tmp_path: Path, ledger: sa.Engine,
+                               daemons: list[subprocess.Popen[str]]) -> None:
+    """Start a daemon, let it sync, and SIGKILL it (its leases stay behind)."""
+    killed = _start(daemons, _tc_sync(config, "run"), tmp_path)
+    _wait("the first daemon's sync", lambda: _synced(ledger, "downtown"))
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait(timeout=30)
 
 
 def _holders(ledger: sa.Engine) -> set[str]:

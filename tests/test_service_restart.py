@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -75,16 +75,6 @@ def replica_rows(ledger: Path, table: str) -> list[tuple[object, ...]]:
 def site(tmp_path: Path) -> Path:
     write_sqlite(tmp_path / "practice.db", PracticeSpec(patients=1000))
     return write_config(tmp_path, tmp_path / "ledger.db")
-
-
-@pytest.fixture
-def daemons() -> Iterator[list[subprocess.Popen[str]]]:
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.communicate(timeout=30)
 
 
 def start(config: Path, started: list[subprocess.Popen[str]]) -> subprocess.Popen[str]:
