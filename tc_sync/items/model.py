@@ -31,6 +31,10 @@ class Resolution(StrEnum):
     PAID = "paid"
     DELETED_IN_PMS = "deleted_in_pms"
     NO_LONGER_ELIGIBLE = "no_longer_eligible"
+    DECLINED = "declined"
+    """The practice recorded that the patient declined (mappings: outcomes)."""
+    DONE_ELSEWHERE = "done_elsewhere"
+    """The practice recorded that it was done or settled elsewhere (mappings: outcomes)."""
 
 
 def item_key(kind: ItemKind, source_id: str, subject_id: int) -> str:

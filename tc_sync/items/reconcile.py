@@ -30,6 +30,7 @@ from tc_sync.items.followup import (
     route,
 )
 from tc_sync.items.model import DesiredItem, ItemKind
+from tc_sync.items.outcomes import OUTCOME_RESOLUTIONS, recorded_outcome, stays_ended
 from tc_sync.items.rules import evaluate, why_resolved
 from tc_sync.items.store import (
     STAFF_EVENT,
@@ -155,7 +156,8 @@ class Reconciler:
             patient = facts[patient_id]
             desired = evaluate(self.source_id, patient, source, self.mappings, self.today)
             for key, item in desired.items():
-                self._keep(connection, item, existing.get(key), patient, source, owners)
+                if not self._ended(connection, item, existing.get(key), patient, source):
+                    self._keep(connection, item, existing.get(key), patient, source, owners)
             for key, stored in existing.items():
                 if (stored["patient_id"] == patient_id and stored["status"] == "open"
                         and key not in desired):
@@ -260,18 +262,47 @@ class Reconciler:
                 self.planner.escalated(connection, item.key, {**stored, **fields},
                                        stored["episode"])
 
+    def _ended(self, connection: sa.Connection, item: DesiredItem,
+               stored: dict[str, Any] | None, patient: PatientFacts, source: SourceFacts
+               ) -> bool:
+        """Whether an outcome the practice recorded (declined, done elsewhere) ends this owed
+        follow-up: an open item resolves with it; a resolved one stays resolved until the PMS
+        shows something newer; one never opened is not opened."""
+        outcome = recorded_outcome(item, patient, source, self.mappings)
+        if stored is None:
+            return outcome is not None
+        if stored["status"] == "open":
+            if outcome is None or not self.may_resolve:
+                return False
+            details = {**_details(stored), "outcome": outcome.as_detail()}
+            self._close(connection, stored, outcome.resolution.value,
+                        {"details": encode({"details": details})["details"]},
+                        outcome.as_detail())
+            return True
+        if outcome is not None:
+            return True
+        recorded = _details(stored).get("outcome")
+        return (stored["resolution"] in OUTCOME_RESOLUTIONS and isinstance(recorded, dict)
+                and stays_ended(item, recorded, patient, self.mappings))
+
     def _resolve(self, connection: sa.Connection, stored: dict[str, Any],
                  patient: PatientFacts) -> None:
         if not self.may_resolve:
             return
         subject = int(stored["item_key"].rsplit(":", 1)[1])
         reason = why_resolved(ItemKind(stored["kind"]), subject, patient, self.today)
+        self._close(connection, stored, reason.value)
+
+    def _close(self, connection: sa.Connection, stored: dict[str, Any], reason: str,
+               fields: dict[str, Any] | None = None,
+               detail: dict[str, Any] | None = None) -> None:
         update_item(connection, stored["item_key"], {
-            "status": "resolved", "resolved_at": now_utc(), "resolution": reason.value})
-        self._event(connection, stored["item_key"], "resolved", {"reason": reason.value})
+            "status": "resolved", "resolved_at": now_utc(), "resolution": reason,
+            **(fields or {})})
+        self._event(connection, stored["item_key"], "resolved", {"reason": reason,
+                                                                  **(detail or {})})
         if self.planner:
-            self.planner.resolved(connection, stored["item_key"], stored["episode"],
-                                  reason.value)
+            self.planner.resolved(connection, stored["item_key"], stored["episode"], reason)
 
     def _event(self, connection: sa.Connection, key: str, event: str,
                detail: dict[str, Any]) -> None:
@@ -304,6 +335,11 @@ def _when(text: object) -> datetime | None:
         return datetime.fromisoformat(str(text)) if text else None
     except ValueError:
         return None
+
+
+def _details(stored: dict[str, Any]) -> dict[str, Any]:
+    value = stored.get("details")
+    return dict(json.loads(value) if isinstance(value, str) else value or {})
 
 
 def _signed(patient: PatientFacts) -> bool:
