@@ -256,6 +256,9 @@ class Reconciler:
             self._event(connection, item.key, "contacted", {
                 "attempts": fields["attempts"], "next_follow_up": fields["next_follow_up"],
                 "new": [a.as_detail() for a in found if since is None or a.at > since]})
+        if self.planner and item.key in self._staff_done and fields["due_on"] <= self.today and (
+                snoozed is None or snoozed <= self.today):   # a staff-done task's next step
+            self.planner.next_step(connection, item.key, {**stored, **fields}, stored["episode"])
         if fields["escalated"] and not stored["escalated"]:
             self._event(connection, item.key, "escalated", {"attempts": fields["attempts"]})
             if self.planner:
