@@ -19,6 +19,9 @@ class ItemKind(StrEnum):
     PLANNED_APPOINTMENT_UNSCHEDULED = "planned_appointment_unscheduled"
     BROKEN_APPOINTMENT = "broken_appointment"
     BENEFITS_EXPIRING = "benefits_expiring"
+    LAB_CASE_NOT_READY = "lab_case_not_ready"
+    REFERRAL_NO_OUTCOME = "referral_no_outcome"
+    INSURANCE_NOT_VERIFIED = "insurance_not_verified"
 
 
 class Resolution(StrEnum):
@@ -30,9 +33,11 @@ class Resolution(StrEnum):
     SENT = "sent"
     PAID = "paid"
     DELETED_IN_PMS = "deleted_in_pms"
-    NO_LONGER_ELIGIBLE = "no_longer_eligible"
+    VERIFIED = "verified"
     DECLINED = "declined"
-    """The practice recorded that the patient declined (mappings: outcomes)."""
+    """The patient declined: a referral's status, or an outcome the practice recorded
+    (mappings: outcomes)."""
+    NO_LONGER_ELIGIBLE = "no_longer_eligible"
     DONE_ELSEWHERE = "done_elsewhere"
     """The practice recorded that it was done or settled elsewhere (mappings: outcomes)."""
 
@@ -67,3 +72,5 @@ class DesiredItem:
     not_before: date | None = None
     """The next follow-up is not due before this day (e.g. while the PMS suppresses a claim);
     the item stays open meanwhile."""
+    escalate: bool = False
+    """The rule escalates it now, whatever the attempts (a lab case the day before the seat)."""
