@@ -16,9 +16,23 @@ import pytest
 import sqlalchemy as sa
 
 from tc_sync.config import SyncSettings
+from tc_sync.items.facts import PatientFacts, SourceFacts
+from tc_sync.items.model import DesiredItem, ItemKind, Resolution
+from tc_sync.items.outcomes import recorded_outcome, stays_ended
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.schema import item_events, items
 from tc_sync.mappings import Mappings, MappingsError, load_mappings
+from tc_sync.records import (
+    Contact,
+    ContactDirection,
+    ContactMode,
+    Definition,
+    DefinitionCategory,
+    Procedure,
+    ProcedureStatus,
+    TreatmentPlan,
+    TreatmentPlanStatus,
+)
 from tc_sync.sync import sync_source
 
 from .od_office import BLANK, Office
@@ -88,6 +102,61 @@ outcomes:
     assert problem.startswith(f"{twice}:2:3: outcomes: ")
     assert "'closed' is listed under claim_statuses of both declined and done_elsewhere" in (
         problem)
+
+
+# --- the rule, on hand-made records ----------------------------------------------------------
+
+DECLINED_TYPE = Definition(5, DefinitionCategory.COMMLOG_TYPE, 0, "Tx Declined", "", False)
+SOURCE = SourceFacts({5: DECLINED_TYPE}, {})
+PLANNED_ON = date(2026, 11, 2)
+
+
+def owed(planned: date = PLANNED_ON) -> DesiredItem:
+    return DesiredItem("unscheduled_treatment:main:7", ItemKind.UNSCHEDULED_TREATMENT, "main",
+                       7, owed_since=planned)
+
+
+def crown(planned: date, pms_id: int = 1) -> Procedure:
+    return Procedure(pms_id, 7, "D2740", None, ProcedureStatus.PLANNED, 120000, 1, 0, "3", "",
+                     planned, planned, None, None, None, None, 1, None, None)
+
+
+def entry(on: date, type_id: int | None = 5) -> Contact:
+    return Contact(1, 7, datetime.combine(on, time(16)), type_id, ContactMode.PHONE,
+                   ContactDirection.RECEIVED, None, user_id=3)
+
+
+def plan(on: date, status: TreatmentPlanStatus) -> TreatmentPlan:
+    return TreatmentPlan(1, 7, on, "Plan", status, None, None)
+
+
+def test_a_decline_the_day_the_treatment_was_planned_ends_it_whoever_phoned():
+    facts = PatientFacts(procedures=[crown(PLANNED_ON)], contacts=[entry(PLANNED_ON)])
+    found = recorded_outcome(owed(), facts, SOURCE, DEFAULTS)
+    assert found is not None and found.resolution == Resolution.DECLINED
+    assert (found.what, found.by, found.via) == ("Tx Declined", 3, "contact")
+
+
+def test_treatment_planned_or_a_plan_saved_after_the_decline_makes_it_owed_again():
+    decline = entry(PLANNED_ON + timedelta(days=3))
+    later = PLANNED_ON + timedelta(days=5)
+    newer_crown = PatientFacts(procedures=[crown(PLANNED_ON), crown(later, 2)],
+                               contacts=[decline])
+    saved = PatientFacts(procedures=[crown(PLANNED_ON)], contacts=[decline],
+                         treatment_plans=[plan(later, TreatmentPlanStatus.SAVED)])
+    active = PatientFacts(procedures=[crown(PLANNED_ON)], contacts=[decline],
+                          treatment_plans=[plan(later, TreatmentPlanStatus.ACTIVE)])
+    assert recorded_outcome(owed(), newer_crown, SOURCE, DEFAULTS) is None
+    assert recorded_outcome(owed(), saved, SOURCE, DEFAULTS) is None
+    assert recorded_outcome(owed(), active, SOURCE, DEFAULTS) is not None  # not a new plan
+    recorded = {"via": "contact", "at": f"{PLANNED_ON + timedelta(days=3)} 16:00:00"}
+    assert not stays_ended(owed(), recorded, newer_crown, DEFAULTS)
+    assert stays_ended(owed(), recorded, active, DEFAULTS)
+
+
+def test_an_entry_without_a_type_name_as_dentrix_keeps_ends_nothing():
+    facts = PatientFacts(procedures=[crown(PLANNED_ON)], contacts=[entry(PLANNED_ON, None)])
+    assert recorded_outcome(owed(), facts, SOURCE, DEFAULTS) is None
 
 
 # --- scenarios on Open Dental's schema -------------------------------------------------------
