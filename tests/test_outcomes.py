@@ -154,6 +154,14 @@ def test_treatment_planned_or_a_plan_saved_after_the_decline_makes_it_owed_again
     assert stays_ended(owed(), recorded, active, DEFAULTS)
 
 
+def test_benefits_nearing_renewal_are_no_news_after_a_decline():
+    expiring = DesiredItem("benefits_expiring:main:7", ItemKind.BENEFITS_EXPIRING, "main", 7,
+                           owed_since=PLANNED_ON + timedelta(days=20))
+    facts = PatientFacts(procedures=[crown(PLANNED_ON)],
+                         contacts=[entry(PLANNED_ON + timedelta(days=3))])
+    assert recorded_outcome(expiring, facts, SOURCE, DEFAULTS) is not None
+
+
 def test_an_entry_without_a_type_name_as_dentrix_keeps_ends_nothing():
     facts = PatientFacts(procedures=[crown(PLANNED_ON)], contacts=[entry(PLANNED_ON, None)])
     assert recorded_outcome(owed(), facts, SOURCE, DEFAULTS) is None

@@ -60,13 +60,15 @@ def _names(mappings: Mappings, field: str) -> dict[str, Resolution]:
 
 def newest_treatment(item: DesiredItem, facts: PatientFacts, mappings: Mappings
                      ) -> date | None:
-    """The latest day the PMS shows this follow-up's treatment news: the day it became owed,
-    a planned procedure coordination follows, or a saved (presented) treatment plan."""
+    """The latest day the PMS shows this follow-up's treatment news: the day it became owed
+    (for expiring benefits that is the calendar's doing, not news), a planned procedure
+    coordination follows, or a saved (presented) treatment plan."""
     days = [p.date_planned for p in facts.procedures
             if p.status == ProcedureStatus.PLANNED and mappings.coordinates(p.code)]
     days += [plan.date_presented for plan in facts.treatment_plans
              if plan.status == TreatmentPlanStatus.SAVED]
-    days.append(item.owed_since)
+    if item.kind != ItemKind.BENEFITS_EXPIRING:
+        days.append(item.owed_since)
     known = [day for day in days if day is not None]
     return max(known) if known else None
 
