@@ -254,6 +254,23 @@ def test_new_treatment_planned_after_the_decline_reopens_the_follow_up(office, l
 
 @pytest.mark.mysql
 @pytest.mark.conformance
+def test_treatment_made_inactive_with_a_decline_logged_resolves_as_declined(
+        office, ledger, source):
+    patient, key = treatment(office, TODAY - timedelta(days=30))
+    cycle(ledger, source)
+    office.commlog(patient, office.commlog_type("Tx Declined"), at(TODAY))
+    office.run("UPDATE procedurelog SET ProcStatus = 8 WHERE PatNum = %s", patient)  # TPi
+    cycle(ledger, source)
+    assert stored(ledger, key)["resolution"] == "declined"
+    other, other_key = treatment(office, TODAY - timedelta(days=30))
+    cycle(ledger, source)
+    office.run("UPDATE procedurelog SET ProcStatus = 8 WHERE PatNum = %s", other)
+    cycle(ledger, source)                              # no outcome logged: the usual reason
+    assert stored(ledger, other_key)["resolution"] == "no_longer_eligible"
+
+
+@pytest.mark.mysql
+@pytest.mark.conformance
 def test_a_decline_older_than_the_treatment_does_not_end_it(
         office, ledger, source):
     patient, key = treatment(office, TODAY - timedelta(days=5))

@@ -29,8 +29,8 @@ from tc_sync.items.followup import (
     priority,
     route,
 )
-from tc_sync.items.model import DesiredItem, ItemKind
-from tc_sync.items.outcomes import OUTCOME_RESOLUTIONS, recorded_outcome, stays_ended
+from tc_sync.items.model import DesiredItem, ItemKind, Resolution
+from tc_sync.items.outcomes import OUTCOME_RESOLUTIONS, Outcome, recorded_outcome, stays_ended
 from tc_sync.items.rules import evaluate, why_resolved
 from tc_sync.items.store import (
     STAFF_EVENT,
@@ -185,7 +185,7 @@ class Reconciler:
             for key, stored in existing.items():
                 if (stored["patient_id"] == patient_id and stored["status"] == "open"
                         and key not in desired):
-                    self._resolve(connection, stored, patient)
+                    self._resolve(connection, stored, patient, source)
 
     def _fields(self, item: DesiredItem, patient: PatientFacts, source: SourceFacts,
                 stored: dict[str, Any] | None) -> tuple[dict[str, Any], list[Attempt]]:
@@ -301,10 +301,7 @@ class Reconciler:
         if stored["status"] == "open":
             if outcome is None or not self.may_resolve:
                 return False
-            details = {**_details(stored), "outcome": outcome.as_detail()}
-            self._close(connection, stored, outcome.resolution.value,
-                        {"details": encode({"details": details})["details"]},
-                        outcome.as_detail())
+            self._close_with(connection, stored, outcome)
             return True
         if outcome is not None:
             return True
@@ -313,13 +310,29 @@ class Reconciler:
                 and stays_ended(item, recorded, patient, self.mappings))
 
     def _resolve(self, connection: sa.Connection, stored: dict[str, Any],
-                 patient: PatientFacts) -> None:
+                 patient: PatientFacts, source: SourceFacts) -> None:
+        """No longer owed: resolve with the reason the PMS shows, or, when it shows none
+        (treatment made inactive), the outcome staff recorded if there is one."""
         if not self.may_resolve:
             return
+        kind = ItemKind(stored["kind"])
         subject = int(stored["item_key"].rsplit(":", 1)[1])
-        reason = why_resolved(ItemKind(stored["kind"]), subject, patient, self.today,
-                              self.mappings)
-        self._close(connection, stored, reason.value)
+        reason = why_resolved(kind, subject, patient, self.today, self.mappings)
+        outcome = recorded_outcome(DesiredItem(
+            stored["item_key"], kind, stored["source_id"], stored["patient_id"],
+            owed_since=stored["owed_since"], claim_id=stored["claim_id"]),
+            patient, source, self.mappings) if reason == Resolution.NO_LONGER_ELIGIBLE else None
+        if outcome is not None:
+            self._close_with(connection, stored, outcome)
+        else:
+            self._close(connection, stored, reason.value)
+
+    def _close_with(self, connection: sa.Connection, stored: dict[str, Any],
+                    outcome: Outcome) -> None:
+        """Resolve with an outcome staff recorded, kept with the item (`details.outcome`)."""
+        details = {**_details(stored), "outcome": outcome.as_detail()}
+        self._close(connection, stored, outcome.resolution.value,
+                    {"details": encode({"details": details})["details"]}, outcome.as_detail())
 
     def _close(self, connection: sa.Connection, stored: dict[str, Any], reason: str,
                fields: dict[str, Any] | None = None,
