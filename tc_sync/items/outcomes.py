@@ -76,21 +76,21 @@ def newest_treatment(item: DesiredItem, facts: PatientFacts, mappings: Mappings
 def _contact_outcome(item: DesiredItem, facts: PatientFacts, source: SourceFacts,
                      mappings: Mappings) -> Outcome | None:
     names = _names(mappings, "contact_types")
-    latest: Outcome | None = None
+    found: list[tuple[datetime, Outcome]] = []
     for contact in facts.contacts:
         kind = source.definitions.get(contact.contact_type_id or 0)
         if (contact.contacted_at is None or kind is None
                 or kind.category != DefinitionCategory.COMMLOG_TYPE):
             continue
         resolution = names.get(kind.name.strip().casefold())
-        if resolution is not None and (latest is None or latest.at is None
-                                       or contact.contacted_at >= latest.at):
-            latest = Outcome(resolution, contact.contacted_at, kind.name, contact.user_id,
-                             "contact")
-    if latest is None or latest.at is None:
+        if resolution is not None:
+            found.append((contact.contacted_at, Outcome(
+                resolution, contact.contacted_at, kind.name, contact.user_id, "contact")))
+    if not found:
         return None
+    at, latest = max(found, key=lambda pair: pair[0])
     newest = newest_treatment(item, facts, mappings)
-    return latest if newest is None or newest <= latest.at.date() else None
+    return latest if newest is None or newest <= at.date() else None
 
 
 def _claim(facts: PatientFacts, claim_id: int | None) -> Claim | None:
