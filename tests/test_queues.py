@@ -283,6 +283,28 @@ def test_the_summary_sheet_prints_on_one_page(book):
     assert book["Summary"].sheet_properties.pageSetUpPr.fitToPage
 
 
+def test_the_page_carries_the_default_columns_as_cells_and_the_rest_as_each_rows_detail(
+        built):
+    """The page is smaller: a row's other columns are one JSON array, not hidden cells."""
+    import re
+
+    page = (built[0] / "queues.html").read_text("utf-8")
+    section = page.split('data-tab="insurance"', 2)[2].split("</section>", 1)[0]
+    heads = re.findall(r'<th scope="col"[^>]*data-key="(\w+)"([^>]*)>', section)
+    defaults = [key for key, rest in heads if "data-default" in rest]
+    assert [key for key, _ in heads][:len(defaults)] == defaults     # defaults come first
+    body = section.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body)
+    assert rows and all(row.count("<td") == len(defaults) for row in rows)
+    block = section.split('<script type="application/json" class="details">', 1)[1]
+    details = json.loads(block.split("</script>", 1)[0])
+    assert len(details) == len(rows)
+    assert all(len(detail) == len(heads) - len(defaults) for detail in details)
+    claim = [key for key, _ in heads].index("claim_id") - len(defaults)
+    in_csv = [row["Claim #"] for row in read_csv(built[0] / "insurance.csv")]
+    assert [detail[claim] for detail in details] == in_csv
+
+
 def test_the_csvs_have_the_workbooks_columns_in_its_order_and_its_rows(built, book):
     for queue in ("insurance", "scheduling", "treatment"):
         sheet = book[queue]
