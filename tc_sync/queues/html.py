@@ -85,7 +85,7 @@ def _classes(column: Column) -> list[str]:
                                        ("wrap", column.key in _WRAPPED)) if applies]
 
 
-def _cell_writer(column: Column, today: date) -> Callable[[QueueRow], str]:
+def _cell_writer(column: Column, today: date) -> Callable[[QueueRow, Any], str]:
     """How a row's cell in this column is written; what is the same on every row (the cell's
     classes, whether it has a sort value or a hover title) is worked out once."""
     classes = _classes(column)
@@ -94,10 +94,9 @@ def _cell_writer(column: Column, today: date) -> Callable[[QueueRow], str]:
     marks_due = column.key == "next_follow_up"
     sorted_by_value = column.format != Format.TEXT
     titled = column.key in _CLIPPED
-    value_of, kind = column.value, column.format
+    kind = column.format
 
-    def cell(row: QueueRow) -> str:
-        value = value_of(row)
+    def cell(row: QueueRow, value: Any) -> str:
         start = due_opening if marks_due and row.next_follow_up <= today else opening
         if sorted_by_value:
             start += f' data-v="{escape(_sort_value(value, kind) or "")}"'
@@ -108,13 +107,12 @@ def _cell_writer(column: Column, today: date) -> Callable[[QueueRow], str]:
     return cell
 
 
-def _detail_writer(column: Column) -> Callable[[QueueRow], str | list[str]]:
+def _detail_writer(column: Column) -> Callable[[Any], str | list[str]]:
     """A row's value in a column not shown by default, for the data block: the text shown,
     or [text shown, sort value] when the page sorts by something else (money, a priority)."""
-    value_of, kind = column.value, column.format
+    kind = column.format
 
-    def detail(row: QueueRow) -> str | list[str]:
-        value = value_of(row)
+    def detail(value: Any) -> str | list[str]:
         shown = display(value, kind)
         if kind == Format.TEXT:
             return shown
@@ -123,18 +121,22 @@ def _detail_writer(column: Column) -> Callable[[QueueRow], str | list[str]]:
     return detail
 
 
-def _details(rows: list[QueueRow], writers: list[Callable[[QueueRow], str | list[str]]]) -> str:
-    """Rows' detail arrays, one JSON line each, safe inside a script element."""
-    text = ",\n".join(json.dumps([write(row) for write in writers], ensure_ascii=False,
-                                  separators=(",", ":")) for row in rows)
+def _details(table: list[list[Any]], writers: list[Callable[[Any], str | list[str]]]) -> str:
+    """Rows' detail arrays (their values past the `len(writers)` first), one JSON line each,
+    safe inside a script element."""
+    first = -len(writers)
+    text = ",\n".join(json.dumps([write(value) for write, value in zip(
+        writers, values[first:], strict=True)], ensure_ascii=False, separators=(",", ":"))
+        for values in table)
     return text.replace("<", "\\u003c")
 
 
-def _row(row: QueueRow, cells: list[Callable[[QueueRow], str]]) -> str:
+def _row(row: QueueRow, values: list[Any], cells: list[Callable[[QueueRow, Any], str]]) -> str:
     escalated = ' class="escalated"' if row.escalated else ""
     amount = f' data-amount="{row.amount:.2f}"' if row.amount is not None else ""
     return (f'<tr{escalated} data-key="{escape(" ".join(row.keys))}"{amount}>'
-            + "".join([cell(row) for cell in cells]) + "</tr>")
+            + "".join([cell(row, value) for cell, value in zip(cells, values, strict=False)])
+            + "</tr>")
 
 
 _FILTER_HELP = ("Type text to keep the rows that contain it; for numbers and dates, "
@@ -158,13 +160,16 @@ def _table(snapshot: Snapshot, queue: str) -> Iterator[str]:
     cells = [_cell_writer(column, snapshot.today) for column in columns if column.default]
     details = [_detail_writer(column) for column in columns if not column.default]
     rows = snapshot.queues[queue]
+    table = snapshot.values(queue)        # the default columns first, then the others
     yield (f'<div class="scroll"><table class="queue"><thead><tr class="heads">{heads}</tr>'
            f'<tr class="filters">{filters}</tr></thead>\n<tbody>\n')
     for start in range(0, len(rows), _ROWS_AT_ONCE):
-        yield "\n".join([_row(row, cells) for row in rows[start:start + _ROWS_AT_ONCE]]) + "\n"
+        yield "\n".join([_row(row, values, cells) for row, values in zip(
+            rows[start:start + _ROWS_AT_ONCE], table[start:start + _ROWS_AT_ONCE],
+            strict=True)]) + "\n"
     yield '</tbody></table></div>\n<script type="application/json" class="details">[\n'
     for start in range(0, len(rows), _ROWS_AT_ONCE):
-        yield ("," if start else "") + _details(rows[start:start + _ROWS_AT_ONCE], details)
+        yield ("," if start else "") + _details(table[start:start + _ROWS_AT_ONCE], details)
         yield "\n"
     yield "]</script>"
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from tc_sync.items.model import ItemKind
 from tc_sync.queues.columns import Column, columns_for
@@ -58,10 +59,22 @@ class Snapshot:
     """Show the clinic column."""
     sources: bool
     """Show the source column."""
+    _values: dict[str, list[list[Any]]] = field(default_factory=dict, compare=False,
+                                                repr=False)
 
     def columns(self, queue: str) -> list[Column]:
         """The columns of one queue."""
         return columns_for(self.queues[queue], clinics=self.clinics, sources=self.sources)
+
+    def values(self, queue: str) -> list[list[Any]]:
+        """Each row's value in each of the queue's `columns`, worked out once for every
+        format (a "why now" or a row's follow-ups is a few string operations per row)."""
+        table = self._values.get(queue)
+        if table is None:
+            columns = self.columns(queue)
+            table = self._values[queue] = [[column.value(row) for column in columns]
+                                           for row in self.queues[queue]]
+        return table
 
     def tally(self, rows: list[QueueRow]) -> Tally:
         """Counts of some rows' items and their dollars, each counted once."""

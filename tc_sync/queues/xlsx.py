@@ -164,28 +164,28 @@ def _width(column: Column, longest: int) -> float:
 
 
 def _queue_sheet(sheet: Worksheet, snapshot: Snapshot, queue: str, formats: _Formats) -> None:
-    columns = workbook_columns(snapshot.columns(queue))
-    rows = snapshot.queues[queue]
-    measured = [column.format not in _SHOWN_WIDTHS for column in columns]
+    every = snapshot.columns(queue)
+    columns = workbook_columns(every)
+    kept = {id(column) for column in columns}
+    positions = [index for index, column in enumerate(every) if id(column) in kept]
+    table = snapshot.values(queue)
     longest = [-1] * len(columns)
-    table: list[list[Any]] = []
-    for row in rows:        # one pass: the values, and each column's widest
-        values = [column.value(row) for column in columns]
-        table.append(values)
-        for index, value in enumerate(values):
+    for at, (column, position) in enumerate(zip(columns, positions, strict=True)):
+        measured = column.format not in _SHOWN_WIDTHS      # the widest value sets the width
+        for values in table:
+            value = values[position]
             if value is not None and value != "":
-                length = len(str(value)) if measured[index] else 0
-                longest[index] = max(longest[index], length)
+                longest[at] = max(longest[at], len(str(value)) if measured else 0)
     widths = [_width(column, most) for column, most in zip(columns, longest, strict=True)]
     shown = sum(1 for column in columns if column.default or column.sorted_by)
-    _layout(sheet, widths, len(rows), sum(1 for column in columns if column.default), shown)
+    _layout(sheet, widths, len(table), sum(1 for column in columns if column.default), shown)
     for index, column in enumerate(columns):
         sheet.write_string(0, index, column.header, formats.queue_header)
-    writers = [_column_writer(sheet, index, column, formats)
-               for index, column in enumerate(columns)]
+    writers = [(_column_writer(sheet, index, column, formats), position)
+               for index, (column, position) in enumerate(zip(columns, positions, strict=True))]
     for number, values in enumerate(table, start=1):
-        for write, value in zip(writers, values, strict=True):
-            write(number, value)
+        for write, position in writers:
+            write(number, values[position])
 
 
 def _layout(sheet: Worksheet, widths: list[float], count: int, printed: int,
