@@ -200,9 +200,8 @@ def _tally_cells(tally: Tally) -> str:
 def _summary(snapshot: Snapshot, index: int) -> str:
     heads = "".join(f'<th class="num">{h}</th>'
                     for h in ("Open items", "Due now", "Escalated", "Amount"))
-    queues = "".join(f"<tr><td>{escape(queue)}</td>{_tally_cells(snapshot.tally(rows))}</tr>"
-                     for queue, rows in snapshot.queues.items())
-    everything = [row for rows in snapshot.queues.values() for row in rows]
+    queues = "".join(f"<tr><td>{escape(queue)}</td>{_tally_cells(snapshot.queue_tally(queue))}"
+                     "</tr>" for queue in snapshot.queues)
     kinds = "".join(f"<tr><td>{escape(queue)}</td><td>{escape(label)}</td>"
                     f"{_tally_cells(tally)}</tr>"
                     for queue in snapshot.queues for label, tally in snapshot.by_kind(queue))
@@ -210,15 +209,15 @@ def _summary(snapshot: Snapshot, index: int) -> str:
             f'aria-labelledby="tab-{index}" data-tab="" hidden><h2>Queues</h2>'
             f'<table class="summary"><thead><tr><th>Queue</th>{heads}</tr></thead>'
             f'<tbody>{queues}</tbody><tfoot><tr><td>All queues</td>'
-            f'{_tally_cells(snapshot.tally(everything))}</tr></tfoot></table>'
+            f'{_tally_cells(snapshot.queue_tally())}</tr></tfoot></table>'
             f'<h2>By kind of follow-up</h2><table class="summary"><thead><tr><th>Queue</th>'
             f'<th>What</th>{heads}</tr></thead><tbody>{kinds}</tbody></table></section>')
 
 
 def _tabs(snapshot: Snapshot) -> str:
     buttons = []
-    for index, (queue, rows) in enumerate(snapshot.queues.items(), start=1):
-        tally = snapshot.tally(rows)
+    for index, queue in enumerate(snapshot.queues, start=1):
+        tally = snapshot.queue_tally(queue)
         buttons.append(
             f'<button type="button" role="tab" id="tab-{index}" aria-controls="panel-{index}"'
             f'{_attrs(data_tab=queue)} aria-selected="false">{escape(queue)} '

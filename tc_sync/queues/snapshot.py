@@ -61,6 +61,9 @@ class Snapshot:
     """Show the source column."""
     _values: dict[str, list[list[Any]]] = field(default_factory=dict, compare=False,
                                                 repr=False)
+    _tallies: dict[str | None, Tally] = field(default_factory=dict, compare=False, repr=False)
+    _kinds: dict[str, list[tuple[str, Tally]]] = field(default_factory=dict, compare=False,
+                                                      repr=False)
 
     def columns(self, queue: str) -> list[Column]:
         """The columns of one queue."""
@@ -82,8 +85,22 @@ class Snapshot:
         return Tally(len(items), sum(1 for r in items if r.next_follow_up <= self.today),
                      sum(1 for r in items if r.escalated), dollars_once(rows), len(rows))
 
+    def queue_tally(self, queue: str | None = None) -> Tally:
+        """A queue's counts and dollars (None: every queue's), worked out once."""
+        found = self._tallies.get(queue)
+        if found is None:
+            rows = self.queues[queue] if queue is not None else [
+                row for rows in self.queues.values() for row in rows]
+            found = self._tallies[queue] = self.tally(rows)
+        return found
+
     def by_kind(self, queue: str) -> list[tuple[str, Tally]]:
-        """One queue's items counted per kind (in the order of `ItemKind`)."""
+        """One queue's items counted per kind (in the order of `ItemKind`), worked out once."""
+        if queue not in self._kinds:
+            self._kinds[queue] = self._by_kind(queue)
+        return self._kinds[queue]
+
+    def _by_kind(self, queue: str) -> list[tuple[str, Tally]]:
         per_kind: dict[ItemKind, list[QueueRow]] = {}
         for row in self.queues[queue]:
             for part in row.parts or (row,):

@@ -1,8 +1,9 @@
 """The queues as one Excel workbook: a summary sheet, then one sheet per queue.
 
 Written with XlsxWriter in its constant-memory mode: each row goes to the file as it is
-written, so a queue of 50,000 items holds no sheet in memory (and it writes the same workbook
-in about a third of openpyxl's time). Formats are made once per workbook and shared.
+written, so a queue of 50,000 items holds no sheet in memory (measured at 60,000 patients, it
+writes the same cells in a little over half of openpyxl's write-only time, with the same print
+setup). Formats are made once per workbook and shared.
 
 A queue sheet carries what a coordinator prints and works from: the default columns (those
 the page shows first), then the columns she sorts by, then the item key in a collapsed group
@@ -23,7 +24,6 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from tc_sync.queues.columns import Column, Format, workbook_columns
-from tc_sync.queues.rows import QueueRow
 from tc_sync.queues.snapshot import Snapshot, Tally
 
 MONEY_FORMAT = '"$"#,##0.00'
@@ -243,17 +243,15 @@ def _summary_sheet(sheet: Worksheet, snapshot: Snapshot, titles: dict[str, str],
                              "rebuilt after every sync: reopen the file for the latest.")
     row = 3
     _headers(sheet, row, ["Queue", "Sheet", *_TALLY_HEADERS], formats)
-    everything: list[QueueRow] = []
     for queue, title in titles.items():
         row += 1
-        everything += snapshot.queues[queue]
         sheet.write_string(row, 0, _text(queue))
         sheet.write_string(row, 1, title)
-        _tally(sheet, row, snapshot.tally(snapshot.queues[queue]), formats)
+        _tally(sheet, row, snapshot.queue_tally(queue), formats)
     row += 1
     sheet.write_string(row, 0, "All queues", formats.bold)
     sheet.write_blank(row, 1, None, formats.bold)
-    _tally(sheet, row, snapshot.tally(everything), formats, bold=True)
+    _tally(sheet, row, snapshot.queue_tally(), formats, bold=True)
     row += 2
     _headers(sheet, row, ["Queue", "What", *_TALLY_HEADERS], formats)
     for queue in titles:
