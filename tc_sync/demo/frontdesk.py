@@ -221,14 +221,16 @@ def _active_patients_waiting(connection: sqlite3.Connection, day: date) -> list[
         "ORDER BY p.PatNum", day.isoformat())]
 
 
-def _appointment(connection: sqlite3.Connection, patient: int, when: str,
+def _appointment(connection: sqlite3.Connection, day: date, patient: int, when: str,
                  planned: int = 0) -> int:
+    """A scheduled appointment at `when`, made on `day`."""
     provider, clinic = _rows(connection, "SELECT PriProv, ClinicNum FROM patient "
                                          "WHERE PatNum = ?", patient)[0]
     return int(connection.execute(
         "INSERT INTO appointment (PatNum, AptStatus, Pattern, Op, ProvNum, AptDateTime, "
         "NextAptNum, ClinicNum, SecDateTEntry) VALUES (?, 1, '//XXXX//', 1, ?, ?, ?, ?, ?)",
-        (patient, provider, when, planned, clinic, when)).lastrowid or 0)
+        (patient, provider, when, planned, clinic, f"{day.isoformat()} 12:00:00")
+    ).lastrowid or 0)
 
 
 def _book_treatment(connection: sqlite3.Connection, day: date, chance: random.Random,
@@ -237,7 +239,7 @@ def _book_treatment(connection: sqlite3.Connection, day: date, chance: random.Ra
     slots = _booking_slots(day, chance)
     for patient in sorted(chance.sample(waiting, min(len(waiting), TREATMENT_BOOKED_PER_DAY))):
         when = next(slots)
-        apt = _appointment(connection, patient, when)
+        apt = _appointment(connection, day, patient, when)
         connection.execute(      # Open Dental dates a procedure by its appointment
             "UPDATE procedurelog SET AptNum = ?, ProcDate = ? WHERE PatNum = ? "
             "AND ProcStatus = 1 AND AptNum = 0", (apt, when[:10], patient))
@@ -254,7 +256,7 @@ def _book_planned(connection: sqlite3.Connection, day: date, chance: random.Rand
     for planned_apt, patient in sorted(chance.sample(planned,
                                                       min(len(planned), PLANNED_BOOKED_PER_DAY))):
         when = next(slots)
-        apt = _appointment(connection, patient, when, planned=planned_apt)
+        apt = _appointment(connection, day, patient, when, planned=planned_apt)
         connection.execute(
             "UPDATE procedurelog SET AptNum = ?, ProcDate = ? WHERE PlannedAptNum = ? "
             "AND ProcStatus = 1", (apt, when[:10], planned_apt))
