@@ -232,7 +232,8 @@ def test_the_workbook_carries_what_she_prints_and_sorts_by_and_the_csv_every_col
     headers = [cell.value for cell in book["insurance"][1]]
     assert headers[:len(DEFAULT_HEADERS)] == DEFAULT_HEADERS
     assert headers[len(DEFAULT_HEADERS):] == [
-        "Priority", "Age (days)", "Carrier", "Date sent", "Days at carrier", "Item"]
+        "Priority", "Age (days)", "Appointment", "Carrier", "Date sent", "Days at carrier",
+        "Item"]
     with (built[0] / "insurance.csv").open(encoding="utf-8-sig") as csv_file:
         in_csv = csv_file.readline().strip().split(",")
     assert set(headers) < set(in_csv)

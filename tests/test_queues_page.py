@@ -355,7 +355,8 @@ def test_a_row_opens_to_the_columns_not_shown(browser, practice, page):
 
     open_page(browser, page)
     section = show(browser, "insurance")
-    first = section.find_element(By.CSS_SELECTOR, "tbody tr")
+    # A claim's row (a visit's insurance verification may lead the queue).
+    first = section.find_element(By.CSS_SELECTOR, 'tbody tr[data-key^="claim_"]')
     key = first.get_attribute("data-key")
     first.click()
     detail = section.find_element(By.CSS_SELECTOR, "tbody tr.detail")

@@ -24,6 +24,9 @@ NEXT_STEPS: dict[ItemKind, str] = {
     ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED: "Call to book the planned appointment",
     ItemKind.BROKEN_APPOINTMENT: "Call to reschedule",
     ItemKind.BENEFITS_EXPIRING: "Call to schedule before the benefits renew",
+    ItemKind.LAB_CASE_NOT_READY: "Call the lab: the case must be back before the visit",
+    ItemKind.REFERRAL_NO_OUTCOME: "Ask the specialist (or the patient) for the outcome",
+    ItemKind.INSURANCE_NOT_VERIFIED: "Verify benefits and eligibility with the carrier",
 }
 """The next step of each kind."""
 
@@ -84,6 +87,10 @@ _DERIVED: dict[ItemKind, Callable[[QueueRow], str]] = {
         f"{whole_dollars(row.amount)} appointment planned, not booked"),
     ItemKind.BROKEN_APPOINTMENT: lambda row: (
         f"{whole_dollars(row.amount)} appointment broken {_ago(row.age_days)}"),
+    ItemKind.LAB_CASE_NOT_READY: lambda row: f"Lab case not back, appointment {row.appointment_on}",
+    ItemKind.REFERRAL_NO_OUTCOME: lambda row: f"Referral {row.status}",
+    ItemKind.INSURANCE_NOT_VERIFIED: lambda row: (
+        f"{row.status.capitalize()}, appointment {row.appointment_on}"),
 }
 
 
@@ -103,6 +110,7 @@ def why_now(row: QueueRow) -> str:
 
 
 _CALL_THE_CARRIER = {ItemKind.PREDETERMINATION_PENDING, ItemKind.CLAIM_OUTSTANDING,
+                     ItemKind.INSURANCE_NOT_VERIFIED,
                      ItemKind.CLAIM_UNDERPAID}
 
 
@@ -111,4 +119,6 @@ def next_step(row: QueueRow) -> str:
     names it and its phone)."""
     if row.kind in _CALL_THE_CARRIER and row.carrier:
         return " ".join(part for part in ("Call", row.carrier, row.carrier_phone) if part)
+    if row.kind in (ItemKind.LAB_CASE_NOT_READY, ItemKind.REFERRAL_NO_OUTCOME) and row.party:
+        return f"Call {row.party}"
     return NEXT_STEPS[row.kind]

@@ -118,6 +118,7 @@ def workbook(report: Report, charts: dict[str, Drawn] | None = None) -> bytes:
     acceptance = [_acceptance_values("All", report.acceptance)]
     acceptance += [_acceptance_values("Provider", row) for row in report.by_provider]
     acceptance += [_acceptance_values("Category", row) for row in report.by_category]
+    acceptance += [_acceptance_values("Presenter", row) for row in report.by_presenter]
     _rows(sheets["Acceptance"], ACCEPTANCE_HEADERS, acceptance,
           [None, None, COUNT_FORMAT, COUNT_FORMAT, PERCENT_FORMAT, COUNT_FORMAT, COUNT_FORMAT,
            MONEY_FORMAT, MONEY_FORMAT, PERCENT_FORMAT])
