@@ -32,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--dir", type=Path, default=Path("tc-sync-demo"),
                       help="where the demo practice and its ledger live (default ./tc-sync-demo)")
     demo.add_argument("--fresh", action="store_true", help="rebuild the demo from scratch")
+    demo.add_argument("--advance", type=int, nargs="?", const=1, default=None, metavar="DAYS",
+                      help="let the front desk work DAYS days (default 1) in the demo practice "
+                           "(book, see, break, send and get paid), move the demo's today on, "
+                           "sync, and say what changed")
 
     sync = commands.add_parser("sync", help="pull the configured sources into the ledger")
     sync.add_argument("--once", action="store_true",
@@ -203,7 +207,8 @@ def _without_settings(arguments: argparse.Namespace) -> int:
         return run_doctor(config_path(arguments.config))
     from tc_sync.commands.demo import run_demo
 
-    return run_demo(arguments.dir, fresh=arguments.fresh, verbose=arguments.verbose)
+    return run_demo(arguments.dir, fresh=arguments.fresh, verbose=arguments.verbose,
+                    advance=arguments.advance)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
