@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
                                            metavar="action")
     building = queue_commands.add_parser("build", help="write them now from the open items")
     building.add_argument("--folder", type=Path, help="write here instead of queues.folder")
+    building.add_argument("--group", action="store_true",
+                          help="every practice of the configuration together, with a Practice "
+                          "column and per-practice totals (in queues.folder/All-practices)")
     commands.add_parser("push", help="deliver due tasks and alerts now, then exit")
     box = commands.add_parser("outbox", help="tasks and alerts owed to Open Dental, email, chat")
     box_commands = box.add_subparsers(dest="outbox_command", required=True, metavar="action")
@@ -177,8 +180,10 @@ def _with_settings(arguments: argparse.Namespace, settings: Settings) -> int:  #
     if command == "items":
         return _items(arguments, settings)
     if command == "queues":
-        from tc_sync.commands.queues import build
+        from tc_sync.commands.queues import build, build_group
 
+        if arguments.group:
+            return build_group(settings, arguments.folder)
         return build(settings, arguments.folder)
     if command in ("outbox", "push"):
         return _outbox(arguments, settings)
