@@ -8,21 +8,33 @@ ledger's open items, which are the truth.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.error import HTTPError
+from urllib.request import urlopen
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
+from tc_sync.cli import main
 from tc_sync.config import Settings, settings_from_mapping
+from tc_sync.cycle import run_cycle
 from tc_sync.demo.practice import PracticeSpec, write_sqlite
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import open_ledger
-from tc_sync.mappings import load_mappings
+from tc_sync.ledger.schema import replica, source_leases, sync_runs
+from tc_sync.mappings import MappingsKeeper, load_mappings
+from tc_sync.observability.group_health import group_answer
 from tc_sync.queues.group import ALL_PRACTICES, ALL_QUEUES, build_group_queues
+from tc_sync.queues.record import record_queue_build
+from tc_sync.records import Patient
+from tc_sync.runtime.daemon import Daemon
+from tc_sync.runtime.selection import select_sources
 from tc_sync.sync import sync_source
 from tests.test_queues import dollars_at_stake, item_keys, open_items, read_csv
 
@@ -115,5 +127,112 @@ def test_the_group_queues_hold_every_practices_rows_with_its_practice_and_its_to
     assert (folder / "queues.xlsx").is_file() and (folder / "queues.html").is_file()
 
 
-def _now() -> datetime:
-    return datetime(2026, 11, 26, 18, 0, tzinfo=UTC)
+def _patients_data(engine: sa.Engine) -> list[str]:
+    """Every patient's name, phone and email in the ledger: none may reach the health page."""
+    table = replica[Patient]
+    with engine.connect() as connection:
+        found = connection.execute(sa.select(
+            table.c.last_name, table.c.first_name, table.c.home_phone, table.c.mobile_phone,
+            table.c.email)).all()
+    return [value for row in found for value in (f"{row[0]}, {row[1]}", *row[2:])
+            if value and len(value) > 5]
+
+
+def _age_runs(engine: sa.Engine, source_id: str, moment: datetime) -> None:
+    with engine.begin() as connection:
+        connection.execute(sync_runs.update().where(sync_runs.c.source_id == source_id).values(
+            started_at=moment.replace(tzinfo=None), finished_at=moment.replace(tzinfo=None)))
+
+
+def _hold_lease(engine: sa.Engine, source_id: str, holder: str, renewed: datetime,
+                seconds: int) -> None:
+    naive = renewed.astimezone(UTC).replace(tzinfo=None)
+    with engine.begin() as connection:
+        connection.execute(source_leases.insert().values(
+            source_id=source_id, holder=holder, acquired_at=naive, renewed_at=naive,
+            expires_at=naive + timedelta(seconds=seconds)))
+
+
+def test_the_group_health_page_shows_each_practice_with_its_colour_and_why_and_no_phi(
+        group, tmp_path, capsys):
+    settings, engine = group
+    result = run_cycle(engine, settings, load_mappings(), only_source="uptown", queues=True)
+    assert result.queues is not None
+    now = datetime.now(UTC)
+    _age_runs(engine, "downtown", now - timedelta(minutes=45))    # amber: over 30 min
+    _age_runs(engine, "eastside", now - timedelta(hours=5))       # red: over 4 h
+    record_queue_build(engine, ["eastside"], None,
+                       "the work queues could not be written to /srv/q: Permission denied")
+    postgres = engine.dialect.name == "postgresql"
+    if postgres:
+        _hold_lease(engine, "uptown", "srv-uptown:4242:ab12", now - timedelta(seconds=5), 60)
+        _hold_lease(engine, "downtown", "srv-down:77:cd34", now - timedelta(minutes=10), 60)
+
+    code, content_type, body = group_answer(engine, settings, "/group.json", now)
+    assert (code, content_type) == (200, "application/json")
+    answer = json.loads(body)
+    practices = {p["id"]: p for p in answer["practices"]}
+    assert list(practices) == list(PRACTICES)
+    assert answer["status"] == "failing"
+    uptown, downtown, eastside = (practices[p] for p in ("uptown", "downtown", "eastside"))
+    assert uptown["colour"] == "green"
+    assert uptown["queues"]["outcome"] == "ok"
+    assert uptown["queues"]["open_items"] == len(open_items(engine))
+    assert uptown["open_items"] == sum(1 for i in open_items(engine)
+                                       if i["source_id"] == "uptown")
+    assert downtown["colour"] == "amber"
+    assert "last successful sync 45 min ago" in downtown["reasons"]
+    assert eastside["colour"] == "red"
+    assert "no successful sync for 5 h" in eastside["reasons"]
+    assert any("work queues not written" in r and "Permission denied" in r
+               for r in eastside["reasons"])
+    if postgres:
+        assert "run by srv-uptown:4242, heartbeat 5 s ago" in uptown["reasons"]
+        assert any("srv-down:77" in r and "stopped or cut off" in r
+                   for r in downtown["reasons"])
+        assert downtown["agent"]["expired"] is True
+        assert any("no agent holds it" in r for r in eastside["reasons"])
+    else:
+        assert uptown["agent"] is None and not answer["leases"]
+
+    code, content_type, page = group_answer(engine, settings, "/group", now)
+    assert content_type.startswith("text/html")
+    text = page.decode()
+    assert '<tr class="red"><td>eastside</td>' in text
+    assert "no successful sync for 5 h" in text
+    phi = _patients_data(engine)
+    assert len(phi) > 100
+    for shown in (text, body.decode()):
+        assert not [value for value in phi if value in shown]
+
+    config = tmp_path / "group.yaml"
+    config.write_text(yaml.safe_dump(group_config(
+        Path(str(settings.queues.folder)).parent, settings.ledger.url)), encoding="utf-8")
+    assert main(["--config", str(config), "status", "--group"]) == 1
+    printed = capsys.readouterr().out
+    assert "eastside             RED" in printed
+    assert "no successful sync for" in printed
+
+
+def test_a_daemon_serves_the_group_page_for_practices_other_agents_run(group):
+    settings, engine = group
+    mine = select_sources(settings, ["uptown"])      # this agent runs uptown only
+    mine = mine.model_copy(update={"http": mine.http.model_copy(update={"port": 0})})
+    daemon = Daemon(engine, mine, MappingsKeeper(None), group=settings)
+    daemon._start_status_server()
+    assert daemon.status_server is not None
+    base = f"http://127.0.0.1:{daemon.status_server.port}"
+    try:
+        with urlopen(f"{base}/group.json", timeout=10) as response:
+            answer = json.loads(response.read())
+        with urlopen(f"{base}/group", timeout=10) as response:
+            page = response.read().decode()
+        try:
+            own = json.loads(urlopen(f"{base}/healthz", timeout=10).read())
+        except HTTPError as error:     # 503: this daemon's scheduler is not running
+            own = json.loads(error.read())
+    finally:
+        daemon.status_server.stop()
+    assert [p["id"] for p in answer["practices"]] == list(PRACTICES)
+    assert all(f"<td>{practice}</td>" in page for practice in PRACTICES)
+    assert [s["id"] for s in own["sources"]] == ["uptown"]
