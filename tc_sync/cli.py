@@ -117,6 +117,9 @@ def _report_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser
     report.add_argument("--period", help="a week by any day in it (YYYY-MM-DD) or a month "
                         "(YYYY-MM); default: the last complete one")
     report.add_argument("--folder", type=Path, help="write here instead of reports.folder")
+    report.add_argument("--group", action="store_true",
+                        help="each practice's report and every practice side by side with the "
+                        "group's total (in reports.folder/All-practices)")
     digest = commands.add_parser("digest", help="the daily digest: print it, or send it now")
     digest_mode = digest.add_mutually_exclusive_group()
     digest_mode.add_argument("--print", action="store_true", dest="print_only",
@@ -166,7 +169,8 @@ def _reports(arguments: argparse.Namespace, settings: Settings) -> int:
     if arguments.command == "report":
         from tc_sync.commands.report import make_report
 
-        return make_report(settings, arguments.kind, arguments.period, arguments.folder)
+        return make_report(settings, arguments.kind, arguments.period, arguments.folder,
+                           group=arguments.group)
     from tc_sync.commands.digest import print_digests, send
 
     return send(settings) if arguments.send else print_digests(settings)

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError
 from urllib.request import urlopen
+from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 import yaml
@@ -33,6 +35,9 @@ from tc_sync.observability.group_health import group_answer
 from tc_sync.queues.group import ALL_PRACTICES, ALL_QUEUES, build_group_queues
 from tc_sync.queues.record import record_queue_build
 from tc_sync.records import Patient
+from tc_sync.reports.group import build_group_report
+from tc_sync.reports.period import month_of
+from tc_sync.reports.report import gather
 from tc_sync.runtime.daemon import Daemon
 from tc_sync.runtime.selection import select_sources
 from tc_sync.sync import sync_source
@@ -236,3 +241,37 @@ def test_a_daemon_serves_the_group_page_for_practices_other_agents_run(group):
     assert [p["id"] for p in answer["practices"]] == list(PRACTICES)
     assert all(f"<td>{practice}</td>" in page for practice in PRACTICES)
     assert [s["id"] for s in own["sources"]] == ["uptown"]
+
+
+def test_the_group_report_puts_each_practice_side_by_side_and_sums_them(group, tmp_path):
+    settings, engine = group
+    period = month_of(TODAY)
+    built_at = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
+    made = build_group_report(engine, settings, "monthly", period=period, now=built_at,
+                              folder=tmp_path / "reports")
+
+    assert made.html.name == "group-2026-11.html" and made.xlsx.is_file()
+    assert sorted(made.practices) == sorted(PRACTICES)
+    assert all(path.is_file() and path.parent.name == practice
+               for practice, path in made.practices.items())
+    with engine.connect() as connection:
+        whole = gather(connection, site_id="g", source_ids=list(PRACTICES),
+                       mappings=load_mappings(), period=period,
+                       zone=ZoneInfo(settings.timezone), built_at=built_at,
+                       window_days=settings.reports.acceptance_window_days)
+    sheet = openpyxl.load_workbook(made.xlsx).active
+    table = {row[0]: row[1:] for row in sheet.iter_rows(values_only=True)}
+    assert list(table["Figure"]) == [*PRACTICES, "All practices"]
+    presented = table["Treatment presented"]
+    assert len({*presented[:3]}) == 3 and all(value > 0 for value in presented[:3])
+    assert presented[3] == pytest.approx(sum(presented[:3]))
+    assert presented[3] == pytest.approx(float(whole.acceptance.presented))
+    assert table["Patients presented treatment"][3] == whole.acceptance.patients_presented
+    assert table["Treatment accepted"][3] == pytest.approx(float(whole.acceptance.accepted))
+    assert table["Case acceptance (dollars)"][3] == pytest.approx(whole.acceptance.dollar_rate)
+    outstanding = next(row for row in whole.aging if row.bucket == "All")
+    assert table["Claims outstanding at the period's end"][3] == outstanding.claims > 0
+    assert table["Follow-ups opened"][3] == sum(row.opened for row in whole.flow)
+    page = made.html.read_text("utf-8")
+    assert all(f'href="{practice}/report-2026-11.html"' in page for practice in PRACTICES)
+    assert not [value for value in _patients_data(engine) if value in page]
