@@ -31,7 +31,7 @@ from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import replica, source_leases, sync_runs
 from tc_sync.mappings import MappingsKeeper, load_mappings
-from tc_sync.observability.group_health import group_answer
+from tc_sync.observability.group_health import group_answer, group_health
 from tc_sync.queues.group import ALL_PRACTICES, ALL_QUEUES, build_group_queues
 from tc_sync.queues.record import record_queue_build
 from tc_sync.records import Patient
@@ -179,6 +179,7 @@ def test_the_group_health_page_shows_each_practice_with_its_colour_and_why_and_n
     practices = {p["id"]: p for p in answer["practices"]}
     assert list(practices) == list(PRACTICES)
     assert answer["status"] == "failing"
+    assert answer["not_in_configuration"] == []
     uptown, downtown, eastside = (practices[p] for p in ("uptown", "downtown", "eastside"))
     assert uptown["colour"] == "green"
     assert uptown["queues"]["outcome"] == "ok"
@@ -240,6 +241,10 @@ def test_a_daemon_serves_the_group_page_for_practices_other_agents_run(group):
         daemon.status_server.stop()
     assert [p["id"] for p in answer["practices"]] == list(PRACTICES)
     assert all(f"<td>{practice}</td>" in page for practice in PRACTICES)
+    two = settings.model_copy(update={"sources": {
+        name: source for name, source in settings.sources.items() if name != "eastside"}})
+    with engine.connect() as connection:
+        assert group_health(connection, two).elsewhere == ["eastside"]
     assert [s["id"] for s in own["sources"]] == ["uptown"]
 
 

@@ -59,4 +59,7 @@ def run_group_status(settings: Settings) -> int:
               f"{'; '.join(practice.reasons)}")
         print(f"  {'':<20} {practice.open_items:,} open follow-ups; work queues: "
               f"{practice.queues['outcome'] if practice.queues else 'not built yet'}")
+    if health.elsewhere:
+        print(f"  also in the ledger, not enabled in this configuration: "
+              f"{', '.join(health.elsewhere)}")
     return 1 if health.status == "failing" else 0

@@ -26,7 +26,14 @@ import structlog
 
 from tc_sync.config import Settings
 from tc_sync.health import Colour, SourceHealth, source_health
-from tc_sync.ledger.schema import items, quarantine, queue_builds, source_leases, sync_runs
+from tc_sync.ledger.schema import (
+    items,
+    quarantine,
+    queue_builds,
+    source_leases,
+    sources,
+    sync_runs,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -57,6 +64,8 @@ class GroupHealth:
     leases: bool
     """The ledger is PostgreSQL: agents hold leases (SQLite: one agent, a file lock)."""
     practices: list[PracticeHealth] = field(default_factory=list)
+    elsewhere: list[str] = field(default_factory=list)
+    """Sources the ledger holds that this configuration does not enable (shown by id only)."""
 
     @property
     def status(self) -> str:
@@ -72,7 +81,8 @@ class GroupHealth:
                     "id": p.source_id, "colour": p.colour.value, "reasons": p.reasons,
                     "last_run": p.last_run, "last_success_at": p.last_success_at,
                     "agent": p.agent, "queues": p.queues, "quarantined": p.quarantined,
-                    "open_items": p.open_items} for p in self.practices]}
+                    "open_items": p.open_items} for p in self.practices],
+                "not_in_configuration": self.elsewhere}
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -106,7 +116,9 @@ def group_health(connection: sa.Connection, settings: Settings,
                            builds.get(health.source_id), leases, naive,
                            held.get(health.source_id, 0), open_.get(health.source_id, 0))
                  for health in healths]
-    return GroupHealth(_iso(naive) or "", leases, practices)
+    known = connection.execute(sa.select(sources.c.source_id)).scalars()
+    return GroupHealth(_iso(naive) or "", leases, practices,
+                       sorted(set(known) - set(ids)))
 
 
 def _by_source(connection: sa.Connection, table: sa.Table,
@@ -200,6 +212,9 @@ def group_page(health: GroupHealth, site_id: str) -> bytes:
     head = "".join(f"<th>{name}</th>" for name in _COLUMNS)
     lease_note = ("" if health.leases else
                   "<p>A SQLite ledger: one agent syncs every practice (no leases).</p>")
+    if health.elsewhere:
+        lease_note += (f"<p>Also in the ledger, not enabled in this configuration: "
+                       f"{escape(', '.join(health.elsewhere))}.</p>")
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="refresh" content="60"><title>{escape(site_id)}: group health'
             f"</title><style>{_STYLE}</style></head><body><h1>{escape(site_id)}: "
