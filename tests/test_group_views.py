@@ -265,18 +265,21 @@ def test_the_group_report_puts_each_practice_side_by_side_and_sums_them(group, t
                        zone=ZoneInfo(settings.timezone), built_at=built_at,
                        window_days=settings.reports.acceptance_window_days)
     sheet = openpyxl.load_workbook(made.xlsx).active
-    table = {row[0]: row[1:] for row in sheet.iter_rows(values_only=True)}
-    assert list(table["Figure"]) == [*PRACTICES, "All practices"]
-    presented = table["Treatment presented"]
-    assert len({*presented[:3]}) == 3 and all(value > 0 for value in presented[:3])
-    assert presented[3] == pytest.approx(sum(presented[:3]))
-    assert presented[3] == pytest.approx(float(whole.acceptance.presented))
-    assert table["Patients presented treatment"][3] == whole.acceptance.patients_presented
-    assert table["Treatment accepted"][3] == pytest.approx(float(whole.acceptance.accepted))
-    assert table["Case acceptance (dollars)"][3] == pytest.approx(whole.acceptance.dollar_rate)
+    rows = list(sheet.iter_rows(values_only=True))
+    table = {row[0]: dict(zip(rows[0][1:], row[1:], strict=True)) for row in rows[1:]}
+    assert list(table) == [*PRACTICES, "All practices"]
+    presented = [table[p]["Treatment presented"] for p in PRACTICES]
+    assert len(set(presented)) == 3 and all(value > 0 for value in presented)
+    group_row = table["All practices"]
+    assert group_row["Treatment presented"] == pytest.approx(sum(presented))
+    assert group_row["Treatment presented"] == pytest.approx(float(whole.acceptance.presented))
+    assert group_row["Patients presented treatment"] == whole.acceptance.patients_presented
+    assert group_row["Treatment accepted"] == pytest.approx(float(whole.acceptance.accepted))
+    assert group_row["Case acceptance (dollars)"] == pytest.approx(whole.acceptance.dollar_rate)
     outstanding = next(row for row in whole.aging if row.bucket == "All")
-    assert table["Claims outstanding at the period's end"][3] == outstanding.claims > 0
-    assert table["Follow-ups opened"][3] == sum(row.opened for row in whole.flow)
+    assert group_row["Claims outstanding at the period's end"] == outstanding.claims > 0
+    assert group_row["Follow-ups opened"] == sum(row.opened for row in whole.flow)
+    assert made.table.row("uptown")["Treatment presented"] == Decimal(str(presented[1]))
     page = made.html.read_text("utf-8")
     assert all(f'href="{practice}/report-2026-11.html"' in page for practice in PRACTICES)
     assert not [value for value in _patients_data(engine) if value in page]

@@ -2,10 +2,11 @@
 
 `tc-sync report weekly|monthly --group` writes, in an `All-practices` folder inside the reports
 folder, each enabled source's own report (`build.build_report`, in a folder named after the
-source) and `group-<period>.html` / `.xlsx`: one column per practice and one for the group,
-one row per figure the reports already compute (treatment presented and accepted, the
-forecast, claims outstanding, predeterminations returned, follow-ups opened and resolved).
-The group's column adds the practices' figures (each practice's forecast weighted by its own
+source) and `group-<period>.html` / `.xlsx`: a row per practice and one for the group, a
+column per figure the reports already compute (treatment presented and accepted, the
+forecast, claims outstanding, predeterminations returned, follow-ups opened and resolved), so
+a group of hundreds of practices sorts and filters in Excel.
+The group's row adds the practices' figures (each practice's forecast weighted by its own
 acceptance rate, as its report does); its rates are worked out from those sums. No patient's
 data: counts and dollars only.
 """
@@ -24,7 +25,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 import structlog
 from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from tc_sync.config import Settings
 from tc_sync.mappings import Mappings, load_mappings
@@ -93,30 +95,37 @@ FIGURES: tuple[Figure, ...] = (
 
 @dataclass(frozen=True)
 class SideBySide:
-    """Each figure per practice and for the group (last column)."""
+    """A row per practice (in the configuration's order), then the group's row; a column per
+    figure (`FIGURES`)."""
 
     period: Period
-    practices: list[str]
-    rows: list[tuple[Figure, list[Number | float | None]]]
+    rows: list[tuple[str, list[Number | float | None]]]
+
+    def row(self, practice: str) -> dict[str, Number | float | None]:
+        """One practice's (or `ALL_PRACTICES`') figures by label."""
+        values = dict(self.rows)[practice]
+        return {figure.label: value for figure, value in zip(FIGURES, values, strict=True)}
 
 
 def side_by_side(reports: dict[str, Report], period: Period) -> SideBySide:
     """The figures of each practice's report, then the group's: sums, and rates of sums."""
     practices = list(reports)
-    sums: dict[str, list[Number]] = {}
-    rows: list[tuple[Figure, list[Number | float | None]]] = []
+    columns: dict[str, list[Number]] = {}
+    shown: list[list[Number | float | None]] = []
     for figure in FIGURES:
         if figure.value is not None:
             values: list[Number] = [figure.value(reports[p]) for p in practices]
             total: Number = sum(values, Decimal(0) if figure.kind == "money" else 0)
-            sums[figure.label] = [*values, total]
-            rows.append((figure, [*values, total]))
+            columns[figure.label] = [*values, total]
+            shown.append([*values, total])
             continue
         assert figure.rate_of is not None
-        parts, wholes = sums[figure.rate_of[0]], sums[figure.rate_of[1]]
-        rows.append((figure, [float(Decimal(part) / Decimal(whole)) if whole else None
-                              for part, whole in zip(parts, wholes, strict=True)]))
-    return SideBySide(period, practices, rows)
+        parts, wholes = columns[figure.rate_of[0]], columns[figure.rate_of[1]]
+        shown.append([float(Decimal(part) / Decimal(whole)) if whole else None
+                      for part, whole in zip(parts, wholes, strict=True)])
+    names = [*practices, ALL_PRACTICES]
+    return SideBySide(period, [(name, [column[index] for column in shown])
+                               for index, name in enumerate(names)])
 
 
 def _shown(value: Number | float | None, kind: str) -> str:
@@ -127,32 +136,31 @@ def _shown(value: Number | float | None, kind: str) -> str:
     return f"{int(value or 0):,}"
 
 
-_STYLE = ("body{font-family:system-ui,Segoe UI,Arial,sans-serif;margin:1.5em auto;"
-          "max-width:72em;color:#222}table{border-collapse:collapse}th,td{border:1px solid "
-          "#ccc;padding:.25em .6em}th{background:#305496;color:#fff}td.n{text-align:right}"
-          "td.all{font-weight:bold;background:#eef}")
+_STYLE = ("body{font-family:system-ui,Segoe UI,Arial,sans-serif;margin:1.5em;color:#222}"
+          "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.25em .6em}"
+          "th{background:#305496;color:#fff;font-weight:normal}td.n{text-align:right}"
+          "tr.all td{font-weight:bold;background:#eef}th a{color:#fff}")
 
 
 def page(table: SideBySide, site_id: str, built_at: datetime) -> bytes:
-    """The side-by-side table as a self-contained HTML page, each practice linked to its
-    own report."""
+    """The table as a self-contained HTML page, each practice linked to its own report."""
     html_name = f"report-{table.period.label}.html"
-    head = "<th>Figure</th>" + "".join(
-        f'<th><a style="color:#fff" href="{escape(p)}/{html_name}">{escape(p)}</a></th>'
-        for p in table.practices) + f"<th>{ALL_PRACTICES}</th>"
+    head = "<th>Practice</th>" + "".join(f"<th>{escape(f.label)}</th>" for f in FIGURES)
     body = []
-    for figure, values in table.rows:
-        cells = "".join(
-            f'<td class="n{" all" if i == len(values) - 1 else ""}">'
-            f"{escape(_shown(v, figure.kind))}</td>" for i, v in enumerate(values))
-        body.append(f"<tr><td>{escape(figure.label)}</td>{cells}</tr>")
+    for practice, values in table.rows:
+        group = practice == ALL_PRACTICES
+        name = escape(practice) if group else (
+            f'<a href="{escape(practice)}/{html_name}">{escape(practice)}</a>')
+        cells = "".join(f'<td class="n">{escape(_shown(value, figure.kind))}</td>'
+                        for figure, value in zip(FIGURES, values, strict=True))
+        body.append(f'<tr{" class=all" if group else ""}><td>{name}</td>{cells}</tr>')
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>'
             f"{escape(site_id)}: {escape(table.period.title)}, every practice</title>"
             f"<style>{_STYLE}</style></head><body><h1>{escape(site_id)}: every practice, "
             f"{escape(table.period.title)}</h1><p>Built {built_at:%Y-%m-%d %H:%M %Z}. Each "
             "practice's own report (its definitions, charts and tables) is linked from its "
-            "name. The group's column adds the practices' figures; its rates are worked out "
-            "from those sums; each practice's forecast is weighted by its own acceptance rate."
+            "name. The last row adds the practices' figures; its rates are worked out from "
+            "those sums; each practice's forecast is weighted by its own acceptance rate."
             f"</p><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             "</body></html>").encode()
 
@@ -161,22 +169,30 @@ _FORMATS = {"money": '"$"#,##0.00', "count": "#,##0", "rate": "0.0%"}
 
 
 def workbook(table: SideBySide) -> bytes:
-    """The side-by-side table as a one-sheet workbook (numbers, not text)."""
+    """The table as a one-sheet workbook of numbers (sortable, filterable), the group last."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = f"Every practice {table.period.label}"[:31]
-    sheet.append(["Figure", *table.practices, ALL_PRACTICES])
+    sheet.append(["Practice", *(figure.label for figure in FIGURES)])
     for cell in sheet[1]:
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor="305496")
-    for figure, values in table.rows:
-        sheet.append([figure.label, *[None if v is None else float(v)
-                                      if figure.kind != "count" else int(v) for v in values]])
-        for cell in sheet[sheet.max_row][1:]:
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for practice, values in table.rows:
+        sheet.append([practice, *(None if value is None else int(value)
+                                  if figure.kind == "count" else float(value)
+                                  for figure, value in zip(FIGURES, values, strict=True))])
+        for cell, figure in zip(sheet[sheet.max_row][1:], FIGURES, strict=True):
             cell.number_format = _FORMATS[figure.kind]
-    sheet.column_dimensions["A"].width = 40
+        if practice == ALL_PRACTICES:
+            for cell in sheet[sheet.max_row]:
+                cell.font = Font(bold=True)
+    sheet.column_dimensions["A"].width = 22
+    for index in range(2, len(FIGURES) + 2):
+        sheet.column_dimensions[get_column_letter(index)].width = 15
     sheet.freeze_panes = "B2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(FIGURES) + 1)}{sheet.max_row - 1}"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
