@@ -57,7 +57,7 @@ class Snapshot:
     clinics: bool
     """Show the clinic column."""
     sources: bool
-    """Show the source column."""
+    """Show the Practice column (the files show several sources)."""
 
     def columns(self, queue: str) -> list[Column]:
         """The columns of one queue."""
