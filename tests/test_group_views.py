@@ -132,6 +132,25 @@ def test_the_group_queues_hold_every_practices_rows_with_its_practice_and_its_to
     assert (folder / "queues.xlsx").is_file() and (folder / "queues.html").is_file()
 
 
+def test_per_clinic_the_group_gets_a_folder_per_practice_and_clinic(group, tmp_path):
+    settings, engine = group
+    per_clinic = settings.model_copy(update={
+        "queues": settings.queues.model_copy(update={"per_clinic": True})})
+    built = build_group_queues(engine, per_clinic, today=TODAY, folder=tmp_path / "g")
+
+    folders = [path for path in (tmp_path / "g").iterdir() if path.is_dir()]
+    assert {path.name.split("-")[0] for path in folders} == set(PRACTICES)
+    listed: list[str] = []
+    for path in folders:
+        practice = path.name.split("-")[0]
+        for csv_file in path.glob("*.csv"):
+            rows = read_csv(csv_file)
+            assert {row["Practice"] for row in rows} <= {practice}
+            listed += item_keys(rows)
+    assert sorted(listed) == sorted(item["item_key"] for item in open_items(engine))
+    assert built.totals[-1].tally.items == len(listed)
+
+
 def _patients_data(engine: sa.Engine) -> list[str]:
     """Every patient's name, phone and email in the ledger: none may reach the health page."""
     table = replica[Patient]
