@@ -138,6 +138,25 @@ class BenefitsExpiring(_Kind):
     """At least this much left to use; null: any remaining amount, even below zero."""
 
 
+class LabCaseNotReady(_Kind):
+    days_before: int = Field(3, ge=0)
+    """Cases for appointments from today through this many calendar days ahead."""
+
+
+class ReferralNoOutcome(_Kind):
+    after_days: int = Field(30, ge=0)
+    """Days after the referral date before the outcome is owed."""
+
+
+class InsuranceNotVerified(_Kind):
+    days_ahead: int = Field(7, ge=0)
+    """Appointments from today through this many calendar days ahead."""
+    benefits_valid_days: int = Field(90, ge=0)
+    """A plan's benefits verified longer ago than this are stale."""
+    enrollment_valid_days: int = Field(30, ge=0)
+    """A patient's enrollment verified longer ago than this is stale."""
+
+
 class Benefits(_Strict):
     """How remaining benefits are computed (Open Dental's Treatment Finder, by default)."""
 
@@ -161,6 +180,9 @@ class Kinds(_Strict):
     planned_appointment_unscheduled: PlannedAppointmentUnscheduled
     broken_appointment: BrokenAppointment
     benefits_expiring: BenefitsExpiring
+    lab_case_not_ready: LabCaseNotReady
+    referral_no_outcome: ReferralNoOutcome
+    insurance_not_verified: InsuranceNotVerified
 
 
 class Priority(_Strict):
@@ -175,6 +197,9 @@ class Priority(_Strict):
     """Points when the patient's benefits renew within 60 days with money left."""
     signed_treatment: float = 5.0
     """Points when the patient signed the treatment plan."""
+    visit_soon: float = 100.0
+    """Points for a follow-up owed before an appointment (a lab case, a verification) when the
+    appointment is today, falling evenly to nothing past its window: it cannot wait."""
 
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

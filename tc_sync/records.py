@@ -197,6 +197,35 @@ class DefinitionCategory(StrEnum):
     TREATMENT_PRIORITY = "treatment_priority"
     COMMLOG_TYPE = "commlog_type"
     CLAIM_CUSTOM_TRACKING = "claim_custom_tracking"
+    REFERRAL_SPECIALTY = "referral_specialty"
+    INSURANCE_VERIFICATION_STATUS = "insurance_verification_status"
+
+
+class ReferralDirection(StrEnum):
+    """Which way a referral goes: to a specialist, from a referral source, or custom."""
+
+    TO = "to"
+    FROM = "from"
+    CUSTOM = "custom"
+
+
+class ReferralStatus(StrEnum):
+    """Where an outgoing referral stands (Open Dental's RefToStatus)."""
+
+    NONE = "none"
+    DECLINED = "declined"
+    SCHEDULED = "scheduled"
+    CONSULTED = "consulted"
+    IN_TREATMENT = "in_treatment"
+    COMPLETE = "complete"
+
+
+class VerificationType(StrEnum):
+    """What an insurance verification is of: a plan's benefits or a patient's enrollment."""
+
+    NONE = "none"
+    BENEFITS = "benefits"
+    ENROLLMENT = "enrollment"
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +315,8 @@ class TreatmentPlan:
     status: TreatmentPlanStatus
     signed_at: datetime | None
     changed_at: datetime | None
+    presenter_id: int | None = None
+    """The PMS user who presents (presented) the plan."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,10 +495,119 @@ class Clinic:
     hidden: bool
 
 
+@dataclass(frozen=True, slots=True)
+class SavedPlanProcedure:
+    """A procedure as a saved treatment plan recorded it (Open Dental's proctp)."""
+
+    pms_id: int
+    plan_id: int
+    patient_id: int
+    procedure_id: int | None
+    """The chart procedure it copies, if any."""
+    code: str
+    fee: Cents
+    changed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanAttachment:
+    """A chart procedure on an active or inactive treatment plan (treatplanattach)."""
+
+    pms_id: int
+    plan_id: int
+    patient_id: int
+    procedure_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class LabCase:
+    """A case sent to a dental lab for a patient's appointment."""
+
+    pms_id: int
+    patient_id: int
+    lab_id: int | None
+    appointment_id: int | None
+    """The scheduled appointment the case is for (the seat), if attached."""
+    planned_appointment_id: int | None
+    due_at: datetime | None
+    """The due date on the lab slip."""
+    created_at: datetime | None
+    sent_at: datetime | None
+    received_at: datetime | None
+    checked_at: datetime | None
+    provider_id: int | None
+    changed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Laboratory:
+    """A dental lab the practice sends cases to."""
+
+    pms_id: int
+    name: str
+    phone: str
+    hidden: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralAttachment:
+    """A patient's referral: to a specialist, or from whoever referred the patient."""
+
+    pms_id: int
+    patient_id: int
+    referral_id: int | None
+    direction: ReferralDirection
+    status: ReferralStatus
+    referred_on: date | None
+    procedure_id: int | None
+    procedure_completed_on: date | None
+    provider_id: int | None
+    changed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Referral:
+    """A specialist or referral source the practice refers to or hears from."""
+
+    pms_id: int
+    last_name: str
+    first_name: str
+    is_organization: bool
+    """The name is a business's (Open Dental keeps it in the last name)."""
+    specialty_id: int | None
+    phone: str
+    email: str
+    hidden: bool
+    changed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class InsuranceVerification:
+    """When a plan's benefits, or a patient's enrollment in a plan, was last verified."""
+
+    pms_id: int
+    verify_type: VerificationType
+    target_id: int | None
+    """The plan (benefits) or the patient's coverage (enrollment) verified."""
+    verified_on: date | None
+    status_id: int | None
+    changed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A PMS user: a member of staff (who presents plans, logs contacts)."""
+
+    pms_id: int
+    name: str
+    hidden: bool
+
+
 Record = (
     Patient | ProcedureCode | Procedure | Appointment | TreatmentPlan | Claim | ClaimProcedure
     | Coverage | CoverageCategory | CoverageSpan | Benefit | Contact | ClaimTrackingEntry
-    | Definition | Provider | Clinic
+    | Definition | Provider | Clinic | SavedPlanProcedure | PlanAttachment | LabCase | Laboratory
+    | ReferralAttachment | Referral | InsuranceVerification | User
 )
 
 RECORD_TYPES: dict[str, type] = {
@@ -487,5 +627,13 @@ RECORD_TYPES: dict[str, type] = {
     "definition": Definition,
     "provider": Provider,
     "clinic": Clinic,
+    "saved_plan_procedure": SavedPlanProcedure,
+    "plan_attachment": PlanAttachment,
+    "lab_case": LabCase,
+    "laboratory": Laboratory,
+    "referral_attachment": ReferralAttachment,
+    "referral": Referral,
+    "insurance_verification": InsuranceVerification,
+    "user": User,
 }
 """Record types by the name an adapter manifest uses for them."""

@@ -125,6 +125,65 @@ class Office:
         return self.insert("claimtracking", ClaimNum=claim, TrackingType="StatusHistory",
                            TrackingDefNum=status, DateTimeEntry=str(at), UserNum=1, Note="")
 
+    # --- lab cases, referrals, verification, plans -----------------------------------------
+
+    def lab(self, name: str = "Test Lab", phone: str = "555-0170") -> int:
+        return self.insert("laboratory", Description=name, Phone=phone, Slip=0, Address="",
+                           City="", State="", Zip="", Email="", WirelessPhone="", IsHidden=0)
+
+    def lab_case(self, patient: int, lab: int, *, appointment: int = 0, planned: int = 0,
+                 sent: datetime | str = BLANK, received: datetime | str = BLANK,
+                 checked: datetime | str = BLANK, due: datetime | str = BLANK) -> int:
+        return self.insert("labcase", PatNum=patient, LaboratoryNum=lab, AptNum=appointment,
+                           PlannedAptNum=planned, DateTimeDue=str(due),
+                           DateTimeCreated=str(sent), DateTimeSent=str(sent),
+                           DateTimeRecd=str(received), DateTimeChecked=str(checked), ProvNum=1,
+                           LabFee=0, InvoiceNum="")
+
+    def specialist(self, last: str = "Endoson", first: str = "Ivy") -> int:
+        return self.insert("referral", LName=last, FName=first, Specialty=0, Telephone="5550190",
+                           PatNum=0, Slip=0, IsDoctor=1, IsTrustedDirect=0, IsPreferred=0)
+
+    def refer(self, patient: int, specialist: int, on: date | str, *, ref_type: int = 0,
+              status: int = 0, completed: date | str = BLANK) -> int:
+        return self.insert("refattach", ReferralNum=specialist, PatNum=patient, RefDate=str(on),
+                           RefType=ref_type, RefToStatus=status, IsTransitionOfCare=0,
+                           ProcNum=0, DateProcComplete=str(completed), ProvNum=1)
+
+    def verify(self, verify_type: int, key: int, on: date | str) -> int:
+        """An insurance verification: 1 of a plan's benefits (PlanNum), 2 of an enrollment
+        (PatPlanNum)."""
+        return self.insert("insverify", VerifyType=verify_type, FKey=key,
+                           DateLastVerified=str(on), UserNum=0, DefNum=0, Note="",
+                           HoursAvailableForVerification=0)
+
+    def user(self, name: str) -> int:
+        return self.insert("userod", UserName=name, UserGroupNum=0, EmployeeNum=0, ClinicNum=0,
+                           ProvNum=0, IsHidden=0, TaskListInBox=0, DefaultHidePopups=0,
+                           PasswordIsStrong=0, ClinicIsRestricted=0, InboxHidePopups=0,
+                           UserNumCEMT=0, FailedAttempts=0, DomainUser="",
+                           IsPasswordResetRequired=0, MobileWebPin="",
+                           MobileWebPinFailedAttempts=0)
+
+    def treatment_plan(self, patient: int, *, status: int = 0, signed: datetime | str = BLANK,
+                       presenter: int = 0, procedures: tuple[int, ...] = ()) -> int:
+        """A treatment plan: a saved one (0) copies its procedures (proctp), an active (1) or
+        inactive (2) one attaches them (treatplanattach)."""
+        plan = self.insert("treatplan", PatNum=patient, DateTP=str(date.today()),
+                           Heading="Plan", TPStatus=status, DateTSigned=str(signed),
+                           UserNumPresenter=presenter, SigIsTopaz=0, ResponsParty=0, DocNum=0,
+                           SecUserNumEntry=0, TPType=0, SignaturePractice="", SignatureText="",
+                           SignaturePracticeText="")
+        for procedure in procedures:
+            if status == 0:
+                self.insert("proctp", TreatPlanNum=plan, PatNum=patient, ProcNumOrig=procedure,
+                            Priority=0, ProcCode="D2740", FeeAmt=1000, Discount=0,
+                            Prognosis="", Dx="", ProcAbbr="", SecUserNumEntry=0, FeeAllowed=0,
+                            TaxAmt=0, ProvNum=1, ClinicNum=0, CatPercUCR=0)
+            else:
+                self.insert("treatplanattach", TreatPlanNum=plan, ProcNum=procedure, Priority=0)
+        return plan
+
     # --- deletes, as Open Dental's client makes them ----------------------------------------
 
     def delete(self, table: str, key_column: str, key: int) -> None:

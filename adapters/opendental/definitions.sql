@@ -1,5 +1,6 @@
 -- Definitions: the practice's own lists (procedure categories, unscheduled statuses, custom
--- claim tracking, commlog types, treatment priorities). No timestamp: read whole each time.
+-- claim tracking, commlog types, treatment priorities, referral specialties, insurance
+-- verification statuses). No timestamp: read whole each time.
 -- Only the categories tc-sync uses are read; the manifest maps each one.
 SELECT
   d.DefNum               AS pms_id,
@@ -10,6 +11,6 @@ SELECT
   d.IsHidden             AS hidden
 FROM definition d
 WHERE d.DefNum > :after_key AND d.DefNum <= :until_key
-  AND d.Category IN (11, 13, 20, 27, 31)
+  AND d.Category IN (11, 13, 20, 27, 31, 35, 38)
 ORDER BY d.DefNum
 LIMIT :batch_size

@@ -6,7 +6,8 @@ SELECT
   tp.Heading             AS heading,
   tp.TPStatus            AS status,
   tp.DateTSigned         AS signed_at,
-  tp.SecDateTEdit        AS changed_at
+  tp.SecDateTEdit        AS changed_at,
+  tp.UserNumPresenter    AS presenter_id
 FROM treatplan tp
 WHERE tp.TreatPlanNum > :after_key AND tp.TreatPlanNum <= :until_key
   AND (:since IS NULL OR tp.SecDateTEdit >= :since)

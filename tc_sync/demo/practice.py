@@ -33,6 +33,9 @@ from pathlib import Path
 
 import pymysql
 
+from tc_sync.demo.duties import Appointment as DutyAppointment
+from tc_sync.demo.duties import DutyRows, PlannedProcedure
+from tc_sync.demo.duties import Plan as DutyPlan
 from tc_sync.demo.odschema import (
     PLANNEDAPPT_DROPPED_IN,
     TABLES,
@@ -470,6 +473,13 @@ class _Generator:
         self.codes: dict[str, _Code] = {}
         self.plans: list[_Plan] = []
         self.carriers = min(40, max(8, spec.patients // 25))
+        # Lab cases, referrals, verifications, plans' procedures: their own random stream.
+        self.duties = DutyRows(spec.seed, self.key, self.day, self.at)
+        self._patplans: list[int] = []
+        self._plans: list[DutyPlan] = []
+        self._seat: DutyAppointment | None = None
+        self._planned: tuple[int, int] | None = None
+        self._planned_procs: list[PlannedProcedure] = []
         self.n_plans = min(300, max(20, spec.patients // 10))
 
     # --- small helpers ---
@@ -528,6 +538,7 @@ class _Generator:
             def_num = self.key("definition")
             self.tracking_statuses[item] = def_num
             yield "definition", (def_num, 31, order, item, value, 0, 0)
+        yield from self.duties.definitions(len(_DEFINITIONS) + len(_MORE_TRACKING_STATUSES))
         yield from self._providers()
         yield from self._clinics()
         for code, descript, abbr, cat, fee, area, covcat, kind in _CODES:
@@ -543,6 +554,9 @@ class _Generator:
             )
         yield from self._coverage_categories()
         yield from self._insurance()
+        yield from self.duties.reference()
+        for plan in self.plans:
+            yield from self.duties.plan_verification(plan.num)
 
     def _coverage_categories(self) -> Iterator[tuple[str, Row]]:
         # CovCatNum = the module's category constants; EbenefitCat as Open Dental seeds them.
@@ -758,8 +772,25 @@ class _Generator:
             self._deleted(person, out)
         self._treatplans(person, tx, tp_day, out)
         self._commlogs(person, tx, out)
+        self._duty_rows(person, out)
         out.append(("patient", self._patient_row(person, last_day)))
         return subs
+
+    def _duty_rows(self, person: _Person, out: list[tuple[str, Row]]) -> None:
+        """The patient's plans' procedures, lab cases, referrals and enrollment checks."""
+        duties, pat = self.duties, person.pat
+        out.extend(duties.plan_procedures(pat, self._plans, self._planned_procs))
+        planned = self._planned[0] if self._planned else 0
+        if self._seat is not None:
+            out.extend(duties.lab_case(pat, self._seat, planned))
+        elif self._planned is not None:
+            out.extend(duties.planned_lab_case(pat, *self._planned))
+        if person.status == 0 and person.history:
+            out.extend(duties.referrals(pat, person.first_day))
+        for patplan in self._patplans:
+            out.extend(duties.enrollment_verification(patplan))
+        self._patplans, self._plans, self._planned_procs = [], [], []
+        self._seat = self._planned = None
 
     def _patient_row(self, person: _Person, last_day: int) -> Row:
         rng = self.rng
@@ -836,6 +867,7 @@ class _Generator:
         out: list[tuple[str, Row]],
     ) -> None:
         num = self.key("patplan")
+        self._patplans.append(num)
         out.append(("patplan", (
             num, pat, ordinal, 0, relat, "", sub, -1.0, NONE_DATE,
             self.at(first_day, 9 * 60 + self.rng.randrange(480)), self.stamp(first_day),
@@ -1096,9 +1128,16 @@ class _Generator:
                 person, planned, 6, NONE_DATETIME, 0, 0, unsched, descript, self.stamp(tp_day),
                 entered, planned_order + 1, 90,
             ))
+        if planned:
+            self._planned = (planned, tp_day)
         if tx in ("scheduled", "planned_scheduled"):
             apt_day = self.workday(rng.randint(1, 90))
+            lab_work = any(c.covcat in (_CROWN, _PROS) for c in codes)
+            if lab_work and self.duties.seat_this_week():
+                # The main stream's draws stay the same whatever day the seat is on.
+                apt_day = self.duties.rng.randint(0, 3)
             apt = self.key("appointment")
+            self._seat = DutyAppointment(apt, apt_day, lab_work)
             out.extend(self._appointment(
                 person, apt, 1, self.at(apt_day, 8 * 60 + 10 * rng.randrange(48)), 0, planned,
                 0, descript, self.stamp(tp_day), entered, 0, 90,
@@ -1132,6 +1171,8 @@ class _Generator:
                 person.clinic, date_tp, NONE_DATE, priority, stamp, tooth, surf,
             )))
             procs.append(_Proc(num, code, code.fee, proc_day, person.dentist))
+        if status == 1:
+            self._planned_procs = [PlannedProcedure(p.num, p.code.code, p.fee) for p in procs]
         if primary is not None and primary.plan.plan_type != "c":
             for p in procs:
                 self._estimate(person, p, primary, out)
@@ -1438,10 +1479,13 @@ class _Generator:
         rng = self.rng
 
         def plan(status: int, heading: str, day: int | None, when: int, signed: bool) -> None:
+            num = self.key("treatplan")
+            self._plans.append(DutyPlan(num, status, when))
+            presenter = 1 + person.pat % 3 if status == 0 else 0  # users 1-3 present
             out.append(("treatplan", (
-                self.key("treatplan"), person.pat,
+                num, person.pat,
                 self.day(day) if day is not None else NONE_DATE, heading, "", "", 0, 0, 0,
-                status, 1, self.day(when), self.stamp(when), 0, 0, "",
+                status, 1, self.day(when), self.stamp(when), presenter, 0, "",
                 self.at(when, 600 + rng.randrange(400)) if signed else NONE_DATETIME,
                 NONE_DATETIME, "", "",
             )))

@@ -25,10 +25,19 @@ from tc_sync.records import (
     CoverageCategory,
     CoverageSpan,
     Definition,
+    InsuranceVerification,
+    LabCase,
+    Laboratory,
     Patient,
+    PlanAttachment,
     Procedure,
     ProcedureCode,
+    Referral,
+    ReferralAttachment,
+    SavedPlanProcedure,
     TreatmentPlan,
+    User,
+    VerificationType,
 )
 
 R = TypeVar("R")
@@ -49,6 +58,12 @@ class PatientFacts:
     contacts: list[Contact] = field(default_factory=list)
     claim_tracking: list[ClaimTrackingEntry] = field(default_factory=list)
     treatment_plans: list[TreatmentPlan] = field(default_factory=list)
+    saved_plan_procedures: list[SavedPlanProcedure] = field(default_factory=list)
+    plan_attachments: list[PlanAttachment] = field(default_factory=list)
+    lab_cases: list[LabCase] = field(default_factory=list)
+    referrals: list[ReferralAttachment] = field(default_factory=list)
+    verifications: list[InsuranceVerification] = field(default_factory=list)
+    """Verifications of the patient's plans' benefits and of the patient's enrollments."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +77,9 @@ class SourceFacts:
     is not an annual maximum (any other category id, or none, counts as general)."""
     category_spans: dict[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     """Every known coverage category's procedure code ranges (possibly none)."""
+    laboratories: dict[int, Laboratory] = field(default_factory=dict)
+    referrals: dict[int, Referral] = field(default_factory=dict)
+    users: dict[int, User] = field(default_factory=dict)
 
 
 class _Reader:
@@ -99,7 +117,8 @@ class _Reader:
 _READERS: dict[type, _Reader] = {record: _Reader(record) for record in (
     Patient, Procedure, Appointment, Claim, ClaimProcedure, Coverage, Benefit, Contact,
     ClaimTrackingEntry, TreatmentPlan, Definition, ProcedureCode, CoverageCategory,
-    CoverageSpan)}
+    CoverageSpan, SavedPlanProcedure, PlanAttachment, LabCase, Laboratory, ReferralAttachment,
+    Referral, InsuranceVerification, User)}
 
 
 def read_records(connection: sa.Connection, record: type[R], source_id: str,
@@ -122,7 +141,10 @@ def load_source_facts(connection: sa.Connection, source_id: str) -> SourceFacts:
     return SourceFacts(
         {d.pms_id: d for d in read_records(connection, Definition, source_id)},
         {c.pms_id: c for c in read_records(connection, ProcedureCode, source_id)}, other,
-        {category: tuple(ranges) for category, ranges in spans.items()})
+        {category: tuple(ranges) for category, ranges in spans.items()},
+        {lab.pms_id: lab for lab in read_records(connection, Laboratory, source_id)},
+        {ref.pms_id: ref for ref in read_records(connection, Referral, source_id)},
+        {user.pms_id: user for user in read_records(connection, User, source_id)})
 
 
 def load_patient_facts(connection: sa.Connection, source_id: str,
@@ -139,13 +161,16 @@ def load_patient_facts(connection: sa.Connection, source_id: str,
             (Procedure, "procedures"), (Appointment, "appointments"), (Claim, "claims"),
             (ClaimProcedure, "claim_procedures"), (Coverage, "coverages"),
             (Contact, "contacts"), (ClaimTrackingEntry, "claim_tracking"),
-            (TreatmentPlan, "treatment_plans"))
+            (TreatmentPlan, "treatment_plans"), (SavedPlanProcedure, "saved_plan_procedures"),
+            (PlanAttachment, "plan_attachments"), (LabCase, "lab_cases"),
+            (ReferralAttachment, "referrals"))
         for record, attribute in per_patient:
             rows: list[Any] = read_records(connection, record, source_id,
                                            replica[record].c.patient_id.in_(chunk))
             for row in rows:
                 getattr(facts[row.patient_id], attribute).append(row)
         _attach_benefits(connection, source_id, [facts[i] for i in chunk])
+        _attach_verifications(connection, source_id, [facts[i] for i in chunk])
     return {i: facts[i] for i in ids}
 
 
@@ -169,3 +194,27 @@ def _attach_benefits(connection: sa.Connection, source_id: str,
         for coverage in patient.coverages:
             patient.benefits += by_plan.get(coverage.plan_id, [])
             patient.benefits += by_coverage.get(coverage.pms_id, [])
+
+
+def _attach_verifications(connection: sa.Connection, source_id: str,
+                          patients: list[PatientFacts]) -> None:
+    """Each patient's verifications: of the benefits of the plans they are covered by, and of
+    their own enrollments (coverages)."""
+    plans = {c.plan_id for p in patients for c in p.coverages if c.plan_id is not None}
+    coverages = {c.pms_id for p in patients for c in p.coverages}
+    if not coverages:
+        return
+    table = replica[InsuranceVerification]
+    found = read_records(connection, InsuranceVerification, source_id,
+                         table.c.target_id.in_(sorted(plans | coverages)))
+    benefits: dict[int | None, list[InsuranceVerification]] = defaultdict(list)
+    enrollments: dict[int | None, list[InsuranceVerification]] = defaultdict(list)
+    for verification in found:
+        if verification.verify_type == VerificationType.BENEFITS:
+            benefits[verification.target_id].append(verification)
+        elif verification.verify_type == VerificationType.ENROLLMENT:
+            enrollments[verification.target_id].append(verification)
+    for patient in patients:
+        for coverage in patient.coverages:
+            patient.verifications += benefits.get(coverage.plan_id, [])
+            patient.verifications += enrollments.get(coverage.pms_id, [])

@@ -116,10 +116,14 @@ def _age_words(kind: ItemKind, days: int | None) -> str:
             ItemKind.PREDETERMINATION_RETURNED: "answered",
             ItemKind.CLAIM_OUTSTANDING: "owed", ItemKind.CLAIM_UNSENT: "owed",
             ItemKind.BROKEN_APPOINTMENT: "broken",
-            ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED: "planned"}.get(kind, "owed")
+            ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED: "planned",
+            ItemKind.REFERRAL_NO_OUTCOME: "owed"}.get(kind, "owed")
     if days is None:
         return f"{verb} on an unknown date"
     return f"{verb} today" if days == 0 else f"{verb} {days:,} day{'s' * (days != 1)} ago"
+
+
+_BEFORE_VISIT = (ItemKind.LAB_CASE_NOT_READY, ItemKind.INSURANCE_NOT_VERIFIED)
 
 
 def priority(item: DesiredItem, mappings: Mappings, today: date, *, signed: bool = False,
@@ -129,7 +133,8 @@ def priority(item: DesiredItem, mappings: Mappings, today: date, *, signed: bool
     The value at stake (the amount; remaining benefits for expiring benefits) weighed by how
     likely it still is to be won, which halves every `half_life_days` owed, so a years-old
     item ranks below a recent one and age never grows a score; plus points for benefits about
-    to renew with money left and for treatment the patient signed.
+    to renew with money left and for treatment the patient signed (`signed`, or the item's
+    details say so); a follow-up owed before an appointment gains points as the day nears.
     """
     weights = mappings.priority
     amount = item.amount or 0
@@ -137,7 +142,10 @@ def priority(item: DesiredItem, mappings: Mappings, today: date, *, signed: bool
     chance = 0.5 ** (age / weights.half_life_days)
     points = max(amount, 0) / 10_000 * weights.per_100_dollars * chance
     reasons = [f"{_money(amount)} at stake" if amount > 0 else "no amount recorded"]
-    reasons[0] += f", {_age_words(item.kind, item.age_days)}"
+    if item.kind in _BEFORE_VISIT:
+        reasons[0] = f"{_money(amount)} of treatment booked" if amount > 0 else "a visit booked"
+    else:
+        reasons[0] += f", {_age_words(item.kind, item.age_days)}"
     renews = item.details.get("benefits_renew_on")
     remaining = item.details.get("remaining_benefits")
     if item.kind == ItemKind.BENEFITS_EXPIRING and isinstance(renews, str):
@@ -147,10 +155,17 @@ def priority(item: DesiredItem, mappings: Mappings, today: date, *, signed: bool
             date.fromisoformat(renews) - timedelta(days=60) <= today):
         points += weights.benefits_expiring
         reasons.append(f"benefits renew {renews}, {_money(remaining)} left")
-    if signed and item.kind in (ItemKind.UNSCHEDULED_TREATMENT,
-                                ItemKind.PREDETERMINATION_RETURNED):
+    if (signed or item.details.get("signed") is True) and item.kind in (
+            ItemKind.UNSCHEDULED_TREATMENT, ItemKind.PREDETERMINATION_RETURNED):
         points += weights.signed_treatment
         reasons.append("the patient signed the treatment plan")
+    visit = item.details.get("appointment_on")
+    if item.kind in _BEFORE_VISIT and isinstance(visit, str):
+        days, window = (date.fromisoformat(visit) - today).days, item.details.get("window_days")
+        span = (window if isinstance(window, int) else 7) + 1
+        points += weights.visit_soon * max(0, span - max(days, 0)) / span
+        reasons.insert(1, "appointment today" if days <= 0 else "appointment tomorrow"
+                       if days == 1 else f"appointment in {days} days ({visit})")
     if chance < 0.25:
         reasons.append("long owed: little chance left")
     return round(points, 2), reasons[:3]

@@ -19,6 +19,9 @@ class ItemKind(StrEnum):
     PLANNED_APPOINTMENT_UNSCHEDULED = "planned_appointment_unscheduled"
     BROKEN_APPOINTMENT = "broken_appointment"
     BENEFITS_EXPIRING = "benefits_expiring"
+    LAB_CASE_NOT_READY = "lab_case_not_ready"
+    REFERRAL_NO_OUTCOME = "referral_no_outcome"
+    INSURANCE_NOT_VERIFIED = "insurance_not_verified"
 
 
 class Resolution(StrEnum):
@@ -30,6 +33,8 @@ class Resolution(StrEnum):
     SENT = "sent"
     PAID = "paid"
     DELETED_IN_PMS = "deleted_in_pms"
+    VERIFIED = "verified"
+    DECLINED = "declined"
     NO_LONGER_ELIGIBLE = "no_longer_eligible"
 
 
@@ -63,3 +68,5 @@ class DesiredItem:
     not_before: date | None = None
     """The next follow-up is not due before this day (e.g. while the PMS suppresses a claim);
     the item stays open meanwhile."""
+    escalate: bool = False
+    """The rule escalates it now, whatever the attempts (a lab case the day before the seat)."""

@@ -56,9 +56,13 @@ from tc_sync.records import (
     CoverageCategory,
     CoverageSpan,
     Definition,
+    InsuranceVerification,
+    LabCase,
+    Laboratory,
     Patient,
     ProcedureCode,
-    TreatmentPlanStatus,
+    Referral,
+    ReferralAttachment,
 )
 
 log = structlog.get_logger(__name__)
@@ -101,12 +105,32 @@ def _patients_changed(connection: sa.Connection, source_id: str,
         item_events, item_events.c.item_key == items.c.item_key).where(
         items.c.source_id == source_id, item_events.c.event == STAFF_EVENT,
         item_events.c.at > since)).scalars())
+    patients.update(_patients_of_shared_changes(connection, source_id, since))
+    return patients, False
+
+
+def _patients_of_shared_changes(connection: sa.Connection, source_id: str,
+                                since: datetime) -> set[int]:
+    """Patients a changed row without a patient touches: a plan's benefits or verification,
+    an enrollment's verification, a specialist, a lab."""
     benefits, coverages = replica[Benefit], replica[Coverage]
+    verifications = replica[InsuranceVerification]
+    changed_verifications = sa.select(verifications.c.target_id).where(
+        verifications.c.source_id == source_id, verifications.c.last_changed > since)
     plans = sa.select(benefits.c.plan_id).where(
         benefits.c.source_id == source_id, benefits.c.last_changed > since)
-    patients.update(connection.execute(sa.select(coverages.c.patient_id).distinct().where(
-        coverages.c.source_id == source_id, coverages.c.plan_id.in_(plans))).scalars())
-    return patients, False
+    found = set(connection.execute(sa.select(coverages.c.patient_id).distinct().where(
+        coverages.c.source_id == source_id, sa.or_(
+            coverages.c.plan_id.in_(plans), coverages.c.plan_id.in_(changed_verifications),
+            coverages.c.pms_id.in_(changed_verifications)))).scalars())
+    for shared, linked, column in ((Referral, ReferralAttachment, "referral_id"),
+                                   (Laboratory, LabCase, "lab_id")):
+        changed = sa.select(replica[shared].c.pms_id).where(
+            replica[shared].c.source_id == source_id, replica[shared].c.last_changed > since)
+        table = replica[linked]
+        found.update(connection.execute(sa.select(table.c.patient_id).distinct().where(
+            table.c.source_id == source_id, table.c[column].in_(changed))).scalars())
+    return found
 
 
 def _all_patients(connection: sa.Connection, source_id: str) -> set[int]:
@@ -173,7 +197,7 @@ class Reconciler:
                              self._staff_done.get(item.key, ()))
         last = found[-1].at if found else None
         not_before = max(opened, item.not_before or opened)  # never due before it opened
-        points, reasons = priority(item, self.mappings, self.today, signed=_signed(patient))
+        points, reasons = priority(item, self.mappings, self.today)
         due = next_follow_up(clock, len(found), last, cadence, not_before)
         return {
             "source_id": item.source_id, "kind": item.kind.value, "patient_id": item.patient_id,
@@ -183,7 +207,7 @@ class Reconciler:
             "details": {**item.details, "reasons": reasons},
             "owed_since": item.owed_since, "attempts": len(found), "last_contact_at": last,
             "due_on": due, "next_follow_up": due,
-            "escalated": escalated(len(found), cadence), "priority": points,
+            "escalated": item.escalate or escalated(len(found), cadence), "priority": points,
         }, found
 
     def _queue(self, item: DesiredItem, owners: dict[str, int]) -> tuple[str, str | None]:
@@ -265,7 +289,8 @@ class Reconciler:
         if not self.may_resolve:
             return
         subject = int(stored["item_key"].rsplit(":", 1)[1])
-        reason = why_resolved(ItemKind(stored["kind"]), subject, patient, self.today)
+        reason = why_resolved(ItemKind(stored["kind"]), subject, patient, self.today,
+                              self.mappings)
         update_item(connection, stored["item_key"], {
             "status": "resolved", "resolved_at": now_utc(), "resolution": reason.value})
         self._event(connection, stored["item_key"], "resolved", {"reason": reason.value})
@@ -304,12 +329,6 @@ def _when(text: object) -> datetime | None:
         return datetime.fromisoformat(str(text)) if text else None
     except ValueError:
         return None
-
-
-def _signed(patient: PatientFacts) -> bool:
-    """Whether the patient signed a treatment plan that is still in force."""
-    return any(plan.signed_at is not None and plan.status != TreatmentPlanStatus.INACTIVE
-               for plan in patient.treatment_plans)
 
 
 def _without_reasons(name: str, value: Any) -> Any:

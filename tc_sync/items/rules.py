@@ -13,9 +13,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from tc_sync.benefits import BenefitPosition, benefit_position
+from tc_sync.items.duties import (
+    DUTY_KINDS,
+    insurance_not_verified,
+    lab_case_not_ready,
+    primary_coverage,
+    referral_no_outcome,
+    signed_details,
+    why_duty_resolved,
+)
 from tc_sync.items.facts import PatientFacts, SourceFacts
 from tc_sync.items.model import DesiredItem, ItemKind, Resolution, item_key
-from tc_sync.mappings import Mappings
+from tc_sync.mappings import InsuranceNotVerified, Mappings
 from tc_sync.records import (
     Appointment,
     AppointmentStatus,
@@ -70,15 +79,9 @@ def _procedure_amount(procedure: Procedure) -> int:
     return procedure.fee * (procedure.units + procedure.base_units)
 
 
-def _primary_coverage(facts: PatientFacts) -> Coverage | None:
-    """The patient's primary coverage (ordinal 1), as the Treatment Finder reads it."""
-    primary = sorted((c for c in facts.coverages if c.ordinal == 1), key=lambda c: c.pms_id)
-    return primary[0] if primary else None
-
-
 def _position(facts: PatientFacts, source: SourceFacts, mappings: Mappings, today: date
               ) -> tuple[Coverage | None, BenefitPosition | None]:
-    coverage = _primary_coverage(facts)
+    coverage = primary_coverage(facts)
     if coverage is None:
         return None, None
     settings = mappings.benefits
@@ -163,7 +166,8 @@ def unscheduled_treatment(source_id: str, facts: PatientFacts, source: SourceFac
         age_days=_age(planned_on, today),
         details={"procedures": sorted(p.pms_id for p in waiting),
                  "teeth": sorted({p.tooth for p in waiting if p.tooth}),
-                 **_benefit_details(coverage, position)})]
+                 **_benefit_details(coverage, position),
+                 **signed_details(facts, source, (p.pms_id for p in waiting))})]
 
 
 def benefits_expiring(source_id: str, facts: PatientFacts, source: SourceFacts,
@@ -258,7 +262,8 @@ def predetermination_returned(source_id: str, facts: PatientFacts, source: Sourc
         items.append(_claim_item(
             ItemKind.PREDETERMINATION_RETURNED, source_id, facts, claim, claim.date_received,
             today, sum(_procedure_amount(p) for p in on_claim), estimate=claim.estimate,
-            procedures=sorted(p.pms_id for p in on_claim)))
+            procedures=sorted(p.pms_id for p in on_claim),
+            **signed_details(facts, source, (p.pms_id for p in on_claim))))
     return items
 
 
@@ -474,6 +479,9 @@ RULES: dict[ItemKind, Rule] = {
     ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED: planned_appointment_unscheduled,
     ItemKind.BROKEN_APPOINTMENT: broken_appointment,
     ItemKind.BENEFITS_EXPIRING: benefits_expiring,
+    ItemKind.LAB_CASE_NOT_READY: lab_case_not_ready,
+    ItemKind.REFERRAL_NO_OUTCOME: referral_no_outcome,
+    ItemKind.INSURANCE_NOT_VERIFIED: insurance_not_verified,
 }
 
 
@@ -488,11 +496,16 @@ def evaluate(source_id: str, facts: PatientFacts, source: SourceFacts, mappings:
     return desired
 
 
-def why_resolved(kind: ItemKind, subject_id: int, facts: PatientFacts,
-                 today: date) -> Resolution:
-    """Why an open item is no longer owed, read from what the PMS now shows."""
+def why_resolved(kind: ItemKind, subject_id: int, facts: PatientFacts, today: date,
+                 mappings: Mappings | None = None) -> Resolution:
+    """Why an open item is no longer owed, read from what the PMS now shows (`mappings`: the
+    windows in force; the defaults if not given)."""
     if facts.patient is None:
         return Resolution.DELETED_IN_PMS
+    if kind in DUTY_KINDS:
+        days_ahead = (mappings.kinds.insurance_not_verified.days_ahead if mappings
+                      else InsuranceNotVerified.model_fields["days_ahead"].default)
+        return why_duty_resolved(kind, subject_id, facts, days_ahead, today)
     if kind in (ItemKind.UNSCHEDULED_TREATMENT, ItemKind.BENEFITS_EXPIRING):
         return _why_treatment_resolved(facts, today)
     if kind in (ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED, ItemKind.BROKEN_APPOINTMENT):

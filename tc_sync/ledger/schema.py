@@ -54,6 +54,14 @@ REPLICA_TABLES: dict[type, str] = {
     records.Definition: "definitions",
     records.Provider: "providers",
     records.Clinic: "clinics",
+    records.SavedPlanProcedure: "saved_plan_procedures",
+    records.PlanAttachment: "plan_attachments",
+    records.LabCase: "lab_cases",
+    records.Laboratory: "laboratories",
+    records.ReferralAttachment: "referral_attachments",
+    records.Referral: "referrals",
+    records.InsuranceVerification: "insurance_verifications",
+    records.User: "users",
 }
 """The replica table of each record type."""
 
@@ -67,11 +75,17 @@ REPLICA_INDEXES: dict[str, list[tuple[str, ...]]] = {
     "benefits": [("source_id", "plan_id")],
     "contacts": [("source_id", "patient_id")],
     "claim_tracking": [("source_id", "patient_id")],
+    "saved_plan_procedures": [("source_id", "patient_id")],
+    "plan_attachments": [("source_id", "patient_id")],
+    "lab_cases": [("source_id", "patient_id")],
+    "referral_attachments": [("source_id", "patient_id")],
+    "insurance_verifications": [("source_id", "target_id")],
 }
 
 
 LIVE_KEY_INDEXES = ("appointments", "treatment_plans", "claims", "claim_procedures", "coverages",
-                    "benefits", "contacts", "claim_tracking")
+                    "benefits", "contacts", "claim_tracking", "saved_plan_procedures",
+                    "lab_cases", "referral_attachments", "insurance_verifications")
 """Replica tables of streams the PMS hard-deletes from: an index of their live keys makes the
 delete check's counts per key window index-only."""
 

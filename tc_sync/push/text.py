@@ -83,8 +83,27 @@ def task_text(fields: Mapping[str, Any]) -> str:
     elif kind == "broken_appointment":
         text = f"Reschedule broken appointment #{subject} ({codes})"
     else:
-        text = f"Follow up: {kind} {codes} {amount}".strip()
+        text = _duty_text(kind, details) or f"Follow up: {kind} {codes} {amount}".strip()
     return text[:TASK_TEXT_LIMIT]
+
+
+def _duty_text(kind: str, details: Mapping[str, Any]) -> str | None:
+    """Task text for a lab case, a referral or an insurance verification."""
+    if kind == "lab_case_not_ready":
+        lab = details.get("lab") or "the lab"
+        phone = f" ({details['lab_phone']})" if details.get("lab_phone") else ""
+        sent = "sent" if details.get("sent") else "NOT SENT"
+        return (f"Lab case for appointment {_short_date(details.get('appointment_on'))} not "
+                f"back: call {lab}{phone}; case {sent}")
+    if kind == "referral_no_outcome":
+        who = details.get("specialist") or "the specialist"
+        return (f"Referral to {who} on {_short_date(details.get('referred_on'))}: no outcome "
+                f"yet ({str(details.get('referral_status') or '').replace('_', ' ')})")
+    if kind == "insurance_not_verified":
+        stale = " and ".join(details.get("stale") or ["insurance"])
+        return (f"Verify {stale} with {_carrier(details)} before appointment "
+                f"{_short_date(details.get('appointment_on'))}")
+    return None
 
 
 def with_marker(text: str, marker: str) -> str:

@@ -65,6 +65,7 @@ _CLAIMS = frozenset({_K.PREDETERMINATION_PENDING, _K.PREDETERMINATION_RETURNED,
 _APPOINTMENTS = frozenset({_K.PLANNED_APPOINTMENT_UNSCHEDULED, _K.BROKEN_APPOINTMENT})
 _BENEFITS = frozenset({_K.UNSCHEDULED_TREATMENT, _K.BENEFITS_EXPIRING,
                        _K.PLANNED_APPOINTMENT_UNSCHEDULED, _K.PREDETERMINATION_RETURNED})
+_BEFORE_VISIT = frozenset({_K.LAB_CASE_NOT_READY, _K.INSURANCE_NOT_VERIFIED})
 
 PRIORITY_EXPLAINED = ("Points that order the queue: the money at stake weighed by how likely "
                       "it still is (the chance halves the longer it is owed), plus benefits "
@@ -96,8 +97,17 @@ COLUMNS: tuple[Column, ...] = (
     Column("date_planned", "Date planned", Format.DATE, 12, TREATMENT_KINDS),
     Column("remaining_benefits", "Remaining benefits", Format.MONEY, 14, _BENEFITS),
     Column("benefits_renew_on", "Benefits renew", Format.DATE, 14, _BENEFITS),
-    Column("carrier", "Carrier", Format.TEXT, 28, _CLAIMS | _BENEFITS),
-    Column("carrier_phone", "Carrier phone", Format.TEXT, 16, _CLAIMS | _BENEFITS),
+    Column("signed", "Signed", Format.TEXT, 28,
+           frozenset({_K.UNSCHEDULED_TREATMENT, _K.PREDETERMINATION_RETURNED}),
+           explain="The patient signed a treatment plan with these procedures: when, and who "
+                   "presented it"),
+    Column("appointment_on", "Appointment", Format.DATE, 12, _BEFORE_VISIT),
+    Column("party", "Lab / specialist", Format.TEXT, 30,
+           frozenset({_K.LAB_CASE_NOT_READY, _K.REFERRAL_NO_OUTCOME})),
+    Column("carrier", "Carrier", Format.TEXT, 28,
+           _CLAIMS | _BENEFITS | {_K.INSURANCE_NOT_VERIFIED}),
+    Column("carrier_phone", "Carrier phone", Format.TEXT, 16,
+           _CLAIMS | _BENEFITS | {_K.INSURANCE_NOT_VERIFIED}),
     Column("date_sent", "Date sent", Format.DATE, 12, _CLAIMS),
     Column("days_at_carrier", "Days at carrier", Format.INTEGER, 10,
            frozenset({_K.CLAIM_OUTSTANDING, _K.PREDETERMINATION_PENDING})),
@@ -110,12 +120,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("paid", "Paid", Format.MONEY, 12, frozenset({_K.CLAIM_UNDERPAID})),
     Column("status", "Status", Format.TEXT, 20,
            frozenset({_K.CLAIM_UNSENT, _K.PREDETERMINATION_PENDING, _K.CLAIM_OUTSTANDING,
-                      _K.BROKEN_APPOINTMENT})),
+                      _K.BROKEN_APPOINTMENT}) | _BEFORE_VISIT | {_K.REFERRAL_NO_OUTCOME}),
     Column("escalated", "Escalated", Format.TEXT, 10),
     Column("clinic", "Clinic", Format.TEXT, 14),
     Column("patient_id", "Patient #", Format.INTEGER, 10),
     Column("claim_id", "Claim #", Format.INTEGER, 10, _CLAIMS),
-    Column("appointment_id", "Appointment #", Format.INTEGER, 14, _APPOINTMENTS),
+    Column("appointment_id", "Appointment #", Format.INTEGER, 14,
+           _APPOINTMENTS | _BEFORE_VISIT),
     Column("procedure_ids", "Procedure #s", Format.TEXT, 24),
     Column("item_key", "Item", Format.TEXT, 44, derive=lambda row: " ".join(row.keys)),
 )

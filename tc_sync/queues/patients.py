@@ -20,7 +20,8 @@ from tc_sync.queues.rows import KIND_LABELS, QueueRow, sort_rows
 
 GROUPED = frozenset({
     ItemKind.UNSCHEDULED_TREATMENT, ItemKind.PREDETERMINATION_RETURNED,
-    ItemKind.BENEFITS_EXPIRING, ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED})
+    ItemKind.BENEFITS_EXPIRING, ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED,
+    ItemKind.REFERRAL_NO_OUTCOME})
 """The treatment follow-ups a patient's row brings together (a broken appointment is the
 scheduling queue's, a row of its own)."""
 
@@ -97,13 +98,15 @@ def patient_row(parts: Sequence[QueueRow]) -> QueueRow:
         owner=", ".join(dict.fromkeys(part.owner for part in parts if part.owner)),
         provider=_first(p.provider for p in parts) or "",
         date_planned=min(dates) if dates else None,
-        patient_portion=_portion(parts), parts=tuple(parts), priced=None)
+        patient_portion=_portion(parts), parts=tuple(parts), priced=None,
+        party=_first(p.party for p in parts) or "", signed=_first(p.signed for p in parts) or "")
 
 
 _SHORT = {ItemKind.UNSCHEDULED_TREATMENT: "unscheduled treatment",
           ItemKind.PREDETERMINATION_RETURNED: "predetermination back",
           ItemKind.BENEFITS_EXPIRING: "benefits expiring",
-          ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED: "planned appointment"}
+          ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED: "planned appointment",
+          ItemKind.REFERRAL_NO_OUTCOME: "referral"}
 
 
 def _what(parts: Sequence[QueueRow]) -> str:

@@ -24,6 +24,9 @@ NEXT_STEPS: dict[ItemKind, str] = {
     ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED: "Call to book the planned appointment",
     ItemKind.BROKEN_APPOINTMENT: "Call to reschedule",
     ItemKind.BENEFITS_EXPIRING: "Call to schedule before the benefits renew",
+    ItemKind.LAB_CASE_NOT_READY: "Call the lab: the case must be back before the visit",
+    ItemKind.REFERRAL_NO_OUTCOME: "Ask the specialist (or the patient) for the outcome",
+    ItemKind.INSURANCE_NOT_VERIFIED: "Verify benefits and eligibility with the carrier",
 }
 """The next step of each kind."""
 
@@ -84,6 +87,10 @@ _DERIVED: dict[ItemKind, Callable[[QueueRow], str]] = {
         f"{whole_dollars(row.amount)} appointment planned, not booked"),
     ItemKind.BROKEN_APPOINTMENT: lambda row: (
         f"{whole_dollars(row.amount)} appointment broken {_ago(row.age_days)}"),
+    ItemKind.LAB_CASE_NOT_READY: lambda row: f"Lab case not back, appointment {row.appointment_on}",
+    ItemKind.REFERRAL_NO_OUTCOME: lambda row: f"Referral {row.status}",
+    ItemKind.INSURANCE_NOT_VERIFIED: lambda row: (
+        f"{row.status.capitalize()}, appointment {row.appointment_on}"),
 }
 
 

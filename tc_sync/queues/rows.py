@@ -42,6 +42,9 @@ KIND_LABELS: dict[ItemKind, str] = {
     ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED: "Planned appointment not scheduled",
     ItemKind.BROKEN_APPOINTMENT: "Broken appointment",
     ItemKind.BENEFITS_EXPIRING: "Benefits expiring",
+    ItemKind.LAB_CASE_NOT_READY: "Lab case not back",
+    ItemKind.REFERRAL_NO_OUTCOME: "Referral: no outcome",
+    ItemKind.INSURANCE_NOT_VERIFIED: "Insurance not verified",
 }
 """What each kind is called on a coordinator's screen."""
 
@@ -117,6 +120,12 @@ class QueueRow:
     """The earliest date its planned procedures were planned."""
     patient_portion: Decimal | None = None
     """Fee less insurance estimate, where the estimates allow."""
+    appointment_on: date | None = None
+    """The appointment a lab case or a verification is owed before."""
+    party: str = ""
+    """Who to call besides the patient: the lab or the specialist, with their phone."""
+    signed: str = ""
+    """Treatment the patient signed for: when, and who presented the plan."""
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -178,10 +187,33 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
 
 
 def _status(details: Mapping[str, Any]) -> str:
+    if "stale" in details:      # insurance not verified
+        return " and ".join(details["stale"]) + " not verified"
+    if "lab" in details:
+        sent = f"sent {details['sent_on']}" if details.get("sent_on") else "not sent"
+        due = f", slip due {details['due_on']}" if details.get("due_on") else ""
+        return sent + due
+    if "referral_status" in details:
+        return f"{str(details['referral_status']).replace('_', ' ')}, " \
+               f"{details.get('days_open')} days open"
     for key in ("custom_tracking", "unscheduled_status", "status", "appointment_status"):
         if details.get(key):
             return str(details[key]).replace("_", " ")
     return ""
+
+
+def _party(details: Mapping[str, Any]) -> str:
+    for name, phone in (("lab", "lab_phone"), ("specialist", "specialist_phone")):
+        if details.get(name):
+            return f"{details[name]} {details.get(phone) or ''}".strip()
+    return ""
+
+
+def _signed(details: Mapping[str, Any]) -> str:
+    if not details.get("signed"):
+        return ""
+    by = f", presented by {details['presenter']}" if details.get("presenter") else ""
+    return f"{details.get('signed_on')}{by}"
 
 
 _Labels = tuple[dict[str, str], dict[tuple[str, int], str], dict[int, str]]
@@ -339,7 +371,8 @@ class _SourceFacts:
             days_at_carrier=max(0, (today - sent).days) if sent and kind in _AGED_FROM_SENT
             else None,
             reasons=tuple(str(reason) for reason in details.get("reasons") or ()),
-            **self._planned(kind, item, details, procedures))
+            appointment_on=_day(details.get("appointment_on")), party=_party(details),
+            signed=_signed(details), **self._planned(kind, item, details, procedures))
 
     def _planned(self, kind: ItemKind, item: Mapping[str, Any], details: Mapping[str, Any],
                  procedures: tuple[int, ...]) -> dict[str, Any]:
