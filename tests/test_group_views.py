@@ -33,7 +33,6 @@ from tc_sync.ledger.schema import replica, source_leases, sync_runs
 from tc_sync.mappings import MappingsKeeper, load_mappings
 from tc_sync.observability.group_health import group_answer, group_health
 from tc_sync.queues.group import ALL_PRACTICES, ALL_QUEUES, build_group_queues
-from tc_sync.queues.record import record_queue_build
 from tc_sync.records import Patient
 from tc_sync.reports.group import build_group_report
 from tc_sync.reports.period import month_of
@@ -129,6 +128,8 @@ def test_the_group_queues_hold_every_practices_rows_with_its_practice_and_its_to
          for p in PRACTICES), start=Decimal(0))
     page = (folder / "practices.html").read_text("utf-8")
     assert all(practice in page for practice in PRACTICES)
+    totals_text = page + (folder / "practices.csv").read_text("utf-8")
+    assert not [value for value in _patients_data(engine) if value in totals_text]
     assert (folder / "queues.xlsx").is_file() and (folder / "queues.html").is_file()
 
 
@@ -180,13 +181,17 @@ def _hold_lease(engine: sa.Engine, source_id: str, holder: str, renewed: datetim
 def test_the_group_health_page_shows_each_practice_with_its_colour_and_why_and_no_phi(
         group, tmp_path, capsys):
     settings, engine = group
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the queues folder should be", encoding="utf-8")
+    unwritable = settings.model_copy(update={
+        "queues": settings.queues.model_copy(update={"folder": blocked})})
+    failed = run_cycle(engine, unwritable, load_mappings(), only_source="eastside", queues=True)
+    assert failed.queue_problem is not None
     result = run_cycle(engine, settings, load_mappings(), only_source="uptown", queues=True)
     assert result.queues is not None
     now = datetime.now(UTC)
     _age_runs(engine, "downtown", now - timedelta(minutes=45))    # amber: over 30 min
     _age_runs(engine, "eastside", now - timedelta(hours=5))       # red: over 4 h
-    record_queue_build(engine, ["eastside"], None,
-                       "the work queues could not be written to /srv/q: Permission denied")
     postgres = engine.dialect.name == "postgresql"
     if postgres:
         _hold_lease(engine, "uptown", "srv-uptown:4242:ab12", now - timedelta(seconds=5), 60)
@@ -209,8 +214,9 @@ def test_the_group_health_page_shows_each_practice_with_its_colour_and_why_and_n
     assert "last successful sync 45 min ago" in downtown["reasons"]
     assert eastside["colour"] == "red"
     assert "no successful sync for 5 h" in eastside["reasons"]
-    assert any("work queues not written" in r and "Permission denied" in r
-               for r in eastside["reasons"])
+    assert any(r.startswith("work queues not written: the work queues could not be written "
+                            f"to {blocked}") for r in eastside["reasons"])
+    assert eastside["queues"]["outcome"] == "failed"
     if postgres:
         assert "run by srv-uptown:4242, heartbeat 5 s ago" in uptown["reasons"]
         assert any("srv-down:77" in r and "stopped or cut off" in r
