@@ -86,8 +86,9 @@ class GroupHealth:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.replace(tzinfo=UTC).isoformat().replace(
-        "+00:00", "Z")
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC, microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _ago(seconds: float) -> str:
@@ -190,6 +191,11 @@ _COLUMNS = ("Practice", "Colour", "Why", "Last run", "Last successful sync", "Ag
             "Work queues", "Quarantined", "Open follow-ups")
 
 
+def _when(iso: str | None) -> str:
+    """'2026-12-03T12:33:59Z' as '2026-12-03 12:33' (the page says its times are UTC)."""
+    return "never" if iso is None else iso[:16].replace("T", "\u00a0")
+
+
 def group_page(health: GroupHealth, site_id: str) -> bytes:
     """The /group page: one row per practice, its colour and why (refreshes every minute)."""
     rows = []
@@ -198,14 +204,14 @@ def group_page(health: GroupHealth, site_id: str) -> bytes:
         ran = "never" if run is None else (
             f"#{run['run_id']} {run['outcome']}"
             f"{' (' + run['error_class'] + ')' if run['error_class'] else ''}"
-            f" at {run['finished_at'] or run['started_at']}")
+            f" at {_when(run['finished_at'] or run['started_at'])}")
         agent = "-" if p.agent is None else (
-            f"{p.agent['holder']}, heartbeat {p.agent['heartbeat_at']}"
+            f"{p.agent['holder']}, heartbeat {_when(p.agent['heartbeat_at'])}"
             f"{' (expired)' if p.agent['expired'] else ''}")
         queues = "not built yet" if p.queues is None else (
-            f"{p.queues['outcome']} at {p.queues['built_at']}")
+            f"{p.queues['outcome']} at {_when(p.queues['built_at'])}")
         cells = [p.source_id, p.colour.value, "; ".join(p.reasons), ran,
-                 p.last_success_at or "never", agent, queues]
+                 _when(p.last_success_at), agent, queues]
         row = "".join(f"<td>{escape(str(cell))}</td>" for cell in cells)
         row += f'<td class="n">{p.quarantined:,}</td><td class="n">{p.open_items:,}</td>'
         rows.append(f'<tr class="{p.colour.value}">{row}</tr>')
@@ -218,8 +224,8 @@ def group_page(health: GroupHealth, site_id: str) -> bytes:
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="refresh" content="60"><title>{escape(site_id)}: group health'
             f"</title><style>{_STYLE}</style></head><body><h1>{escape(site_id)}: "
-            f"{escape(health.status)}</h1><p>Checked {escape(health.checked_at)} (UTC); this "
-            f"page refreshes every minute.</p>{lease_note}<table><thead><tr>{head}</tr>"
+            f"{escape(health.status)}</h1><p>Checked {escape(_when(health.checked_at))}; times are "
+            f"UTC; this page refreshes every minute.</p>{lease_note}<table><thead><tr>{head}</tr>"
             f"</thead><tbody>{''.join(rows)}</tbody></table></body></html>").encode()
 
 
