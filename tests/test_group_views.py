@@ -9,6 +9,7 @@ ledger's open items, which are the truth.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -70,9 +71,8 @@ def group(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         url, drop = f"sqlite:///{folder / 'ledger.db'}", None
     else:
         admin: sa.Engine = request.getfixturevalue("postgres_admin")
-        name = f"tc_test_group_{folder.name[-6:].replace('-', '_')}"
+        name = f"tc_test_group_{uuid.uuid4().hex[:10]}"
         with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             connection.exec_driver_sql(f"CREATE DATABASE {name}")
         url = admin.url.set(database=name).render_as_string(hide_password=False)
         drop = name
