@@ -22,6 +22,7 @@ from tc_sync.items.reconcile import ReconcileTotals, reconcile_source
 from tc_sync.mappings import Mappings
 from tc_sync.progress import Progress
 from tc_sync.queues.build import QueueBuild, rebuild_or_explain
+from tc_sync.queues.record import record_queue_build
 from tc_sync.sync import RunResult, sync_source
 
 log = structlog.get_logger(__name__)
@@ -81,6 +82,7 @@ def cycle_source(engine: sa.Engine, settings: Settings, mappings: Mappings, sour
     if queues:
         result.queues, result.queue_problem = rebuild_or_explain(engine, settings, source_id,
                                                                  today=today)
+        record_queue_build(engine, [source_id], result.queues, result.queue_problem)
     result.stages["queues"] = _queue_outcome(settings, queues, result.queue_problem)
     log.info("cycle_finished", source=source_id,
              stages=[f"{stage}:{outcome}" for stage, outcome in result.stages.items()])
@@ -102,6 +104,8 @@ def run_cycle(engine: sa.Engine, settings: Settings, mappings: Mappings, *,
     cycles.stages["push"] = _push_stage(push)
     if queues:
         cycles.queues, cycles.queue_problem = rebuild_or_explain(engine, settings, today=today)
+        record_queue_build(engine, [cycle.run.source_id for cycle in cycles],
+                           cycles.queues, cycles.queue_problem)
     cycles.stages["queues"] = _queue_outcome(settings, queues, cycles.queue_problem)
     return cycles
 

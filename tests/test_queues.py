@@ -111,14 +111,16 @@ TREATMENT_KINDS = ("unscheduled_treatment", "predetermination_returned", "benefi
                    "planned_appointment_unscheduled")
 
 
-def dollars_at_stake(engine: sa.Engine, open_: list[dict]) -> Decimal:
+def dollars_at_stake(engine: sa.Engine, open_: list[dict], source_id: str = "main") -> Decimal:
     """The items' dollars with each planned procedure counted once, worked out from the
     replica: a treatment item's procedures (a planned appointment's, a broken one's) priced
-    fee x (units + base units); expiring benefits add none of their own; claims their amount."""
+    fee x (units + base units); expiring benefits add none of their own; claims their amount.
+    The items are all of `source_id`."""
     procedures = replica[Procedure]
+    assert {item["source_id"] for item in open_} <= {source_id}
     with engine.connect() as connection:
         planned = {row.pms_id: row for row in connection.execute(sa.select(procedures).where(
-            procedures.c.status == "planned"))}
+            procedures.c.status == "planned", procedures.c.source_id == source_id))}
     by_unscheduled = {i["patient_id"]: json.loads(i["details"])["procedures"] for i in open_
                       if i["kind"] == "unscheduled_treatment"}
     counted: set[int] = set()

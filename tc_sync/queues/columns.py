@@ -76,6 +76,8 @@ PRIORITY_EXPLAINED = ("Points that order the queue: the money at stake weighed b
                       "about to renew and a signed treatment plan. Highest first.")
 
 COLUMNS: tuple[Column, ...] = (
+    Column("source_id", "Practice", Format.TEXT, 12, default=True,
+           explain="The practice (source) whose follow-up this is"),
     Column("patient", "Patient", Format.TEXT, 26, default=True),
     Column("contact", "Phone / email", Format.TEXT, 16, default=True),
     Column("what", "What", Format.TEXT, 22, default=True),
@@ -132,7 +134,6 @@ COLUMNS: tuple[Column, ...] = (
     Column("appointment_id", "Appointment #", Format.INTEGER, 14,
            _APPOINTMENTS | _BEFORE_VISIT),
     Column("procedure_ids", "Procedure #s", Format.TEXT, 24),
-    Column("source_id", "Source", Format.TEXT, 12),
     Column("item_key", "Item", Format.TEXT, 44, derive=lambda row: " ".join(row.keys)),
 )
 """Every column, in the order shown: the default ones first (the page relies on it)."""
@@ -150,8 +151,9 @@ def workbook_columns(columns: Iterable[Column]) -> list[Column]:
 def columns_for(rows: Iterable[QueueRow], *, clinics: bool, sources: bool) -> list[Column]:
     """The columns of a queue: those that apply to a kind in it (the common ones if empty).
 
-    `clinics` shows the clinic column (the site has clinics); `sources` the source column
-    (the site has more than one PMS database).
+    `clinics` shows the clinic column (the site has clinics); `sources` the Practice column,
+    first (the files show more than one source: a group's, or a site of several PMS
+    databases).
     """
     kinds = {part.kind for row in rows for part in row.parts or (row,)}
     hidden = {"clinic"} if not clinics else set()

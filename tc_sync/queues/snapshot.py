@@ -58,7 +58,7 @@ class Snapshot:
     clinics: bool
     """Show the clinic column."""
     sources: bool
-    """Show the source column."""
+    """Show the Practice column (the files show several sources)."""
     _values: dict[str, list[list[Any]]] = field(default_factory=dict, compare=False,
                                                 repr=False)
     _tallies: dict[str | None, Tally] = field(default_factory=dict, compare=False, repr=False)
