@@ -32,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--dir", type=Path, default=Path("tc-sync-demo"),
                       help="where the demo practice and its ledger live (default ./tc-sync-demo)")
     demo.add_argument("--fresh", action="store_true", help="rebuild the demo from scratch")
+    demo.add_argument("--advance", type=int, nargs="?", const=1, default=None, metavar="DAYS",
+                      help="let the front desk work DAYS days (default 1) in the demo practice "
+                           "(book, see, break, send and get paid), move the demo's today on, "
+                           "sync, and say what changed")
 
     sync = commands.add_parser("sync", help="pull the configured sources into the ledger")
     sync.add_argument("--once", action="store_true",
@@ -66,12 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     assigning = item_commands.add_parser("assign", help="give an item to someone")
     assigning.add_argument("key")
     assigning.add_argument("owner")
-    commands.add_parser("status", help="last sync of each source, rows and problems")
-    queues = commands.add_parser("queues", help="coordinators' work queues (xlsx, csv, html)")
-    queue_commands = queues.add_subparsers(dest="queues_command", required=True,
-                                           metavar="action")
-    building = queue_commands.add_parser("build", help="write them now from the open items")
-    building.add_argument("--folder", type=Path, help="write here instead of queues.folder")
+    status = commands.add_parser("status", help="last sync of each source, rows and problems")
+    status.add_argument("--group", action="store_true",
+                        help="every practice of the configuration from the shared ledger: "
+                        "colour and why, agent, work queues")
+    _queues_parser(commands)
     commands.add_parser("push", help="deliver due tasks and alerts now, then exit")
     box = commands.add_parser("outbox", help="tasks and alerts owed to Open Dental, email, chat")
     box_commands = box.add_subparsers(dest="outbox_command", required=True, metavar="action")
@@ -87,6 +90,18 @@ def _parser() -> argparse.ArgumentParser:
     _report_parsers(commands)
     _verify_parser(commands)
     return parser
+
+
+def _queues_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`queues build [--folder] [--group]`."""
+    queues = commands.add_parser("queues", help="coordinators' work queues (xlsx, csv, html)")
+    queue_commands = queues.add_subparsers(dest="queues_command", required=True,
+                                           metavar="action")
+    building = queue_commands.add_parser("build", help="write them now from the open items")
+    building.add_argument("--folder", type=Path, help="write here instead of queues.folder")
+    building.add_argument("--group", action="store_true",
+                          help="every practice of the configuration together, with a Practice "
+                          "column and per-practice totals (in queues.folder/All-practices)")
 
 
 def _verify_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -106,6 +121,9 @@ def _report_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser
     report.add_argument("--period", help="a week by any day in it (YYYY-MM-DD) or a month "
                         "(YYYY-MM); default: the last complete one")
     report.add_argument("--folder", type=Path, help="write here instead of reports.folder")
+    report.add_argument("--group", action="store_true",
+                        help="each practice's report and every practice side by side with the "
+                        "group's total (in reports.folder/All-practices)")
     digest = commands.add_parser("digest", help="the daily digest: print it, or send it now")
     digest_mode = digest.add_mutually_exclusive_group()
     digest_mode.add_argument("--print", action="store_true", dest="print_only",
@@ -155,7 +173,8 @@ def _reports(arguments: argparse.Namespace, settings: Settings) -> int:
     if arguments.command == "report":
         from tc_sync.commands.report import make_report
 
-        return make_report(settings, arguments.kind, arguments.period, arguments.folder)
+        return make_report(settings, arguments.kind, arguments.period, arguments.folder,
+                           group=arguments.group)
     from tc_sync.commands.digest import print_digests, send
 
     return send(settings) if arguments.send else print_digests(settings)
@@ -177,8 +196,10 @@ def _with_settings(arguments: argparse.Namespace, settings: Settings) -> int:  #
     if command == "items":
         return _items(arguments, settings)
     if command == "queues":
-        from tc_sync.commands.queues import build
+        from tc_sync.commands.queues import build, build_group
 
+        if arguments.group:
+            return build_group(settings, arguments.folder)
         return build(settings, arguments.folder)
     if command in ("outbox", "push"):
         return _outbox(arguments, settings)
@@ -191,9 +212,9 @@ def _with_settings(arguments: argparse.Namespace, settings: Settings) -> int:  #
         from tc_sync.commands.run import run_daemon
 
         return run_daemon(settings, arguments.sources)
-    from tc_sync.commands.status import run_status
+    from tc_sync.commands.status import run_group_status, run_status
 
-    return run_status(settings)
+    return run_group_status(settings) if arguments.group else run_status(settings)
 
 
 def _without_settings(arguments: argparse.Namespace) -> int:
@@ -203,7 +224,8 @@ def _without_settings(arguments: argparse.Namespace) -> int:
         return run_doctor(config_path(arguments.config))
     from tc_sync.commands.demo import run_demo
 
-    return run_demo(arguments.dir, fresh=arguments.fresh, verbose=arguments.verbose)
+    return run_demo(arguments.dir, fresh=arguments.fresh, verbose=arguments.verbose,
+                    advance=arguments.advance)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

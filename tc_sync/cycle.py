@@ -22,6 +22,7 @@ from tc_sync.items.reconcile import ReconcileTotals, reconcile_source
 from tc_sync.mappings import Mappings
 from tc_sync.progress import Progress
 from tc_sync.queues.build import QueueBuild, rebuild_or_explain
+from tc_sync.queues.record import record_queue_build
 from tc_sync.sync import RunResult, sync_source
 
 log = structlog.get_logger(__name__)
@@ -67,18 +68,21 @@ def practice_today(settings: Settings) -> date:
 def cycle_source(engine: sa.Engine, settings: Settings, mappings: Mappings, source_id: str,
                  *, full: bool = False, stop: Event | None = None,
                  push: Pusher | None = None, queues: bool = False,
-                 progress: Progress | None = None) -> CycleResult:
+                 progress: Progress | None = None, today: date | None = None) -> CycleResult:
     """Pull one source, reconcile its items (resolving only after a complete run), then, if
-    asked, deliver the outbox (`push`) and rewrite the work queues (`queues`)."""
+    asked, deliver the outbox (`push`) and rewrite the work queues (`queues`). `today` ages
+    the items (default: the practice's today; the demo keeps a day of its own)."""
     run = sync_source(engine, source_id, settings.sources[source_id], settings.sync, full=full,
                       adapters_dir=settings.adapters_dir, stop=stop, progress=progress)
     totals = reconcile_source(
-        engine, source_id, mappings, practice_today(settings),
+        engine, source_id, mappings, today or practice_today(settings),
         complete_run=run.outcome == "ok", run_id=run.run_id, full=full, push=settings.push)
     result = CycleResult(run, totals, {"pull": run.outcome, "reconcile": "ok"})
     result.stages["push"] = _push_stage(push)
     if queues:
-        result.queues, result.queue_problem = rebuild_or_explain(engine, settings, source_id)
+        result.queues, result.queue_problem = rebuild_or_explain(engine, settings, source_id,
+                                                                 today=today)
+        record_queue_build(engine, [source_id], result.queues, result.queue_problem)
     result.stages["queues"] = _queue_outcome(settings, queues, result.queue_problem)
     log.info("cycle_finished", source=source_id,
              stages=[f"{stage}:{outcome}" for stage, outcome in result.stages.items()])
@@ -88,17 +92,20 @@ def cycle_source(engine: sa.Engine, settings: Settings, mappings: Mappings, sour
 def run_cycle(engine: sa.Engine, settings: Settings, mappings: Mappings, *,
               full: bool = False, only_source: str | None = None, stop: Event | None = None,
               push: Pusher | None = None, queues: bool = False,
-              progress: Progress | None = None) -> CycleRun:
+              progress: Progress | None = None, today: date | None = None) -> CycleRun:
     """Pull and reconcile every enabled source (or just `only_source`), each on its own; then
-    deliver the outbox once (`push`) and rewrite the work queues once (`queues`)."""
+    deliver the outbox once (`push`) and rewrite the work queues once (`queues`). `today`: as
+    in `cycle_source`."""
     cycles = CycleRun([
         cycle_source(engine, settings, mappings, source_id, full=full, stop=stop,
-                     progress=progress)
+                     progress=progress, today=today)
         for source_id, source in settings.sources.items()
         if (source_id == only_source) or (only_source is None and source.enabled)])
     cycles.stages["push"] = _push_stage(push)
     if queues:
-        cycles.queues, cycles.queue_problem = rebuild_or_explain(engine, settings)
+        cycles.queues, cycles.queue_problem = rebuild_or_explain(engine, settings, today=today)
+        record_queue_build(engine, [cycle.run.source_id for cycle in cycles],
+                           cycles.queues, cycles.queue_problem)
     cycles.stages["queues"] = _queue_outcome(settings, queues, cycles.queue_problem)
     return cycles
 

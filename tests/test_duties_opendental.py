@@ -129,6 +129,7 @@ def test_an_outgoing_referral_without_an_outcome_is_owed_after_thirty_days(
     assert '"specialist": "Ivy Endoson"' in item["details"]
     assert '"referral_status": "scheduled"' in item["details"]
     assert '"days_open": 45' in item["details"]
+    assert "referred 45 days ago, no outcome recorded" in item["details"]
 
 
 def test_a_referral_resolves_as_declined_or_completed(office, ledger, source):

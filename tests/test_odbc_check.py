@@ -59,6 +59,10 @@ def test_check_finds_every_configured_name_on_the_shipped_schema(dentrix, tmp_pa
     assert "office: catalog: all" in checked.stdout
     assert "office: Dentrix 17.2.0 via odbc (PostgreSQL)" in checked.stdout
     assert "admin.fullproclog" in checked.stdout
+    # Kinds whose data Dentrix does not give are off, said once each.
+    assert checked.stdout.count("lab_case_not_ready is off on Dentrix") == 1
+    assert "insurance_not_verified is off on Dentrix: it reads no insurance_verification" \
+        in checked.stdout
 
 
 def test_names_this_site_spells_differently_are_reported_and_fixed_by_overrides(

@@ -25,6 +25,23 @@ def test_claim_task_text_names_the_carrier_and_its_phone():
                     "$1,180.50 unpaid")
 
 
+def test_lab_referral_and_verification_tasks_say_whom_to_call_before_when():
+    lab = task_text({"kind": "lab_case_not_ready", "amount": 205000, "details": {
+        "appointment_on": "2026-12-04", "lab": "Summit Lab", "lab_phone": "555-0181",
+        "sent": False}})
+    assert lab == "Lab case for appointment Dec 4 not back: call Summit Lab (555-0181); " \
+        "case NOT SENT"
+    referral = task_text({"kind": "referral_no_outcome", "details": {
+        "specialist": "Ivy Endoson", "referred_on": "2026-10-01",
+        "referral_status": "in_treatment"}})
+    assert referral == "Referral to Ivy Endoson on Oct 1: no outcome yet (in treatment)"
+    verify = task_text({"kind": "insurance_not_verified", "details": {
+        "appointment_on": "2026-12-08", "stale": ["benefits", "enrollment"],
+        "carrier": "Harbor Mutual", "carrier_phone": "555-0100"}})
+    assert verify == ("Verify benefits and enrollment with Harbor Mutual (555-0100) before "
+                      "appointment Dec 8")
+
+
 @pytest.mark.parametrize(("version", "mode", "done"), [
     ("24.3.10.0", "auto", True), ("24.2.10.0", "auto", True), ("24.2.9.0", "auto", False),
     ("22.4.33.0", "auto", False), (None, "auto", False), ("22.4.33.0", "always", True),

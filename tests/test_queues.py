@@ -37,7 +37,13 @@ from tc_sync.mappings import load_mappings
 from tc_sync.queues import atomic
 from tc_sync.queues.build import build_queues, queues_folder, rebuild_after_cycle
 from tc_sync.queues.rows import contact_for
-from tc_sync.queues.xlsx import DATE_FORMAT, MONEY_FORMAT, SMALLEST_SCALE, print_scale
+from tc_sync.queues.xlsx import (
+    DATE_FORMAT,
+    MONEY_FORMAT,
+    SMALLEST_SCALE,
+    print_scale,
+    shown_width,
+)
 from tc_sync.records import ClaimProcedure, Patient, Procedure, ProcedureCode
 from tc_sync.sync import sync_source
 
@@ -105,14 +111,16 @@ TREATMENT_KINDS = ("unscheduled_treatment", "predetermination_returned", "benefi
                    "planned_appointment_unscheduled")
 
 
-def dollars_at_stake(engine: sa.Engine, open_: list[dict]) -> Decimal:
+def dollars_at_stake(engine: sa.Engine, open_: list[dict], source_id: str = "main") -> Decimal:
     """The items' dollars with each planned procedure counted once, worked out from the
     replica: a treatment item's procedures (a planned appointment's, a broken one's) priced
-    fee x (units + base units); expiring benefits add none of their own; claims their amount."""
+    fee x (units + base units); expiring benefits add none of their own; claims their amount.
+    The items are all of `source_id`."""
     procedures = replica[Procedure]
+    assert {item["source_id"] for item in open_} <= {source_id}
     with engine.connect() as connection:
         planned = {row.pms_id: row for row in connection.execute(sa.select(procedures).where(
-            procedures.c.status == "planned"))}
+            procedures.c.status == "planned", procedures.c.source_id == source_id))}
     by_unscheduled = {i["patient_id"]: json.loads(i["details"])["procedures"] for i in open_
                       if i["kind"] == "unscheduled_treatment"}
     counted: set[int] = set()
@@ -218,7 +226,21 @@ def test_a_queue_sheet_has_a_frozen_header_filters_formats_and_widths(practice, 
     widths = {header: sheet.column_dimensions[openpyxl.utils.get_column_letter(i)].width
               for header, i in column.items()}
     assert all(len(header) < width <= 50 for header, width in widths.items())
-    assert widths["Treatment"] > widths["Bucket"]
+    assert widths["Why now"] > widths["Attempts"]
+
+
+def test_the_workbook_carries_what_she_prints_and_sorts_by_and_the_csv_every_column(
+        built, book):
+    headers = [cell.value for cell in book["insurance"][1]]
+    assert headers[:len(DEFAULT_HEADERS)] == DEFAULT_HEADERS
+    assert headers[len(DEFAULT_HEADERS):] == [
+        "Priority", "Age (days)", "Appointment", "Carrier", "Date sent", "Days at carrier",
+        "Item"]
+    with (built[0] / "insurance.csv").open(encoding="utf-8-sig") as csv_file:
+        in_csv = csv_file.readline().strip().split(",")
+    assert set(headers) < set(in_csv)
+    assert {"Treatment", "Bucket", "Carrier phone", "Claim #", "Codes"} <= set(in_csv) - set(
+        headers)
 
 
 DEFAULT_HEADERS = ["Patient", "Phone / email", "What", "Amount", "Why now", "Next step",
@@ -235,16 +257,21 @@ def test_a_queue_sheet_prints_its_default_columns_landscape_legibly_with_its_hea
         assert sheet.print_area == f"'{queue}'!$A$1:${last}${sheet.max_row}"
         assert sheet.page_setup.orientation == "landscape"
         assert sheet.print_title_rows == "$1:$1"
-        widths = [sheet.column_dimensions[openpyxl.utils.get_column_letter(i)].width
-                  for i in range(1, len(defaults) + 1)]
+        letters = [openpyxl.utils.get_column_letter(i) for i in range(1, len(defaults) + 1)]
+        widths = [shown_width(sheet.column_dimensions[letter].width) for letter in letters]
         assert print_scale(widths) >= SMALLEST_SCALE          # 11 pt prints at 8 pt or more
-        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+        setup = sheet.page_setup        # fitToWidth left out of the file means 1 (OOXML)
+        assert (setup.fitToWidth or 1, setup.fitToHeight) == (1, 0)
         assert sheet.sheet_properties.pageSetUpPr.fitToPage
         fonts = {cell.font.sz for row in sheet.iter_rows(max_row=20) for cell in row}
         assert min(size for size in fonts if size) >= 11        # None: Normal, 11 pt
-        rest = openpyxl.utils.get_column_letter(len(defaults) + 1)
-        assert sheet.column_dimensions[rest].hidden           # a collapsed group: + opens it
-        assert sheet.column_dimensions[rest].outlineLevel == 1
+        sorted_by = openpyxl.utils.get_column_letter(len(defaults) + 1)
+        assert headers[len(defaults)] == "Priority"           # shown, past the print area
+        assert not sheet.column_dimensions[sorted_by].hidden
+        item = openpyxl.utils.get_column_letter(len(headers))
+        assert headers[-1] == "Item"
+        assert sheet.column_dimensions[item].hidden           # a collapsed group: + opens it
+        assert sheet.column_dimensions[item].outlineLevel == 1
 
 
 def test_columns_too_wide_for_one_legible_page_print_over_more_pages():
@@ -253,17 +280,41 @@ def test_columns_too_wide_for_one_legible_page_print_over_more_pages():
 
 
 def test_the_summary_sheet_prints_on_one_page(book):
-    setup = book["Summary"].page_setup
-    assert (setup.fitToWidth, setup.fitToHeight) == (1, 1)
+    setup = book["Summary"].page_setup     # either left out of the file means 1 (OOXML)
+    assert (setup.fitToWidth or 1, setup.fitToHeight or 1) == (1, 1)
+    assert setup.orientation == "landscape"
     assert book["Summary"].sheet_properties.pageSetUpPr.fitToPage
 
 
-def test_the_csvs_have_the_workbooks_columns_and_rows(built, book):
+def test_the_page_carries_the_default_columns_as_cells_and_the_rest_as_each_rows_detail(
+        built):
+    """The page is smaller: a row's other columns are one JSON array, not hidden cells."""
+    import re
+
+    page = (built[0] / "queues.html").read_text("utf-8")
+    section = page.split('data-tab="insurance"', 2)[2].split("</section>", 1)[0]
+    heads = re.findall(r'<th scope="col"[^>]*data-key="(\w+)"([^>]*)>', section)
+    defaults = [key for key, rest in heads if "data-default" in rest]
+    assert [key for key, _ in heads][:len(defaults)] == defaults     # defaults come first
+    body = section.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body)
+    assert rows and all(row.count("<td") == len(defaults) for row in rows)
+    block = section.split('<script type="application/json" class="details">', 1)[1]
+    details = json.loads(block.split("</script>", 1)[0])
+    assert len(details) == len(rows)
+    assert all(len(detail) == len(heads) - len(defaults) for detail in details)
+    claim = [key for key, _ in heads].index("claim_id") - len(defaults)
+    in_csv = [row["Claim #"] for row in read_csv(built[0] / "insurance.csv")]
+    assert [detail[claim] for detail in details] == in_csv
+
+
+def test_the_csvs_have_the_workbooks_columns_in_its_order_and_its_rows(built, book):
     for queue in ("insurance", "scheduling", "treatment"):
         sheet = book[queue]
         with (built[0] / f"{queue}.csv").open(encoding="utf-8-sig", newline="") as handle:
             header = next(csv.reader(handle))
-        assert header == [cell.value for cell in sheet[1]]
+        in_book = [cell.value for cell in sheet[1]]
+        assert [name for name in header if name in in_book] == in_book
         assert len(read_csv(built[0] / f"{queue}.csv")) == sheet.max_row - 1
 
 
@@ -312,9 +363,10 @@ def test_the_treatment_queue_has_one_row_per_patient_listing_its_follow_ups(prac
     assert with_benefits["Remaining benefits"]
 
 
-def test_a_queue_shows_only_the_columns_that_apply_to_its_items(book):
-    def headers(queue: str) -> set[str]:
-        return {cell.value for cell in book[queue][1]}
+def test_a_queue_shows_only_the_columns_that_apply_to_its_items(built, book):
+    def headers(queue: str) -> set[str]:       # the CSV file: every column
+        with (built[0] / f"{queue}.csv").open(encoding="utf-8-sig", newline="") as handle:
+            return set(next(csv.reader(handle)))
 
     assert {"Carrier", "Carrier phone", "Date sent", "Bucket", "Claim #"} <= headers(
         "insurance")
@@ -325,6 +377,7 @@ def test_a_queue_shows_only_the_columns_that_apply_to_its_items(book):
     for common in ("Patient", "Preferred name", "Contact by", "Phone / email", "Patient #",
                    "Codes", "Treatment", "Last contact", "Attempts", "Owner", "Clinic"):
         assert common in scheduling
+    assert not {"Carrier", "Date sent"} & {cell.value for cell in book["scheduling"][1]}
 
 
 def test_a_claim_row_names_the_patient_carrier_and_every_pms_id(practice, built):

@@ -572,6 +572,20 @@ def test_demo_acceptance_matches_open_dental_tables(demo):
         len(patients), len(accepting))
 
 
+def test_demo_acceptance_per_presenter_follows_the_plans_each_user_presented(demo):
+    path, report = demo
+    presenters = {row.group: row for row in report.by_presenter}
+    # The demo's saved plans are presented by users 1-3 (userod); other treatment by no one.
+    named = dict(od_rows(path, "SELECT UserNum, UserName FROM userod"))
+    with_plans = {named[n] for (n,) in od_rows(path, """
+        SELECT DISTINCT tp.UserNumPresenter FROM treatplan tp
+        JOIN proctp p ON p.TreatPlanNum = tp.TreatPlanNum
+        JOIN procedurelog pl ON pl.ProcNum = p.ProcNumOrig
+        WHERE tp.UserNumPresenter > 0 AND pl.DateTP BETWEEN '2026-10-01' AND '2026-10-31'""")}
+    assert with_plans and with_plans <= set(presenters)
+    assert sum(row.presented for row in report.by_presenter) == report.acceptance.presented
+
+
 def test_demo_aging_and_turnaround_match_open_dental_tables(demo):
     path, report = demo
     end = "2026-10-31"

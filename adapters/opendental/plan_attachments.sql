@@ -1,5 +1,5 @@
 -- Chart procedures on active and inactive treatment plans (treatplanattach). The table has no
--- timestamp and no patient: read whole when it or treatplan was written, patient from the plan.
+-- timestamp and no patient: read whole when it was written, the patient from the plan.
 SELECT
   a.TreatPlanAttachNum   AS pms_id,
   a.TreatPlanNum         AS plan_id,

@@ -6,6 +6,7 @@ from tc_sync.adapters import AdapterError, Stream, load_adapter
 from tc_sync.commands.check_catalog import CatalogDriver, check_catalog
 from tc_sync.config import Settings
 from tc_sync.drivers.base import Driver, DriverError
+from tc_sync.items.duties import kinds_off
 from tc_sync.ledger.db import LedgerError, open_ledger
 from tc_sync.mappings import Mappings, load_mappings
 from tc_sync.sync import open_driver
@@ -104,4 +105,8 @@ def _check_source(settings: Settings, source_id: str, mappings: Mappings) -> int
                 problems += 1
             if stream.spec.record == "procedure_code" and problems == 0:
                 _warn_unknown_codes(driver, stream, mappings)
+        records = {stream.spec.record for stream in adapter.streams(version)}
+        for kind, missing in kinds_off(records):
+            print(f"  {kind.value} is off on {adapter.manifest.title}: it reads no "
+                  f"{', '.join(missing)} data (docs/ODBC.md)")
     return problems

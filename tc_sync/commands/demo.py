@@ -7,7 +7,8 @@ Open Dental database; the ledger is a SQLite file beside it. Nothing here is rea
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
+import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -15,7 +16,9 @@ import yaml
 
 from tc_sync.commands.sync import print_queues, print_results
 from tc_sync.config import Settings, settings_from_mapping
-from tc_sync.cycle import run_cycle
+from tc_sync.cycle import CycleRun, run_cycle
+from tc_sync.demo import changes
+from tc_sync.demo.frontdesk import work_days
 from tc_sync.items.model import ItemKind
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items, replica
@@ -24,6 +27,8 @@ from tc_sync.progress import TerminalProgress
 from tc_sync.records import Appointment, Claim, Coverage, Patient, Procedure
 
 DEMO_SOURCE = "demo"
+CLOCK = "today.txt"
+"""The demo practice's today, kept beside it: the day it was built, moved on by `--advance`."""
 
 
 def demo_settings(folder: Path) -> Settings:
@@ -53,14 +58,39 @@ def build_practice(folder: Path, fresh: bool) -> bool:
 
     practice = folder / "practice.db"
     if fresh:
-        for name in ("practice.db", "ledger.db", "ledger.db-wal", "ledger.db-shm"):
+        for name in ("practice.db", "ledger.db", "ledger.db-wal", "ledger.db-shm", CLOCK):
             (folder / name).unlink(missing_ok=True)
     if practice.exists() and _has_every_table(practice):
         return False
     practice.unlink(missing_ok=True)     # made by an older tc-sync: its schema lacks tables
     folder.mkdir(parents=True, exist_ok=True)
-    write_sqlite(practice, PracticeSpec(today=date.today()))
+    today = date.today()
+    write_sqlite(practice, PracticeSpec(today=today))
+    set_demo_today(folder, today)
     return True
+
+
+def demo_today(folder: Path) -> date:
+    """The demo practice's today: the day it was built, plus every `--advance` since (a demo
+    built by an older tc-sync, which kept no day: the real today)."""
+    clock = folder / CLOCK
+    if not clock.exists():
+        return date.today()
+    text = clock.read_text(encoding="utf-8").strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise DemoError(f"{clock}, line 1: not a date (YYYY-MM-DD): {text!r}; "
+                        "run `tc-sync demo --fresh` to start the demo again") from None
+
+
+def set_demo_today(folder: Path, today: date) -> None:
+    """Keep the demo practice's today, so the next run (or `--advance`) continues from it."""
+    (folder / CLOCK).write_text(f"{today.isoformat()}\n", encoding="utf-8")
+
+
+class DemoError(Exception):
+    """The demo folder holds something the demo cannot use."""
 
 
 def _counts(connection: sa.Connection, column: sa.Column[str],
@@ -81,9 +111,8 @@ def _has_every_table(practice: Path) -> bool:
     return all(table.name in present for table in tables_for("24.3.10.0"))
 
 
-def ledger_summary(engine: sa.Engine, source_id: str) -> list[str]:
+def ledger_summary(engine: sa.Engine, source_id: str, today: date) -> list[str]:
     """A few counts a coordinator recognises, read back from the ledger."""
-    today = date.today()
     patients, procedures = replica[Patient], replica[Procedure]
     appointments, claims, coverages = replica[Appointment], replica[Claim], replica[Coverage]
 
@@ -121,26 +150,76 @@ def ledger_summary(engine: sa.Engine, source_id: str) -> list[str]:
     ]
 
 
-def run_demo(folder: Path, *, fresh: bool = False, verbose: int = 0) -> int:
-    """Build (or reuse) the demo practice, run one cycle on it, and say what it found."""
+def run_demo(folder: Path, *, fresh: bool = False, verbose: int = 0,
+             advance: int | None = None) -> int:
+    """Build (or reuse) the demo practice, run one cycle on it, and say what it found.
+
+    With `advance`, the front desk first works that many days in the practice (see
+    tc_sync.demo.frontdesk), the demo's today moves on by as many, and the cycle's changes are
+    told: items resolved and opened, the queue files rewritten, the digest before and after.
+    """
+    if advance is not None and advance < 1:
+        print("tc-sync: --advance takes a number of days, 1 or more", file=sys.stderr)
+        return 2
     built = build_practice(folder, fresh)
+    try:
+        today = demo_today(folder)
+    except DemoError as error:
+        print(f"tc-sync: {error}", file=sys.stderr)
+        return 2
     settings = demo_settings(folder)
     print(f"demo practice: {folder / 'practice.db'} ({'built now' if built else 'reused'}; "
           "synthetic data)")
     engine = open_ledger(settings.ledger.url)
-    cycles = run_cycle(engine, settings, load_mappings(), queues=True,
+    mappings = load_mappings()
+    if advance is not None:
+        if not _has_synced(engine):     # a first advance: the starting point, synced first
+            run_cycle(engine, settings, mappings, queues=True, today=today)
+        was = changes.before(engine, settings, DEMO_SOURCE, today)
+        done = work_days(folder / "practice.db", today, advance)
+        today += timedelta(days=advance)
+        set_demo_today(folder, today)
+        print(f"the front desk worked {advance} day(s); the demo's today is now {today}:")
+        for line in done.lines() or ["nothing to do"]:
+            print(f"  {line}")
+    cycles = run_cycle(engine, settings, mappings, queues=True, today=today,
                        progress=TerminalProgress.if_terminal(verbose > 0))
     print_results(list(cycles))
+    if advance is not None:
+        _print_changes(engine, settings, folder, was, cycles, today)
+    else:
+        _print_state(engine, folder, today)
+    print_queues(cycles)
+    engine.dispose()
+    return 0 if all(cycle.run.outcome == "ok" for cycle in cycles) else 1
+
+
+def _has_synced(engine: sa.Engine) -> bool:
+    with engine.connect() as c:
+        return bool(c.scalar(sa.select(sa.func.count()).select_from(items).where(
+            items.c.source_id == DEMO_SOURCE)))
+
+
+def _print_state(engine: sa.Engine, folder: Path, today: date) -> None:
     print(f"ledger: {folder / 'ledger.db'}")
-    for line in ledger_summary(engine, DEMO_SOURCE):
+    for line in ledger_summary(engine, DEMO_SOURCE, today):
         print(f"  {line}")
     print("coordination items now open:")
     for line in items_summary(engine, DEMO_SOURCE):
         print(f"  {line}")
     print(f"see them: tc-sync --config {folder / 'tc-sync.yaml'} items list")
-    print_queues(cycles)
-    engine.dispose()
-    return 0 if all(cycle.run.outcome == "ok" for cycle in cycles) else 1
+
+
+def _print_changes(engine: sa.Engine, settings: Settings, folder: Path, was: changes.Before,
+                   cycles: CycleRun, today: date) -> None:
+    """What the cycle changed, in a new user's words."""
+    print("what changed in the ledger:")
+    for line in changes.describe(engine, folder / "practice.db", DEMO_SOURCE, was):
+        print(f"  {line}")
+    print("  tasks: none pushed (the demo has no push target; with Open Dental's API "
+          "configured, a resolved item closes its task)")
+    print(f"digest: {was.headline}\n     -> {changes.headline(engine, settings, today)}")
+    print(f"see an item's history: tc-sync --config {folder / 'tc-sync.yaml'} items show ITEM")
 
 
 def items_summary(engine: sa.Engine, source_id: str) -> list[str]:

@@ -1,4 +1,5 @@
-"""`tc-sync queues build`: write the coordinators' work queues from the open items now."""
+"""`tc-sync queues build [--group]`: write the coordinators' work queues from the open items
+now (with --group: every practice of the configuration together)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from tc_sync.config import Settings
 from tc_sync.ledger.db import open_ledger
 from tc_sync.queues.atomic import GroupError
 from tc_sync.queues.build import PAGE, QueueBuild, build_queues, queues_folder
+from tc_sync.queues.group import ALL_QUEUES, build_group_queues, group_folder
 
 
 def print_build(result: QueueBuild) -> None:
@@ -50,3 +52,30 @@ def build(settings: Settings, folder: Path | None = None) -> int:
         engine.dispose()
     print_build(result)
     return 1 if result.skipped else 0
+
+
+def build_group(settings: Settings, folder: Path | None = None) -> int:
+    """Write the group's queues (every enabled source) and per-practice totals now; exit codes
+    as `build`."""
+    engine = open_ledger(settings.ledger.url)
+    target = folder or group_folder(settings)
+    try:
+        result = build_group_queues(engine, settings, folder=target, force=True)
+    except GroupError as error:
+        print(f"tc-sync: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"tc-sync: cannot write the group's work queues to {target}: "
+              f"{error.strerror or type(error).__name__}; check queues.folder and that this "
+              "account may write there", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print_build(result.queues)
+    print("  per practice (open items, amount; each dollar once per practice):")
+    for total in result.totals:
+        if total.queue == ALL_QUEUES:
+            print(f"    {total.practice:<22} {total.tally.items:>7,} open  "
+                  f"${total.tally.amount:>12,.2f}")
+    print(f"  totals: {', '.join(path.name for path in result.files)}")
+    return 1 if result.queues.skipped else 0

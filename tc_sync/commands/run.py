@@ -19,6 +19,7 @@ from tc_sync.runtime.selection import SelectionError, select_sources
 def run_daemon(settings: Settings, only: Sequence[str] | None = None) -> int:
     """Sync the enabled sources of `settings` (or the `only` ones) on schedule until stopped;
     the exit code."""
+    whole = settings
     if only:
         try:
             settings = select_sources(settings, only)
@@ -48,7 +49,8 @@ def run_daemon(settings: Settings, only: Sequence[str] | None = None) -> int:
             print(f"tc-sync: running {len(syncing)} source(s) ({', '.join(syncing)}){status}; "
                   "stop with Ctrl+C or SIGTERM", flush=True)
             daemons.append(Daemon(engine, settings, mappings,
-                                  on_health_change=health_alerter(engine, settings)))
+                                  on_health_change=health_alerter(engine, settings),
+                                  group=whole))
             daemons[0].run()
     except AlreadyRunning as error:
         print(f"tc-sync: {error}", file=sys.stderr)

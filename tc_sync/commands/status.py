@@ -1,4 +1,5 @@
-"""`tc-sync status`: the last sync of each source, its rows and what went wrong."""
+"""`tc-sync status [--group]`: the last sync of each source, its rows and what went wrong; with
+--group, every practice of the group's configuration in a line or two (`group_health`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sqlalchemy as sa
 from tc_sync.config import Settings
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import quarantine, sync_runs
+from tc_sync.observability.group_health import group_health
 
 
 def run_status(settings: Settings) -> int:
@@ -39,3 +41,25 @@ def run_status(settings: Settings) -> int:
                 print(f"  problem: {last['error_class']}: {last['error_detail']}")
             healthy = healthy and last["outcome"] == "ok"
     return 0 if healthy else 1
+
+
+def run_group_status(settings: Settings) -> int:
+    """Every practice of the configuration, read from the shared ledger: colour and why;
+    1 if any is red."""
+    engine = open_ledger(settings.ledger.url)
+    try:
+        with engine.connect() as connection:
+            health = group_health(connection, settings)
+    finally:
+        engine.dispose()
+    print(f"group {settings.site_id}: {health.status} ({len(health.practices)} practice(s), "
+          f"checked {health.checked_at})")
+    for practice in health.practices:
+        print(f"  {practice.source_id:<20} {practice.colour.value.upper():<6} "
+              f"{'; '.join(practice.reasons)}")
+        print(f"  {'':<20} {practice.open_items:,} open follow-ups; work queues: "
+              f"{practice.queues['outcome'] if practice.queues else 'not built yet'}")
+    if health.elsewhere:
+        print(f"  also in the ledger, not enabled in this configuration: "
+              f"{', '.join(health.elsewhere)}")
+    return 1 if health.status == "failing" else 0

@@ -107,7 +107,8 @@ def referral_no_outcome(source_id: str, facts: PatientFacts, source: SourceFacts
     """An active patient's referral to a specialist, referred `after_days` or more ago, with
     no outcome: not declined, not complete, no procedure date."""
     after = mappings.kinds.referral_no_outcome.after_days
-    if not _is_active(facts):
+    patient = facts.patient
+    if patient is None or patient.status != PatientStatus.ACTIVE:
         return []
     items = []
     for referral in facts.referrals:
@@ -119,7 +120,8 @@ def referral_no_outcome(source_id: str, facts: PatientFacts, source: SourceFacts
         items.append(DesiredItem(
             item_key(ItemKind.REFERRAL_NO_OUTCOME, source_id, referral.pms_id),
             ItemKind.REFERRAL_NO_OUTCOME, source_id, referral.patient_id, owed_since=since,
-            provider_id=referral.provider_id, age_days=_age(since, today),
+            clinic_id=patient.clinic_id, provider_id=referral.provider_id or patient.provider_id,
+            age_days=_age(since, today),
             details={**_specialist(referral.referral_id, source),
                      "referred_on": referral.referred_on.isoformat(),
                      "referral_status": referral.status.value,
@@ -211,6 +213,19 @@ def signed_details(facts: PatientFacts, source: SourceFacts,
 
 DUTY_KINDS = (ItemKind.LAB_CASE_NOT_READY, ItemKind.REFERRAL_NO_OUTCOME,
               ItemKind.INSURANCE_NOT_VERIFIED)
+
+NEEDS: dict[ItemKind, tuple[str, ...]] = {
+    ItemKind.LAB_CASE_NOT_READY: ("lab_case", "appointment"),
+    ItemKind.REFERRAL_NO_OUTCOME: ("referral_attachment",),
+    ItemKind.INSURANCE_NOT_VERIFIED: ("insurance_verification", "coverage", "appointment"),
+}
+"""The records (adapter manifest names) each duty needs: without them it is off on a PMS."""
+
+
+def kinds_off(records: set[str]) -> list[tuple[ItemKind, list[str]]]:
+    """The duties an adapter reading these records cannot follow, and what each misses."""
+    return [(kind, missing) for kind, needs in NEEDS.items()
+            if (missing := [record for record in needs if record not in records])]
 
 
 def why_duty_resolved(kind: ItemKind, subject_id: int, facts: PatientFacts, days_ahead: int,

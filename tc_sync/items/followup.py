@@ -144,6 +144,8 @@ def priority(item: DesiredItem, mappings: Mappings, today: date, *, signed: bool
     reasons = [f"{_money(amount)} at stake" if amount > 0 else "no amount recorded"]
     if item.kind in _BEFORE_VISIT:
         reasons[0] = f"{_money(amount)} of treatment booked" if amount > 0 else "a visit booked"
+    elif item.kind == ItemKind.REFERRAL_NO_OUTCOME:
+        reasons[0] = f"referred {item.details.get('days_open')} days ago, no outcome recorded"
     else:
         reasons[0] += f", {_age_words(item.kind, item.age_days)}"
     renews = item.details.get("benefits_renew_on")

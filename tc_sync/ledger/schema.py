@@ -312,3 +312,15 @@ source_leases = sa.Table(
 """On a PostgreSQL ledger, the daemon (host:pid:nonce) syncing each source. The holder renews
 its lease while it runs; a lease not renewed by `expires_at` (its daemon killed, its server
 off) may be taken by another daemon. Times are the database server's, in UTC."""
+
+queue_builds = sa.Table(
+    "queue_builds", metadata,
+    sa.Column("source_id", sa.String(64), primary_key=True),
+    sa.Column("built_at", sa.DateTime, nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("problem", sa.Text, nullable=True),
+    sa.Column("open_items", sa.Integer, nullable=True),
+)
+"""The last work-queue build after each source's cycle (`ok`, or `failed` with why: a sentence
+naming the folder, never a patient), so a group's health page shows the queues of practices
+other agents run. UTC, naive."""

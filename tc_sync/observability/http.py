@@ -1,4 +1,5 @@
-"""The daemon's status server: GET /healthz and GET /metrics, on localhost by default.
+"""The daemon's status server: GET /healthz, /metrics, and /group (HTML) and /group.json (every
+practice of the group's configuration, `group_health`), on localhost by default.
 
 /healthz answers 200 while the daemon runs and no source is red, 503 otherwise, with a small
 JSON body (each source's id, colour, reason and last successful sync) that a load balancer,
@@ -79,11 +80,14 @@ class StatusServer:
     """A small threaded HTTP server in the daemon; `start()` binds, `stop()` closes."""
 
     def __init__(self, host: str, port: int, health: Callable[[], HealthReport],
-                 metrics: Metrics) -> None:
+                 metrics: Metrics,
+                 group: Callable[[str], tuple[int, str, bytes]] | None = None) -> None:
+        """`group` answers /group and /group.json (status, content type, body)."""
         self.host = host
         self.requested_port = port
         self.health = health
         self.metrics = metrics
+        self.group = group
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -124,8 +128,11 @@ def _handler(status: StatusServer) -> type[BaseHTTPRequestHandler]:
                 self._send(code, "application/json", json.dumps(body).encode())
             elif route == "/metrics":
                 self._send(200, CONTENT_TYPE, status.metrics.render())
+            elif route in ("/group", "/group.json") and status.group is not None:
+                self._send(*status.group(route))
             else:
-                self._send(404, "text/plain; charset=utf-8", b"try /healthz or /metrics\n")
+                self._send(404, "text/plain; charset=utf-8",
+                           b"try /healthz, /metrics or /group\n")
 
         def _send(self, code: int, content_type: str, body: bytes) -> None:
             self.send_response(code)

@@ -197,15 +197,16 @@ def rebuild_after_cycle(engine: sa.Engine, settings: Settings,
     return rebuild_or_explain(engine, settings, source_id)[0]
 
 
-def rebuild_or_explain(engine: sa.Engine, settings: Settings, source_id: str | None = None
-                       ) -> tuple[QueueBuild | None, str | None]:
-    """Build the queues if enabled; never raises. Returns the build (None if it failed or is
-    off) and, when the files could not be written, one sentence saying why (no PHI)."""
+def rebuild_or_explain(engine: sa.Engine, settings: Settings, source_id: str | None = None,
+                       *, today: date | None = None) -> tuple[QueueBuild | None, str | None]:
+    """Build the queues if enabled (aged at `today`, the practice's by default); never raises.
+    Returns the build (None if it failed or is off) and, when the files could not be written,
+    one sentence saying why (no PHI)."""
     if not settings.queues.enabled:
         return None, None
     folder = queues_folder(settings)
     try:
-        result = build_queues(engine, settings)
+        result = build_queues(engine, settings, today=today)
     except GroupError as error:
         problem = str(error)
         log.error("queues_failed", source=source_id, error_class="GroupError")

@@ -3,8 +3,10 @@
 Every format (workbook, CSV, page) has the same columns in the same order: the ones that
 apply to some item in the queue. The default columns come first (what a coordinator works
 from, narrow enough for a 1366-pixel screen and a printed landscape page); the rest follow,
-the PMS ids last: the page shows them in a row's detail or through its column chooser, the
-workbook in a collapsed group of columns.
+the PMS ids last: the page shows them in a row's detail or through its column chooser. The
+workbook carries what a coordinator prints and works from: the default columns (printed),
+those she sorts by (`sorted_by`), and the item key (in a collapsed group); the CSV files
+carry every column.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ class Column:
     """Worked out from the row (None: the row's attribute `key`)."""
     explain: str = ""
     """What the column means, when its header does not say (a tooltip, a note)."""
+    sorted_by: bool = False
+    """A coordinator sorts her queue by it: the workbook keeps it beside the default columns."""
 
     def value(self, row: QueueRow) -> Any:
         """The row's value in this column: text, a number, a date or None."""
@@ -72,6 +76,8 @@ PRIORITY_EXPLAINED = ("Points that order the queue: the money at stake weighed b
                       "about to renew and a signed treatment plan. Highest first.")
 
 COLUMNS: tuple[Column, ...] = (
+    Column("source_id", "Practice", Format.TEXT, 12, default=True,
+           explain="The practice (source) whose follow-up this is"),
     Column("patient", "Patient", Format.TEXT, 26, default=True),
     Column("contact", "Phone / email", Format.TEXT, 16, default=True),
     Column("what", "What", Format.TEXT, 22, default=True),
@@ -83,32 +89,34 @@ COLUMNS: tuple[Column, ...] = (
     Column("last_contact_at", "Last contact", Format.DATETIME, 16, default=True),
     Column("attempts", "Attempts", Format.INTEGER, 9, default=True),
     Column("owner", "Owner", Format.TEXT, 12, default=True),
-    Column("priority", "Priority", Format.PRIORITY, 9, explain=PRIORITY_EXPLAINED),
+    Column("priority", "Priority", Format.PRIORITY, 9, explain=PRIORITY_EXPLAINED,
+           sorted_by=True),
     Column("preferred_name", "Preferred name", Format.TEXT, 16),
     Column("contact_by", "Contact by", Format.TEXT, 28),
-    Column("age_days", "Age (days)", Format.INTEGER, 10),
+    Column("age_days", "Age (days)", Format.INTEGER, 10, sorted_by=True),
     Column("codes", "Codes", Format.TEXT, 24),
     Column("treatment", "Treatment", Format.TEXT, 50),
     Column("parts", "Follow-ups", Format.TEXT, 60, GROUPED,
            derive=lambda row: "; ".join(part_line(part) for part in row.parts)),
     Column("provider", "Provider", Format.TEXT, 12),
-    Column("date_planned", "Date planned", Format.DATE, 12, TREATMENT_KINDS),
-    Column("remaining_benefits", "Remaining benefits", Format.MONEY, 14, _BENEFITS),
-    Column("benefits_renew_on", "Benefits renew", Format.DATE, 14, _BENEFITS),
+    Column("date_planned", "Date planned", Format.DATE, 12, TREATMENT_KINDS, sorted_by=True),
+    Column("remaining_benefits", "Remaining benefits", Format.MONEY, 14, _BENEFITS,
+           sorted_by=True),
+    Column("benefits_renew_on", "Benefits renew", Format.DATE, 14, _BENEFITS, sorted_by=True),
     Column("signed", "Signed", Format.TEXT, 28,
            frozenset({_K.UNSCHEDULED_TREATMENT, _K.PREDETERMINATION_RETURNED}),
            explain="The patient signed a treatment plan with these procedures: when, and who "
                    "presented it"),
-    Column("appointment_on", "Appointment", Format.DATE, 12, _BEFORE_VISIT),
+    Column("appointment_on", "Appointment", Format.DATE, 12, _BEFORE_VISIT, sorted_by=True),
     Column("party", "Lab / specialist", Format.TEXT, 30,
            frozenset({_K.LAB_CASE_NOT_READY, _K.REFERRAL_NO_OUTCOME})),
     Column("carrier", "Carrier", Format.TEXT, 28,
-           _CLAIMS | _BENEFITS | {_K.INSURANCE_NOT_VERIFIED}),
+           _CLAIMS | _BENEFITS | {_K.INSURANCE_NOT_VERIFIED}, sorted_by=True),
     Column("carrier_phone", "Carrier phone", Format.TEXT, 16,
            _CLAIMS | _BENEFITS | {_K.INSURANCE_NOT_VERIFIED}),
-    Column("date_sent", "Date sent", Format.DATE, 12, _CLAIMS),
+    Column("date_sent", "Date sent", Format.DATE, 12, _CLAIMS, sorted_by=True),
     Column("days_at_carrier", "Days at carrier", Format.INTEGER, 10,
-           frozenset({_K.CLAIM_OUTSTANDING, _K.PREDETERMINATION_PENDING})),
+           frozenset({_K.CLAIM_OUTSTANDING, _K.PREDETERMINATION_PENDING}), sorted_by=True),
     Column("bucket", "Bucket", Format.TEXT, 9, frozenset({_K.CLAIM_OUTSTANDING})),
     Column("estimate", "Insurance estimate", Format.MONEY, 14,
            frozenset({_K.CLAIM_OUTSTANDING, _K.CLAIM_DENIED, _K.CLAIM_UNDERPAID,
@@ -126,17 +134,26 @@ COLUMNS: tuple[Column, ...] = (
     Column("appointment_id", "Appointment #", Format.INTEGER, 14,
            _APPOINTMENTS | _BEFORE_VISIT),
     Column("procedure_ids", "Procedure #s", Format.TEXT, 24),
-    Column("source_id", "Source", Format.TEXT, 12),
     Column("item_key", "Item", Format.TEXT, 44, derive=lambda row: " ".join(row.keys)),
 )
-"""Every column, in the order shown."""
+"""Every column, in the order shown: the default ones first (the page relies on it)."""
+
+ITEM_COLUMN = "item_key"
+"""The column that names a row's items (`tc-sync items show`): last in the workbook, grouped."""
+
+
+def workbook_columns(columns: Iterable[Column]) -> list[Column]:
+    """The columns of a queue the workbook carries: defaults, those sorted by, the item key."""
+    return [column for column in columns
+            if column.default or column.sorted_by or column.key == ITEM_COLUMN]
 
 
 def columns_for(rows: Iterable[QueueRow], *, clinics: bool, sources: bool) -> list[Column]:
     """The columns of a queue: those that apply to a kind in it (the common ones if empty).
 
-    `clinics` shows the clinic column (the site has clinics); `sources` the source column
-    (the site has more than one PMS database).
+    `clinics` shows the clinic column (the site has clinics); `sources` the Practice column,
+    first (the files show more than one source: a group's, or a site of several PMS
+    databases).
     """
     kinds = {part.kind for row in rows for part in row.parts or (row,)}
     hidden = {"clinic"} if not clinics else set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -38,12 +39,22 @@ def plain(value: Any, kind: Format) -> str:
     return text
 
 
-def queue_csv(snapshot: Snapshot, queue: str) -> bytes:
-    """The queue's rows (in the order to work them) under a header row."""
+_ROWS_AT_ONCE = 2000
+
+
+def queue_csv(snapshot: Snapshot, queue: str) -> Iterator[bytes]:
+    """The queue's rows (in the order to work them) under a header row, a couple of thousand
+    rows at a time (a large queue's file is never whole in memory)."""
     columns = snapshot.columns(queue)
+    formats = [column.format for column in columns]
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([column.header for column in columns])
-    for row in snapshot.queues[queue]:
-        writer.writerow([plain(column.value(row), column.format) for column in columns])
-    return buffer.getvalue().encode("utf-8-sig")
+    yield "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+    values = snapshot.values(queue)
+    for start in range(0, len(values), _ROWS_AT_ONCE):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([plain(value, kind) for value, kind in zip(row, formats, strict=True)]
+                         for row in values[start:start + _ROWS_AT_ONCE])
+        yield buffer.getvalue().encode("utf-8")

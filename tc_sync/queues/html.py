@@ -1,11 +1,13 @@
 """The queues as one self-contained HTML page: a tab per queue, sortable, filterable.
 
-The rows are rendered here (every value escaped, every column in every row); the page's own
-script sorts, filters, switches tabs, shows the chosen columns (the defaults until the
-coordinator picks others, remembered in her browser), opens a row's detail (the columns not
-shown), narrows to one owner's items, and keeps the freshness colours ageing while the page
-stays open. It loads nothing from anywhere: its Content-Security-Policy allows only its own
-script, by hash.
+The rows are rendered here, every value escaped: the default columns as table cells, the
+others (a row's detail) as one compact JSON array per row, in a data block after the table,
+which is about half the size of the same values as cells. The page's own script sorts,
+filters, switches tabs, shows the chosen columns (the defaults until the coordinator picks
+others, remembered in her browser; a column she adds becomes cells from the data block),
+opens a row's detail (the columns not shown), narrows to one owner's items, and keeps the
+freshness colours ageing while the page stays open. It loads nothing from anywhere: its
+Content-Security-Policy allows only its own script, by hash.
 """
 
 from __future__ import annotations
@@ -77,21 +79,24 @@ def _attrs(**values: str | None) -> str:
                    for name, value in values.items() if value is not None)
 
 
-def _cell_writer(column: Column, today: date) -> Callable[[QueueRow], str]:
+def _classes(column: Column) -> list[str]:
+    return [name for name, applies in (("num", column.format in _NUMERIC),
+                                       ("clip", column.key in _CLIPPED),
+                                       ("wrap", column.key in _WRAPPED)) if applies]
+
+
+def _cell_writer(column: Column, today: date) -> Callable[[QueueRow, Any], str]:
     """How a row's cell in this column is written; what is the same on every row (the cell's
     classes, whether it has a sort value or a hover title) is worked out once."""
-    classes = [name for name, applies in (("num", column.format in _NUMERIC),
-                                          ("clip", column.key in _CLIPPED),
-                                          ("wrap", column.key in _WRAPPED)) if applies]
+    classes = _classes(column)
     opening = f'<td{_attrs(class_=" ".join(classes) or None)}'
     due_opening = f'<td{_attrs(class_=" ".join([*classes, "due"]))}'
     marks_due = column.key == "next_follow_up"
     sorted_by_value = column.format != Format.TEXT
     titled = column.key in _CLIPPED
-    value_of, kind = column.value, column.format
+    kind = column.format
 
-    def cell(row: QueueRow) -> str:
-        value = value_of(row)
+    def cell(row: QueueRow, value: Any) -> str:
         start = due_opening if marks_due and row.next_follow_up <= today else opening
         if sorted_by_value:
             start += f' data-v="{escape(_sort_value(value, kind) or "")}"'
@@ -102,11 +107,36 @@ def _cell_writer(column: Column, today: date) -> Callable[[QueueRow], str]:
     return cell
 
 
-def _row(row: QueueRow, cells: list[Callable[[QueueRow], str]]) -> str:
+def _detail_writer(column: Column) -> Callable[[Any], str | list[str]]:
+    """A row's value in a column not shown by default, for the data block: the text shown,
+    or [text shown, sort value] when the page sorts by something else (money, a priority)."""
+    kind = column.format
+
+    def detail(value: Any) -> str | list[str]:
+        shown = display(value, kind)
+        if kind == Format.TEXT:
+            return shown
+        sort = _sort_value(value, kind) or ""
+        return shown if sort == shown else [shown, sort]
+    return detail
+
+
+def _details(table: list[list[Any]], writers: list[Callable[[Any], str | list[str]]]) -> str:
+    """Rows' detail arrays (their values past the `len(writers)` first), one JSON line each,
+    safe inside a script element."""
+    first = -len(writers)
+    text = ",\n".join(json.dumps([write(value) for write, value in zip(
+        writers, values[first:], strict=True)], ensure_ascii=False, separators=(",", ":"))
+        for values in table)
+    return text.replace("<", "\\u003c")
+
+
+def _row(row: QueueRow, values: list[Any], cells: list[Callable[[QueueRow, Any], str]]) -> str:
     escalated = ' class="escalated"' if row.escalated else ""
     amount = f' data-amount="{row.amount:.2f}"' if row.amount is not None else ""
     return (f'<tr{escalated} data-key="{escape(" ".join(row.keys))}"{amount}>'
-            + "".join([cell(row) for cell in cells]) + "</tr>")
+            + "".join([cell(row, value) for cell, value in zip(cells, values, strict=False)])
+            + "</tr>")
 
 
 _FILTER_HELP = ("Type text to keep the rows that contain it; for numbers and dates, "
@@ -118,6 +148,7 @@ def _table(snapshot: Snapshot, queue: str) -> Iterator[str]:
     heads = "".join(
         f'<th scope="col"{_attrs(data_format=column.format.value, data_key=column.key)}'
         f'{_attrs(data_default="1" if column.default else None, title=column.explain or None)}'
+        f'{_attrs(data_class=" ".join(_classes(column)) or None)}'
         f' aria-sort="{"descending" if column.key == "priority" else "none"}">'
         '<button type="button" class="sort">'
         f'{escape(column.header)}<span class="arrow" aria-hidden="true"></span></button></th>'
@@ -126,13 +157,21 @@ def _table(snapshot: Snapshot, queue: str) -> Iterator[str]:
         f'<td><input type="text" class="filter" size="6"'
         f'{_attrs(title=_FILTER_HELP, aria_label=f"Filter {column.header}")}></td>'
         for column in columns)
-    cells = [_cell_writer(column, snapshot.today) for column in columns]
+    cells = [_cell_writer(column, snapshot.today) for column in columns if column.default]
+    details = [_detail_writer(column) for column in columns if not column.default]
     rows = snapshot.queues[queue]
+    table = snapshot.values(queue)        # the default columns first, then the others
     yield (f'<div class="scroll"><table class="queue"><thead><tr class="heads">{heads}</tr>'
            f'<tr class="filters">{filters}</tr></thead>\n<tbody>\n')
     for start in range(0, len(rows), _ROWS_AT_ONCE):
-        yield "\n".join([_row(row, cells) for row in rows[start:start + _ROWS_AT_ONCE]]) + "\n"
-    yield "</tbody></table></div>"
+        yield "\n".join([_row(row, values, cells) for row, values in zip(
+            rows[start:start + _ROWS_AT_ONCE], table[start:start + _ROWS_AT_ONCE],
+            strict=True)]) + "\n"
+    yield '</tbody></table></div>\n<script type="application/json" class="details">[\n'
+    for start in range(0, len(rows), _ROWS_AT_ONCE):
+        yield ("," if start else "") + _details(table[start:start + _ROWS_AT_ONCE], details)
+        yield "\n"
+    yield "]</script>"
 
 
 def _panel(snapshot: Snapshot, index: int, queue: str) -> Iterator[str]:
@@ -161,9 +200,8 @@ def _tally_cells(tally: Tally) -> str:
 def _summary(snapshot: Snapshot, index: int) -> str:
     heads = "".join(f'<th class="num">{h}</th>'
                     for h in ("Open items", "Due now", "Escalated", "Amount"))
-    queues = "".join(f"<tr><td>{escape(queue)}</td>{_tally_cells(snapshot.tally(rows))}</tr>"
-                     for queue, rows in snapshot.queues.items())
-    everything = [row for rows in snapshot.queues.values() for row in rows]
+    queues = "".join(f"<tr><td>{escape(queue)}</td>{_tally_cells(snapshot.queue_tally(queue))}"
+                     "</tr>" for queue in snapshot.queues)
     kinds = "".join(f"<tr><td>{escape(queue)}</td><td>{escape(label)}</td>"
                     f"{_tally_cells(tally)}</tr>"
                     for queue in snapshot.queues for label, tally in snapshot.by_kind(queue))
@@ -171,15 +209,15 @@ def _summary(snapshot: Snapshot, index: int) -> str:
             f'aria-labelledby="tab-{index}" data-tab="" hidden><h2>Queues</h2>'
             f'<table class="summary"><thead><tr><th>Queue</th>{heads}</tr></thead>'
             f'<tbody>{queues}</tbody><tfoot><tr><td>All queues</td>'
-            f'{_tally_cells(snapshot.tally(everything))}</tr></tfoot></table>'
+            f'{_tally_cells(snapshot.queue_tally())}</tr></tfoot></table>'
             f'<h2>By kind of follow-up</h2><table class="summary"><thead><tr><th>Queue</th>'
             f'<th>What</th>{heads}</tr></thead><tbody>{kinds}</tbody></table></section>')
 
 
 def _tabs(snapshot: Snapshot) -> str:
     buttons = []
-    for index, (queue, rows) in enumerate(snapshot.queues.items(), start=1):
-        tally = snapshot.tally(rows)
+    for index, queue in enumerate(snapshot.queues, start=1):
+        tally = snapshot.queue_tally(queue)
         buttons.append(
             f'<button type="button" role="tab" id="tab-{index}" aria-controls="panel-{index}"'
             f'{_attrs(data_tab=queue)} aria-selected="false">{escape(queue)} '

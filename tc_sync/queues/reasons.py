@@ -110,6 +110,7 @@ def why_now(row: QueueRow) -> str:
 
 
 _CALL_THE_CARRIER = {ItemKind.PREDETERMINATION_PENDING, ItemKind.CLAIM_OUTSTANDING,
+                     ItemKind.INSURANCE_NOT_VERIFIED,
                      ItemKind.CLAIM_UNDERPAID}
 
 
@@ -118,4 +119,6 @@ def next_step(row: QueueRow) -> str:
     names it and its phone)."""
     if row.kind in _CALL_THE_CARRIER and row.carrier:
         return " ".join(part for part in ("Call", row.carrier, row.carrier_phone) if part)
+    if row.kind in (ItemKind.LAB_CASE_NOT_READY, ItemKind.REFERRAL_NO_OUTCOME) and row.party:
+        return f"Call {row.party}"
     return NEXT_STEPS[row.kind]

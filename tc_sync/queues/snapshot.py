@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from tc_sync.items.model import ItemKind
 from tc_sync.queues.columns import Column, columns_for
@@ -57,11 +58,26 @@ class Snapshot:
     clinics: bool
     """Show the clinic column."""
     sources: bool
-    """Show the source column."""
+    """Show the Practice column (the files show several sources)."""
+    _values: dict[str, list[list[Any]]] = field(default_factory=dict, compare=False,
+                                                repr=False)
+    _tallies: dict[str | None, Tally] = field(default_factory=dict, compare=False, repr=False)
+    _kinds: dict[str, list[tuple[str, Tally]]] = field(default_factory=dict, compare=False,
+                                                      repr=False)
 
     def columns(self, queue: str) -> list[Column]:
         """The columns of one queue."""
         return columns_for(self.queues[queue], clinics=self.clinics, sources=self.sources)
+
+    def values(self, queue: str) -> list[list[Any]]:
+        """Each row's value in each of the queue's `columns`, worked out once for every
+        format (a "why now" or a row's follow-ups is a few string operations per row)."""
+        table = self._values.get(queue)
+        if table is None:
+            columns = self.columns(queue)
+            table = self._values[queue] = [[column.value(row) for column in columns]
+                                           for row in self.queues[queue]]
+        return table
 
     def tally(self, rows: list[QueueRow]) -> Tally:
         """Counts of some rows' items and their dollars, each counted once."""
@@ -69,8 +85,22 @@ class Snapshot:
         return Tally(len(items), sum(1 for r in items if r.next_follow_up <= self.today),
                      sum(1 for r in items if r.escalated), dollars_once(rows), len(rows))
 
+    def queue_tally(self, queue: str | None = None) -> Tally:
+        """A queue's counts and dollars (None: every queue's), worked out once."""
+        found = self._tallies.get(queue)
+        if found is None:
+            rows = self.queues[queue] if queue is not None else [
+                row for rows in self.queues.values() for row in rows]
+            found = self._tallies[queue] = self.tally(rows)
+        return found
+
     def by_kind(self, queue: str) -> list[tuple[str, Tally]]:
-        """One queue's items counted per kind (in the order of `ItemKind`)."""
+        """One queue's items counted per kind (in the order of `ItemKind`), worked out once."""
+        if queue not in self._kinds:
+            self._kinds[queue] = self._by_kind(queue)
+        return self._kinds[queue]
+
+    def _by_kind(self, queue: str) -> list[tuple[str, Tally]]:
         per_kind: dict[ItemKind, list[QueueRow]] = {}
         for row in self.queues[queue]:
             for part in row.parts or (row,):

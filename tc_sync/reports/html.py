@@ -103,6 +103,10 @@ def page(report: Report, charts: dict[str, Drawn] | None = None) -> bytes:
         _table(_ACCEPTANCE_HEADERS, _acceptance_rows(report.by_provider)),
         "<h3>By category</h3>", _figure(charts["acceptance_category"]),
         _table(_ACCEPTANCE_HEADERS, _acceptance_rows(report.by_category)),
+        "<h3>By presenter</h3>",
+        _table(_ACCEPTANCE_HEADERS, _acceptance_rows(report.by_presenter))
+        if report.by_presenter else
+        "<p>No treatment plan presented in this period names its presenter.</p>",
         "<h2>Production forecast</h2>",
         f"<p>From {forecast.as_of}. Open treatment not scheduled: "
         f"{escape(money(forecast.open_treatment))}, weighted by the practice's dollar "

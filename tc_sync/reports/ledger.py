@@ -7,7 +7,7 @@ are left out) and the items' history. Nothing here decides what counts; the metr
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,15 +22,20 @@ from tc_sync.records import (
     Coverage,
     Patient,
     PatientStatus,
+    PlanAttachment,
     Procedure,
     ProcedureStatus,
     Provider,
+    SavedPlanProcedure,
+    TreatmentPlan,
+    User,
 )
 
 PRESENTED_STATUSES = (ProcedureStatus.PLANNED.value, ProcedureStatus.PLANNED_INACTIVE.value,
                       ProcedureStatus.COMPLETE.value)
 """Procedure statuses that were treatment-planned: still planned, set inactive, or done."""
 FLOW_EVENTS = ("opened", "reopened", "resolved")
+NO_PRESENTER = "(no presenter)"
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ class ProcedureFact:
     appointment_status: str | None
     appointment_date: date | None
     patient_active: bool
+    presenter: str = NO_PRESENTER
+    """Who presented the treatment plan it is on (the latest plan that has it)."""
 
 
 @dataclass(frozen=True)
@@ -146,13 +153,42 @@ def planned_between(connection: sa.Connection, source_ids: Sequence[str], first:
                     last: date, category_of: Categorize,
                     coordinates: Callable[[str | None], bool]) -> list[ProcedureFact]:
     """Procedures treatment-planned from `first` to `last` (both included), in any status
-    that was treatment-planned (planned, planned inactive, complete)."""
+    that was treatment-planned (planned, planned inactive, complete), each with the user who
+    presented the plan it is on."""
     procedures = replica[Procedure]
     query = _procedure_query(source_ids).where(
         procedures.c.date_planned >= first, procedures.c.date_planned <= last,
         procedures.c.status.in_(PRESENTED_STATUSES))
-    return _procedure_facts(connection, query, _providers(connection, source_ids),
-                            category_of, coordinates)
+    found = _procedure_facts(connection, query, _providers(connection, source_ids),
+                             category_of, coordinates)
+    presenters = _presenters(connection, source_ids)
+    return [replace(fact, presenter=presenters.get((fact.source_id, fact.procedure_id),
+                                                   NO_PRESENTER)) for fact in found]
+
+
+def _presenters(connection: sa.Connection, source_ids: Sequence[str]
+                ) -> dict[tuple[str, int], str]:
+    """Each procedure's presenter: the user named on the latest treatment plan holding it (a
+    saved plan's copy, or an active or inactive plan's attachment)."""
+    plans, users = replica[TreatmentPlan], replica[User]
+    names = {(row.source_id, row.pms_id): row.name for row in connection.execute(
+        sa.select(users.c.source_id, users.c.pms_id, users.c.name).where(
+            users.c.source_id.in_(source_ids), users.c.deleted_at.is_(None)))}
+    found: dict[tuple[str, int], tuple[int, str]] = {}
+    for link in (replica[SavedPlanProcedure], replica[PlanAttachment]):
+        rows = connection.execute(sa.select(
+            link.c.source_id, link.c.procedure_id, plans.c.pms_id, plans.c.presenter_id)
+            .join(plans, sa.and_(plans.c.source_id == link.c.source_id,
+                                 plans.c.pms_id == link.c.plan_id,
+                                 plans.c.deleted_at.is_(None)))
+            .where(link.c.source_id.in_(source_ids), link.c.deleted_at.is_(None),
+                   link.c.procedure_id.is_not(None), plans.c.presenter_id.is_not(None)))
+        for source, procedure, plan, presenter in rows:
+            key = (source, procedure)
+            name = names.get((source, presenter), f"user {presenter}")
+            if key not in found or found[key][0] < plan:
+                found[key] = (plan, name)
+    return {key: name for key, (_, name) in found.items()}
 
 
 def still_planned(connection: sa.Connection, source_ids: Sequence[str],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -37,6 +37,8 @@ class Report:
     definitions: list[tuple[str, str]]
     tracking_since: date | None = None
     """The practice's day of the first item event tc-sync recorded (None: none yet)."""
+    by_presenter: list[metrics.Acceptance] = field(default_factory=list)
+    """Case acceptance per user who presented the treatment plan."""
 
     @property
     def tracking_note(self) -> str | None:
@@ -105,6 +107,8 @@ def gather(connection: sa.Connection, *, site_id: str, source_ids: Sequence[str]
         by_provider=metrics.acceptance(presented, window_days, lambda p: p.provider),
         by_category=metrics.acceptance(presented, window_days,
                                        lambda p: category_words(p.category)),
+        by_presenter=metrics.acceptance(presented, window_days, lambda p: p.presenter)
+        if any(p.presenter != ledger.NO_PRESENTER for p in presented) else [],
         forecast=metrics.forecast(
             ledger.still_planned(connection, source_ids, categorize, coordinates),
             total_history.dollar_rate, as_of, window_days),

@@ -10,21 +10,18 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.drawing.image import Image
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from tc_sync.queues.xlsx import (
-    DATE_FORMAT,
-    HEADER_ALIGNMENT,
-    HEADER_FILL,
-    HEADER_FONT,
-    MONEY_FORMAT,
-)
+from tc_sync.queues.xlsx import DATE_FORMAT, MONEY_FORMAT
 from tc_sync.reports.charts import Drawn, draw
 from tc_sync.reports.metrics import Acceptance
 from tc_sync.reports.report import Report
 
+HEADER_FONT = Font(bold=True, color="FFFFFF")         # as the queues' workbook
+HEADER_FILL = PatternFill("solid", fgColor="305496")
+HEADER_ALIGNMENT = Alignment(vertical="center")
 PERCENT_FORMAT = "0.0%"
 COUNT_FORMAT = "#,##0"
 SHEETS = ("Summary", "Acceptance", "Forecast", "Turnaround", "Aging", "Items", "Definitions")
@@ -121,6 +118,7 @@ def workbook(report: Report, charts: dict[str, Drawn] | None = None) -> bytes:
     acceptance = [_acceptance_values("All", report.acceptance)]
     acceptance += [_acceptance_values("Provider", row) for row in report.by_provider]
     acceptance += [_acceptance_values("Category", row) for row in report.by_category]
+    acceptance += [_acceptance_values("Presenter", row) for row in report.by_presenter]
     _rows(sheets["Acceptance"], ACCEPTANCE_HEADERS, acceptance,
           [None, None, COUNT_FORMAT, COUNT_FORMAT, PERCENT_FORMAT, COUNT_FORMAT, COUNT_FORMAT,
            MONEY_FORMAT, MONEY_FORMAT, PERCENT_FORMAT])

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,7 @@ from tc_sync.ledger.db import LedgerError, ledger_write_problem
 from tc_sync.ledger.retention import prune
 from tc_sync.ledger.state import close_interrupted_runs
 from tc_sync.mappings import MappingsKeeper
+from tc_sync.observability.group_health import group_answer
 from tc_sync.observability.healthwatch import HealthCallback, HealthWatch
 from tc_sync.observability.http import HealthReport, StatusServer, health_report, port_problem
 from tc_sync.observability.jobs import observe_job
@@ -49,10 +51,12 @@ class Daemon:
 
     def __init__(self, engine: sa.Engine, settings: Settings, mappings: MappingsKeeper, *,
                  on_health_change: HealthCallback | None = None,
-                 metrics: Metrics | None = None) -> None:
-        """`on_health_change` is called (on a scheduler thread) when a source's colour moves."""
+                 metrics: Metrics | None = None, group: Settings | None = None) -> None:
+        """`on_health_change` is called (on a scheduler thread) when a source's colour moves;
+        `group` is the whole configuration (before `--source`), whose practices /group shows."""
         self.engine = engine
         self.settings = settings
+        self.group = group or settings
         self.mappings = mappings
         self.metrics = metrics or Metrics(engine, settings)
         self.health = HealthWatch(engine, settings, on_health_change)
@@ -192,7 +196,8 @@ class Daemon:
         http = self.settings.http
         if not http.enabled:
             return
-        server = StatusServer(http.host, http.port, self.healthz, self.metrics)
+        server = StatusServer(http.host, http.port, self.healthz, self.metrics,
+                              group=partial(group_answer, self.engine, self.group))
         try:
             server.start()
         except OSError as error:   # syncing matters more than the status page: keep going
