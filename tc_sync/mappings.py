@@ -247,6 +247,19 @@ class Attempts(_Strict):
     claim_statuses: bool = True
 
 
+OutcomeName = Literal["declined", "done_elsewhere"]
+"""What the practice recorded ended a follow-up; anything else is at most an attempt."""
+
+
+class RecordedOutcome(_Strict):
+    """The PMS entries that record one outcome, by the name the practice gave them, ignoring
+    case: contact-log types (Open Dental: Setup > Definitions > Commlog Types) end a patient's
+    follow-ups; claim custom tracking statuses (Claim Custom Tracking) end the claim's."""
+
+    contact_types: list[str] = Field(default_factory=list)
+    claim_statuses: list[str] = Field(default_factory=list)
+
+
 class Route(_Strict):
     """Send matching items to a queue and owners. Empty criteria match everything."""
 
@@ -318,6 +331,9 @@ class Mappings(_Strict):
     cadence: Cadence
     kinds: Kinds
     attempts: Attempts = Field(default_factory=Attempts)
+    outcomes: dict[OutcomeName, RecordedOutcome] = Field(default_factory=dict)
+    """Contact types and claim statuses that resolve follow-ups as `declined` or
+    `done_elsewhere` (docs/QUEUES.md, "Outcomes")."""
     aged_queue: str = AGED_QUEUE
     """Where items owed longer than their kind's horizon go."""
     owners: dict[str, Owner] = Field(default_factory=dict)
@@ -341,6 +357,19 @@ class Mappings(_Strict):
                        for entry in value.lists):
                 raise ValueError(f"kind '{kind}' makes tasks but no entry of tasks.lists "
                                  "without clinics covers it: add one (its task_list)")
+        return value
+
+    @field_validator("outcomes")
+    @classmethod
+    def _outcomes(cls, value: dict[str, RecordedOutcome]) -> dict[str, RecordedOutcome]:
+        for field in ("contact_types", "claim_statuses"):
+            seen: dict[str, str] = {}
+            for outcome, names in value.items():
+                for name in getattr(names, field):
+                    other = seen.setdefault(name.strip().casefold(), outcome)
+                    if other != outcome:
+                        raise ValueError(f"'{name}' is listed under {field} of both {other} "
+                                         f"and {outcome}: keep it under one")
         return value
 
     @field_validator("categories")

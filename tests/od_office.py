@@ -125,6 +125,20 @@ class Office:
         return self.insert("claimtracking", ClaimNum=claim, TrackingType="StatusHistory",
                            TrackingDefNum=status, DateTimeEntry=str(at), UserNum=1, Note="")
 
+    # --- the contact log (commlog) ------------------------------------------------------------
+
+    def commlog_type(self, name: str, auto_code: str = "") -> int:
+        """A commlog type of the practice's own (Setup > Definitions > Commlog Types)."""
+        return self.insert("definition", Category=27, ItemName=name, ItemValue=auto_code,
+                           ItemOrder=0, IsHidden=0)
+
+    def commlog(self, patient: int, comm_type: int, at: datetime, *, mode: int = 3,
+                sent: int = 1, user: int = 1, note: str = "") -> int:
+        """A contact-log entry staff made (CommSource 0): by phone, sent, by default."""
+        return self.insert("commlog", PatNum=patient, CommDateTime=str(at), CommType=comm_type,
+                           Note=note, Mode_=mode, SentOrReceived=sent, UserNum=user,
+                           CommSource=0)
+
     # --- lab cases, referrals, verification, plans -----------------------------------------
 
     def lab(self, name: str = "Test Lab", phone: str = "555-0170") -> int:

@@ -35,7 +35,11 @@ class Resolution(StrEnum):
     DELETED_IN_PMS = "deleted_in_pms"
     VERIFIED = "verified"
     DECLINED = "declined"
+    """The patient declined: a referral's status, or an outcome the practice recorded
+    (mappings: outcomes)."""
     NO_LONGER_ELIGIBLE = "no_longer_eligible"
+    DONE_ELSEWHERE = "done_elsewhere"
+    """The practice recorded that it was done or settled elsewhere (mappings: outcomes)."""
 
 
 def item_key(kind: ItemKind, source_id: str, subject_id: int) -> str:

@@ -29,7 +29,8 @@ from tc_sync.items.followup import (
     priority,
     route,
 )
-from tc_sync.items.model import DesiredItem, ItemKind
+from tc_sync.items.model import DesiredItem, ItemKind, Resolution
+from tc_sync.items.outcomes import OUTCOME_RESOLUTIONS, Outcome, recorded_outcome, stays_ended
 from tc_sync.items.rules import evaluate, why_resolved
 from tc_sync.items.store import (
     STAFF_EVENT,
@@ -179,11 +180,12 @@ class Reconciler:
             patient = facts[patient_id]
             desired = evaluate(self.source_id, patient, source, self.mappings, self.today)
             for key, item in desired.items():
-                self._keep(connection, item, existing.get(key), patient, source, owners)
+                if not self._ended(connection, item, existing.get(key), patient, source):
+                    self._keep(connection, item, existing.get(key), patient, source, owners)
             for key, stored in existing.items():
                 if (stored["patient_id"] == patient_id and stored["status"] == "open"
                         and key not in desired):
-                    self._resolve(connection, stored, patient)
+                    self._resolve(connection, stored, patient, source)
 
     def _fields(self, item: DesiredItem, patient: PatientFacts, source: SourceFacts,
                 stored: dict[str, Any] | None) -> tuple[dict[str, Any], list[Attempt]]:
@@ -278,25 +280,70 @@ class Reconciler:
             self._event(connection, item.key, "contacted", {
                 "attempts": fields["attempts"], "next_follow_up": fields["next_follow_up"],
                 "new": [a.as_detail() for a in found if since is None or a.at > since]})
+        if self.planner and item.key in self._staff_done and fields["due_on"] <= self.today and (
+                snoozed is None or snoozed <= self.today):   # a staff-done task's next step
+            self.planner.next_step(connection, item.key, {**stored, **fields}, stored["episode"])
         if fields["escalated"] and not stored["escalated"]:
             self._event(connection, item.key, "escalated", {"attempts": fields["attempts"]})
             if self.planner:
                 self.planner.escalated(connection, item.key, {**stored, **fields},
                                        stored["episode"])
 
+    def _ended(self, connection: sa.Connection, item: DesiredItem,
+               stored: dict[str, Any] | None, patient: PatientFacts, source: SourceFacts
+               ) -> bool:
+        """Whether an outcome the practice recorded (declined, done elsewhere) ends this owed
+        follow-up: an open item resolves with it; a resolved one stays resolved until the PMS
+        shows something newer; one never opened is not opened."""
+        outcome = recorded_outcome(item, patient, source, self.mappings)
+        if stored is None:
+            return outcome is not None
+        if stored["status"] == "open":
+            if outcome is None or not self.may_resolve:
+                return False
+            self._close_with(connection, stored, outcome)
+            return True
+        if outcome is not None:
+            return True
+        recorded = _details(stored).get("outcome")
+        return (stored["resolution"] in OUTCOME_RESOLUTIONS and isinstance(recorded, dict)
+                and stays_ended(item, recorded, patient, self.mappings))
+
     def _resolve(self, connection: sa.Connection, stored: dict[str, Any],
-                 patient: PatientFacts) -> None:
+                 patient: PatientFacts, source: SourceFacts) -> None:
+        """No longer owed: resolve with the reason the PMS shows, or, when it shows none
+        (treatment made inactive), the outcome staff recorded if there is one."""
         if not self.may_resolve:
             return
+        kind = ItemKind(stored["kind"])
         subject = int(stored["item_key"].rsplit(":", 1)[1])
-        reason = why_resolved(ItemKind(stored["kind"]), subject, patient, self.today,
-                              self.mappings)
+        reason = why_resolved(kind, subject, patient, self.today, self.mappings)
+        outcome = recorded_outcome(DesiredItem(
+            stored["item_key"], kind, stored["source_id"], stored["patient_id"],
+            owed_since=stored["owed_since"], claim_id=stored["claim_id"]),
+            patient, source, self.mappings) if reason == Resolution.NO_LONGER_ELIGIBLE else None
+        if outcome is not None:
+            self._close_with(connection, stored, outcome)
+        else:
+            self._close(connection, stored, reason.value)
+
+    def _close_with(self, connection: sa.Connection, stored: dict[str, Any],
+                    outcome: Outcome) -> None:
+        """Resolve with an outcome staff recorded, kept with the item (`details.outcome`)."""
+        details = {**_details(stored), "outcome": outcome.as_detail()}
+        self._close(connection, stored, outcome.resolution.value,
+                    {"details": encode({"details": details})["details"]}, outcome.as_detail())
+
+    def _close(self, connection: sa.Connection, stored: dict[str, Any], reason: str,
+               fields: dict[str, Any] | None = None,
+               detail: dict[str, Any] | None = None) -> None:
         update_item(connection, stored["item_key"], {
-            "status": "resolved", "resolved_at": now_utc(), "resolution": reason.value})
-        self._event(connection, stored["item_key"], "resolved", {"reason": reason.value})
+            "status": "resolved", "resolved_at": now_utc(), "resolution": reason,
+            **(fields or {})})
+        self._event(connection, stored["item_key"], "resolved", {"reason": reason,
+                                                                  **(detail or {})})
         if self.planner:
-            self.planner.resolved(connection, stored["item_key"], stored["episode"],
-                                  reason.value)
+            self.planner.resolved(connection, stored["item_key"], stored["episode"], reason)
 
     def _event(self, connection: sa.Connection, key: str, event: str,
                detail: dict[str, Any]) -> None:
@@ -329,6 +376,11 @@ def _when(text: object) -> datetime | None:
         return datetime.fromisoformat(str(text)) if text else None
     except ValueError:
         return None
+
+
+def _details(stored: dict[str, Any]) -> dict[str, Any]:
+    value = stored.get("details")
+    return dict(json.loads(value) if isinstance(value, str) else value or {})
 
 
 def _without_reasons(name: str, value: Any) -> Any:

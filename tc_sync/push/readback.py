@@ -20,6 +20,7 @@ import structlog
 from tc_sync.items.store import STAFF_EVENT, record_event
 from tc_sync.ledger.schema import item_events, outbox
 from tc_sync.push.outbox import ActionKind, Status
+from tc_sync.push.plan import task_step
 from tc_sync.push.targets.base import PushError
 from tc_sync.push.targets.opendental_api import TaskSeen
 
@@ -77,7 +78,7 @@ def read_back(engine: sa.Engine, targets: Mapping[str, Any],
             sa.func.replace(outbox.c.idempotency_key, ":create_task:", ":close_task:")
             .not_in(closes)).order_by(outbox.c.action_id)).mappings().all()
     changes = []
-    for row in rows:
+    for row in _latest_steps(rows):
         payload = json.loads(row["payload"])
         target: ReadableTasks = targets[row["target"]]
         try:
@@ -96,6 +97,20 @@ def read_back(engine: sa.Engine, targets: Mapping[str, Any],
         if _record_once(engine, change):
             changes.append(change)
     return changes
+
+
+def _latest_steps(rows: Sequence[Any]) -> list[Any]:
+    """Each item's latest task at each target (staff finished the earlier steps already), in
+    the order given."""
+    def step(row: Any) -> tuple[int, int]:
+        return task_step(row["idempotency_key"], row["target"], ActionKind.CREATE_TASK,
+                         row["item_key"]) or (0, 0)
+
+    latest: dict[tuple[str, str], tuple[int, int]] = {}
+    for row in rows:
+        mine = (row["item_key"], row["target"])
+        latest[mine] = max(latest.get(mine, (0, 0)), step(row))
+    return [row for row in rows if step(row) == latest[(row["item_key"], row["target"])]]
 
 
 def _record_once(engine: sa.Engine, change: StaffChange) -> bool:

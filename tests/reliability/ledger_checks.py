@@ -29,7 +29,8 @@ from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import cursors, item_events, items, outbox, replica
 from tc_sync.mappings import Mappings, load_mappings
-from tc_sync.push.outbox import marker_of
+from tc_sync.push.outbox import ActionKind, marker_of
+from tc_sync.push.plan import task_key, task_step
 from tc_sync.sync import sync_source
 from tests.od_api_standin import StandIn
 from tests.reliability.practice_changes import PracticeChanges
@@ -259,10 +260,17 @@ def check_outbox(site: Site) -> list[str]:
     orphans = [key for key, _, item_key in keys if item_key is not None and item_key not in known]
     if orphans:
         problems.append(f"outbox: {len(orphans)} actions for no item, e.g. {orphans[:3]}")
+    latest: dict[tuple[str, int], int] = {}      # (item, episode) -> its latest task's step
+    for key, _, item_key in keys:
+        found = task_step(key, TARGET, ActionKind.CREATE_TASK, item_key or "")
+        if found is not None:
+            mine = (str(item_key), found[0])
+            latest[mine] = max(latest.get(mine, 1), found[1])
     for item_key, item_status, episode in stored:
         for number in range(1, episode + 1):
-            create = f"{TARGET}:create_task:{item_key}:{number}"
-            close = f"{TARGET}:close_task:{item_key}:{number}"
+            step = latest.get((item_key, number), 1)
+            create = task_key(TARGET, ActionKind.CREATE_TASK, item_key, number, step)
+            close = task_key(TARGET, ActionKind.CLOSE_TASK, item_key, number, step)
             if number == 1 and item_key in site.first_items:
                 if create in status:
                     problems.append(f"item {item_key}, owed before the first reconcile, has a "
