@@ -4,13 +4,19 @@ now (with --group: every practice of the configuration together)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+import sqlalchemy as sa
 
 from tc_sync.config import Settings
 from tc_sync.ledger.db import open_ledger
 from tc_sync.queues.atomic import GroupError
 from tc_sync.queues.build import PAGE, QueueBuild, build_queues, queues_folder
 from tc_sync.queues.group import ALL_QUEUES, build_group_queues, group_folder
+
+T = TypeVar("T")
 
 
 def print_build(result: QueueBuild) -> None:
@@ -33,23 +39,33 @@ def print_build(result: QueueBuild) -> None:
         print(f"  not written: {path.relative_to(result.folder)}: {why}")
 
 
+def _made(settings: Settings, target: Path, what: str, make: Callable[[sa.Engine], T]
+          ) -> tuple[T | None, int]:
+    """`make`'s result, or None and the exit code (2: queues.group names no group; 1: a file
+    could not be written) after saying why."""
+    engine = open_ledger(settings.ledger.url)
+    try:
+        return make(engine), 0
+    except GroupError as error:
+        print(f"tc-sync: {error}", file=sys.stderr)
+        return None, 2
+    except OSError as error:
+        print(f"tc-sync: cannot write {what} to {target}: "
+              f"{error.strerror or type(error).__name__}; check queues.folder and that this "
+              "account may write there", file=sys.stderr)
+        return None, 1
+    finally:
+        engine.dispose()
+
+
 def build(settings: Settings, folder: Path | None = None) -> int:
     """Write every configured format now (even unchanged files); 1 if a file could not be
     replaced, 2 if queues.group names no group."""
-    engine = open_ledger(settings.ledger.url)
     target = folder or queues_folder(settings)
-    try:
-        result = build_queues(engine, settings, folder=target, force=True)
-    except GroupError as error:
-        print(f"tc-sync: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(f"tc-sync: cannot write the work queues to {target}: "
-              f"{error.strerror or type(error).__name__}; check queues.folder and that this "
-              "account may write there", file=sys.stderr)
-        return 1
-    finally:
-        engine.dispose()
+    result, code = _made(settings, target, "the work queues", lambda engine: build_queues(
+        engine, settings, folder=target, force=True))
+    if result is None:
+        return code
     print_build(result)
     return 1 if result.skipped else 0
 
@@ -57,20 +73,12 @@ def build(settings: Settings, folder: Path | None = None) -> int:
 def build_group(settings: Settings, folder: Path | None = None) -> int:
     """Write the group's queues (every enabled source) and per-practice totals now; exit codes
     as `build`."""
-    engine = open_ledger(settings.ledger.url)
     target = folder or group_folder(settings)
-    try:
-        result = build_group_queues(engine, settings, folder=target, force=True)
-    except GroupError as error:
-        print(f"tc-sync: {error}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(f"tc-sync: cannot write the group's work queues to {target}: "
-              f"{error.strerror or type(error).__name__}; check queues.folder and that this "
-              "account may write there", file=sys.stderr)
-        return 1
-    finally:
-        engine.dispose()
+    result, code = _made(settings, target, "the group's work queues",
+                         lambda engine: build_group_queues(engine, settings, folder=target,
+                                                           force=True))
+    if result is None:
+        return code
     print_build(result.queues)
     print("  per practice (open items, amount; each dollar once per practice):")
     for total in result.totals:
