@@ -218,16 +218,18 @@ def check_items(site: Site, clean: sa.Engine) -> list[str]:
     with site.ledger.connect() as connection:
         stored = connection.execute(sa.select(
             items.c.item_key, items.c.kind, items.c.source_id, items.c.status, items.c.episode,
-            items.c.patient_id, items.c.claim_id, items.c.appointment_id)).all()
+            items.c.patient_id, items.c.claim_id, items.c.appointment_id, items.c.details)).all()
         history = connection.execute(sa.select(item_events.c.item_key, item_events.c.event)
                                      .order_by(item_events.c.event_id)).all()
     events: dict[str, list[str]] = defaultdict(list)
     for key, event in history:
         events[key].append(event)
-    for key, kind, source_id, status, episode, patient, claim, appointment in stored:
+    for key, kind, source_id, status, episode, patient, claim, appointment, details in stored:
         named_kind, named_source, subject = key.split(":")
+        # A lab case's or referral's own id has no column: its details name it.
+        own = json.loads(details or "{}").get("subject_id")
         if (named_kind, named_source) != (kind, source_id) or int(subject) not in (
-                patient, claim, appointment):
+                patient, claim, appointment, own):
             problems.append(f"item {key}: its key is not its natural key")
         seen = Counter(events[key])
         transitions = [e for e in events[key] if e in ("opened", "reopened", "resolved")]
