@@ -139,7 +139,7 @@ def quiet_cycle(watcher: Watcher, database: str, minutes: float, timeout: float
     return reads
 
 
-def last_runs(ledger: sa.Engine, since: float) -> list[dict[str, object]]:
+def last_runs(ledger: sa.Engine) -> list[dict[str, object]]:
     with ledger.connect() as connection:
         rows = connection.execute(sa.text(
             "SELECT run_id, mode, statements, longest_statement_ms, rows_read, started_at, "
@@ -176,7 +176,7 @@ def measure(arguments: argparse.Namespace, say: object = print) -> dict[str, obj
             reads: dict[str, float] = {}
             idle = cost(daemon.pid, server_pid, lambda: reads.update(quiet_cycle(
                 watcher, database, arguments.idle_minutes, arguments.idle_minutes * 60 + 420)))
-            quiet_run = last_runs(ledger, started)[-1]
+            quiet_run = last_runs(ledger)[-1]
             figures["idle"] = asdict(idle)
             figures["quiet_cycle"] = {
                 "statements": quiet_run["statements"],
@@ -193,7 +193,7 @@ def measure(arguments: argparse.Namespace, say: object = print) -> dict[str, obj
                     desk, watcher, arguments, say))
             figures["run"] = asdict(busy)
             figures["daemon_vmhwm_mb"] = memory_mb(daemon.pid, "VmHWM")
-            runs = [run for run in last_runs(ledger, started)]
+            runs = last_runs(ledger)
             longest = max(runs, key=lambda run: int(str(run["longest_statement_ms"])))
             figures["longest_statement"] = {"ms": longest["longest_statement_ms"],
                                             "mode": longest["mode"], "runs": len(runs)}
@@ -245,15 +245,16 @@ def rows(figures: dict[str, object]) -> list[Section]:
         if kind not in found:
             continue
         reached = Reached(**found[kind])
-        for where, values in (("items", reached.ledger), ("queue files", reached.queues),
-                              ("task", reached.tasks)):
-            if where == "task" and not values:
+        for where, values, expected in (
+                ("items", reached.ledger, reached.changes),
+                ("queue files", reached.queues, reached.changes),
+                ("task", reached.tasks, reached.task_changes)):
+            if not expected:
                 continue
             p95, most = percentile(values, 0.95), max(values, default=math.nan)
             figure = (f"p50 {seconds(percentile(values, 0.5))}, p95 {seconds(p95)}, max "
                       f"{seconds(most)}" if values else "never seen")
-            unseen = reached.changes - len(values)
-            against = f"{count(reached.changes)} changes, {unseen} never seen"
+            against = f"{count(expected)} changes, {expected - len(values)} never seen"
             fresh.append(Row(f"{kind} → {where}, p95", figure, p95, FRESH_P95, against))
             fresh.append(Row(f"{kind} → {where}, max", f"{seconds(most)}" if values else "—",
                              most, FRESH_MAX, against))

@@ -129,6 +129,9 @@ class Reached:
     ledger: list[float] = field(default_factory=list)
     queues: list[float] = field(default_factory=list)
     tasks: list[float] = field(default_factory=list)
+    task_changes: int = 0
+    """Changes that should make a task: an item opening, of a kind that makes tasks (items
+    owed before tc-sync started have none to close)."""
 
 
 def freshness(ledger: sa.Engine, changes: list[Change], queue_writes: list[float],
@@ -152,7 +155,10 @@ def freshness(ledger: sa.Engine, changes: list[Change], queue_writes: list[float
             written = next((mtime for mtime in queue_writes if mtime >= at), None)
             if written is not None:
                 reached.queues.append(max(written - change.committed_at, 0.0))
-            if change.item_key.split(":", 1)[0] in tasks_for:
+            wants_task = (change.expect == "opened"
+                          and change.item_key.split(":", 1)[0] in tasks_for)
+            reached.task_changes += wants_task
+            if wants_task:
                 done = connection.execute(sa.text(
                     "SELECT MIN(done_at) FROM outbox WHERE item_key = :key AND status = 'sent' "
                     "AND created_at >= :since"), {"key": change.item_key, "since": datetime.

@@ -153,7 +153,7 @@ def steady_figures() -> dict[str, object]:
     return {
         "freshness": {
             "break": {"kind": "break", "changes": 20, "ledger": [30.0] * 18 + [70.0, 130.0],
-                      "queues": [31.0] * 19, "tasks": []},
+                      "queues": [31.0] * 19, "tasks": [45.0] * 15, "task_changes": 20},
             "delete_claim": {"kind": "delete_claim", "changes": 3, "ledger": [],
                              "queues": [], "tasks": []}},
         "run": {"seconds": 600.0, "daemon": 0.02, "server": 0.03},
@@ -190,6 +190,9 @@ def test_steady_state_rows_survive_the_json_and_keep_their_verdicts(tmp_path: Pa
     rows = {row.measure: row for section in read for row in section.rows}
     assert rows["delete_claim → items, p95"].figure == "never seen"
     assert rows["break → queue files, p95"].against == "20 changes, 1 never seen"
+    assert rows["break → task, p95"].against == "20 changes, 5 never seen"
+    assert verdicts["break → task, max"] == MET
+    assert "delete_claim → task, p95" not in verdicts       # deleting makes no task
     text = report_md.render(Header("Report", []), read)
     assert "## Steady state (issue 17): Freshness" in text
     assert "A quiet cycle's PMS work 30 statements, 0 rows read" in text
