@@ -42,6 +42,8 @@ from report_md import Header, Row, Section, Target, count, render, seconds
 from steady_desk import KINDS, make_desk, work
 from steady_watch import Reached, Watcher, cost, freshness, memory_mb
 
+from tc_sync.config import ScheduleSettings
+
 FRESH_P95 = Target(60.0, "p95 ≤ 60 s")
 FRESH_MAX = Target(120.0, "max ≤ 120 s")
 PMS_CPU = Target(1.0, "≤ 1 % of a core")
@@ -121,21 +123,21 @@ def handler_reads(database: str) -> int:
         return sum(int(value) for _, value in cursor.fetchall())
 
 
-def quiet_cycle(watcher: Watcher, database: str, minutes: float, timeout: float
-                ) -> dict[str, float]:
-    """Sit idle for `minutes`, and on until one whole cycle ran; Handler_read_* over it."""
+def quiet_cycle(watcher: Watcher, database: str, minutes: float) -> dict[str, float]:
+    """Sit idle for `minutes`, and on until one whole cycle ran; Handler_read_* around that
+    cycle: read 2 s before it is due (cycles start every interval from the first) and just
+    after its sync_finished is logged."""
+    interval = ScheduleSettings().interval_seconds
     began = time.time()
-    reads: dict[str, float] = {}
-    seen = watcher.count("sync_started")
-    while time.time() < began + minutes * 60 or "after" not in reads:
-        if time.time() > began + timeout:
-            break
-        if "before" not in reads and watcher.count("sync_started") > seen:
-            reads["before"] = handler_reads(database)
-        elif "before" in reads and "after" not in reads and watcher.count(
-                "sync_finished", began):
-            reads["after"] = handler_reads(database)
-        time.sleep(0.1)
+    first = watcher.logged["sync_started"]
+    due = first + interval * math.ceil((began + 2 - first) / interval)
+    time.sleep(max(0.0, due - 2 - time.time()))
+    before, at = handler_reads(database), time.time()
+    reads = {"before": float(before)}
+    if watcher.wait_for("sync_finished", at, interval + 300):
+        reads["after"] = float(handler_reads(database))
+        reads["seconds"] = time.time() - at
+    time.sleep(max(0.0, began + minutes * 60 - time.time()))
     return reads
 
 
@@ -175,7 +177,7 @@ def measure(arguments: argparse.Namespace, say: object = print) -> dict[str, obj
             say(f"first cycle done in {figures['first_cycle_seconds']:.0f} s; quiet stretch")
             reads: dict[str, float] = {}
             idle = cost(daemon.pid, server_pid, lambda: reads.update(quiet_cycle(
-                watcher, database, arguments.idle_minutes, arguments.idle_minutes * 60 + 420)))
+                watcher, database, arguments.idle_minutes)))
             quiet_run = last_runs(ledger)[-1]
             figures["idle"] = asdict(idle)
             figures["quiet_cycle"] = {
@@ -183,7 +185,7 @@ def measure(arguments: argparse.Namespace, say: object = print) -> dict[str, obj
                 "longest_statement_ms": quiet_run["longest_statement_ms"],
                 "rows_read": quiet_run["rows_read"],
                 "handler_reads": reads["after"] - reads["before"] if "after" in reads
-                else None}
+                else None, "handler_seconds": reads.get("seconds")}
             with sync_bench.connect(database) as connection:
                 desk = make_desk(connection, ledger, SOURCE)
                 say("front desk: " + ", ".join(f"{name} {len(pool)}"
@@ -287,8 +289,9 @@ def quiet_text(figures: dict[str, object]) -> str:
     quiet = figures.get("quiet_cycle", {})
     assert isinstance(quiet, dict)
     return (f"{quiet.get('statements')} statements, {quiet.get('rows_read')} rows read; "
-            f"{quiet.get('handler_reads')} Handler_read_* from its sync_started to its "
-            "sync_finished (server-wide: other clients' reads count too)")
+            f"{quiet.get('handler_reads')} Handler_read_* over "
+            f"{float(str(quiet.get('handler_seconds') or 'nan')):.1f} s, from 2 s before it to "
+            "just after its sync_finished (server-wide: other clients' reads count too)")
 
 
 def facts(figures: dict[str, object], argv: list[str]) -> list[tuple[str, str]]:

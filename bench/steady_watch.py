@@ -51,6 +51,8 @@ class Watcher(threading.Thread):
     peak_mb: dict[str, float] = field(default_factory=dict)
     events: list[tuple[float, str]] = field(default_factory=list)
     """(time.time() when seen, event name), in order."""
+    logged: dict[str, float] = field(default_factory=dict)
+    """Each event's first time as the daemon logged it (seconds since the epoch)."""
     queue_writes: list[float] = field(default_factory=list)
     """Each newest queue-file mtime seen, in order."""
     stop: threading.Event = field(default_factory=threading.Event)
@@ -75,16 +77,21 @@ class Watcher(threading.Thread):
     def _read_log(self, offset: int) -> int:
         if not self.log.exists():
             return offset
+        if self.log.stat().st_size < offset:
+            offset = 0                       # the log was rotated
         with self.log.open("rb") as handle:
             handle.seek(offset)
             data = handle.read()
         end = data.rfind(b"\n") + 1
         for line in data[:end].splitlines():
             try:
-                event = str(json.loads(line).get("event", ""))
-            except ValueError:
+                record = json.loads(line)
+                event = str(record.get("event", ""))
+                stamp = datetime.fromisoformat(str(record["timestamp"]).replace("Z", "+00:00"))
+            except (ValueError, KeyError):
                 continue
             self.events.append((time.time(), event))
+            self.logged.setdefault(event, stamp.timestamp())
             self.phase = PHASES.get(event, self.phase)
         return offset + end
 
