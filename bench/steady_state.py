@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -155,9 +155,12 @@ def measure(arguments: argparse.Namespace, say: object = print) -> dict[str, obj
     database = arguments.database
     figures: dict[str, object] = {"database": database, "minutes": arguments.minutes,
                                   "rate": arguments.rate, "burst": arguments.burst}
-    with tempfile.TemporaryDirectory(prefix="tc-steady-") as temp, \
-            stand_in(database, not arguments.no_tasks) as api:
+    place = (nullcontext(tempfile.mkdtemp(prefix="tc-steady-")) if arguments.keep
+             else tempfile.TemporaryDirectory(prefix="tc-steady-"))
+    with place as temp, stand_in(database, not arguments.no_tasks) as api:
         folder = Path(temp)
+        if arguments.keep:
+            say(f"ledger, log and queues in {folder} (kept)")
         config = write_config(folder, database, free_port(), api)
         figures["tasks"] = api is not None
         started = time.time()
@@ -330,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", type=int, default=200, help="changes at the midpoint")
     parser.add_argument("--idle-minutes", type=float, default=2)
     parser.add_argument("--no-tasks", action="store_true", help="no push target")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the daemon's folder (ledger, log, queues) and say where")
     parser.add_argument("--json", type=Path, help="write the figures and rows here too")
     arguments = parser.parse_args(argv)
     if not arguments.reuse:

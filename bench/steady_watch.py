@@ -34,8 +34,10 @@ def memory_mb(pid: int, name: str = "VmRSS") -> float:
     return int(found.group(1)) / 1024 if found else 0.0
 
 
-def epoch(stamp: datetime) -> float:
-    """A naive UTC ledger time (or an aware one) as seconds since the epoch."""
+def epoch(stamp: datetime | str) -> float:
+    """A naive UTC ledger time (SQLite hands back text) as seconds since the epoch."""
+    if isinstance(stamp, str):
+        stamp = datetime.fromisoformat(stamp)
     return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
 
 
