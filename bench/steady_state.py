@@ -88,8 +88,10 @@ def stand_in(database: str, tasks: bool) -> Iterator[str | None]:
         add_task_lists(connection, [(TASK_LIST, "tc-sync follow-ups", 0)])
     server = serve(StandIn(sync_bench.HOST, sync_bench.PORT, sync_bench.USER,
                            sync_bench.PASSWORD, database))
-    yield next(server).base_url
-    server.close()
+    try:
+        yield next(server).base_url
+    finally:
+        next(server, None)                    # runs serve()'s shutdown
 
 
 def write_config(folder: Path, database: str, port: int, api: str | None) -> Path:
