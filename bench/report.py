@@ -14,6 +14,7 @@ beside the ratio of their patients.
 Usage (MariaDB at 127.0.0.1:3306, root, no password, unless TC_SYNC_TEST_MYSQL_* say otherwise):
     bench/run                  # (re)load tc_bench (60,000 patients) and tc_bench15 (15,000)
     bench/run --reuse          # measure them as they are loaded
+    bench/run --reuse --steady-state steady.json   # and add bench/steady_state.py's rows
     bench/run --patients 3000 --growth-patients 1000 \\
         --database tc_report_large --growth-database tc_report_small --out /tmp/report.md
 The report goes to bench/out/report.md unless --out says otherwise. Exit status 0 when every
@@ -43,6 +44,7 @@ from typing import TypeVar
 import items_bench
 import push_bench
 import queues_bench
+import steady_report
 import sync_bench
 from items_bench import ItemsFigures
 from push_bench import PushFigures
@@ -507,6 +509,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--today", type=date.fromisoformat, default=items_bench.PRACTICE_TODAY,
                         help="the practices' today (they are built for 2025-06-16)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the Markdown report")
+    parser.add_argument("--steady-state", type=Path, metavar="JSON",
+                        help="add the rows of a `bench/steady_state.py --json JSON` run")
     arguments = parser.parse_args(argv)
     for name in (arguments.database, arguments.growth_database):
         if not re.fullmatch(r"[A-Za-z0-9_]+", name):
@@ -562,6 +566,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     took = time.perf_counter() - started
     report = sections(large, growth, push)
+    if arguments.steady_state:
+        steady = attempt(failures, f"steady-state figures from {arguments.steady_state}",
+                         lambda: steady_report.sections(arguments.steady_state))
+        report += steady or [Section(steady_report.TITLE, [])]
     header = Header("tc-sync benchmark report",
                     facts(arguments, large, growth, started_at, took, phases, load_before),
                     notes(list(argv) if argv is not None else sys.argv[1:]), failures)

@@ -33,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pymysql
@@ -191,14 +192,16 @@ def run_child(database: str, ledger: Path, client: str, mode: str) -> SyncRun:
     return figures
 
 
-def load(database: str, patients: int, engine: str) -> None:
+def load(database: str, patients: int, engine: str, today: date | None = None) -> None:
+    """(Re)load the synthetic practice; `today` is the day it is built around (default: the
+    practice's own 2025-06-16)."""
     from tc_sync.demo.practice import PracticeSpec, write_mysql
 
     with connect() as connection, connection.cursor() as cursor:
         cursor.execute(f"CREATE DATABASE IF NOT EXISTS {database} CHARACTER SET utf8")
     with connect(database) as connection:
         started = time.perf_counter()
-        write_mysql(connection, PracticeSpec.large(patients), engine=engine)
+        write_mysql(connection, PracticeSpec.large(patients, today=today), engine=engine)
         print(f"loaded {patients:,} patients in {time.perf_counter() - started:.0f} s")
 
 

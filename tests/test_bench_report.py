@@ -146,3 +146,61 @@ def test_a_step_that_failed_leaves_its_rows_not_measured() -> None:
                 ("Growth", "Full sync, pymysql"),
                 ("Growth", "Work queues, every format")]:
         assert rows[key].verdict == NOT_MEASURED, key
+
+
+def steady_figures() -> dict[str, object]:
+    """Made-up figures of a steady-state run, as bench/steady_state.py measures them."""
+    return {
+        "freshness": {
+            "break": {"kind": "break", "changes": 20, "ledger": [30.0] * 18 + [70.0, 130.0],
+                      "queues": [31.0] * 19, "tasks": [45.0] * 15, "task_changes": 20},
+            "delete_claim": {"kind": "delete_claim", "changes": 3, "ledger": [],
+                             "queues": [], "tasks": []}},
+        "run": {"seconds": 600.0, "daemon": 0.02, "server": 0.03},
+        "idle": {"seconds": 120.0, "daemon": 0.001, "server": 0.004},
+        "peak_mb": {"sync": 180.0, "queues": 260.0},
+        "daemon_vmhwm_mb": 261.0, "stall_ms": 12.0, "desk_statements": 900,
+        "longest_statement": {"ms": 40, "mode": "incremental", "runs": 4},
+        "quiet_cycle": {"statements": 30, "rows_read": 0, "handler_reads": 1200},
+    }
+
+
+def test_steady_state_rows_survive_the_json_and_keep_their_verdicts(tmp_path: Path) -> None:
+    import json
+
+    import steady_report
+    import steady_state
+
+    figures = steady_figures()
+    path = tmp_path / "steady.json"
+    path.write_text(json.dumps({"figures": figures, "rows": steady_state.json_rows(figures),
+                                "facts": steady_state.facts(figures, ["--minutes", "3"])}))
+    read = steady_report.sections(path)
+    verdicts = {row.measure: row.verdict for section in read for row in section.rows}
+    assert verdicts["break → items, p95"] == NOT_MET          # 70 s is the 95th of 20
+    assert verdicts["break → items, max"] == NOT_MET          # 130 s > 120 s
+    assert verdicts["break → queue files, p95"] == MET
+    assert verdicts["delete_claim → items, p95"] == NOT_MEASURED   # never seen, never met
+    assert verdicts["mariadbd CPU, busy run"] == NOT_MET      # 3 % > 1 %
+    assert verdicts["tc-sync CPU, busy run"] == MET
+    assert verdicts["mariadbd CPU, quiet stretch"] == MET
+    assert verdicts["Peak memory, queues"] == NOT_MET
+    assert verdicts["Front desk's worst stall"] == MET
+    assert verdicts["Longest PMS statement"] == MET
+    rows = {row.measure: row for section in read for row in section.rows}
+    assert rows["delete_claim → items, p95"].figure == "never seen"
+    assert rows["break → queue files, p95"].against == "20 changes, 1 never seen"
+    assert rows["break → task, p95"].against == "20 changes, 5 never seen"
+    assert verdicts["break → task, max"] == MET
+    assert "delete_claim → task, p95" not in verdicts       # deleting makes no task
+    text = report_md.render(Header("Report", []), read)
+    assert "## Steady state (issue 17): Freshness" in text
+    assert "A quiet cycle's PMS work 30 statements, 0 rows read" in text
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    import steady_state
+
+    assert steady_state.percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.5) == 3.0
+    assert steady_state.percentile([float(n) for n in range(1, 101)], 0.95) == 95.0
+    assert math.isnan(steady_state.percentile([], 0.95))

@@ -1,0 +1,356 @@
+"""Benchmark (issue 17): the daemon at its default settings, living with a busy front desk.
+
+Loads (or reuses) the synthetic Open Dental practice in MariaDB, starts `tc-sync run` at its
+default settings (SQLite ledger, queues, status port; tasks through the Open Dental API stand-in
+of tests/od_api_standin.py unless --no-tasks), waits for the first full sync and its cycle,
+watches one quiet stretch (--idle-minutes, extended until one whole cycle ran in it), then runs
+a scripted front desk (bench/steady_desk.py) at --rate changes a minute for --minutes with a
+burst of --burst changes at the midpoint, and waits for the daemon to catch up. Reports, each
+beside the issue's target: freshness per kind of change (commit -> ledger event -> queue files
+-> task), the daemon's and mariadbd's CPU as shares of one core, the daemon's peak memory per
+phase, the front desk's worst stall, the longest PMS statement, and what a quiet cycle costs.
+
+Usage (MariaDB at 127.0.0.1:3306, root, no password, unless TC_SYNC_TEST_MYSQL_* say otherwise):
+    python bench/steady_state.py                         # 60,000 patients, 10 minutes
+    python bench/steady_state.py --patients 3000 --minutes 3 --idle-minutes 1 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.od_* helpers
+
+import sync_bench
+from report_md import Header, Row, Section, Target, count, render, seconds
+from steady_desk import KINDS, make_desk, work
+from steady_watch import Reached, Watcher, cost, freshness, memory_mb
+
+from tc_sync.config import ScheduleSettings
+
+FRESH_P95 = Target(60.0, "p95 ≤ 60 s")
+FRESH_MAX = Target(120.0, "max ≤ 120 s")
+PMS_CPU = Target(1.0, "≤ 1 % of a core")
+OUR_CPU = Target(5.0, "≤ 5 % of a core")
+MEMORY = Target(250.0, "≤ 250 MB")
+STALL = Target(300.0, "≤ 300 ms")
+STATEMENT = Target(250.0, "≤ 250 ms")
+UNSEEN = Target(0.0, "none", ours=True)
+SOURCE = "main"
+TASK_LIST, TASK_USER = 31, 1
+TASK_KINDS = ["unscheduled_treatment", "broken_appointment", "claim_unsent"]
+HANDLERS = "SHOW GLOBAL STATUS LIKE 'Handler_read%'"
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile; NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def stand_in(database: str, tasks: bool) -> Iterator[str | None]:
+    """The Open Dental API stand-in over the practice's own task tables; None: no tasks."""
+    if not tasks:
+        yield None
+        return
+    from tests.od_api_standin import StandIn, add_task_lists, add_users, create_task_tables, serve
+
+    with sync_bench.connect(database) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT UserNum, UserName FROM userod")
+        users = [(int(num), str(name)) for num, name in cursor.fetchall()]
+        create_task_tables(connection)        # drops and recreates userod: its rows go back
+        add_users(connection, users)
+        add_task_lists(connection, [(TASK_LIST, "tc-sync follow-ups", 0)])
+    server = serve(StandIn(sync_bench.HOST, sync_bench.PORT, sync_bench.USER,
+                           sync_bench.PASSWORD, database))
+    try:
+        yield next(server).base_url
+    finally:
+        next(server, None)                    # runs serve()'s shutdown
+
+
+def write_config(folder: Path, database: str, port: int, api: str | None) -> Path:
+    """Default settings but for where things go (and the task target when there is one)."""
+    settings: dict[str, object] = {
+        "ledger": {"url": f"sqlite:///{folder / 'ledger.db'}"},
+        "http": {"port": port},
+        "queues": {"folder": str(folder / "queues")},
+        "reports": {"folder": str(folder / "reports")},
+        "logging": {"file": str(folder / "tc-sync.log")},
+        "sources": {SOURCE: {"kind": "opendental", "connection": {
+            "host": sync_bench.HOST, "port": sync_bench.PORT, "user": sync_bench.USER,
+            "password": sync_bench.PASSWORD or None, "database": database}}},
+    }
+    if api:
+        (folder / "mappings.yaml").write_text(yaml.safe_dump({"version": 1, "tasks": {
+            "kinds": TASK_KINDS, "creator_user": TASK_USER,
+            "lists": [{"task_list": TASK_LIST}]}}), encoding="utf-8")
+        settings["mappings_file"] = str(folder / "mappings.yaml")
+        settings["push"] = {"targets": {"od-api": {
+            "kind": "opendental_api", "source": SOURCE, "base_url": api,
+            "developer_key": "dev-key", "customer_key": "cust-key"}}}
+    path = folder / "tc-sync.yaml"
+    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return path
+
+
+def handler_reads(database: str) -> int:
+    with sync_bench.connect(database) as connection, connection.cursor() as cursor:
+        cursor.execute(HANDLERS)
+        return sum(int(value) for _, value in cursor.fetchall())
+
+
+def quiet_cycle(watcher: Watcher, database: str, minutes: float) -> dict[str, float]:
+    """Sit idle for `minutes`, and on until one whole cycle ran; Handler_read_* around that
+    cycle: read 2 s before it is due (cycles start every interval from the first) and just
+    after its sync_finished is logged."""
+    interval = ScheduleSettings().interval_seconds
+    began = time.time()
+    first = watcher.logged["sync_started"]
+    due = first + interval * math.ceil((began + 2 - first) / interval)
+    time.sleep(max(0.0, due - 2 - time.time()))
+    before, at = handler_reads(database), time.time()
+    reads = {"before": float(before)}
+    if watcher.wait_for("sync_finished", at, interval + 300):
+        reads["after"] = float(handler_reads(database))
+        reads["seconds"] = time.time() - at
+    time.sleep(max(0.0, began + minutes * 60 - time.time()))
+    return reads
+
+
+def last_runs(ledger: sa.Engine) -> list[dict[str, object]]:
+    with ledger.connect() as connection:
+        rows = connection.execute(sa.text(
+            "SELECT run_id, mode, statements, longest_statement_ms, rows_read, started_at, "
+            "finished_at FROM sync_runs ORDER BY run_id")).mappings().all()
+    return [dict(row) for row in rows]
+
+
+def measure(arguments: argparse.Namespace, say: object = print) -> dict[str, object]:
+    """Run the whole benchmark; the figures as plain data (JSON-ready)."""
+    assert callable(say)
+    database = arguments.database
+    figures: dict[str, object] = {"database": database, "minutes": arguments.minutes,
+                                  "rate": arguments.rate, "burst": arguments.burst}
+    place = (nullcontext(tempfile.mkdtemp(prefix="tc-steady-")) if arguments.keep
+             else tempfile.TemporaryDirectory(prefix="tc-steady-"))
+    with place as temp, stand_in(database, not arguments.no_tasks) as api:
+        folder = Path(temp)
+        if arguments.keep:
+            say(f"ledger, log and queues in {folder} (kept)")
+        config = write_config(folder, database, free_port(), api)
+        figures["tasks"] = api is not None
+        started = time.time()
+        daemon = subprocess.Popen([sys.executable, "-m", "tc_sync", "--config", str(config),
+                                   "run"], cwd=folder, stdout=subprocess.DEVNULL,
+                                  stderr=(folder / "stderr.txt").open("wb"))
+        server_pid = int(subprocess.run(["pidof", "mariadbd"], capture_output=True, text=True,
+                                        check=True).stdout.split()[0])
+        watcher = Watcher(daemon.pid, folder / "tc-sync.log", folder / "queues")
+        watcher.start()
+        ledger = sa.create_engine(f"sqlite:///{folder / 'ledger.db'}")
+        try:
+            if not watcher.wait_for("cycle_finished", started, 3600):
+                raise SystemExit("the first cycle did not finish: "
+                                 + (folder / "stderr.txt").read_text()[-2000:])
+            figures["first_cycle_seconds"] = time.time() - started
+            say(f"first cycle done in {figures['first_cycle_seconds']:.0f} s; quiet stretch")
+            reads: dict[str, float] = {}
+            idle = cost(daemon.pid, server_pid, lambda: reads.update(quiet_cycle(
+                watcher, database, arguments.idle_minutes)))
+            quiet_run = last_runs(ledger)[-1]
+            figures["idle"] = asdict(idle)
+            figures["quiet_cycle"] = {
+                "statements": quiet_run["statements"],
+                "longest_statement_ms": quiet_run["longest_statement_ms"],
+                "rows_read": quiet_run["rows_read"],
+                "handler_reads": reads["after"] - reads["before"] if "after" in reads
+                else None, "handler_seconds": reads.get("seconds")}
+            with sync_bench.connect(database) as connection:
+                desk = make_desk(connection, ledger, SOURCE)
+                say("front desk: " + ", ".join(f"{name} {len(pool)}"
+                                               for name, pool in desk.pools.items()))
+                run_began = time.time()
+                busy = cost(daemon.pid, server_pid, lambda: catch_up(
+                    desk, watcher, arguments, say))
+            figures["run"] = asdict(busy)
+            figures["daemon_vmhwm_mb"] = memory_mb(daemon.pid, "VmHWM")
+            runs = last_runs(ledger)
+            longest = max(runs, key=lambda run: int(str(run["longest_statement_ms"])))
+            figures["longest_statement"] = {"ms": longest["longest_statement_ms"],
+                                            "mode": longest["mode"], "runs": len(runs)}
+            figures["stall_ms"] = desk.worst_stall_ms
+            figures["desk_statements"] = desk.statements
+            figures["skipped"] = desk.skipped
+            figures["cycles_during_run"] = watcher.count("sync_started", run_began)
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            try:
+                daemon.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+            watcher.stop.set()
+            watcher.join()
+        tasks_for = set(TASK_KINDS) if api else set()
+        reached = freshness(ledger, desk.changes, watcher.queue_writes, tasks_for)
+        ledger.dispose()
+        figures["freshness"] = {kind: asdict(found) for kind, found in reached.items()}
+        figures["peak_mb"] = watcher.peak_mb
+    return figures
+
+
+def catch_up(desk: object, watcher: Watcher, arguments: argparse.Namespace,
+             say: object) -> None:
+    """The front desk's work, then two more cycles (and a push pass) to catch up with it."""
+    assert callable(say)
+    work(desk, arguments.minutes, arguments.rate, arguments.burst,  # type: ignore[arg-type]
+         lambda: say(f"burst of {arguments.burst} changes"))
+    ended = time.time()
+    say("front desk done; waiting for two cycles to catch up")
+    for _ in range(2):
+        seen = watcher.count("cycle_finished", ended)
+        deadline = time.time() + 900
+        while watcher.count("cycle_finished", ended) == seen and time.time() < deadline:
+            time.sleep(0.5)
+    time.sleep(35)           # the push job's next pass (every 30 s by default)
+
+
+# --- the figures beside their targets -------------------------------------------------------
+
+
+def rows(figures: dict[str, object]) -> list[Section]:
+    """The figures as report rows (bench/report.py reads them back from the JSON)."""
+    fresh: list[Row] = []
+    found = figures.get("freshness", {})
+    assert isinstance(found, dict)
+    for kind in KINDS:
+        if kind not in found:
+            continue
+        reached = Reached(**found[kind])
+        for where, values, expected in (
+                ("items", reached.ledger, reached.changes),
+                ("queue files", reached.queues, reached.changes),
+                ("task", reached.tasks, reached.task_changes)):
+            if not expected:
+                continue
+            p95, most = percentile(values, 0.95), max(values, default=math.nan)
+            figure = (f"p50 {seconds(percentile(values, 0.5))}, p95 {seconds(p95)}, max "
+                      f"{seconds(most)}" if values else "never seen")
+            against = f"{count(expected)} changes, {expected - len(values)} never seen"
+            fresh.append(Row(f"{kind} → {where}, p95", figure, p95, FRESH_P95, against))
+            fresh.append(Row(f"{kind} → {where}, max", f"{seconds(most)}" if values else "—",
+                             most, FRESH_MAX, against))
+    run, idle = figures.get("run", {}), figures.get("idle", {})
+    assert isinstance(run, dict) and isinstance(idle, dict)
+    cpu = [Row(f"{who}, {stretch}", f"{share * 100:.2f} % over {seconds(got['seconds'])}",
+               share * 100, target, "the machine is shared: mariadbd serves others too")
+           for stretch, got in (("busy run", run), ("quiet stretch", idle)) if got
+           for who, share, target in (("mariadbd CPU", got["server"], PMS_CPU),
+                                      ("tc-sync CPU", got["daemon"], OUR_CPU))]
+    peak = figures.get("peak_mb", {})
+    assert isinstance(peak, dict)
+    memory = [Row(f"Peak memory, {phase}", f"{value:.0f} MB (sampled RSS every 0.25 s)", value,
+                  MEMORY, f"VmHWM overall {figures.get('daemon_vmhwm_mb', 0):.0f} MB")
+              for phase, value in peak.items()]
+    longest = figures.get("longest_statement", {})
+    assert isinstance(longest, dict)
+    pms = [Row("Front desk's worst stall", f"{figures.get('stall_ms', 0):.0f} ms over "
+               f"{count(int(str(figures.get('desk_statements', 0))))} statements",
+               float(str(figures.get("stall_ms", "nan"))), STALL, "its slowest statement"),
+           Row("Longest PMS statement", f"{longest.get('ms', '—')} ms ({longest.get('mode')} "
+               f"run; of {longest.get('runs')} runs)", float(str(longest.get("ms", "nan"))),
+               STATEMENT, "sync_runs.longest_statement_ms (performance_schema is off)")]
+    return [Section("Freshness (commit → items → queue files → task)", fresh),
+            Section("CPU as a share of one core", cpu), Section("Memory", memory),
+            Section("The PMS", pms)]
+
+
+def quiet_text(figures: dict[str, object]) -> str:
+    quiet = figures.get("quiet_cycle", {})
+    assert isinstance(quiet, dict)
+    return (f"{quiet.get('statements')} statements, {quiet.get('rows_read')} rows read; "
+            f"{quiet.get('handler_reads')} Handler_read_* over "
+            f"{float(str(quiet.get('handler_seconds') or 'nan')):.1f} s, from 2 s before it to "
+            "just after its sync_finished (server-wide: other clients' reads count too)")
+
+
+def facts(figures: dict[str, object], argv: list[str]) -> list[tuple[str, str]]:
+    """The run's circumstances, printed above the rows."""
+    return [("Command", " ".join(["bench/steady_state.py", *argv])),
+             ("First cycle", seconds(float(str(figures.get("first_cycle_seconds", 0))))),
+             ("Tasks", "on (Open Dental API stand-in)" if figures.get("tasks") else "off"),
+             ("Cycles during the busy run", str(figures.get("cycles_during_run"))),
+             ("Changes skipped (no subject left)", str(figures.get("skipped"))),
+             ("A quiet cycle's PMS work", quiet_text(figures)),
+             ("Machine", "shared with other work: CPU figures include its noise")]
+
+
+def print_report(figures: dict[str, object], argv: list[str]) -> None:
+    print(render(Header("tc-sync steady state", facts(figures, argv)), rows(figures)))
+
+
+def json_rows(figures: dict[str, object]) -> list[dict[str, object]]:
+    """Every row, for bench/report.py: measure, figure, value, target, against, section."""
+    return [{"section": section.title, "measure": row.measure, "figure": row.figure,
+             "value": row.value if row.value is None or math.isfinite(row.value) else None,
+             "limit": row.target.limit if math.isfinite(row.target.limit) else None,
+             "target": row.target.text, "ours": row.target.ours, "against": row.against,
+             "verdict": row.verdict}
+            for section in rows(figures) for row in section.rows]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--patients", type=int, default=60_000)
+    parser.add_argument("--database", default="tc_steady")
+    parser.add_argument("--engine", default="MyISAM", choices=["MyISAM", "InnoDB"])
+    parser.add_argument("--reuse", action="store_true", help="use the database as loaded")
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--rate", type=float, default=60, help="changes a minute")
+    parser.add_argument("--burst", type=int, default=200, help="changes at the midpoint")
+    parser.add_argument("--idle-minutes", type=float, default=2)
+    parser.add_argument("--no-tasks", action="store_true", help="no push target")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the daemon's folder (ledger, log, queues) and say where")
+    parser.add_argument("--json", type=Path, help="write the figures and rows here too")
+    arguments = parser.parse_args(argv)
+    if not arguments.reuse:
+        print(f"loading {arguments.patients:,} patients into {arguments.database}")
+        sync_bench.load(arguments.database, arguments.patients, arguments.engine, date.today())
+    figures = measure(arguments)
+    given = list(argv if argv is not None else sys.argv[1:])
+    print_report(figures, given)
+    if arguments.json:
+        arguments.json.write_text(json.dumps({"figures": figures, "rows": json_rows(figures),
+                                              "facts": facts(figures, given)},
+                                             indent=1, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
