@@ -259,7 +259,9 @@ def test_with_the_parity_mappings_every_queue_is_open_dentals_report(capsys, par
         "preauths_pending": (2, 2),
         "preauths_returned": (1, 1),           # the inactive patient's
         "remaining_benefits": (1, 1)}          # p1: $1,500 - $400 - $200
-    assert found["sources"][0]["no_report"] == ["claim_denied", "claim_underpaid"]
+    assert found["sources"][0]["no_report"] == [
+        "claim_denied", "claim_underpaid", "lab_case_not_ready", "referral_no_outcome",
+        "insurance_not_verified"]
 
 
 def test_each_report_lists_exactly_open_dentals_rows(source, cases):
@@ -409,7 +411,8 @@ def test_on_the_demo_with_its_own_mappings_verify_prints_each_report_and_why(dem
                   "Remaining benefits"):
         assert f"  {title} (" in run.stdout, title
     assert "filtered by mapping knob" in run.stdout          # the defaults differ on purpose
-    assert "claim_denied, claim_underpaid: Open Dental has no report" in run.stdout
+    assert ("claim_denied, claim_underpaid, lab_case_not_ready, referral_no_outcome, "
+            "insurance_not_verified: Open Dental has no report") in run.stdout
     assert run.returncode == 0, run.stdout + run.stderr
 
 
