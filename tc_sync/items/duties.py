@@ -31,7 +31,8 @@ _NO_OUTCOME_YET = {ReferralStatus.NONE, ReferralStatus.SCHEDULED, ReferralStatus
                    ReferralStatus.IN_TREATMENT}
 
 
-def _is_active(facts: PatientFacts) -> bool:
+def is_active(facts: PatientFacts) -> bool:
+    """The patient is an active patient (Open Dental's PatStatus 0)."""
     return facts.patient is not None and facts.patient.status == PatientStatus.ACTIVE
 
 
@@ -65,7 +66,7 @@ def lab_case_not_ready(source_id: str, facts: PatientFacts, source: SourceFacts,
     """A lab case not received, attached to an active patient's scheduled appointment dated
     from today through `days_before` ahead; escalated from the day before the appointment."""
     days = mappings.kinds.lab_case_not_ready.days_before
-    if not _is_active(facts):
+    if not is_active(facts):
         return []
     appointments = {a.pms_id: a for a in facts.appointments}
     items = []
@@ -153,7 +154,7 @@ def insurance_not_verified(source_id: str, facts: PatientFacts, source: SourceFa
     primary plan's benefits or whose enrollment in it was not verified recently enough."""
     settings = mappings.kinds.insurance_not_verified
     coverage = primary_coverage(facts)
-    if not _is_active(facts) or coverage is None:
+    if not is_active(facts) or coverage is None:
         return []
     benefits_on = _last_verified(facts, VerificationType.BENEFITS, coverage.plan_id)
     enrollment_on = _last_verified(facts, VerificationType.ENROLLMENT, coverage.pms_id)
@@ -241,7 +242,7 @@ def why_duty_resolved(kind: ItemKind, subject_id: int, facts: PatientFacts, days
     appointment = appointments.get(subject_id)
     if appointment is None:
         return Resolution.DELETED_IN_PMS
-    if (_is_active(facts) and primary_coverage(facts) is not None
+    if (is_active(facts) and primary_coverage(facts) is not None
             and _scheduled_within(appointment, today, days_ahead)):
         return Resolution.VERIFIED
     return _why_visit_passed(appointment)

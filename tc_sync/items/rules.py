@@ -16,6 +16,7 @@ from tc_sync.benefits import BenefitPosition, benefit_position
 from tc_sync.items.duties import (
     DUTY_KINDS,
     insurance_not_verified,
+    is_active,
     lab_case_not_ready,
     primary_coverage,
     referral_no_outcome,
@@ -53,10 +54,6 @@ _UNSCHEDULED_LIST_PATIENTS = {PatientStatus.ACTIVE, PatientStatus.PROSPECTIVE}
 
 def _cents(dollars: Decimal) -> int:
     return int(dollars * 100)
-
-
-def _is_active(facts: PatientFacts) -> bool:
-    return facts.patient is not None and facts.patient.status == PatientStatus.ACTIVE
 
 
 def _age(since: date | None, today: date) -> int | None:
@@ -143,7 +140,7 @@ def unscheduled_treatment(source_id: str, facts: PatientFacts, source: SourceFac
     base units), when more than zero and (patient semantics) no appointment is scheduled
     from today on; owed since the earliest date planned."""
     settings = mappings.kinds.unscheduled_treatment
-    if not _is_active(facts) or facts.patient is None:
+    if not is_active(facts) or facts.patient is None:
         return []
     if settings.semantics == "patient" and _future_scheduled(facts, today):
         return []
@@ -414,7 +411,7 @@ def planned_appointment_unscheduled(source_id: str, facts: PatientFacts, source:
     """Open Dental's Planned Appointment Tracker: an active patient's planned appointment
     no appointment was made from, `after_days` after its date (0: whatever its date)."""
     settings = mappings.kinds.planned_appointment_unscheduled
-    if not _is_active(facts):
+    if not is_active(facts):
         return []
     items = []
     for planned in facts.appointments:
