@@ -16,11 +16,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from tc_sync.config.yamlfile import YamlFileError, describe_validation_error, load_yaml
 from tc_sync.convert import Conventions, RowConverter, build_converter
 from tc_sync.overrides import OverridesError, apply_overrides, read_overrides
 from tc_sync.pmsnames import Names, NamesError, render, render_columns
 from tc_sync.records import RECORD_TYPES
-from tc_sync.yamlfile import YamlFileError, describe_validation_error, load_yaml
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*( \* [0-9]+ \+ [A-Za-z_][A-Za-z0-9_.]*)?$")

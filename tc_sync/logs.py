@@ -32,7 +32,7 @@ from tc_sync.observability.redact import (
 
 if TYPE_CHECKING:
     from tc_sync.config import Settings
-    from tc_sync.observability.settings import LoggingSettings
+    from tc_sync.config.observability import LoggingSettings
 
 LOG_FILE_NAME = "tc-sync.log"
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,

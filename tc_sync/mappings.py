@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tc_sync.yamlfile import YamlDocument, YamlFileError, describe_problem, load_yaml
+from tc_sync.config.yamlfile import YamlDocument, YamlFileError, describe_problem, load_yaml
 
 _RANGE = re.compile(r"^([A-Z]\d{4})(?:-([A-Z]\d{4}))?$")
 OTHER_CATEGORY = "other"

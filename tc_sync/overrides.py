@@ -25,7 +25,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tc_sync.yamlfile import YamlDocument, YamlFileError, describe_validation_error, load_yaml
+from tc_sync.config.yamlfile import (
+    YamlDocument,
+    YamlFileError,
+    describe_validation_error,
+    load_yaml,
+)
 
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 _COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

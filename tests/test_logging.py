@@ -12,8 +12,8 @@ import structlog
 
 from tc_sync import logs
 from tc_sync.config import ConfigError, load_settings, settings_from_mapping
+from tc_sync.config.observability import LoggingSettings
 from tc_sync.observability.redact import REDACTED
-from tc_sync.observability.settings import LoggingSettings
 
 from . import observed
 

@@ -22,6 +22,7 @@ import yaml
 
 from tc_sync.commands.doctor import task_target_findings
 from tc_sync.config import Settings, SyncSettings, settings_from_mapping
+from tc_sync.config.push import OpenDentalApiTarget
 from tc_sync.demo.practice import PracticeSpec, write_mysql
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.schema import item_events, items, outbox
@@ -30,7 +31,6 @@ from tc_sync.push import outbox as store
 from tc_sync.push.dispatcher import Dispatcher, build_targets
 from tc_sync.push.outbox import Action, ActionKind, marker_of
 from tc_sync.push.readback import read_back
-from tc_sync.push.settings import OpenDentalApiTarget
 from tc_sync.push.targets.base import Retryable
 from tc_sync.push.targets.opendental_api import OpenDentalApi, encode_query, pace_seconds
 from tc_sync.sync import sync_source

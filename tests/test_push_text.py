@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tc_sync.push.settings import OpenDentalApiTarget
+from tc_sync.config.push import OpenDentalApiTarget
 from tc_sync.push.targets.opendental_api import OpenDentalApi, version_tuple
 from tc_sync.push.text import task_text
 

@@ -19,11 +19,11 @@ import sqlalchemy as sa
 import structlog
 
 from tc_sync.config import Settings
+from tc_sync.config.push import EmailTarget
+from tc_sync.config.reports import digest_target
 from tc_sync.digest.compose import Digest, compose, plan
-from tc_sync.push.settings import EmailTarget
 from tc_sync.push.targets.email import smtp_session
 from tc_sync.queues.rows import load_rows
-from tc_sync.reports.settings import digest_target
 
 log = structlog.get_logger(__name__)
 

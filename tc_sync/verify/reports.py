@@ -7,8 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from tc_sync.config.yamlfile import YamlFileError, describe_validation_error, load_yaml
 from tc_sync.items.model import ItemKind
-from tc_sync.yamlfile import YamlFileError, describe_validation_error, load_yaml
 
 REPORTS_FOLDER = "reports"
 REPORTS_FILE = "reports.yaml"

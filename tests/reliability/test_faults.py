@@ -521,7 +521,7 @@ def test_a_log_file_on_a_full_disk_is_reported_once_not_with_a_traceback_per_lin
     every line whole (JSON)."""
     import structlog
 
-    from tc_sync.observability.settings import LoggingSettings
+    from tc_sync.config.observability import LoggingSettings
 
     log_file = small_disk / "logs" / "tc-sync.log"
     try:

@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate
 
+from tc_sync.config.push import EmailTarget
 from tc_sync.push.outbox import Action, marker_of
-from tc_sync.push.settings import EmailTarget
 from tc_sync.push.targets.base import Permanent, Retryable, UnknownOutcome
 from tc_sync.push.text import alert_lines, alert_subject
 

@@ -28,8 +28,8 @@ import httpx
 import structlog
 import tenacity
 
+from tc_sync.config.push import OpenDentalApiTarget
 from tc_sync.push.outbox import Action
-from tc_sync.push.settings import OpenDentalApiTarget
 from tc_sync.push.targets.base import Permanent, PushError, Retryable, UnknownOutcome
 from tc_sync.push.text import resolved_text, with_marker
 

@@ -25,8 +25,8 @@ from typing import Any
 import pymysql
 
 from tc_sync.config import SourceSettings
+from tc_sync.config.push import OpenDentalDirectTarget
 from tc_sync.push.outbox import Action
-from tc_sync.push.settings import OpenDentalDirectTarget
 from tc_sync.push.targets.base import Permanent, Retryable, UnknownOutcome
 from tc_sync.push.text import with_marker
 

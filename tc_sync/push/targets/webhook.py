@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
+from tc_sync.config.push import WebhookTarget
 from tc_sync.push.outbox import Action
-from tc_sync.push.settings import WebhookTarget
 from tc_sync.push.targets.base import Permanent, Retryable, UnknownOutcome
 from tc_sync.push.text import SAFE_ALERT_KEYS, alert_lines, alert_subject
 

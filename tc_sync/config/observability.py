@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
+
+from tc_sync.config.section import Section
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class LoggingSettings(_Section):
+class LoggingSettings(Section):
     """The daemon's JSON log file (the console keeps its readable lines)."""
 
     file: Path | None = None
@@ -25,7 +23,7 @@ class LoggingSettings(_Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
 
-class HttpSettings(_Section):
+class HttpSettings(Section):
     """/healthz and /metrics, served by the daemon."""
 
     enabled: bool = True
@@ -35,7 +33,7 @@ class HttpSettings(_Section):
     """0 picks any free port (tests)."""
 
 
-class SentrySettings(_Section):
+class SentrySettings(Section):
     """Error reports and cron check-ins to Sentry; off unless a DSN is set."""
 
     dsn: SecretStr | None = None

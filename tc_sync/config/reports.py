@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from tc_sync.push.settings import EmailTarget
+from tc_sync.config.push import EmailTarget
+from tc_sync.config.section import Section
 
 _TIME = r"^([01]\d|2[0-3]):[0-5]\d$"
 Address = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
@@ -20,11 +21,8 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
-
-class Recipients(_Section):
+class Recipients(Section):
     """Who receives a digest: addresses per item owner and per queue. An address listed for
     several owners or queues gets one digest covering all of them."""
 
@@ -38,7 +36,7 @@ class Recipients(_Section):
         return not any(self.owners.values()) and not any(self.queues.values())
 
 
-class DigestSettings(_Section):
+class DigestSettings(Section):
     """The daily digest: counts per queue, what is overdue, the top items by priority."""
 
     enabled: bool = False
@@ -57,7 +55,7 @@ class DigestSettings(_Section):
     """How many overdue items each digest lists (the count always covers them all)."""
 
 
-class WeeklySchedule(_Section):
+class WeeklySchedule(Section):
     """When the daemon writes the weekly report of the week just ended (Monday to Sunday)."""
 
     enabled: bool = False
@@ -66,7 +64,7 @@ class WeeklySchedule(_Section):
     at: str = Field("06:00", pattern=_TIME)
 
 
-class MonthlySchedule(_Section):
+class MonthlySchedule(Section):
     """When the daemon writes the monthly report of the month just ended."""
 
     enabled: bool = False
@@ -75,7 +73,7 @@ class MonthlySchedule(_Section):
     at: str = Field("06:00", pattern=_TIME)
 
 
-class ReportsSettings(_Section):
+class ReportsSettings(Section):
     """Weekly and monthly reports (HTML with charts, Excel) and the daily digest."""
 
     folder: Path | None = None

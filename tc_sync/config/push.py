@@ -10,18 +10,17 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from tc_sync.config.section import Section
 
 AlertEvent = Literal["escalated", "dead_letter", "health"]
 ALL_EVENTS: list[AlertEvent] = ["escalated", "dead_letter", "health"]
 _TARGET_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
-
-class OpenDentalApiTarget(_Section):
+class OpenDentalApiTarget(Section):
     """Open Dental tasks through the Open Dental API: the API Service on the office's server,
     or Remote mode (https://api.opendental.com/api/v1, through the office's eConnector)."""
 
@@ -44,7 +43,7 @@ class OpenDentalApiTarget(_Section):
     gets "RESOLVED ..." in front of its text."""
 
 
-class OpenDentalDirectTarget(_Section):
+class OpenDentalDirectTarget(Section):
     """Open Dental tasks written straight into its database. Open Dental does not support
     direct writes; use the API where you can. Off unless `acknowledge_unsupported` is true."""
 
@@ -64,7 +63,7 @@ class OpenDentalDirectTarget(_Section):
         return self
 
 
-class EmailTarget(_Section):
+class EmailTarget(Section):
     """Alerts by email (SMTP with STARTTLS, implicit TLS, or none on a trusted relay)."""
 
     kind: Literal["email"]
@@ -81,7 +80,7 @@ class EmailTarget(_Section):
     timeout_seconds: float = Field(30.0, gt=0, le=300)
 
 
-class WebhookTarget(_Section):
+class WebhookTarget(Section):
     """Alerts to a chat webhook. Webhooks carry ids, counts and codes only, never PHI."""
 
     kind: Literal["webhook"]
@@ -104,7 +103,7 @@ Target = Annotated[OpenDentalApiTarget | OpenDentalDirectTarget | EmailTarget | 
 TASK_TARGET_KINDS = ("opendental_api", "opendental_direct")
 
 
-class PushSettings(_Section):
+class PushSettings(Section):
     """How the outbox is drained."""
 
     enabled: bool = True
