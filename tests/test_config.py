@@ -87,6 +87,14 @@ def test_a_wrong_type_and_an_unknown_key_are_both_reported_where_they_are(tmp_pa
     assert found[1].startswith(f"{path}:18:13: sources.north.connection.port: Input should be")
 
 
+def test_a_line_separator_inside_a_value_does_not_shift_the_line_reported(tmp_path, secrets):
+    # YAML also breaks lines at U+2028; an editor, and the administrator, count only newlines.
+    path = write(tmp_path, GOOD.replace("interval_seconds: 120", "interval_secs: 120")
+                 .replace("host: od-server", 'host: "od-server\u2028"'))
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}:13:7: sources.main.schedule.interval_secs: unknown key")
+
+
 def test_broken_yaml_names_the_line(tmp_path):
     path = write(tmp_path, "sources:\n  main:\n    kind: [opendental\n")
     [problem] = problems_of(path)

@@ -7,6 +7,8 @@ per problem: ``config.yaml:12:7: sources[0].connection.port: Input should be a v
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,14 +59,29 @@ class _NodeError(Exception):
         self.node, self.loc, self.message = node, loc, message
 
 
+class _Lines:
+    """Line and column of a character as an editor counts them: only a line feed ends a line. (The
+    YAML reader also breaks lines at U+2028, U+2029 and U+0085, which would point past the
+    line the administrator sees.)"""
+
+    def __init__(self, source: str) -> None:
+        self._ends = [match.start() for match in re.finditer("\n", source)]
+
+    def at(self, mark: yaml.Mark) -> tuple[int, int]:
+        before = bisect_left(self._ends, mark.index)
+        start = self._ends[before - 1] + 1 if before else 0
+        return before + 1, mark.index - start + 1
+
+
 def _construct(node: yaml.Node, loc: Path_, marks: dict[Path_, tuple[int, int]],
-               key_marks: dict[Path_, tuple[int, int]], active: set[int] | None = None) -> Any:
+               key_marks: dict[Path_, tuple[int, int]], lines: _Lines,
+               active: set[int] | None = None) -> Any:
     active = set() if active is None else active
     if id(node) in active:
         raise _NodeError(node, loc, "an alias (*name) refers to a value that contains it")
     if len(marks) >= _MAX_VALUES:
         raise _NodeError(node, loc, f"more than {_MAX_VALUES:,} values (aliases expand too far)")
-    marks[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    marks[loc] = lines.at(node.start_mark)
     if isinstance(node, yaml.MappingNode):
         active.add(id(node))
         result: dict[Any, Any] = {}
@@ -78,14 +95,13 @@ def _construct(node: yaml.Node, loc: Path_, marks: dict[Path_, tuple[int, int]],
             key = _scalar(key_node, loc) if key_node.tag else key_node.value
             if key in result:
                 raise _NodeError(key_node, (*loc, key), "appears twice")
-            key_marks[(*loc, key)] = (key_node.start_mark.line + 1,
-                                      key_node.start_mark.column + 1)
-            result[key] = _construct(value_node, (*loc, key), marks, key_marks, active)
+            key_marks[(*loc, key)] = lines.at(key_node.start_mark)
+            result[key] = _construct(value_node, (*loc, key), marks, key_marks, lines, active)
         active.discard(id(node))
         return result
     if isinstance(node, yaml.SequenceNode):
         active.add(id(node))
-        items = [_construct(item, (*loc, i), marks, key_marks, active)
+        items = [_construct(item, (*loc, i), marks, key_marks, lines, active)
                  for i, item in enumerate(node.value)]
         active.discard(id(node))
         return items
@@ -110,7 +126,7 @@ def _yaml_problem(path: Path, source: str, error: yaml.YAMLError) -> str:
     """One line naming where the text stops being YAML."""
     if isinstance(error, yaml.MarkedYAMLError):
         mark = error.problem_mark
-        place = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        place = f"{path}:{':'.join(map(str, _Lines(source).at(mark)))}" if mark else str(path)
         what = error.problem or error.context or "cannot be parsed"
         return f"{place}: not valid YAML: {what}"
     if isinstance(error, yaml.reader.ReaderError):
@@ -143,11 +159,12 @@ def load_yaml(path: Path, text: str | None = None) -> YamlDocument:
         raise YamlFileError([f"{path}: not valid YAML: values nested too deeply"]) from None
     marks: dict[Path_, tuple[int, int]] = {}
     key_marks: dict[Path_, tuple[int, int]] = {}
+    lines = _Lines(source)
     try:
-        data = {} if node is None else _construct(node, (), marks, key_marks)
+        data = {} if node is None else _construct(node, (), marks, key_marks, lines)
     except _NodeError as error:
-        mark = error.node.start_mark
-        raise YamlFileError([f"{path}:{mark.line + 1}:{mark.column + 1}: {dotted(error.loc)}: "
+        line, column = lines.at(error.node.start_mark)
+        raise YamlFileError([f"{path}:{line}:{column}: {dotted(error.loc)}: "
                              f"{error.message}"]) from None
     except RecursionError:
         raise YamlFileError([f"{path}: values nested too deeply"]) from None
