@@ -66,7 +66,7 @@ from report_md import (
 )
 from sync_bench import ClientFigures, SyncFigures
 
-from tc_sync import logs
+from tc_sync.observability import logs
 
 BENCH = Path(__file__).resolve().parent
 DEFAULT_OUT = BENCH / "out" / "report.md"

@@ -9,7 +9,7 @@ from typing import Any
 
 import sentry_sdk
 
-from tc_sync import logs
+from tc_sync.observability import logs
 
 
 def reset() -> None:

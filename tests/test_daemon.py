@@ -14,12 +14,12 @@ import pytest
 import sqlalchemy as sa
 
 from tc_sync.config import settings_from_mapping
+from tc_sync.config.quiet import in_quiet_window
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import sync_runs
 from tc_sync.mappings import MappingsKeeper
 from tc_sync.runtime.daemon import Daemon
 from tc_sync.runtime.lock import AlreadyRunning, DaemonLock
-from tc_sync.runtime.quiet import in_quiet_window
 
 
 def settings(tmp_path, **schedule):

@@ -30,8 +30,8 @@ from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items, replica
 from tc_sync.mappings import MappingsKeeper
 from tc_sync.records import Patient
-from tc_sync.reports.schedule import run_digest, run_report
 from tc_sync.runtime.daemon import Daemon
+from tc_sync.runtime.reports import run_digest, run_report
 from tests.test_push_alerts import Inbox, free_port
 from tests.test_reports import put
 

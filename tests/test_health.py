@@ -8,9 +8,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tc_sync.config import settings_from_mapping
-from tc_sync.health import Colour, source_health
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import sync_runs
+from tc_sync.observability.health import Colour, source_health
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)   # 10:00 in Chicago
 

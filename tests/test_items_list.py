@@ -11,7 +11,7 @@ import pytest
 
 from tc_sync.cli import main
 from tc_sync.items.listing import FIELDS
-from tc_sync.items.store import encode, insert_item
+from tc_sync.ledger.items import encode, insert_item
 
 OPENED = datetime(2026, 11, 2, 14, 3, 5, 123456)
 

@@ -10,9 +10,9 @@ import pymysql
 import pytest
 import structlog
 
-from tc_sync import logs
 from tc_sync.config import ConfigError, load_settings, settings_from_mapping
 from tc_sync.config.observability import LoggingSettings
+from tc_sync.observability import logs
 from tc_sync.observability.redact import REDACTED
 
 from . import observed

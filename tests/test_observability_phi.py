@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tc_sync import logs
 from tc_sync.config import Settings, settings_from_mapping
 from tc_sync.demo.practice import PracticeSpec, write_mysql
 from tc_sync.drivers.mysql import MysqlDriver
@@ -29,6 +28,7 @@ from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.replica import ReplicaWriter
 from tc_sync.ledger.schema import quarantine
 from tc_sync.mappings import MappingsKeeper
+from tc_sync.observability import logs
 from tc_sync.observability.sentry import init_sentry
 from tc_sync.runtime.daemon import Daemon
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 import sentry_sdk
 
-from tc_sync import logs
 from tc_sync.config import settings_from_mapping
+from tc_sync.observability import logs
 from tc_sync.observability.redact import REDACTED
 from tc_sync.observability.sentry import (
     CheckIn,

@@ -41,10 +41,10 @@ from tc_sync.diagnosis import (
     zone_finding,
 )
 from tc_sync.drivers.base import Driver, DriverError
-from tc_sync.health import Colour, source_health
 from tc_sync.ledger.db import MIGRATIONS, LedgerError, create_ledger_engine, head_revision
-from tc_sync.logs import default_log_file
 from tc_sync.mappings import Mappings, MappingsError, load_mappings
+from tc_sync.observability.health import Colour, source_health
+from tc_sync.observability.logs import default_log_file
 from tc_sync.push.targets.base import PushError
 from tc_sync.queues.atomic import GroupError, group_id
 from tc_sync.queues.build import queues_folder

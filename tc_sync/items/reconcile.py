@@ -33,7 +33,8 @@ from tc_sync.items.followup import (
 from tc_sync.items.model import DesiredItem, ItemKind, Resolution
 from tc_sync.items.outcomes import OUTCOME_RESOLUTIONS, Outcome, recorded_outcome, stays_ended
 from tc_sync.items.rules import evaluate, why_resolved
-from tc_sync.items.store import (
+from tc_sync.items.workload import Planned, bucket_of, plan
+from tc_sync.ledger.items import (
     STAFF_EVENT,
     TRACKED,
     ReconcileState,
@@ -46,7 +47,6 @@ from tc_sync.items.store import (
     save_state,
     update_item,
 )
-from tc_sync.items.workload import Planned, bucket_of, plan
 from tc_sync.ledger.schema import REPLICA_TABLES, item_events, items, replica
 from tc_sync.ledger.state import now_utc
 from tc_sync.mappings import Mappings

@@ -1,7 +1,7 @@
 """Every practice of a group on one page: its health read from the shared ledger.
 
 Any agent of the group shows every practice of the configuration, including those other agents
-run: the last run and the last successful sync (`tc_sync.health`: green, amber, red), the
+run: the last run and the last successful sync (`observability.health`: green, amber, red), the
 agent holding the practice's lease and its heartbeat (a PostgreSQL ledger), the last work-queue
 build (`queue_builds`), rows held in quarantine and open follow-ups. Each practice gets a
 colour and its reasons in words. Only ids, counts, codes and times: no patient's data (a
@@ -25,7 +25,6 @@ import sqlalchemy as sa
 import structlog
 
 from tc_sync.config import Settings
-from tc_sync.health import Colour, SourceHealth, source_health
 from tc_sync.ledger.schema import (
     items,
     quarantine,
@@ -34,6 +33,7 @@ from tc_sync.ledger.schema import (
     sources,
     sync_runs,
 )
+from tc_sync.observability.health import Colour, SourceHealth, source_health
 
 log = structlog.get_logger(__name__)
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 import structlog
 
 from tc_sync.config import Settings
-from tc_sync.health import Colour, SourceHealth, source_health
+from tc_sync.observability.health import Colour, SourceHealth, source_health
 
 log = structlog.get_logger(__name__)
 

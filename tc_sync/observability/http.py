@@ -22,7 +22,7 @@ import sqlalchemy as sa
 import structlog
 
 from tc_sync.config import Settings
-from tc_sync.health import Colour, source_health
+from tc_sync.observability.health import Colour, source_health
 from tc_sync.observability.metrics import CONTENT_TYPE, Metrics
 
 log = structlog.get_logger(__name__)

@@ -24,8 +24,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from tc_sync.config import Settings
-from tc_sync.health import Colour, source_health
 from tc_sync.ledger.schema import items, quarantine
+from tc_sync.observability.health import Colour, source_health
 
 log = structlog.get_logger(__name__)
 

@@ -24,7 +24,8 @@ from sentry_sdk.integrations.logging import LoggingIntegration
 from sentry_sdk.integrations.stdlib import StdlibIntegration
 from structlog.typing import EventDict, WrappedLogger
 
-from tc_sync import __version__, logs
+from tc_sync import __version__
+from tc_sync.observability import logs
 from tc_sync.observability.redact import REDACTED, error_chain, error_code, is_event_name, redact
 
 if TYPE_CHECKING:

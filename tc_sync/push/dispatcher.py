@@ -24,7 +24,7 @@ import sqlalchemy as sa
 import structlog
 
 from tc_sync.config import Settings
-from tc_sync.items.store import record_event
+from tc_sync.ledger.items import record_event
 from tc_sync.ledger.schema import outbox, sync_runs
 from tc_sync.push import outbox as store
 from tc_sync.push.outbox import Action, ActionKind, Status

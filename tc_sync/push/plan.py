@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tc_sync.config.push import TASK_TARGET_KINDS, AlertEvent, PushSettings
-from tc_sync.items.store import STAFF_EVENT
+from tc_sync.ledger.items import STAFF_EVENT
 from tc_sync.ledger.schema import item_events, items, outbox
 from tc_sync.mappings import Mappings
 from tc_sync.push.outbox import ActionKind, Status, cancel_unsent, enqueue, status_of

@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 import sqlalchemy as sa
 import structlog
 
-from tc_sync.items.store import STAFF_EVENT, record_event
+from tc_sync.ledger.items import STAFF_EVENT, record_event
 from tc_sync.ledger.schema import item_events, outbox
 from tc_sync.push.outbox import ActionKind, Status
 from tc_sync.push.plan import task_step

@@ -31,7 +31,7 @@ import structlog
 
 from tc_sync import __version__
 from tc_sync.config import Settings
-from tc_sync.health import source_health
+from tc_sync.observability.health import source_health
 from tc_sync.queues.atomic import (
     GroupError,
     group_id,

@@ -19,7 +19,7 @@ class Freshness:
 
     source_id: str
     colour: str
-    """green, amber or red (`tc_sync.health.Colour`) when the files were built."""
+    """green, amber or red (`tc_sync.observability.health.Colour`) when the files were built."""
     reason: str
     last_success_at: datetime | None
     """Aware, in the practice's time zone."""

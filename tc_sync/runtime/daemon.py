@@ -26,6 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from tc_sync.config import Settings
+from tc_sync.config.quiet import in_quiet_window
 from tc_sync.cycle import cycle_source
 from tc_sync.ledger.db import LedgerError, ledger_write_problem
 from tc_sync.ledger.retention import prune
@@ -38,8 +39,7 @@ from tc_sync.observability.jobs import observe_job
 from tc_sync.observability.metrics import Metrics
 from tc_sync.progress import LogProgress
 from tc_sync.push.dispatcher import Dispatcher
-from tc_sync.reports.schedule import add_report_jobs
-from tc_sync.runtime.quiet import in_quiet_window
+from tc_sync.runtime.reports import add_report_jobs
 
 log = structlog.get_logger(__name__)
 

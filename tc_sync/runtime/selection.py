@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tc_sync import logs
 from tc_sync.config import Settings
+from tc_sync.observability import logs
 from tc_sync.queues.build import queues_folder
 from tc_sync.reports.build import reports_folder
 

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from tc_sync.config import Settings
+from tc_sync.config.quiet import quiet_since
 from tc_sync.ledger.schema import sync_runs
-from tc_sync.runtime.quiet import quiet_since
 
 
 class Colour(StrEnum):
