@@ -25,11 +25,11 @@ from pathlib import Path
 
 import pymysql
 
-from tc_sync.adapters import load_adapter
+from tc_sync.adapter.loading import load_adapter
 from tc_sync.config import ConnectionSettings, SourceSettings, SyncSettings
 from tc_sync.demo.practice import PracticeSpec, write_mysql
 from tc_sync.ledger.db import open_ledger
-from tc_sync.sync import sync_source
+from tc_sync.pull.run import sync_source
 
 HOST = os.environ.get("TC_SYNC_TEST_MYSQL_HOST", "127.0.0.1")
 PORT = int(os.environ.get("TC_SYNC_TEST_MYSQL_PORT", "3306"))

@@ -21,7 +21,7 @@ from sync_bench import HOST, PASSWORD, PORT, USER, connect, load
 
 from tc_sync.config import ConnectionSettings, SourceSettings, SyncSettings
 from tc_sync.ledger.db import open_ledger
-from tc_sync.sync import RunResult, sync_source
+from tc_sync.pull.run import RunResult, sync_source
 
 STREAMS = ("saved_plan_procedures", "plan_attachments", "lab_cases", "laboratories",
            "referral_attachments", "referrals", "insurance_verifications", "users")

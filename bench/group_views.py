@@ -30,13 +30,13 @@ from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import open_ledger
 from tc_sync.mappings import load_mappings
 from tc_sync.observability.group_health import group_answer
+from tc_sync.pull.run import sync_source
 from tc_sync.queues.build import build_queues
 from tc_sync.queues.group import build_group_queues
 from tc_sync.queues.patients import per_patient
 from tc_sync.queues.rows import load_rows
 from tc_sync.reports.group import build_group_report
 from tc_sync.reports.period import month_of
-from tc_sync.sync import sync_source
 
 TARGET_PRACTICES = 500
 TODAY = date(2026, 11, 26)

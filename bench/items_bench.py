@@ -30,7 +30,7 @@ from tc_sync.config import ConnectionSettings, SourceSettings, SyncSettings
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import open_ledger
 from tc_sync.mappings import load_mappings
-from tc_sync.sync import sync_source
+from tc_sync.pull.run import sync_source
 
 SOURCE_ID = "bench"
 PRACTICE_TODAY = date(2025, 6, 16)

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pymysql
 
-from tc_sync.adapters import load_adapter
+from tc_sync.adapter.loading import load_adapter
 from tc_sync.config import ConnectionSettings, SourceSettings, SyncSettings
 from tc_sync.drivers.base import to_pyformat
 
@@ -146,7 +146,7 @@ class FrontDesk(threading.Thread):
 def child_sync(database: str, ledger: str, client: str, mode: str) -> None:
     """Run one sync in this (child) process and print its figures as JSON."""
     from tc_sync.ledger.db import open_ledger
-    from tc_sync.sync import sync_source
+    from tc_sync.pull.run import sync_source
 
     engine = open_ledger(f"sqlite:///{ledger}")
     source = SourceSettings(kind="opendental", connection=ConnectionSettings(

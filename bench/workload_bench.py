@@ -31,7 +31,7 @@ from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items
 from tc_sync.mappings import load_mappings
-from tc_sync.sync import sync_source
+from tc_sync.pull.run import sync_source
 
 HOST = os.environ.get("TC_SYNC_TEST_MYSQL_HOST", "127.0.0.1")
 PORT = int(os.environ.get("TC_SYNC_TEST_MYSQL_PORT", "3306"))

@@ -20,10 +20,10 @@ import structlog
 from tc_sync.config import Settings
 from tc_sync.items.reconcile import ReconcileTotals, reconcile_source
 from tc_sync.mappings import Mappings
-from tc_sync.progress import Progress
+from tc_sync.pull.progress import Progress
+from tc_sync.pull.run import RunResult, sync_source
 from tc_sync.queues.build import QueueBuild, rebuild_or_explain
 from tc_sync.queues.record import record_queue_build
-from tc_sync.sync import RunResult, sync_source
 
 log = structlog.get_logger(__name__)
 

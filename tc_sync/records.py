@@ -1,7 +1,7 @@
 """Canonical records: the PMS-neutral vocabulary every adapter speaks.
 
 Each record is a frozen dataclass; each field's type says how a PMS value is coerced and
-validated (see `tc_sync.convert`). Fields typed with an Enum take their values from the
+validated (see `tc_sync.adapter.convert`). Fields typed with an Enum take their values from the
 adapter manifest's code maps, never from Python. Money is exact whole cents (`Cents`); PMS
 times are naive local times of the PMS server, as the PMS stores them.
 """

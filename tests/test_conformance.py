@@ -13,11 +13,11 @@ import xml.etree.ElementTree as ET
 import pytest
 import sqlalchemy as sa
 
-from tc_sync.adapters import load_adapter
+from tc_sync.adapter.loading import load_adapter
 from tc_sync.config import SyncSettings
 from tc_sync.ledger.schema import replica
+from tc_sync.pull.run import sync_source
 from tc_sync.records import Patient, Procedure, ProcedureCode
-from tc_sync.sync import sync_source
 
 from .conftest import IN_CI, SHARED
 

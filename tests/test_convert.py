@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from tc_sync.adapters import load_adapter
-from tc_sync.convert import RowError
+from tc_sync.adapter.convert import RowError
+from tc_sync.adapter.loading import load_adapter
 from tc_sync.records import ClaimStatus, ClaimType, ProcedureStatus
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from tc_sync.cursors import (
+from tc_sync.pull.cursors import (
     Cursor,
     Pull,
     advance,

@@ -27,6 +27,7 @@ from tc_sync.items.rules import claim_outstanding, days_suppressed
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import item_events, items, replica
 from tc_sync.mappings import Mappings, MappingsError, load_mappings
+from tc_sync.pull.run import sync_source
 from tc_sync.records import (
     Claim,
     ClaimStatus,
@@ -37,7 +38,6 @@ from tc_sync.records import (
     Definition,
     DefinitionCategory,
 )
-from tc_sync.sync import sync_source
 
 from .test_conformance import DUMP, need
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tc_sync.deletes import differing_windows, gone, tally
+from tc_sync.pull.deletes import differing_windows, gone, tally
 
 
 def test_keys_are_counted_and_summed_per_window():

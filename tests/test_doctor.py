@@ -24,7 +24,7 @@ from tc_sync.diagnosis import (
     zone_finding,
 )
 from tc_sync.ledger.db import open_ledger
-from tc_sync.sync import sync_source
+from tc_sync.pull.run import sync_source
 
 TODAY = date(2026, 11, 26)
 

@@ -20,8 +20,8 @@ from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import item_events, items, replica
 from tc_sync.mappings import load_mappings
+from tc_sync.pull.run import sync_source
 from tc_sync.records import Appointment, Claim, ClaimProcedure, Patient, Procedure
-from tc_sync.sync import sync_source
 
 from .odbc_support import (
     PG_DRIVER,

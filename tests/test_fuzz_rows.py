@@ -20,13 +20,14 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tc_sync.adapters import Stream, load_adapter
+from tc_sync.adapter.convert import RowError
+from tc_sync.adapter.loading import load_adapter
+from tc_sync.adapter.manifest import Stream
 from tc_sync.config import SyncSettings
-from tc_sync.convert import RowError
 from tc_sync.demo.practice import PracticeSpec, write_mysql
 from tc_sync.ledger.schema import quarantine, replica, sync_runs
+from tc_sync.pull.run import sync_source
 from tc_sync.records import Cents, Claim, Patient
-from tc_sync.sync import sync_source
 
 pytestmark = pytest.mark.reliability(
     "bad input: fuzzed PMS rows",

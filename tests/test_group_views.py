@@ -33,6 +33,7 @@ from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import replica, source_leases, sync_runs
 from tc_sync.mappings import MappingsKeeper, load_mappings
 from tc_sync.observability.group_health import group_answer, group_health
+from tc_sync.pull.run import sync_source
 from tc_sync.queues.group import ALL_PRACTICES, ALL_QUEUES, build_group_queues
 from tc_sync.records import Patient
 from tc_sync.reports.group import build_group_report
@@ -40,7 +41,6 @@ from tc_sync.reports.period import month_of
 from tc_sync.reports.report import gather
 from tc_sync.runtime.daemon import Daemon
 from tc_sync.runtime.selection import select_sources
-from tc_sync.sync import sync_source
 from tests.test_queues import dollars_at_stake, item_keys, open_items, read_csv
 
 TODAY = date(2026, 11, 26)

@@ -17,7 +17,7 @@ from tc_sync.demo.practice import PracticeSpec, write_mysql
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.schema import item_events, items
 from tc_sync.mappings import load_mappings
-from tc_sync.sync import sync_source
+from tc_sync.pull.run import sync_source
 
 pytestmark = pytest.mark.mysql
 

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 import pytest
 
+from tc_sync.adapter.names import Names, NamesError, render, render_columns
 from tc_sync.drivers.catalog import compare_names
 from tc_sync.drivers.dialect import (
     DIALECTS,
@@ -21,7 +22,6 @@ from tc_sync.drivers.dialect import (
     shape_rows,
     strip_comments,
 )
-from tc_sync.pmsnames import Names, NamesError, render, render_columns
 
 SQL = """-- Patients; the view's name is the site's.
 SELECT p.patient_id AS pms_id, p.last_name AS last_name

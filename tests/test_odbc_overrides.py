@@ -10,7 +10,8 @@ import textwrap
 
 import pytest
 
-from tc_sync.adapters import AdapterError, load_adapter
+from tc_sync.adapter.loading import load_adapter
+from tc_sync.adapter.manifest import AdapterError
 
 
 def write(tmp_path, text: str):

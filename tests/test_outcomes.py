@@ -22,6 +22,7 @@ from tc_sync.items.outcomes import recorded_outcome, stays_ended
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.schema import item_events, items
 from tc_sync.mappings import Mappings, MappingsError, load_mappings
+from tc_sync.pull.run import sync_source
 from tc_sync.records import (
     Contact,
     ContactDirection,
@@ -33,7 +34,6 @@ from tc_sync.records import (
     TreatmentPlan,
     TreatmentPlanStatus,
 )
-from tc_sync.sync import sync_source
 
 from .od_office import BLANK, Office
 from .test_conformance import real_schema  # noqa: F401 - a fixture

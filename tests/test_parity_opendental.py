@@ -17,7 +17,7 @@ from tc_sync.config import SyncSettings
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.schema import items
 from tc_sync.mappings import load_mappings, parity_mappings_file
-from tc_sync.sync import sync_source
+from tc_sync.pull.run import sync_source
 
 from .od_office import BLANK, Office
 from .test_conformance import real_schema  # noqa: F401 - a fixture

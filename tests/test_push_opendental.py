@@ -27,13 +27,13 @@ from tc_sync.demo.practice import PracticeSpec, write_mysql
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.schema import item_events, items, outbox
 from tc_sync.mappings import Mappings, load_mappings
+from tc_sync.pull.run import sync_source
 from tc_sync.push import outbox as store
 from tc_sync.push.dispatcher import Dispatcher, build_targets
 from tc_sync.push.outbox import Action, ActionKind, marker_of
 from tc_sync.push.readback import read_back
 from tc_sync.push.targets.base import Retryable
 from tc_sync.push.targets.opendental_api import OpenDentalApi, encode_query, pace_seconds
-from tc_sync.sync import sync_source
 from tests.od_api_standin import (
     ECONNECTOR,
     OFFICE_TIMEOUT,

@@ -34,6 +34,7 @@ from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items, replica
 from tc_sync.mappings import load_mappings
+from tc_sync.pull.run import sync_source
 from tc_sync.queues import atomic
 from tc_sync.queues.build import build_queues, queues_folder, rebuild_after_cycle
 from tc_sync.queues.rows import contact_for
@@ -45,7 +46,6 @@ from tc_sync.queues.xlsx import (
     shown_width,
 )
 from tc_sync.records import ClaimProcedure, Patient, Procedure, ProcedureCode
-from tc_sync.sync import sync_source
 
 TODAY = date(2026, 11, 26)
 FORMULA_NAME = '=HYPERLINK("http://example.invalid","click")'

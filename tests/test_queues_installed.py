@@ -19,7 +19,7 @@ from tc_sync.commands.demo import build_practice
 from tc_sync.config import load_settings
 from tc_sync.ledger.db import open_ledger
 from tc_sync.mappings import MappingsKeeper
-from tc_sync.progress import StreamProgress
+from tc_sync.pull.progress import StreamProgress
 from tc_sync.runtime.daemon import Daemon
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="file modes and groups are POSIX")

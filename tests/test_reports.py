@@ -520,7 +520,7 @@ EXCLUDED_CODES = {"D4346", "D4355", "D4910", "D9110", "D9230", "D9310"}   # mapp
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     from tc_sync.demo.practice import PracticeSpec, write_sqlite
-    from tc_sync.sync import sync_source
+    from tc_sync.pull.run import sync_source
 
     folder = tmp_path_factory.mktemp("demo")
     write_sqlite(folder / "practice.db", PracticeSpec(today=TODAY))

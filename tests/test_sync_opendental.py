@@ -24,8 +24,8 @@ from tc_sync.demo.practice import PracticeSpec, write_mysql
 from tc_sync.drivers.base import Driver, DriverError
 from tc_sync.drivers.mysql import MysqlDriver
 from tc_sync.ledger.schema import cursors, quarantine, replica, sync_runs
+from tc_sync.pull.run import RunResult, sync_source
 from tc_sync.records import Appointment, Claim, Contact, Patient, Procedure
-from tc_sync.sync import RunResult, sync_source
 
 from .tcp_proxy import TcpProxy
 

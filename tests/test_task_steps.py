@@ -19,11 +19,11 @@ from tc_sync.config import Settings, SyncSettings
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.schema import items, outbox
 from tc_sync.mappings import Mappings
+from tc_sync.pull.run import sync_source
 from tc_sync.push import outbox as store
 from tc_sync.push.dispatcher import Dispatcher
 from tc_sync.push.outbox import ActionKind, marker_of
 from tc_sync.push.plan import task_key, task_step
-from tc_sync.sync import sync_source
 
 from .test_push_opendental import (  # noqa: F401 - fixtures
     TODAY,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from tc_sync.adapters import Adapter
+from tc_sync.adapter.manifest import Adapter
 from tc_sync.config import SourceSettings
 from tc_sync.drivers.base import DriverError
 from tc_sync.drivers.catalog import compare_names

@@ -23,7 +23,7 @@ from tc_sync.items.model import ItemKind
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items, replica
 from tc_sync.mappings import load_mappings
-from tc_sync.progress import TerminalProgress
+from tc_sync.pull.progress import TerminalProgress
 from tc_sync.records import Appointment, Claim, Coverage, Patient, Procedure
 
 DEMO_SOURCE = "demo"

@@ -30,7 +30,8 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from tc_sync import __version__
-from tc_sync.adapters import AdapterError, load_adapter
+from tc_sync.adapter.loading import load_adapter
+from tc_sync.adapter.manifest import AdapterError
 from tc_sync.config import ConfigError, Settings, SourceSettings, load_settings
 from tc_sync.diagnosis import (
     Finding,
@@ -45,10 +46,10 @@ from tc_sync.ledger.db import MIGRATIONS, LedgerError, create_ledger_engine, hea
 from tc_sync.mappings import Mappings, MappingsError, load_mappings
 from tc_sync.observability.health import Colour, source_health
 from tc_sync.observability.logs import default_log_file
+from tc_sync.pull.run import open_driver
 from tc_sync.push.targets.base import PushError
 from tc_sync.queues.atomic import GroupError, group_id
 from tc_sync.queues.build import queues_folder
-from tc_sync.sync import open_driver
 
 CONNECT_FIX = ("check host, port, database, user and password in the configuration; the PMS "
                "server must accept connections from this machine (firewall, bind-address)")

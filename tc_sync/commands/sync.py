@@ -10,7 +10,7 @@ from tc_sync.cycle import CycleResult, CycleRun, dispatch_once, run_cycle
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.state import close_interrupted_runs
 from tc_sync.mappings import load_mappings
-from tc_sync.progress import TerminalProgress
+from tc_sync.pull.progress import TerminalProgress
 from tc_sync.runtime.lock import AlreadyRunning, DaemonLock
 
 

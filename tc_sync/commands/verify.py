@@ -17,8 +17,8 @@ from tc_sync.drivers.base import DriverError
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.state import close_interrupted_runs
 from tc_sync.mappings import Mappings, load_mappings
+from tc_sync.pull.run import open_driver
 from tc_sync.runtime.lock import AlreadyRunning, DaemonLock
-from tc_sync.sync import open_driver
 from tc_sync.verify import render
 from tc_sync.verify.compare import Reason
 from tc_sync.verify.reports import Report, ReportsError, load_reports

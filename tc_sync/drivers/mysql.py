@@ -47,7 +47,7 @@ def available_client(preference: str = "auto") -> tuple[str, ModuleType]:
 
 
 def _text_temporal_conversions(module_name: str, module: ModuleType) -> dict[Any, Any]:
-    """The client's type conversions, but dates and times arrive as ISO text: `tc_sync.convert`
+    """The client's type conversions, but dates and times arrive as ISO text: `adapter.convert`
     parses them (in C), which is several times cheaper per value, and a SQLite ledger keeps
     the text. pymysql decodes a value it has no conversion for; mysqlclient would hand over
     bytes, unless told `str` (which it decodes in C)."""

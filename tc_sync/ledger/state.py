@@ -10,8 +10,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tc_sync.cursors import Cursor, Pull
 from tc_sync.ledger.schema import cursors, quarantine, sources, sync_run_streams, sync_runs
+from tc_sync.pull.cursors import Cursor, Pull
 
 
 def now_utc() -> datetime:

@@ -37,7 +37,7 @@ from tc_sync.observability.healthwatch import HealthCallback, HealthWatch
 from tc_sync.observability.http import HealthReport, StatusServer, health_report, port_problem
 from tc_sync.observability.jobs import observe_job
 from tc_sync.observability.metrics import Metrics
-from tc_sync.progress import LogProgress
+from tc_sync.pull.progress import LogProgress
 from tc_sync.push.dispatcher import Dispatcher
 from tc_sync.runtime.reports import add_report_jobs
 

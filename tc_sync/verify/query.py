@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tc_sync.convert import to_cents
+from tc_sync.adapter.convert import to_cents
 from tc_sync.drivers.base import Driver
 from tc_sync.verify.reports import Report, ReportsError
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tc_sync.adapters import default_adapters_dir
+from tc_sync.adapter.loading import default_adapters_dir
 from tc_sync.drivers.base import Driver
 from tc_sync.items.facts import load_source_facts
 from tc_sync.items.model import ItemKind

@@ -30,7 +30,7 @@ from typing import BinaryIO
 ROOT = Path(__file__).resolve().parents[2]
 PRELOAD = ("tc_sync.cli", "tc_sync.commands.sync", "tc_sync.commands.outbox", "tc_sync.cycle",
            "tc_sync.drivers.mysql", "tc_sync.items.reconcile", "tc_sync.ledger.db",
-           "tc_sync.push.dispatcher", "tc_sync.push.targets.opendental_api", "tc_sync.sync")
+           "tc_sync.push.dispatcher", "tc_sync.push.targets.opendental_api", "tc_sync.pull.run")
 
 
 # --- the server side ----------------------------------------------------------------------

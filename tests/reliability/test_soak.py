@@ -48,7 +48,7 @@ from pathlib import Path
 
 import pytest
 
-from tc_sync.adapters import load_adapter
+from tc_sync.adapter.loading import load_adapter
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import REPLICA_TABLES
 from tc_sync.mappings import MappingsKeeper

@@ -1,9 +1,7 @@
-"""Pull a source into the ledger: every stream, batch by batch, each batch one transaction.
+"""Pull one stream of one source: key windows, batches, each batch committed with its cursor.
 
-A batch's replica rows, quarantined rows and the stream's cursor commit together, so a pull cut
-short (crash, lost connection) loses nothing and resumes from its last committed batch. A
-stream that fails is reported and the others go on; a failed or partial run is recorded as
-such, and nothing it did not read is ever treated as deleted.
+A batch's replica rows, quarantined rows and the stream's cursor commit together; the next
+batch is read while the last commits (`_OverlappedCommits`), so memory stays at two batches.
 """
 
 from __future__ import annotations
@@ -11,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cached_property, partial
 from threading import Event
@@ -20,76 +18,39 @@ from typing import Any
 import sqlalchemy as sa
 import structlog
 
-from tc_sync.adapters import Adapter, AdapterError, Stream, load_adapter
-from tc_sync.config import SourceSettings, SyncSettings
-from tc_sync.convert import RowError
-from tc_sync.cursors import Cursor, Pull, PullMode, advance, batch_end, begin_pull, finish, windows
-from tc_sync.deletes import check_deletes
-from tc_sync.drivers.base import Driver, DriverError
-from tc_sync.ledger.db import LedgerError, ledger_write_problem
+from tc_sync.adapter.convert import RowError
+from tc_sync.adapter.manifest import AdapterError, Stream
+from tc_sync.config import SyncSettings
+from tc_sync.drivers.base import Driver
 from tc_sync.ledger.replica import BatchChanges, ReplicaWriter
-from tc_sync.ledger.schema import cursors as cursors_table
 from tc_sync.ledger.state import (
     BadRow,
     StreamTotals,
-    finish_run,
     hold,
     load_cursor,
     now_utc,
     open_quarantine,
     release,
     save_cursor,
-    start_run,
-    touch_source,
 )
-from tc_sync.progress import Progress, StreamProgress, key_fraction
-from tc_sync.window_reader import WindowReader
+from tc_sync.pull.cursors import (
+    Cursor,
+    Pull,
+    PullMode,
+    advance,
+    batch_end,
+    begin_pull,
+    finish,
+    windows,
+)
+from tc_sync.pull.deletes import check_deletes
+from tc_sync.pull.key_windows import WindowReader
+from tc_sync.pull.progress import Progress, StreamProgress, key_fraction
 
 log = structlog.get_logger(__name__)
 
+
 _BEYOND_ANY_KEY = 2**62
-
-
-def open_driver(source: SourceSettings) -> Driver:
-    """Connect to a source's PMS database with the driver its configuration names."""
-    connection = source.connection
-    if connection.driver == "odbc":
-        from tc_sync.drivers.odbc import OdbcDriver
-
-        return OdbcDriver(connection)
-    if connection.driver == "sqlite":
-        from tc_sync.drivers.sqlite import SqliteDriver
-
-        assert connection.path is not None
-        return SqliteDriver(connection.path)
-    from tc_sync.drivers.mysql import MysqlDriver
-
-    return MysqlDriver(connection)
-
-
-@dataclass
-class RunResult:
-    """What one sync run of one source did."""
-
-    source_id: str
-    run_id: int
-    outcome: str
-    pms_version: str | None
-    streams: list[StreamTotals] = field(default_factory=list)
-    error: str | None = None
-    error_class: str | None = None
-    seconds: float = 0.0
-    statements: int = 0
-    longest_statement_seconds: float = 0.0
-
-    @property
-    def rows_read(self) -> int:
-        return sum(t.rows_read for t in self.streams)
-
-    @property
-    def rows_quarantined(self) -> int:
-        return sum(t.rows_quarantined for t in self.streams)
-
 
 @dataclass(frozen=True)
 class Batch:
@@ -346,116 +307,3 @@ class StreamPuller:
                         fields=sorted({str(b.field) for b in batch.bad}))
 
 
-def _pull_streams(engine: sa.Engine, reader: WindowReader, clock: PmsClock,
-                  streams: Sequence[Stream], options: SyncSettings, result: RunResult, *,
-                  full: bool, stop: Event | None, progress: Progress | None = None) -> None:
-    """Pull each stream in turn into `result`; one stream's failure does not stop the rest."""
-    failures = 0
-    for stream in streams:
-        puller = StreamPuller(engine, reader.driver, result.source_id, stream, options,
-                              result.run_id, stop, reader, clock, progress)
-        try:
-            totals = puller.pull(full)
-            result.streams.append(totals)
-            _stream_pulled(result.source_id, totals)
-            if progress is not None:
-                progress(puller.standing(totals, None, done=True))
-        except PullStopped:
-            result.streams.append(StreamTotals(stream.name, "stopped"))
-            failures = -1
-            break
-        except (DriverError, AdapterError) as error:
-            failures += 1
-            result.streams.append(StreamTotals(stream.name, "failed"))
-            result.error = f"{stream.name}: {error}"
-            result.error_class = type(error).__name__
-            log.error("stream_failed", source=result.source_id, stream=stream.name,
-                      error_class=type(error).__name__)
-    result.outcome = "stopped" if failures < 0 else "ok" if failures == 0 else (
-        "partial" if failures < len(result.streams) else "failed")
-
-
-def _stream_pulled(source_id: str, totals: StreamTotals) -> None:
-    """One log event per stream: its mode, counts and rate (no row values)."""
-    log.info("stream_pulled", source=source_id, stream=totals.stream, mode=totals.mode,
-             rows_read=totals.rows_read, inserted=totals.rows_inserted,
-             updated=totals.rows_updated, deleted=totals.rows_deleted,
-             quarantined=totals.rows_quarantined, seconds=round(totals.seconds, 3),
-             rows_per_second=round(totals.rows_read / totals.seconds) if totals.seconds else 0)
-
-
-def first_sync(connection: sa.Connection, source_id: str) -> bool:
-    """True when no stream of this source has a cursor yet: every stream is read whole."""
-    return connection.execute(sa.select(sa.func.count()).select_from(cursors_table).where(
-        cursors_table.c.source_id == source_id)).scalar() == 0
-
-
-def sync_source(
-    engine: sa.Engine, source_id: str, source: SourceSettings, options: SyncSettings, *,
-    full: bool = False, adapter: Adapter | None = None,
-    driver_factory: Callable[[SourceSettings], Driver] = open_driver,
-    adapters_dir: Any = None, stop: Event | None = None, progress: Progress | None = None,
-) -> RunResult:
-    """Pull every stream of one source into the ledger; never raises for PMS problems.
-
-    A ledger that refuses writes (its disk full) raises `LedgerError`, after saying so on the
-    run's record when that can still be written.
-
-    Setting `stop` ends the run after the batch in flight commits (outcome 'stopped').
-    `progress` is told how each stream's pull stands after every batch.
-    A source's first sync (no cursor yet) reads every row, so it is logged as `full`.
-    """
-    started = time.perf_counter()
-    with engine.begin() as connection:
-        first = first_sync(connection, source_id)
-        run_id = start_run(connection, source_id, "full" if full else "incremental")
-    result = RunResult(source_id, run_id, "failed", None)
-    log.info("sync_started", source=source_id, run_id=run_id, full=full or first, first=first)
-    driver: Driver | None = None
-    reader: WindowReader | None = None
-    try:
-        adapter = adapter or load_adapter(source.kind, adapters_dir, source.overrides)
-        driver = driver_factory(source)
-        version = str(driver.scalar(adapter.manifest.version.query) or "")
-        adapter.check_version(version)
-        result.pms_version = version
-        with engine.begin() as connection:
-            touch_source(connection, source_id, source.kind, version)
-        only = set(source.streams) if source.streams else None
-        extra = (lambda: driver_factory(source)) if driver.concurrent_reads else None
-        reader = WindowReader(driver, extra, options.scan_connections)
-        streams = adapter.streams(version, only)
-        clock = PmsClock(driver.server_now(), driver.write_times(
-            sorted({table for stream in streams for table in stream.spec.watched_tables})))
-        _pull_streams(engine, reader, clock, streams, options, result, full=full, stop=stop,
-                      progress=progress)
-    except (DriverError, AdapterError) as error:
-        result.error = str(error)
-        result.error_class = type(error).__name__
-        log.error("sync_failed", source=source_id, error_class=type(error).__name__)
-    except sa.exc.SQLAlchemyError as error:   # the ledger refused a write: say why on the run
-        problem = ledger_write_problem(error)
-        result.error = f"the ledger refused a write: {problem or type(error).__name__}"
-        result.error_class = "LedgerError"
-        if problem is not None:
-            raise LedgerError(problem) from error
-        raise
-    finally:
-        if reader is not None:
-            stats = reader.stats()
-            result.statements = stats.statements
-            result.longest_statement_seconds = stats.longest_seconds
-            reader.close()
-        if driver is not None:
-            driver.close()
-        result.seconds = time.perf_counter() - started
-        with engine.begin() as connection:
-            finish_run(connection, run_id, outcome=result.outcome, totals=result.streams,
-                       pms_version=result.pms_version, statements=result.statements,
-                       longest_statement_seconds=result.longest_statement_seconds,
-                       error_class=result.error_class,
-                       error_detail=result.error)
-    log.info("sync_finished", source=source_id, run_id=run_id, outcome=result.outcome,
-             rows=result.rows_read, quarantined=result.rows_quarantined,
-             seconds=round(result.seconds, 3))
-    return result

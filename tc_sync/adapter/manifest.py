@@ -1,25 +1,22 @@
-"""Adapter folders: a PMS's SQL per stream and the manifest that describes them.
+"""An adapter's manifest: the streams a PMS offers, their SQL and keys, and its version range.
 
-An adapter is data (see adapters/<pms>/manifest.yaml); this module loads and checks it and
-picks the SQL for the PMS's schema version. No PMS table or column name lives in Python.
+An adapter is data (see adapters/<pms>/manifest.yaml); this module is its model, and picks
+the SQL for the PMS's schema version (`loading` reads and checks the folder). No PMS table or
+column name lives in Python.
 """
 
 from __future__ import annotations
 
 import re
-import typing
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tc_sync.config.yamlfile import YamlFileError, describe_validation_error, load_yaml
-from tc_sync.convert import Conventions, RowConverter, build_converter
-from tc_sync.overrides import OverridesError, apply_overrides, read_overrides
-from tc_sync.pmsnames import Names, NamesError, render, render_columns
+from tc_sync.adapter.convert import Conventions, RowConverter, build_converter
+from tc_sync.adapter.names import Names, NamesError, render, render_columns
 from tc_sync.records import RECORD_TYPES
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
@@ -178,7 +175,7 @@ class Adapter:
 
     @cached_property
     def names(self) -> Names:
-        return _names(self.manifest, self.columns)
+        return manifest_names(self.manifest, self.columns)
 
     def check_version(self, version: str) -> None:
         """Raise AdapterError unless `version` is one this adapter supports."""
@@ -215,7 +212,7 @@ class Adapter:
             except OSError as error:
                 raise AdapterError(f"{sql_file}: cannot read ({error.strerror})") from None
             code_maps = {
-                field: {_code(code): target for code, target in mapping.items()}
+                field: {code_text(code): target for code, target in mapping.items()}
                 for key, mapping in self.manifest.code_maps.items()
                 for stream_name, _, field in [key.partition(".")]
                 if stream_name == name
@@ -248,182 +245,15 @@ class Adapter:
                       reads)
 
 
-def _code(code: str | int | bool) -> str:
+def code_text(code: str | int | bool) -> str:
+    """A code as the manifest's code maps key it: YAML's true/1/'1' all read '1'."""
     if isinstance(code, bool):
         return str(int(code))
     return str(code)
 
 
-def default_adapters_dir() -> Path:
-    """Where the shipped adapter folders are: inside an installed wheel, or the source tree."""
-    packaged = Path(__file__).parent / "_data" / "adapters"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parent.parent / "adapters"
-
-
-_LOADED: dict[tuple[Any, ...], Adapter] = {}
-"""Adapters already loaded by this process, keyed by their files' sizes and times."""
-
-
-def _files_signature(folder: Path, overrides: Path | None) -> tuple[Any, ...]:
-    files = sorted(folder.glob("*")) + ([overrides] if overrides is not None else [])
-    signature: list[Any] = []
-    for file in files:
-        try:
-            status = file.stat()
-        except OSError:
-            signature.append((str(file), None))
-            continue
-        signature.append((str(file), status.st_mtime_ns, status.st_size))
-    return tuple(signature)
-
-
-def load_adapter(kind: str, adapters_dir: Path | None = None,
-                 overrides: Path | None = None) -> Adapter:
-    """Load and check the adapter folder for PMS `kind` (e.g. 'opendental').
-
-    `overrides` is a site's file of table and column names, codes, values and cursors
-    (see `tc_sync.overrides`); it applies to adapters that name their tables (ODBC).
-    The daemon calls this every cycle: an adapter whose files have not changed since this
-    process loaded it is not read again.
-    """
-    folder = (adapters_dir or default_adapters_dir()) / kind
-    key = (kind, str(folder), str(overrides), _files_signature(folder, overrides))
-    loaded = _LOADED.get(key)
-    if loaded is None:
-        loaded = _read_adapter(kind, folder, overrides)
-        if len(_LOADED) >= 16:
-            _LOADED.clear()
-        _LOADED[key] = loaded
-    return loaded
-
-
-def _read_adapter(kind: str, folder: Path, overrides: Path | None) -> Adapter:
-    manifest_file = folder / "manifest.yaml"
-    if not manifest_file.is_file():
-        raise AdapterError(f"no adapter for '{kind}': {manifest_file} does not exist")
-    try:
-        document = load_yaml(manifest_file)
-        manifest = ManifestModel.model_validate(document.data)
-    except YamlFileError as error:
-        raise AdapterError(str(error)) from None
-    except ValidationError as error:
-        raise AdapterError("\n".join(describe_validation_error(error, document))) from None
-    problems = _check_code_maps(manifest)
-    if problems:
-        raise AdapterError("\n".join(f"{manifest_file}: {problem}" for problem in problems))
-    columns: dict[tuple[str, str], str] = {}
-    if overrides is not None:
-        manifest, columns = _with_overrides(folder, manifest, overrides)
-    adapter = Adapter(folder, manifest, columns)
-    try:
-        adapter.streams(manifest.version.newest)
-    except (ValueError, KeyError) as error:
-        raise AdapterError(f"{manifest_file}: {error}") from None
-    if manifest.tables:
-        adapter = _with_version_query(adapter)
-    return adapter
-
-
-def _names(manifest: ManifestModel, columns: dict[tuple[str, str], str]) -> Names:
+def manifest_names(manifest: ManifestModel, columns: dict[tuple[str, str], str]) -> Names:
+    """The names the SQL is written with, resolved to this site's tables, columns and codes."""
     return Names(manifest.tables, columns, manifest.values,
-                 {key: {_code(code): target for code, target in mapping.items()}
+                 {key: {code_text(code): target for code, target in mapping.items()}
                   for key, mapping in manifest.code_maps.items()})
-
-
-def _shipped_reads(folder: Path, manifest: ManifestModel) -> set[tuple[str, str]]:
-    """Every (logical table, column) the adapter's SQL files, keys and cursors read."""
-    names = _names(manifest, {})
-    reads: set[tuple[str, str]] = set()
-    for spec in manifest.streams.values():
-        for sql_name in {spec.sql, *spec.before.values()}:
-            sql_file = folder / sql_name
-            try:
-                reads |= render(sql_file.read_text(encoding="utf-8"), names,
-                                str(sql_file)).reads
-            except OSError as error:
-                raise AdapterError(f"{sql_file}: cannot read ({error.strerror})") from None
-            except NamesError as error:
-                raise AdapterError(str(error)) from None
-        for expression in (spec.key, spec.cursor):
-            if expression is not None:
-                reads |= render_columns(expression, spec.table, names)[1]
-    try:
-        reads |= render(manifest.version.query, names, "version.query").reads
-    except NamesError as error:
-        raise AdapterError(f"{folder / 'manifest.yaml'}: {error}") from None
-    return reads
-
-
-def _with_overrides(folder: Path, manifest: ManifestModel, path: Path
-                    ) -> tuple[ManifestModel, dict[tuple[str, str], str]]:
-    """The manifest with a site's overrides file applied; errors name that file's lines."""
-    if not manifest.tables:
-        raise AdapterError(f"{path}: the {manifest.title} adapter takes no overrides file "
-                           "(patch a copy of its folder through adapters_dir instead)")
-    try:
-        overrides, document = read_overrides(path)
-        data, columns = apply_overrides(manifest.model_dump(), overrides, document,
-                                        _shipped_reads(folder, manifest))
-    except OverridesError as error:
-        raise AdapterError(str(error)) from None
-    try:
-        merged = ManifestModel.model_validate(data)
-    except ValidationError as error:
-        raise AdapterError("\n".join(
-            f"{path}: {problem['loc']}: {problem['msg']}"
-            for problem in error.errors(include_url=False, include_input=False))) from None
-    only_overrides = merged.model_copy(update={"code_maps": overrides.code_maps})
-    problems = [f"{document.where(('code_maps', key), key=True)}: code_maps.{key}: {message}"
-                for key, message in _code_map_problems(only_overrides)]
-    if problems:
-        raise AdapterError("\n".join(problems))
-    return merged, columns
-
-
-def _with_version_query(adapter: Adapter) -> Adapter:
-    """The adapter with its version query rendered with the site's names."""
-    manifest = adapter.manifest
-    try:
-        rendered = render(manifest.version.query, adapter.names, "version.query")
-    except NamesError as error:
-        raise AdapterError(f"{adapter.folder / 'manifest.yaml'}: {error}") from None
-    version = manifest.version.model_copy(update={"query": rendered.sql})
-    return Adapter(adapter.folder, manifest.model_copy(update={"version": version}),
-                   adapter.columns, adapter.names.real(rendered.reads))
-
-
-def _check_code_maps(manifest: ManifestModel) -> list[str]:
-    return [f"code_maps.{key}: {message}" for key, message in _code_map_problems(manifest)]
-
-
-def _code_map_problems(manifest: ManifestModel) -> list[tuple[str, str]]:
-    """(code map, what is wrong with it) for every problem in the manifest's code maps."""
-    problems = []
-    for key, mapping in manifest.code_maps.items():
-        stream_name, _, field = key.partition(".")
-        stream = manifest.streams.get(stream_name)
-        if stream is None:
-            problems.append((key, f"no stream '{stream_name}'"))
-            continue
-        record = RECORD_TYPES[stream.record]
-        annotations = typing.get_type_hints(record)
-        if field not in annotations:
-            problems.append((key, f"record {stream.record} has no field '{field}'"))
-            continue
-        enum = _enum_of(annotations[field])
-        if enum is not None:
-            allowed = {member.value for member in enum}
-            for code, target in mapping.items():
-                if target not in allowed:
-                    problems.append((key, f"code {code!r} maps to '{target}', which is not "
-                                          f"one of: {', '.join(sorted(allowed))}"))
-    return problems
-
-
-def _enum_of(annotation: Any) -> type[StrEnum] | None:
-    for candidate in (annotation, *typing.get_args(annotation)):
-        if isinstance(candidate, type) and issubclass(candidate, StrEnum):
-            return candidate
-    return None
