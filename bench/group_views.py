@@ -25,10 +25,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tc_sync.config import settings_from_mapping
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.demo.practice import PracticeSpec, write_sqlite
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import open_ledger
-from tc_sync.mappings import load_mappings
 from tc_sync.observability.group_health import group_answer
 from tc_sync.pull.run import sync_source
 from tc_sync.queues.build import build_queues

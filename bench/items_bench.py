@@ -27,9 +27,9 @@ from pathlib import Path
 from sync_bench import HOST, PASSWORD, PORT, USER, connect, peak_rss_mb
 
 from tc_sync.config import ConnectionSettings, SourceSettings, SyncSettings
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import open_ledger
-from tc_sync.mappings import load_mappings
 from tc_sync.pull.run import sync_source
 
 SOURCE_ID = "bench"

@@ -26,11 +26,11 @@ import pymysql
 import sqlalchemy as sa
 
 from tc_sync.config import ConnectionSettings, SourceSettings, SyncSettings
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.demo.practice import PracticeSpec, write_mysql
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items
-from tc_sync.mappings import load_mappings
 from tc_sync.pull.run import sync_source
 
 HOST = os.environ.get("TC_SYNC_TEST_MYSQL_HOST", "127.0.0.1")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from tc_sync import __version__
 from tc_sync.config import ConfigError, Settings, config_path, load_settings
+from tc_sync.config.mappings import MappingsError
 from tc_sync.ledger.db import LedgerError
-from tc_sync.mappings import MappingsError
 from tc_sync.observability import logs
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2

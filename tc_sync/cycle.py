@@ -18,8 +18,8 @@ import sqlalchemy as sa
 import structlog
 
 from tc_sync.config import Settings
+from tc_sync.config.mappings import Mappings
 from tc_sync.items.reconcile import ReconcileTotals, reconcile_source
-from tc_sync.mappings import Mappings
 from tc_sync.pull.progress import Progress
 from tc_sync.pull.run import RunResult, sync_source
 from tc_sync.queues.build import QueueBuild, rebuild_or_explain

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from tc_sync.benefits import (
+from tc_sync.items.benefits import (
     annual_maximum,
     benefit_position,
     benefit_year,

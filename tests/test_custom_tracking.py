@@ -18,15 +18,16 @@ import pytest
 import sqlalchemy as sa
 
 from tc_sync.config import ConnectionSettings, SourceSettings, SyncSettings
+from tc_sync.config.mappings import Mappings, MappingsError
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.demo.practice import PracticeSpec, write_mysql, write_sqlite
+from tc_sync.items.claim_rules import claim_outstanding, days_suppressed
 from tc_sync.items.facts import PatientFacts, SourceFacts
 from tc_sync.items.followup import next_follow_up
 from tc_sync.items.model import DesiredItem
 from tc_sync.items.reconcile import reconcile_source
-from tc_sync.items.rules import claim_outstanding, days_suppressed
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import item_events, items, replica
-from tc_sync.mappings import Mappings, MappingsError, load_mappings
 from tc_sync.pull.run import sync_source
 from tc_sync.records import (
     Claim,

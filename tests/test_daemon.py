@@ -14,10 +14,10 @@ import pytest
 import sqlalchemy as sa
 
 from tc_sync.config import settings_from_mapping
+from tc_sync.config.mappings_file import MappingsKeeper
 from tc_sync.config.quiet import in_quiet_window
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import sync_runs
-from tc_sync.mappings import MappingsKeeper
 from tc_sync.runtime.daemon import Daemon
 from tc_sync.runtime.lock import AlreadyRunning, DaemonLock
 

@@ -17,10 +17,10 @@ import pytest
 import sqlalchemy as sa
 
 from tc_sync.config import SyncSettings
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import item_events, items, replica
-from tc_sync.mappings import load_mappings
 from tc_sync.pull.run import sync_source
 from tc_sync.records import Claim, Patient, Procedure
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tc_sync.commands.diagnosis import extra_privileges
 from tc_sync.config import ConnectionSettings, load_settings
-from tc_sync.diagnosis import extra_privileges
 from tc_sync.observability.http import StatusServer
 from tc_sync.observability.metrics import Metrics
 

@@ -25,10 +25,10 @@ from structlog.testing import capture_logs
 
 from tc_sync.cli import main
 from tc_sync.config import ConfigError, Settings, load_settings
+from tc_sync.config.mappings_file import MappingsKeeper
 from tc_sync.digest.send import DigestError, send_digests
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items, replica
-from tc_sync.mappings import MappingsKeeper
 from tc_sync.records import Patient
 from tc_sync.runtime.daemon import Daemon
 from tc_sync.runtime.reports import run_digest, run_report

@@ -12,10 +12,7 @@ import sqlalchemy as sa
 import yaml
 
 from tc_sync.cli import main
-from tc_sync.commands.doctor import _api_version_finding, outbox_findings
-from tc_sync.config import ConnectionSettings, SourceSettings, SyncSettings, settings_from_mapping
-from tc_sync.demo.practice import PracticeSpec, write_mysql, write_sqlite
-from tc_sync.diagnosis import (
+from tc_sync.commands.diagnosis import (
     DISK_FAIL_BYTES,
     DISK_WARN_BYTES,
     clock_finding,
@@ -23,6 +20,9 @@ from tc_sync.diagnosis import (
     extra_privileges,
     zone_finding,
 )
+from tc_sync.commands.doctor import _api_version_finding, outbox_findings
+from tc_sync.config import ConnectionSettings, SourceSettings, SyncSettings, settings_from_mapping
+from tc_sync.demo.practice import PracticeSpec, write_mysql, write_sqlite
 from tc_sync.ledger.db import open_ledger
 from tc_sync.pull.run import sync_source
 

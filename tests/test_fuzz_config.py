@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 
 from tc_sync.cli import EXIT_CONFIG, main
 from tc_sync.config import ConfigError, load_settings
-from tc_sync.mappings import MappingsError, default_mappings_file, load_mappings
+from tc_sync.config.mappings import MappingsError
+from tc_sync.config.mappings_file import default_mappings_file, load_mappings
 
 pytestmark = pytest.mark.reliability(
     "bad input: fuzzed configuration and mappings",

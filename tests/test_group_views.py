@@ -26,12 +26,12 @@ import yaml
 
 from tc_sync.cli import main
 from tc_sync.config import Settings, settings_from_mapping
+from tc_sync.config.mappings_file import MappingsKeeper, load_mappings
 from tc_sync.cycle import run_cycle
 from tc_sync.demo.practice import PracticeSpec, write_sqlite
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import replica, source_leases, sync_runs
-from tc_sync.mappings import MappingsKeeper, load_mappings
 from tc_sync.observability.group_health import group_answer, group_health
 from tc_sync.pull.run import sync_source
 from tc_sync.queues.group import ALL_PRACTICES, ALL_QUEUES, build_group_queues

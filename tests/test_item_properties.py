@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.items.facts import PatientFacts, SourceFacts
 from tc_sync.items.model import Resolution
 from tc_sync.items.rules import evaluate, why_resolved
-from tc_sync.mappings import load_mappings
 from tc_sync.records import (
     Appointment,
     AppointmentPriority,

@@ -7,6 +7,9 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from tc_sync.config.mappings import Mappings, Route
+from tc_sync.config.mappings_file import load_mappings
+from tc_sync.items.claim_rules import aging_bucket
 from tc_sync.items.facts import PatientFacts, SourceFacts
 from tc_sync.items.followup import (
     attempts_for,
@@ -17,8 +20,7 @@ from tc_sync.items.followup import (
     route,
 )
 from tc_sync.items.model import ItemKind, Resolution
-from tc_sync.items.rules import aging_bucket, evaluate, why_resolved
-from tc_sync.mappings import Mappings, Route, load_mappings
+from tc_sync.items.rules import evaluate, why_resolved
 from tc_sync.records import (
     Appointment,
     AppointmentPriority,

@@ -13,10 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 from tc_sync.config import SyncSettings
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.demo.practice import PracticeSpec, write_mysql
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.schema import item_events, items
-from tc_sync.mappings import load_mappings
 from tc_sync.pull.run import sync_source
 
 pytestmark = pytest.mark.mysql

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tc_sync.mappings import MappingsError, MappingsKeeper, load_mappings
+from tc_sync.config.mappings import MappingsError
+from tc_sync.config.mappings_file import MappingsKeeper, load_mappings
 
 
 def site(tmp_path: Path, text: str) -> Path:

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 import structlog
 
 from tc_sync.config import settings_from_mapping
+from tc_sync.config.mappings_file import MappingsKeeper
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import sync_runs
-from tc_sync.mappings import MappingsKeeper
 from tc_sync.observability import logs
 from tc_sync.observability.health import Colour
 from tc_sync.observability.healthwatch import HealthChange

@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
 from tc_sync.config import Settings, settings_from_mapping
+from tc_sync.config.mappings_file import MappingsKeeper
 from tc_sync.demo.practice import PracticeSpec, write_sqlite
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items
-from tc_sync.mappings import MappingsKeeper
 from tc_sync.runtime.daemon import Daemon
 
 from . import observed

@@ -22,12 +22,12 @@ import pytest
 import sqlalchemy as sa
 
 from tc_sync.config import Settings, settings_from_mapping
+from tc_sync.config.mappings_file import MappingsKeeper
 from tc_sync.demo.practice import PracticeSpec, write_mysql
 from tc_sync.drivers.mysql import MysqlDriver
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.replica import ReplicaWriter
 from tc_sync.ledger.schema import quarantine
-from tc_sync.mappings import MappingsKeeper
 from tc_sync.observability import logs
 from tc_sync.observability.sentry import init_sentry
 from tc_sync.runtime.daemon import Daemon

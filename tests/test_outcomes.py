@@ -16,12 +16,13 @@ import pytest
 import sqlalchemy as sa
 
 from tc_sync.config import SyncSettings
+from tc_sync.config.mappings import Mappings, MappingsError
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.items.facts import PatientFacts, SourceFacts
 from tc_sync.items.model import DesiredItem, ItemKind, Resolution
 from tc_sync.items.outcomes import recorded_outcome, stays_ended
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.schema import item_events, items
-from tc_sync.mappings import Mappings, MappingsError, load_mappings
 from tc_sync.pull.run import sync_source
 from tc_sync.records import (
     Contact,

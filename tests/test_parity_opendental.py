@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from tc_sync.config import SyncSettings
+from tc_sync.config.mappings_file import load_mappings, parity_mappings_file
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.schema import items
-from tc_sync.mappings import load_mappings, parity_mappings_file
 from tc_sync.pull.run import sync_source
 
 from .od_office import BLANK, Office

@@ -242,7 +242,7 @@ def test_a_webhook_that_is_down_is_retried_later_without_losing_the_alert(hook, 
 
 
 def test_the_daemon_pushes_on_its_own_job_and_a_health_change_becomes_an_alert(hook, tmp_path):
-    from tc_sync.mappings import MappingsKeeper
+    from tc_sync.config.mappings_file import MappingsKeeper
     from tc_sync.push.health_alerts import health_alerter
     from tc_sync.runtime.daemon import Daemon
 

@@ -22,11 +22,12 @@ import yaml
 
 from tc_sync.commands.doctor import task_target_findings
 from tc_sync.config import Settings, SyncSettings, settings_from_mapping
+from tc_sync.config.mappings import Mappings
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.config.push import OpenDentalApiTarget
 from tc_sync.demo.practice import PracticeSpec, write_mysql
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.schema import item_events, items, outbox
-from tc_sync.mappings import Mappings, load_mappings
 from tc_sync.pull.run import sync_source
 from tc_sync.push import outbox as store
 from tc_sync.push.dispatcher import Dispatcher, build_targets

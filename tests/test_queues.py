@@ -28,12 +28,12 @@ import structlog
 from structlog.testing import capture_logs
 
 from tc_sync.config import ConfigError, load_settings, settings_from_mapping
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.demo.practice import PracticeSpec, write_sqlite
 from tc_sync.items.model import ItemKind
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items, replica
-from tc_sync.mappings import load_mappings
 from tc_sync.pull.run import sync_source
 from tc_sync.queues import atomic
 from tc_sync.queues.build import build_queues, queues_folder, rebuild_after_cycle
@@ -553,7 +553,7 @@ def test_a_failed_build_after_a_cycle_is_logged_and_not_raised(practice, tmp_pat
 
 
 def test_the_daemon_rebuilds_the_queues_after_each_cycle(practice, tmp_path):
-    from tc_sync.mappings import MappingsKeeper
+    from tc_sync.config.mappings_file import MappingsKeeper
     from tc_sync.runtime.daemon import Daemon
 
     write_sqlite(tmp_path / "practice.db", PracticeSpec(today=TODAY))

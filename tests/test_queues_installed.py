@@ -17,8 +17,8 @@ import yaml
 from tc_sync.cli import main
 from tc_sync.commands.demo import build_practice
 from tc_sync.config import load_settings
+from tc_sync.config.mappings_file import MappingsKeeper
 from tc_sync.ledger.db import open_ledger
-from tc_sync.mappings import MappingsKeeper
 from tc_sync.pull.progress import StreamProgress
 from tc_sync.runtime.daemon import Daemon
 

@@ -14,13 +14,13 @@ import pytest
 import sqlalchemy as sa
 
 from tc_sync.config import Settings, settings_from_mapping
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.cycle import run_cycle
 from tc_sync.demo.practice import PracticeSpec, write_sqlite
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.retention import prune
 from tc_sync.ledger.schema import item_events, items, outbox, sync_run_streams, sync_runs
 from tc_sync.ledger.state import now_utc
-from tc_sync.mappings import load_mappings
 from tc_sync.observability.health import source_health
 from tc_sync.reports.period import last_complete
 from tc_sync.reports.report import gather

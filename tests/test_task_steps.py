@@ -16,9 +16,9 @@ import pytest
 import sqlalchemy as sa
 
 from tc_sync.config import Settings, SyncSettings
+from tc_sync.config.mappings import Mappings
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.schema import items, outbox
-from tc_sync.mappings import Mappings
 from tc_sync.pull.run import sync_source
 from tc_sync.push import outbox as store
 from tc_sync.push.dispatcher import Dispatcher

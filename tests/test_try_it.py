@@ -16,9 +16,9 @@ from structlog.testing import capture_logs
 from tc_sync.cli import main
 from tc_sync.commands.demo import run_demo
 from tc_sync.config import ConnectionSettings, settings_from_mapping
+from tc_sync.config.mappings_file import MappingsKeeper
 from tc_sync.drivers.base import DriverError
 from tc_sync.ledger.db import open_ledger
-from tc_sync.mappings import MappingsKeeper
 from tc_sync.runtime.daemon import Daemon
 
 

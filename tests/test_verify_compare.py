@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from tc_sync.adapter.loading import default_adapters_dir
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.items.model import DesiredItem, ItemKind
-from tc_sync.mappings import load_mappings
 from tc_sync.verify import render
 from tc_sync.verify.compare import Comparison, Difference, OpenItem, Reason, What, compare
 from tc_sync.verify.explain import knob_explains

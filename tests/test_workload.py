@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
+from tc_sync.config.mappings import Workload
 from tc_sync.items.workload import Planned, is_working_day, plan
-from tc_sync.mappings import Workload
 
 MONDAY = date(2026, 11, 30)
 WEEK = Workload(capacity_per_day=3)

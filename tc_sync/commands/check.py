@@ -6,10 +6,11 @@ from tc_sync.adapter.loading import load_adapter
 from tc_sync.adapter.manifest import AdapterError, Stream
 from tc_sync.commands.check_catalog import CatalogDriver, check_catalog
 from tc_sync.config import Settings
+from tc_sync.config.mappings import Mappings
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.drivers.base import Driver, DriverError
 from tc_sync.items.duties import kinds_off
 from tc_sync.ledger.db import LedgerError, open_ledger
-from tc_sync.mappings import Mappings, load_mappings
 from tc_sync.pull.run import open_driver
 
 HINTS = {

@@ -16,13 +16,13 @@ import yaml
 
 from tc_sync.commands.sync import print_queues, print_results
 from tc_sync.config import Settings, settings_from_mapping
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.cycle import CycleRun, run_cycle
 from tc_sync.demo import changes
 from tc_sync.demo.frontdesk import work_days
 from tc_sync.items.model import ItemKind
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items, replica
-from tc_sync.mappings import load_mappings
 from tc_sync.pull.progress import TerminalProgress
 from tc_sync.records import Appointment, Claim, Coverage, Patient, Procedure
 

@@ -32,8 +32,7 @@ from alembic.util import CommandError
 from tc_sync import __version__
 from tc_sync.adapter.loading import load_adapter
 from tc_sync.adapter.manifest import AdapterError
-from tc_sync.config import ConfigError, Settings, SourceSettings, load_settings
-from tc_sync.diagnosis import (
+from tc_sync.commands.diagnosis import (
     Finding,
     clock_finding,
     disk_finding,
@@ -41,9 +40,11 @@ from tc_sync.diagnosis import (
     share_finding,
     zone_finding,
 )
+from tc_sync.config import ConfigError, Settings, SourceSettings, load_settings
+from tc_sync.config.mappings import Mappings, MappingsError
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.drivers.base import Driver, DriverError
 from tc_sync.ledger.db import MIGRATIONS, LedgerError, create_ledger_engine, head_revision
-from tc_sync.mappings import Mappings, MappingsError, load_mappings
 from tc_sync.observability.health import Colour, source_health
 from tc_sync.observability.logs import default_log_file
 from tc_sync.pull.run import open_driver

@@ -6,8 +6,8 @@ import sys
 from collections.abc import Sequence
 
 from tc_sync.config import Settings
+from tc_sync.config.mappings_file import MappingsKeeper
 from tc_sync.ledger.db import open_ledger
-from tc_sync.mappings import MappingsKeeper
 from tc_sync.observability import logs
 from tc_sync.observability.sentry import flush_sentry, init_sentry
 from tc_sync.push.health_alerts import health_alerter

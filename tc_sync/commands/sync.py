@@ -6,10 +6,10 @@ import sys
 
 from tc_sync.commands.queues import print_build
 from tc_sync.config import Settings
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.cycle import CycleResult, CycleRun, dispatch_once, run_cycle
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.state import close_interrupted_runs
-from tc_sync.mappings import load_mappings
 from tc_sync.pull.progress import TerminalProgress
 from tc_sync.runtime.lock import AlreadyRunning, DaemonLock
 

@@ -12,11 +12,12 @@ from datetime import date
 import sqlalchemy as sa
 
 from tc_sync.config import Settings
+from tc_sync.config.mappings import Mappings
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.cycle import cycle_source, practice_today
 from tc_sync.drivers.base import DriverError
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.state import close_interrupted_runs
-from tc_sync.mappings import Mappings, load_mappings
 from tc_sync.pull.run import open_driver
 from tc_sync.runtime.lock import AlreadyRunning, DaemonLock
 from tc_sync.verify import render

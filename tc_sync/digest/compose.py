@@ -18,8 +18,8 @@ from decimal import Decimal
 from html import escape
 from typing import Literal
 
+from tc_sync.config.mappings import AGED_QUEUE
 from tc_sync.config.reports import DigestSettings
-from tc_sync.mappings import AGED_QUEUE
 from tc_sync.queues.html import money
 from tc_sync.queues.patients import dollars_once
 from tc_sync.queues.rows import QueueRow, queue_order, sort_rows

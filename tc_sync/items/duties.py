@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
+from tc_sync.config.mappings import Mappings
 from tc_sync.items.facts import PatientFacts, SourceFacts
 from tc_sync.items.model import DesiredItem, ItemKind, Resolution, item_key
-from tc_sync.mappings import Mappings
 from tc_sync.records import (
     Appointment,
     AppointmentStatus,

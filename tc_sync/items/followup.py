@@ -10,9 +10,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from tc_sync.config.mappings import Attempts, Cadence, Mappings, Route
 from tc_sync.items.facts import PatientFacts, SourceFacts
 from tc_sync.items.model import DesiredItem, ItemKind
-from tc_sync.mappings import Attempts, Cadence, Mappings, Route
 from tc_sync.records import ClaimTrackingType, ContactDirection
 
 INSURANCE_KINDS = frozenset({

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
+from tc_sync.config.mappings import Mappings
 from tc_sync.items.facts import PatientFacts, SourceFacts
 from tc_sync.items.followup import INSURANCE_KINDS
 from tc_sync.items.model import DesiredItem, ItemKind, Resolution
-from tc_sync.mappings import Mappings
 from tc_sync.records import (
     Claim,
     ClaimTrackingType,

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 import structlog
 
+from tc_sync.config.mappings import Mappings
 from tc_sync.config.push import PushSettings
 from tc_sync.items.facts import PatientFacts, SourceFacts, load_patient_facts, load_source_facts
 from tc_sync.items.followup import (
@@ -49,7 +50,6 @@ from tc_sync.ledger.items import (
 )
 from tc_sync.ledger.schema import REPLICA_TABLES, item_events, items, replica
 from tc_sync.ledger.state import now_utc
-from tc_sync.mappings import Mappings
 from tc_sync.push.plan import OutboxPlanner
 from tc_sync.records import (
     Benefit,

@@ -6,13 +6,20 @@ Pure functions over one patient's facts; no I/O. Semantics follow Open Dental's 
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
-from dataclasses import replace
+from collections.abc import Callable
 from datetime import date, timedelta
-from decimal import Decimal
 
-from tc_sync.benefits import BenefitPosition, benefit_position
+from tc_sync.config.mappings import InsuranceNotVerified, Mappings
+from tc_sync.items.benefits import BenefitPosition, benefit_position
+from tc_sync.items.claim_rules import (
+    SENT,
+    claim_denied,
+    claim_outstanding,
+    claim_underpaid,
+    claim_unsent,
+    predetermination_pending,
+    predetermination_returned,
+)
 from tc_sync.items.duties import (
     DUTY_KINDS,
     insurance_not_verified,
@@ -24,56 +31,27 @@ from tc_sync.items.duties import (
     why_duty_resolved,
 )
 from tc_sync.items.facts import PatientFacts, SourceFacts
+from tc_sync.items.measures import (
+    age_in_days,
+    cents,
+    future_scheduled,
+    procedure_amount,
+    waiting_procedures,
+)
 from tc_sync.items.model import DesiredItem, ItemKind, Resolution, item_key
-from tc_sync.mappings import InsuranceNotVerified, Mappings
 from tc_sync.records import (
     Appointment,
     AppointmentStatus,
     BenefitPeriod,
     BenefitQuantity,
     BenefitType,
-    Claim,
     ClaimStatus,
-    ClaimType,
     Coverage,
-    DefinitionCategory,
     PatientStatus,
-    Procedure,
     ProcedureStatus,
 )
 
-# Open Dental's own lists: pending predeterminations; Claims Not Sent ("All": unsent, hold until
-# primary, waiting to send, hold for in-process); sent.
-_PENDING_PREAUTH = {ClaimStatus.UNSENT, ClaimStatus.WAITING_TO_SEND, ClaimStatus.SENT,
-                    ClaimStatus.HOLD_UNTIL_PRIMARY}
-_UNSENT = {ClaimStatus.UNSENT, ClaimStatus.HOLD_UNTIL_PRIMARY, ClaimStatus.WAITING_TO_SEND,
-           ClaimStatus.HOLD_IN_PROCESS}
-_SENT = {ClaimStatus.SENT, ClaimStatus.PROBABLY_SENT}
 _UNSCHEDULED_LIST_PATIENTS = {PatientStatus.ACTIVE, PatientStatus.PROSPECTIVE}
-
-
-def _cents(dollars: Decimal) -> int:
-    return int(dollars * 100)
-
-
-def _age(since: date | None, today: date) -> int | None:
-    return None if since is None else max(0, (today - since).days)
-
-
-def _window_passed(since: date | None, days: int, today: date) -> bool:
-    """Whether `days` have passed since `since`; a window of 0 is off (always passed), and an
-    unknown date has no age to hold it back."""
-    return days == 0 or since is None or (today - since).days >= days
-
-
-def _future_scheduled(facts: PatientFacts, today: date) -> list[Appointment]:
-    return [a for a in facts.appointments if a.status == AppointmentStatus.SCHEDULED
-            and a.starts_at is not None and a.starts_at.date() >= today]
-
-
-def _procedure_amount(procedure: Procedure) -> int:
-    # Open Dental's Treatment Finder: fee x (units + base units).
-    return procedure.fee * (procedure.units + procedure.base_units)
 
 
 def _position(facts: PatientFacts, source: SourceFacts, mappings: Mappings, today: date
@@ -125,15 +103,6 @@ def _benefit_details(coverage: Coverage | None, position: BenefitPosition | None
             "benefits_renew_on": position.renews_on.isoformat()}
 
 
-def _waiting_procedures(facts: PatientFacts, mappings: Mappings, today: date
-                        ) -> list[Procedure]:
-    """Planned procedures coordination follows that are not yet on a future appointment."""
-    future = {a.pms_id for a in _future_scheduled(facts, today)}
-    return [p for p in facts.procedures
-            if p.status == ProcedureStatus.PLANNED and mappings.coordinates(p.code)
-            and p.appointment_id not in future]
-
-
 def unscheduled_treatment(source_id: str, facts: PatientFacts, source: SourceFacts,
                           mappings: Mappings, today: date) -> list[DesiredItem]:
     """Open Dental's Treatment Finder: an active patient's planned treatment, fee x (units +
@@ -142,11 +111,11 @@ def unscheduled_treatment(source_id: str, facts: PatientFacts, source: SourceFac
     settings = mappings.kinds.unscheduled_treatment
     if not is_active(facts) or facts.patient is None:
         return []
-    if settings.semantics == "patient" and _future_scheduled(facts, today):
+    if settings.semantics == "patient" and future_scheduled(facts, today):
         return []
-    waiting = _waiting_procedures(facts, mappings, today)
-    amount = sum(_procedure_amount(p) for p in waiting)
-    if amount <= 0 or amount < _cents(settings.min_amount):
+    waiting = waiting_procedures(facts, mappings, today)
+    amount = sum(procedure_amount(p) for p in waiting)
+    if amount <= 0 or amount < cents(settings.min_amount):
         return []
     dates = [p.date_planned for p in waiting if p.date_planned is not None]
     planned_on = min(dates) if dates else None
@@ -160,7 +129,7 @@ def unscheduled_treatment(source_id: str, facts: PatientFacts, source: SourceFac
         ItemKind.UNSCHEDULED_TREATMENT, source_id, patient.pms_id, owed_since=planned_on,
         amount=amount, codes=tuple(sorted(str(p.code) for p in waiting)),
         clinic_id=patient.clinic_id, provider_id=patient.provider_id,
-        age_days=_age(planned_on, today),
+        age_days=age_in_days(planned_on, today),
         details={"procedures": sorted(p.pms_id for p in waiting),
                  "teeth": sorted({p.tooth for p in waiting if p.tooth}),
                  **_benefit_details(coverage, position),
@@ -179,7 +148,7 @@ def benefits_expiring(source_id: str, facts: PatientFacts, source: SourceFacts,
     days_left = (position.renews_on - today).days
     if settings.within_days is not None and days_left > settings.within_days:
         return []
-    if settings.min_remaining is not None and position.remaining < _cents(
+    if settings.min_remaining is not None and position.remaining < cents(
             settings.min_remaining):
         return []
     item = treatment[0]
@@ -193,204 +162,6 @@ def benefits_expiring(source_id: str, facts: PatientFacts, source: SourceFacts,
         details={"treatment_amount": item.amount, **_benefit_details(coverage, position)})]
 
 
-def _carrier(facts: PatientFacts, claim: Claim) -> dict[str, object]:
-    for coverage in facts.coverages:
-        if coverage.plan_id == claim.plan_id:
-            return {"carrier": coverage.carrier_name, "carrier_phone": coverage.carrier_phone}
-    return {"carrier": None, "carrier_phone": None}
-
-
-def _claim_item(kind: ItemKind, source_id: str, facts: PatientFacts, claim: Claim,
-                owed_since: date | None, today: date, amount: int, **details: object
-                ) -> DesiredItem:
-    on_claim = {cp.procedure_id for cp in facts.claim_procedures if cp.claim_id == claim.pms_id}
-    codes = tuple(sorted({str(p.code) for p in facts.procedures if p.pms_id in on_claim}))
-    return DesiredItem(
-        item_key(kind, source_id, claim.pms_id), kind, source_id, claim.patient_id,
-        owed_since=owed_since, amount=amount, codes=codes, claim_id=claim.pms_id,
-        clinic_id=claim.clinic_id, provider_id=claim.provider_id,
-        age_days=_age(owed_since, today),
-        details={**_carrier(facts, claim),
-                 "date_sent": claim.date_sent.isoformat() if claim.date_sent else None,
-                 **details})
-
-
-def _claims(facts: PatientFacts, predeterminations: bool) -> Iterable[Claim]:
-    return (c for c in facts.claims
-            if (c.claim_type == ClaimType.PREDETERMINATION) == predeterminations)
-
-
-def predetermination_pending(source_id: str, facts: PatientFacts, source: SourceFacts,
-                             mappings: Mappings, today: date) -> list[DesiredItem]:
-    """Predeterminations not answered (unsent, waiting, on hold or sent): a sent one
-    `follow_up_after_days` after its date sent, another `unsent_after_days` after its date
-    of service; owed at once when that date is blank or the window is 0."""
-    settings = mappings.kinds.predetermination_pending
-    items = []
-    for claim in _claims(facts, predeterminations=True):
-        if claim.status not in _PENDING_PREAUTH:
-            continue
-        if claim.status in _SENT:
-            since, days = claim.date_sent, settings.follow_up_after_days
-        else:
-            since, days = claim.date_service or claim.date_sent, settings.unsent_after_days
-        if not _window_passed(since, days, today):
-            continue
-        due = None if since is None else since + timedelta(days=days)
-        items.append(_claim_item(ItemKind.PREDETERMINATION_PENDING, source_id, facts, claim,
-                                 due, today, claim.fee, status=claim.status.value))
-    return items
-
-
-def predetermination_returned(source_id: str, facts: PatientFacts, source: SourceFacts,
-                              mappings: Mappings, today: date) -> list[DesiredItem]:
-    """Received predeterminations whose procedures are still planned and not scheduled, of
-    any patient status (Open Dental's lists do not filter them); the amount is those
-    procedures'."""
-    waiting = {p.pms_id: p for p in _waiting_procedures(facts, mappings, today)}
-    items = []
-    for claim in _claims(facts, predeterminations=True):
-        if claim.status != ClaimStatus.RECEIVED:
-            continue
-        on_claim = [waiting[cp.procedure_id] for cp in facts.claim_procedures
-                    if cp.claim_id == claim.pms_id and cp.procedure_id in waiting]
-        if not on_claim:
-            continue
-        items.append(_claim_item(
-            ItemKind.PREDETERMINATION_RETURNED, source_id, facts, claim, claim.date_received,
-            today, sum(_procedure_amount(p) for p in on_claim), estimate=claim.estimate,
-            procedures=sorted(p.pms_id for p in on_claim),
-            **signed_details(facts, source, (p.pms_id for p in on_claim))))
-    return items
-
-
-def claim_unsent(source_id: str, facts: PatientFacts, source: SourceFacts,
-                 mappings: Mappings, today: date) -> list[DesiredItem]:
-    """Open Dental's Claims Not Sent (unsent, hold until primary, waiting, in process),
-    `after_days` after the date of service (0, or a blank date: at once)."""
-    settings = mappings.kinds.claim_unsent
-    items = []
-    for claim in _claims(facts, predeterminations=False):
-        if claim.status not in _UNSENT:
-            continue
-        since = claim.date_service or claim.date_sent
-        if not _window_passed(since, settings.after_days, today):
-            continue
-        due = None if since is None else since + timedelta(days=settings.after_days)
-        items.append(_claim_item(ItemKind.CLAIM_UNSENT, source_id, facts, claim, due,
-                                 today, claim.fee, status=claim.status.value))
-    return items
-
-
-def aging_bucket(days: int | None, limits: list[int]) -> str:
-    """'0-30', '31-60', '61-90' or '90+' for limits [30, 60, 90]; 'unknown' for no age."""
-    if days is None:
-        return "unknown"
-    low = 0
-    for limit in limits:
-        if days <= limit:
-            return f"{low}-{limit}"
-        low = limit + 1
-    return f"{limits[-1]}+" if limits else "all"
-
-
-_DAYS = re.compile(r"[0-9]+")
-_MOST_DAYS_SUPPRESSED = 36_500
-"""A longer suppression is read as this (a century): date arithmetic has an end."""
-
-
-def days_suppressed(value: str) -> int:
-    """A claim custom tracking status's days suppressed, from its definition's value.
-
-    Whole days; an empty, non-numeric or negative value suppresses nothing (0).
-    """
-    text = value.strip()
-    if not _DAYS.fullmatch(text):
-        return 0
-    return min(int(text), _MOST_DAYS_SUPPRESSED)
-
-
-def suppressed_until(claim: Claim, source: SourceFacts, today: date) -> date | None:
-    """The day a claim's custom tracking status stops suppressing it, if it does today.
-
-    As Open Dental's Outstanding Claims report: a status with N days suppressed, set on day S,
-    hides the claim while today < S + N. No status, or no record of when it was set: None.
-    """
-    status = source.definitions.get(claim.custom_tracking_id or 0)
-    if (status is None or status.category != DefinitionCategory.CLAIM_CUSTOM_TRACKING
-            or claim.custom_tracking_since is None):
-        return None
-    days = days_suppressed(status.value)
-    if days <= 0:
-        return None
-    until = claim.custom_tracking_since.date() + timedelta(days=days)
-    return until if today < until else None
-
-
-def claim_outstanding(source_id: str, facts: PatientFacts, source: SourceFacts,
-                      mappings: Mappings, today: date) -> list[DesiredItem]:
-    """Open Dental's Outstanding Claims: sent claims unpaid `after_days` after the date sent
-    (a blank date sent is listed, its age unknown). While its custom tracking status
-    suppresses a claim, it is left out (`hide_suppressed`) or stays owed with its next
-    follow-up deferred to the suppression's end."""
-    settings = mappings.kinds.claim_outstanding
-    statuses = {ClaimStatus(status) for status in settings.statuses}
-    items = []
-    for claim in _claims(facts, predeterminations=False):
-        if claim.status not in statuses or not _window_passed(
-                claim.date_sent, settings.after_days, today):
-            continue
-        until = (suppressed_until(claim, source, today)
-                 if settings.respect_custom_tracking else None)
-        if until is not None and settings.hide_suppressed:
-            continue
-        tracking = source.definitions.get(claim.custom_tracking_id or 0)
-        extra = {} if until is None else {"suppressed_until": until.isoformat()}
-        due = None if claim.date_sent is None else (
-            claim.date_sent + timedelta(days=settings.after_days))
-        item = _claim_item(
-            ItemKind.CLAIM_OUTSTANDING, source_id, facts, claim, due, today, claim.fee,
-            bucket=aging_bucket(_age(claim.date_sent, today), settings.buckets),
-            estimate=claim.estimate, custom_tracking=tracking.name if tracking else None,
-            **extra)
-        items.append(replace(item, not_before=until))
-    return items
-
-
-def _recently_received(claim: Claim, today: date, within_days: int) -> bool:
-    return (claim.status == ClaimStatus.RECEIVED and claim.date_received is not None
-            and (today - claim.date_received).days <= within_days)
-
-
-def claim_denied(source_id: str, facts: PatientFacts, source: SourceFacts,
-                 mappings: Mappings, today: date) -> list[DesiredItem]:
-    settings = mappings.kinds.claim_denied
-    return [_claim_item(ItemKind.CLAIM_DENIED, source_id, facts, claim,
-                        claim.date_received or today, today, claim.fee,
-                        estimate=claim.estimate)
-            for claim in _claims(facts, predeterminations=False)
-            if _recently_received(claim, today, settings.within_days)
-            and claim.fee > 0 and claim.paid == 0]
-
-
-def claim_underpaid(source_id: str, facts: PatientFacts, source: SourceFacts,
-                    mappings: Mappings, today: date) -> list[DesiredItem]:
-    settings = mappings.kinds.claim_underpaid
-    items = []
-    for claim in _claims(facts, predeterminations=False):
-        if not _recently_received(claim, today, settings.within_days) or claim.paid <= 0:
-            continue
-        shortfall = claim.estimate - claim.paid
-        allowed = max(_cents(settings.tolerance),
-                      int(claim.estimate * settings.tolerance_percent / 100))
-        if shortfall > allowed:
-            items.append(_claim_item(
-                ItemKind.CLAIM_UNDERPAID, source_id, facts, claim,
-                claim.date_received or today, today, shortfall, estimate=claim.estimate,
-                paid=claim.paid))
-    return items
-
-
 def _scheduled_from(facts: PatientFacts, planned: Appointment) -> list[Appointment]:
     """Appointments made from a planned one (NextAptNum): once any exists, whatever became of
     it, Open Dental counts the planned appointment as scheduled."""
@@ -402,7 +173,7 @@ def _appointment_amount(facts: PatientFacts, appointment: Appointment, *,
     """The planned procedures on an appointment (or a planned appointment): amount, codes."""
     procedures = [p for p in facts.procedures if p.status == ProcedureStatus.PLANNED and (
         p.planned_appointment_id if planned else p.appointment_id) == appointment.pms_id]
-    return (sum(_procedure_amount(p) for p in procedures),
+    return (sum(procedure_amount(p) for p in procedures),
             tuple(sorted(str(p.code) for p in procedures)))
 
 
@@ -426,7 +197,7 @@ def planned_appointment_unscheduled(source_id: str, facts: PatientFacts, source:
             ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED, source_id, planned.patient_id,
             owed_since=since, amount=amount, codes=codes,
             appointment_id=planned.pms_id, clinic_id=planned.clinic_id,
-            provider_id=planned.provider_id, age_days=_age(since, today),
+            provider_id=planned.provider_id, age_days=age_in_days(since, today),
             details={"planned_order": planned.planned_order}))
     return items
 
@@ -439,7 +210,7 @@ def broken_appointment(source_id: str, facts: PatientFacts, source: SourceFacts,
     settings = mappings.kinds.broken_appointment
     if facts.patient is None or facts.patient.status not in _UNSCHEDULED_LIST_PATIENTS:
         return []
-    if settings.unless_patient_scheduled and _future_scheduled(facts, today):
+    if settings.unless_patient_scheduled and future_scheduled(facts, today):
         return []
     items = []
     for appointment in facts.appointments:
@@ -457,13 +228,14 @@ def broken_appointment(source_id: str, facts: PatientFacts, source: SourceFacts,
             ItemKind.BROKEN_APPOINTMENT, source_id, appointment.patient_id, owed_since=on,
             amount=amount, codes=codes,
             appointment_id=appointment.pms_id, clinic_id=appointment.clinic_id,
-            provider_id=appointment.provider_id, age_days=_age(on, today),
+            provider_id=appointment.provider_id, age_days=age_in_days(on, today),
             details={"appointment_status": appointment.status.value,
                      "unscheduled_status": status.name if status else None}))
     return items
 
 
 Rule = Callable[[str, PatientFacts, SourceFacts, Mappings, date], list[DesiredItem]]
+
 
 RULES: dict[ItemKind, Rule] = {
     ItemKind.UNSCHEDULED_TREATMENT: unscheduled_treatment,
@@ -511,7 +283,7 @@ def why_resolved(kind: ItemKind, subject_id: int, facts: PatientFacts, today: da
 
 
 def _why_treatment_resolved(facts: PatientFacts, today: date) -> Resolution:
-    if _future_scheduled(facts, today):
+    if future_scheduled(facts, today):
         return Resolution.SCHEDULED
     if any(p.status == ProcedureStatus.COMPLETE and p.date_complete
            and (today - p.date_complete).days <= 30 for p in facts.procedures):
@@ -528,7 +300,7 @@ def _why_appointment_resolved(appointment_id: int, facts: PatientFacts,
     outcomes = [appointment, *made]
     if any(a.status == AppointmentStatus.COMPLETE for a in outcomes):
         return Resolution.COMPLETED
-    if made or appointment.status == AppointmentStatus.SCHEDULED or _future_scheduled(
+    if made or appointment.status == AppointmentStatus.SCHEDULED or future_scheduled(
             facts, today):
         return Resolution.SCHEDULED
     return Resolution.NO_LONGER_ELIGIBLE
@@ -540,12 +312,12 @@ def _why_claim_resolved(kind: ItemKind, claim_id: int, facts: PatientFacts,
     if claim is None:
         return Resolution.DELETED_IN_PMS
     if kind == ItemKind.PREDETERMINATION_RETURNED:
-        return Resolution.SCHEDULED if _future_scheduled(facts, today) else (
+        return Resolution.SCHEDULED if future_scheduled(facts, today) else (
             Resolution.COMPLETED)
     if kind in (ItemKind.CLAIM_DENIED, ItemKind.CLAIM_UNDERPAID):
         return Resolution.PAID if claim.paid > 0 else Resolution.NO_LONGER_ELIGIBLE
     if claim.status == ClaimStatus.RECEIVED:
         return Resolution.RECEIVED
-    if kind == ItemKind.CLAIM_UNSENT and claim.status in _SENT:
+    if kind == ItemKind.CLAIM_UNSENT and claim.status in SENT:
         return Resolution.SENT
     return Resolution.NO_LONGER_ELIGIBLE

@@ -19,10 +19,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tc_sync.config.mappings import Mappings
 from tc_sync.config.push import TASK_TARGET_KINDS, AlertEvent, PushSettings
 from tc_sync.ledger.items import STAFF_EVENT
 from tc_sync.ledger.schema import item_events, items, outbox
-from tc_sync.mappings import Mappings
 from tc_sync.push.outbox import ActionKind, Status, cancel_unsent, enqueue, status_of
 from tc_sync.push.text import task_text
 

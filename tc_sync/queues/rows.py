@@ -18,9 +18,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tc_sync.config.mappings import AGED_QUEUE
 from tc_sync.items.model import ItemKind
 from tc_sync.ledger.schema import items, replica
-from tc_sync.mappings import AGED_QUEUE
 from tc_sync.queues.pricing import PlannedProcedure, patient_portion, planned_procedures, priced
 from tc_sync.records import (
     ClaimProcedure,

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 import structlog
 
 from tc_sync.config import Settings
-from tc_sync.mappings import Mappings, load_mappings
+from tc_sync.config.mappings import Mappings
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.queues.atomic import group_id, make_folder, remove_leftovers, write_atomic
 from tc_sync.reports.charts import draw
 from tc_sync.reports.html import page

@@ -29,7 +29,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from tc_sync.config import Settings
-from tc_sync.mappings import Mappings, load_mappings
+from tc_sync.config.mappings import Mappings
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.queues.atomic import group_id, make_folder, write_atomic
 from tc_sync.queues.group import ALL_PRACTICES, GROUP_FOLDER, group_settings
 from tc_sync.queues.html import money

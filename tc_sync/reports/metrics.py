@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from tc_sync.items.rules import aging_bucket
+from tc_sync.items.claim_rules import aging_bucket
 from tc_sync.reports.ledger import ClaimFact, ItemEventFact, OpenItemFact, ProcedureFact
 
 CENT = Decimal("0.01")

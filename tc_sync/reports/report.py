@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from tc_sync.config.mappings import Mappings
 from tc_sync.ledger.schema import item_events, items
-from tc_sync.mappings import Mappings
 from tc_sync.reports import ledger, metrics
 from tc_sync.reports.definitions import definitions
 from tc_sync.reports.period import Period

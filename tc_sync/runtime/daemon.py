@@ -26,12 +26,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from tc_sync.config import Settings
+from tc_sync.config.mappings_file import MappingsKeeper
 from tc_sync.config.quiet import in_quiet_window
 from tc_sync.cycle import cycle_source
 from tc_sync.ledger.db import LedgerError, ledger_write_problem
 from tc_sync.ledger.retention import prune
 from tc_sync.ledger.state import close_interrupted_runs
-from tc_sync.mappings import MappingsKeeper
 from tc_sync.observability.group_health import group_answer
 from tc_sync.observability.healthwatch import HealthCallback, HealthWatch
 from tc_sync.observability.http import HealthReport, StatusServer, health_report, port_problem

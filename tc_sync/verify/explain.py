@@ -12,10 +12,10 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from tc_sync.config.mappings import Mappings
 from tc_sync.items.facts import SourceFacts, load_patient_facts
 from tc_sync.items.model import DesiredItem, ItemKind
 from tc_sync.items.rules import evaluate
-from tc_sync.mappings import Mappings
 from tc_sync.verify.compare import Difference, Reason, What
 from tc_sync.verify.knobs import knobs_for
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from tc_sync.config.mappings import Mappings
 from tc_sync.items.model import ItemKind
-from tc_sync.mappings import Mappings
 
 _READS: dict[ItemKind, tuple[str, ...]] = {
     ItemKind.UNSCHEDULED_TREATMENT: ("coordination", "categories"),

@@ -9,11 +9,12 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tc_sync.adapter.loading import default_adapters_dir
+from tc_sync.config.mappings import Mappings
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.drivers.base import Driver
 from tc_sync.items.facts import load_source_facts
 from tc_sync.items.model import ItemKind
 from tc_sync.ledger.schema import items
-from tc_sync.mappings import Mappings, load_mappings
 from tc_sync.verify.compare import Comparison, OpenItem, Reason, compare
 from tc_sync.verify.explain import Explainer
 from tc_sync.verify.query import run_report

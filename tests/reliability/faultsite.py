@@ -26,11 +26,11 @@ import pymysql
 import yaml
 
 from tc_sync.config import Settings, settings_from_mapping
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.cycle import cycle_source
 from tc_sync.demo.practice import PracticeSpec, write_mysql
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import item_events, items, replica
-from tc_sync.mappings import load_mappings
 from tests.conftest import MysqlServer
 from tests.observed import free_port
 

@@ -42,10 +42,10 @@ import pymysql
 import pytest
 import yaml
 
+from tc_sync.config.mappings_file import load_mappings
 from tc_sync.cycle import cycle_source
 from tc_sync.demo.practice import PracticeSpec, write_mysql
 from tc_sync.ledger.db import open_ledger
-from tc_sync.mappings import load_mappings
 from tc_sync.observability import logs
 from tc_sync.push.outbox import marker_of
 from tests import observed

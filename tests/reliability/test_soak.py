@@ -49,9 +49,9 @@ from pathlib import Path
 import pytest
 
 from tc_sync.adapter.loading import load_adapter
+from tc_sync.config.mappings_file import MappingsKeeper
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import REPLICA_TABLES
-from tc_sync.mappings import MappingsKeeper
 from tc_sync.runtime.daemon import Daemon
 from tests.reliability.ledger_checks import check_items, check_replica, check_sqlite, make_site
 from tests.reliability.ledger_checks import scratch_ledger as clean_ledger
