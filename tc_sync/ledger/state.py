@@ -1,4 +1,4 @@
-"""Sync bookkeeping in the ledger: sources, cursors, runs and quarantined rows."""
+"""Sync bookkeeping in the ledger: sources, runs, quarantined rows (cursors: pull.cursor_store)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tc_sync.ledger.schema import cursors, quarantine, sources, sync_run_streams, sync_runs
-from tc_sync.pull.cursors import Cursor, Pull
+from tc_sync.ledger.schema import quarantine, sources, sync_run_streams, sync_runs
 
 
 def now_utc() -> datetime:
@@ -30,37 +29,6 @@ def touch_source(connection: sa.Connection, source_id: str, kind: str,
         connection.execute(sources.insert().values(
             source_id=source_id, kind=kind, pms_version=pms_version, first_seen=now,
             last_seen=now))
-
-
-def load_cursor(connection: sa.Connection, source_id: str, stream: str) -> Cursor:
-    row = connection.execute(
-        sa.select(cursors).where(cursors.c.source_id == source_id,
-                                 cursors.c.stream == stream)).mappings().first()
-    if row is None:
-        return Cursor()
-    pull = None
-    if row["pull_mode"] is not None:
-        pull = Pull(mode=row["pull_mode"], since=row["pull_since"],
-                    started_at=row["pull_started_at"], after_key=row["pull_after_key"],
-                    until_key=row["pull_until_key"])
-    return Cursor(since=row["since"], last_full_pull=row["last_full_pull"], pull=pull)
-
-
-def save_cursor(connection: sa.Connection, source_id: str, stream: str, cursor: Cursor) -> None:
-    pull = cursor.pull
-    values: dict[str, Any] = {
-        "since": cursor.since, "last_full_pull": cursor.last_full_pull,
-        "pull_mode": pull.mode if pull else None, "pull_since": pull.since if pull else None,
-        "pull_started_at": pull.started_at if pull else None,
-        "pull_after_key": pull.after_key if pull else None,
-        "pull_until_key": pull.until_key if pull else None,
-        "updated_at": now_utc(),
-    }
-    updated = connection.execute(
-        cursors.update().where(cursors.c.source_id == source_id, cursors.c.stream == stream)
-        .values(**values))
-    if updated.rowcount == 0:
-        connection.execute(cursors.insert().values(source_id=source_id, stream=stream, **values))
 
 
 def start_run(connection: sa.Connection, source_id: str, mode: str) -> int:

@@ -23,12 +23,7 @@ from tc_sync.config import SourceSettings, SyncSettings
 from tc_sync.drivers.base import Driver, DriverError
 from tc_sync.ledger.db import LedgerError, ledger_write_problem
 from tc_sync.ledger.schema import cursors as cursors_table
-from tc_sync.ledger.state import (
-    StreamTotals,
-    finish_run,
-    start_run,
-    touch_source,
-)
+from tc_sync.ledger.state import StreamTotals, finish_run, start_run, touch_source
 from tc_sync.pull.key_windows import WindowReader
 from tc_sync.pull.progress import Progress
 from tc_sync.pull.stream import PmsClock, PullStopped, StreamPuller

@@ -23,16 +23,8 @@ from tc_sync.adapter.manifest import AdapterError, Stream
 from tc_sync.config import SyncSettings
 from tc_sync.drivers.base import Driver
 from tc_sync.ledger.replica import BatchChanges, ReplicaWriter
-from tc_sync.ledger.state import (
-    BadRow,
-    StreamTotals,
-    hold,
-    load_cursor,
-    now_utc,
-    open_quarantine,
-    release,
-    save_cursor,
-)
+from tc_sync.ledger.state import BadRow, StreamTotals, hold, now_utc, open_quarantine, release
+from tc_sync.pull.cursor_store import load_cursor, save_cursor
 from tc_sync.pull.cursors import (
     Cursor,
     Pull,

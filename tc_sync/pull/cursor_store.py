@@ -1,0 +1,44 @@
+"""A stream's cursor kept in the ledger (`cursors` table), committed with each batch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from tc_sync.ledger.schema import cursors
+from tc_sync.ledger.state import now_utc
+from tc_sync.pull.cursors import Cursor, Pull
+
+
+def load_cursor(connection: sa.Connection, source_id: str, stream: str) -> Cursor:
+    """Where a stream of a source stands: a fresh cursor if it was never pulled."""
+    row = connection.execute(
+        sa.select(cursors).where(cursors.c.source_id == source_id,
+                                 cursors.c.stream == stream)).mappings().first()
+    if row is None:
+        return Cursor()
+    pull = None
+    if row["pull_mode"] is not None:
+        pull = Pull(mode=row["pull_mode"], since=row["pull_since"],
+                    started_at=row["pull_started_at"], after_key=row["pull_after_key"],
+                    until_key=row["pull_until_key"])
+    return Cursor(since=row["since"], last_full_pull=row["last_full_pull"], pull=pull)
+
+
+def save_cursor(connection: sa.Connection, source_id: str, stream: str, cursor: Cursor) -> None:
+    """Record where a stream stands, in the transaction that commits its batch."""
+    pull = cursor.pull
+    values: dict[str, Any] = {
+        "since": cursor.since, "last_full_pull": cursor.last_full_pull,
+        "pull_mode": pull.mode if pull else None, "pull_since": pull.since if pull else None,
+        "pull_started_at": pull.started_at if pull else None,
+        "pull_after_key": pull.after_key if pull else None,
+        "pull_until_key": pull.until_key if pull else None,
+        "updated_at": now_utc(),
+    }
+    updated = connection.execute(
+        cursors.update().where(cursors.c.source_id == source_id, cursors.c.stream == stream)
+        .values(**values))
+    if updated.rowcount == 0:
+        connection.execute(cursors.insert().values(source_id=source_id, stream=stream, **values))
