@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from structlog.testing import capture_logs
 
 from tc_sync.cli import main
@@ -19,6 +20,7 @@ from tc_sync.config import ConnectionSettings, settings_from_mapping
 from tc_sync.config.mappings_file import MappingsKeeper
 from tc_sync.drivers.base import DriverError
 from tc_sync.ledger.db import open_ledger
+from tc_sync.ledger.schema import sync_runs
 from tc_sync.runtime.daemon import Daemon
 
 
@@ -35,6 +37,16 @@ def test_digest_print_previews_the_whole_practice_without_an_email_target(demo, 
     assert "(a preview: nobody receives this yet" in out
     assert "To: (nobody yet)" in out and "Subject: tc-sync daily digest, demo-practice" in out
     assert " open" in out
+
+
+def test_the_first_sync_of_a_practice_is_recorded_as_a_full_sync(demo):
+    # It reads every row, as the log already said; the run history said "incremental".
+    engine = sa.create_engine(f"sqlite:///{demo / 'ledger.db'}")
+    with engine.connect() as connection:
+        first = connection.execute(sa.select(sync_runs.c.mode).order_by(sync_runs.c.run_id)
+                                   ).scalars().first()
+    engine.dispose()
+    assert first == "full"
 
 
 def test_a_report_for_a_period_not_yet_ended_is_refused_with_exit_2(demo, capsys):

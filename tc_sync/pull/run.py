@@ -134,7 +134,7 @@ def sync_source(
     started = time.perf_counter()
     with engine.begin() as connection:
         first = first_sync(connection, source_id)
-        run_id = start_run(connection, source_id, "full" if full else "incremental")
+        run_id = start_run(connection, source_id, "full" if full or first else "incremental")
     result = RunResult(source_id, run_id, "failed", None)
     log.info("sync_started", source=source_id, run_id=run_id, full=full or first, first=first)
     driver: Driver | None = None
