@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import http.server
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pymysql
 import pytest
 import structlog
@@ -65,6 +68,19 @@ def test_a_library_message_is_kept_as_its_template_without_its_arguments(log_fol
     (event,) = observed.json_lines(log_folder)
     assert event["event"] == "Run time of job … was missed by …"
     assert event["logger"] == "apscheduler.executors"
+
+
+def test_each_http_request_of_a_push_is_not_a_line_of_the_log(log_folder):
+    # httpx logs every request at info: with a task per item, it drowned the daemon's events.
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    thread = threading.Thread(target=server.handle_request, daemon=True)
+    thread.start()
+    try:
+        httpx.get(f"http://127.0.0.1:{server.server_port}/tasks", timeout=5)
+    finally:
+        thread.join(5)
+        server.server_close()
+    assert observed.json_lines(log_folder) == []
 
 
 def _insert_patient(row: dict[str, str]) -> None:

@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 LOG_FILE_NAME = "tc-sync.log"
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
            "error": logging.ERROR}
-_QUIET_LIBRARIES = ("apscheduler", "alembic", "sqlalchemy", "sentry_sdk", "urllib3")
+_QUIET_LIBRARIES = ("apscheduler", "alembic", "sqlalchemy", "sentry_sdk", "urllib3", "httpx",
+                    "httpcore")
 _MARKER = "_tc_sync_handler"
 """Set on the handlers tc-sync installs, so a new configuration replaces only those."""
 
