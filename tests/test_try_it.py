@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from structlog.testing import capture_logs
 
 from tc_sync.cli import main
-from tc_sync.commands.demo import run_demo
+from tc_sync.commands.demo import items_summary, run_demo
 from tc_sync.config import ConnectionSettings, settings_from_mapping
 from tc_sync.config.mappings_file import MappingsKeeper
 from tc_sync.drivers.base import DriverError
@@ -47,6 +47,15 @@ def test_the_first_sync_of_a_practice_is_recorded_as_a_full_sync(demo):
                                    ).scalars().first()
     engine.dispose()
     assert first == "full"
+
+
+def test_the_demo_counts_open_items_in_a_coordinators_words_and_no_dollars_for_referrals(demo):
+    engine = sa.create_engine(f"sqlite:///{demo / 'ledger.db'}")
+    lines = {line.split("  ")[0]: line for line in items_summary(engine, "demo")}
+    engine.dispose()
+    assert "Unscheduled treatment" in lines and "unscheduled_treatment" not in "".join(lines)
+    assert "$" in lines["Unscheduled treatment"]
+    assert "$" not in lines["Referral: no outcome"]     # a referral has no amount, not $0.00
 
 
 def test_a_report_for_a_period_not_yet_ended_is_refused_with_exit_2(demo, capsys):

@@ -24,6 +24,7 @@ from tc_sync.items.model import ItemKind
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items, replica
 from tc_sync.pull.progress import TerminalProgress
+from tc_sync.queues.rows import KIND_LABELS
 from tc_sync.records import Appointment, Claim, Coverage, Patient, Procedure
 
 DEMO_SOURCE = "demo"
@@ -223,11 +224,17 @@ def _print_changes(engine: sa.Engine, settings: Settings, folder: Path, was: cha
 
 
 def items_summary(engine: sa.Engine, source_id: str) -> list[str]:
-    """Open items per kind, with their dollar total."""
+    """Open items per kind in a coordinator's words, with their dollar total (blank for a
+    kind that has no amount, such as a referral)."""
     with engine.connect() as c:
-        rows = {kind: (count, total or 0) for kind, count, total in c.execute(
+        rows = {kind: (count, total) for kind, count, total in c.execute(
             sa.select(items.c.kind, sa.func.count(), sa.func.sum(items.c.amount)).where(
                 items.c.source_id == source_id, items.c.status == "open",
             ).group_by(items.c.kind))}
-    return [f"{kind.value:<32} {rows.get(kind.value, (0, 0))[0]:>5,}  "
-            f"${rows.get(kind.value, (0, 0))[1] / 100:>12,.2f}" for kind in ItemKind]
+    width = max(len(KIND_LABELS[kind]) for kind in ItemKind)
+    lines = []
+    for kind in ItemKind:
+        count, total = rows.get(kind.value, (0, None))
+        money = f"${total / 100:>12,.2f}" if total else ""
+        lines.append(f"{KIND_LABELS[kind]:<{width}} {count:>5,}  {money}".rstrip())
+    return lines
