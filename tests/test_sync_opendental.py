@@ -1,5 +1,9 @@
 """Syncing an Open Dental database in MariaDB into the ledger, the way a practice would.
 
+What only Open Dental has (schema versions, storage engines, MySQL clients, key windows
+scanned side by side, quarantine of its codes); the item scenarios every PMS passes are in
+test_adapter_kit.py, with the front desk of tests/adapter_kit/opendental.py.
+
 The PMS side is the project's fixture schema (tc_sync.demo.odschema) holding the synthetic demo
 practice, in MyISAM and InnoDB, at schema versions before and after 24.2.1. Rows are changed
 with plain UPDATEs, so MySQL bumps DateTStamp / SecDateTEdit exactly as under Open Dental.
@@ -12,7 +16,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import date
 from decimal import Decimal
 
 import pymysql
@@ -27,11 +30,11 @@ from tc_sync.ledger.schema import cursors, quarantine, replica, sync_runs
 from tc_sync.pull.run import RunResult, sync_source
 from tc_sync.records import Appointment, Claim, Contact, Patient, Procedure
 
+from .adapter_kit.ledger import TODAY, live_count, per_stream
 from .tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.mysql
 
-TODAY = date(2026, 11, 26)
 STREAM_TABLES = {
     "patients": "patient", "procedures": "procedurelog", "procedure_codes": "procedurecode",
     "appointments": "appointment", "treatment_plans": "treatplan", "claims": "claim",
@@ -71,15 +74,6 @@ def pms_count(connection, table: str) -> int:
         return int(cursor.fetchone()[0])
 
 
-def ledger_count(ledger, record, *, live=True) -> int:
-    table = replica[record]
-    query = sa.select(sa.func.count()).select_from(table).where(table.c.source_id == "main")
-    if live:
-        query = query.where(table.c.deleted_at.is_(None))
-    with ledger.connect() as connection:
-        return int(connection.execute(query).scalar_one())
-
-
 def ledger_row(ledger, record, key: int) -> dict:
     table = replica[record]
     with ledger.connect() as connection:
@@ -98,10 +92,6 @@ def changed_in(ledger, record, result: RunResult) -> list[int]:
             table.c.source_id == "main", table.c.last_changed >= started)).scalars())
 
 
-def stream_totals(result: RunResult, stream: str):
-    return next(t for t in result.streams if t.stream == stream)
-
-
 @pytest.mark.parametrize("practice", [("MyISAM", "24.3.10.0"), ("InnoDB", "24.3.10.0"),
                                       ("MyISAM", "21.1.9.0"), ("InnoDB", "22.4.7.0")],
                          indirect=True, ids=["myisam-24.3", "innodb-24.3", "myisam-21.1",
@@ -114,7 +104,7 @@ def test_a_first_sync_brings_every_row_of_every_stream(practice, source, ledger)
     for stream, table in STREAM_TABLES.items():
         assert records[stream].mode == "full"
         assert records[stream].rows_inserted == pms_count(practice, table), stream
-    assert ledger_count(ledger, Patient) == pms_count(practice, "patient")
+    assert live_count(ledger, Patient) == pms_count(practice, "patient")
 
 
 @pytest.mark.parametrize("practice", [("MyISAM", "21.1.9.0")], indirect=True)
@@ -183,7 +173,7 @@ def test_windows_scanned_side_by_side_bring_exactly_the_changed_rows(
     result = run(ledger, source, options=options, factory=factory)
     assert result.outcome == "ok", result.error
     assert changed_in(ledger, Procedure, result) == SPREAD_CHANGES
-    assert stream_totals(result, "procedures").rows_read == len(SPREAD_CHANGES)
+    assert per_stream(result, "rows_read")["procedures"] == len(SPREAD_CHANGES)
     assert len(opened) == (2 if second_connection == "opens" else 1)
 
 
@@ -233,11 +223,11 @@ def test_a_hard_delete_is_found_by_the_next_cycle_and_the_row_is_kept(practice, 
     execute(practice, "DELETE FROM appointment WHERE AptNum = 4")
     execute(practice, "DELETE FROM claim WHERE ClaimNum = 2")
     incremental = run(ledger, source)
-    assert stream_totals(incremental, "appointments").rows_deleted == 1
-    assert stream_totals(incremental, "claims").rows_deleted == 1
+    assert per_stream(incremental, "rows_deleted")["appointments"] == 1
+    assert per_stream(incremental, "rows_deleted")["claims"] == 1
     assert ledger_row(ledger, Appointment, 4)["deleted_at"] is not None
     assert ledger_row(ledger, Claim, 2)["deleted_at"] is not None
-    assert ledger_count(ledger, Appointment) == pms_count(practice, "appointment")
+    assert live_count(ledger, Appointment) == pms_count(practice, "appointment")
 
 
 def test_with_deletes_left_to_the_sweep_the_full_pull_finds_them(practice, source, ledger):
@@ -246,22 +236,22 @@ def test_with_deletes_left_to_the_sweep_the_full_pull_finds_them(practice, sourc
     execute(practice, "DELETE FROM claim WHERE ClaimNum = 2")
     incremental = run(ledger, source, options=OPTIONS.model_copy(
         update={"deletes_each_cycle": False}))
-    assert stream_totals(incremental, "appointments").rows_deleted == 0
+    assert per_stream(incremental, "rows_deleted")["appointments"] == 0
     sweep = run(ledger, source, full=True)
     assert sweep.outcome == "ok"
     assert changed_in(ledger, Appointment, sweep) == [4]
     assert changed_in(ledger, Claim, sweep) == [2]
     assert ledger_row(ledger, Appointment, 4)["deleted_at"] is not None
     assert ledger_row(ledger, Claim, 2)["deleted_at"] is not None
-    assert ledger_count(ledger, Appointment) == pms_count(practice, "appointment")
+    assert live_count(ledger, Appointment) == pms_count(practice, "appointment")
 
 
 def test_a_bad_row_is_quarantined_and_counted_and_the_rest_goes_on(practice, source, ledger):
     execute(practice, "UPDATE procedurelog SET ProcStatus = 42 WHERE ProcNum = 7")
     result = run(ledger, source)
     assert result.outcome == "ok"
-    assert stream_totals(result, "procedures").rows_quarantined == 1
-    assert ledger_count(ledger, Procedure) == pms_count(practice, "procedurelog") - 1
+    assert per_stream(result, "rows_quarantined")["procedures"] == 1
+    assert live_count(ledger, Procedure) == pms_count(practice, "procedurelog") - 1
     with ledger.connect() as connection:
         held = connection.execute(sa.select(quarantine)).mappings().one()
         last_run = connection.execute(sa.select(sync_runs)).mappings().one()
@@ -298,17 +288,17 @@ def test_a_pull_cut_short_resumes_from_its_last_batch_and_loses_nothing(practice
     broken = run(ledger, source, factory=lambda s: FailingAfter(
         MysqlDriver(s.connection), 4, lambda: None))
     assert broken.outcome == "partial"
-    assert stream_totals(broken, "procedures").mode == "failed"
+    assert per_stream(broken, "mode")["procedures"] == "failed"
     with ledger.connect() as connection:
         saved = connection.execute(sa.select(cursors).where(
             cursors.c.stream == "procedures")).mappings().one()
     assert saved["pull_after_key"] == 4 * OPTIONS.batch_size    # four batches committed
-    assert ledger_count(ledger, Procedure) == 4 * OPTIONS.batch_size
+    assert live_count(ledger, Procedure) == 4 * OPTIONS.batch_size
     resumed = run(ledger, source)
     assert resumed.outcome == "ok"
-    assert stream_totals(resumed, "procedures").rows_inserted == (
+    assert per_stream(resumed, "rows_inserted")["procedures"] == (
         pms_count(practice, "procedurelog") - 4 * OPTIONS.batch_size)
-    assert ledger_count(ledger, Procedure) == pms_count(practice, "procedurelog")
+    assert live_count(ledger, Procedure) == pms_count(practice, "procedurelog")
 
 
 def test_an_unsupported_schema_version_fails_the_run_and_says_why(practice, source, ledger):
@@ -317,7 +307,7 @@ def test_an_unsupported_schema_version_fails_the_run_and_says_why(practice, sour
     result = run(ledger, source)
     assert result.outcome == "failed"
     assert "19.4.3.0 is not supported" in (result.error or "")
-    assert ledger_count(ledger, Patient) == 0
+    assert live_count(ledger, Patient) == 0
 
 
 def test_an_unreachable_server_fails_the_run_cleanly(ledger):
@@ -366,7 +356,7 @@ def test_a_database_cut_off_mid_sync_is_retried_and_the_sync_completes(
     finally:
         proxy.close()
     assert result.outcome == "ok", result.error
-    assert ledger_count(ledger, Procedure) == pms_count(practice, "procedurelog")
+    assert live_count(ledger, Procedure) == pms_count(practice, "procedurelog")
 
 
 def test_a_database_down_for_good_fails_the_run_after_its_retries(
@@ -381,5 +371,5 @@ def test_a_database_down_for_good_fails_the_run_after_its_retries(
     finally:
         proxy.close()
     assert result.outcome == "partial"
-    assert stream_totals(result, "procedures").mode == "failed"
+    assert per_stream(result, "mode")["procedures"] == "failed"
     assert re.search(r"\((2003|2006|2013)\)", result.error or ""), result.error
