@@ -20,9 +20,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from tc_sync.demo.context import Row
 from tc_sync.demo.odbcfixture import Fixture, Table, day, fixture_main, moment, open_practice
 from tc_sync.demo.odbcfixture import write_sqlite_fixture as _write_sqlite
-from tc_sync.demo.practice import PracticeSpec, Row
+from tc_sync.demo.spec import PracticeSpec
 
 VERSION = "17.2.0"
 """The data version the fixture reports (Dentrix G7.2)."""

@@ -11,10 +11,7 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-NONE_DATE = "0001-01-01"
-NONE_DATETIME = "0001-01-01 00:00:00"
-
-Row = tuple[int | float | str | None, ...]
+from tc_sync.demo.context import NONE_DATE, NONE_DATETIME, Row
 
 LABS = (("Summit Dental Lab", "(555)555-0181"), ("Precision Crown & Bridge", "(555)555-0182"),
         ("Cascade Denture Studio", "(555)555-0183"))

@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from tc_sync.demo.context import Row
 from tc_sync.demo.odbcfixture import Fixture, Table, day, fixture_main, moment, open_practice
 from tc_sync.demo.odbcfixture import write_sqlite_fixture as _write_sqlite
-from tc_sync.demo.practice import PracticeSpec, Row
+from tc_sync.demo.spec import PracticeSpec
 
 VERSION = "24.1.0"
 CLAIM_TYPES = {"P": 1, "S": 2, "PreAuth": 3}

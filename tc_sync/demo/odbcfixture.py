@@ -22,7 +22,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from tc_sync.demo.practice import PracticeSpec, Row, write_sqlite
+from tc_sync.demo.context import Row
+from tc_sync.demo.spec import PracticeSpec
+from tc_sync.demo.writers import write_sqlite
 
 NONE_DATE = "0001-01-01"
 
