@@ -28,10 +28,11 @@ PREPARED_OFF = "prepare_threshold=none"
 
 
 def pgbouncer_binary() -> str | None:
-    """The pgbouncer program: $TC_SYNC_TEST_PGBOUNCER, on PATH, or where Debian puts it."""
+    """The pgbouncer program: $TC_SYNC_TEST_PGBOUNCER, on PATH, or where Debian puts it; None
+    if there is none."""
     given = os.environ.get("TC_SYNC_TEST_PGBOUNCER")
     if given:
-        return given
+        return shutil.which(given)
     return shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin:/usr/bin")
 
 
