@@ -48,14 +48,41 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+PREPARE_OPTION = "prepare_threshold"
+"""The ledger URL's option that says when psycopg prepares a statement (`none`: never)."""
+
+
+def _prepare_threshold(url: sa.URL) -> tuple[sa.URL, dict[str, Any]]:
+    """Take `?prepare_threshold=N|none` off a PostgreSQL URL, as psycopg's connect argument.
+
+    psycopg prepares a statement it has run N times (5) on a connection. Behind a pooler in
+    transaction mode (PgBouncer before 1.21 or without `max_prepared_statements`) the next
+    transaction may run on another server connection, where that name is unknown or names
+    another agent's statement, so there it must be `none`."""
+    if PREPARE_OPTION not in url.query:
+        return url, {}
+    given = url.query[PREPARE_OPTION]
+    text = (given[-1] if isinstance(given, tuple) else given).strip().lower()
+    if text != "none" and not text.isdigit():
+        raise LedgerError(f"ledger.url: {PREPARE_OPTION} must be a number or 'none' (never "
+                          f"prepare statements, for PgBouncer in transaction mode), not "
+                          f"'{text}'")
+    threshold = None if text == "none" else int(text)
+    return url.difference_update_query([PREPARE_OPTION]), {PREPARE_OPTION: threshold}
+
+
 def create_ledger_engine(url: str, connections: int | None = None) -> sa.Engine:
     """An engine for the ledger at `url`; a SQLite file is created owner-only, in WAL mode.
 
     `connections` caps a PostgreSQL engine's pool: no more are ever opened, and a thread that
-    needs one while all are in use waits for it."""
+    needs one while all are in use waits for it. A PostgreSQL URL may end in
+    `?prepare_threshold=none` (needed behind PgBouncer in transaction mode)."""
     parsed = sa.make_url(url)
-    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        parsed, connect_args = _prepare_threshold(parsed)
     sqlite_file = _sqlite_file(parsed)
     if sqlite_file is not None:
         old_umask = os.umask(0o077)
@@ -72,7 +99,7 @@ def create_ledger_engine(url: str, connections: int | None = None) -> sa.Engine:
         pool = {"pool_size": connections, "max_overflow": 0, "pool_timeout": 300,
                 "pool_pre_ping": True}
     try:
-        engine = sa.create_engine(parsed, future=True, **pool)
+        engine = sa.create_engine(parsed, future=True, connect_args=connect_args, **pool)
     except (ImportError, sa.exc.ArgumentError) as error:
         raise LedgerError(f"cannot use ledger {parsed.render_as_string()}: {error}") from None
     if engine.dialect.name == "sqlite":
