@@ -112,7 +112,15 @@ _SQLITE_PROBLEMS = (
     ("SQLITE_IOERR", "the ledger's disk failed a read or a write"),
     ("SQLITE_READONLY", "the ledger file cannot be written"),
 )
-_POSTGRES_PROBLEMS = {"53100": "the ledger server's disk is full"}
+_POOLER_WITH_PREPARED = ("the ledger's connections pass through a pooler in transaction mode, "
+                         "which loses prepared statements: end ledger.url with "
+                         "?prepare_threshold=none (docs/INSTALL.md, Through PgBouncer)")
+_POSTGRES_PROBLEMS = {
+    "53100": "the ledger server's disk is full",
+    "42P05": _POOLER_WITH_PREPARED,     # prepared statement "_pg3_0" already exists
+    "26000": _POOLER_WITH_PREPARED,     # prepared statement "_pg3_0" does not exist
+    "08P01": _POOLER_WITH_PREPARED,     # bind message supplies 2 parameters, but ... requires 10
+}
 
 
 def ledger_write_problem(error: BaseException) -> str | None:
