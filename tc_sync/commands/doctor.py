@@ -44,10 +44,10 @@ from tc_sync.config import ConfigError, Settings, SourceSettings, load_settings
 from tc_sync.config.mappings import Mappings, MappingsError
 from tc_sync.config.mappings_file import load_mappings
 from tc_sync.drivers.base import Driver, DriverError
+from tc_sync.drivers.registry import open_driver
 from tc_sync.ledger.db import MIGRATIONS, LedgerError, create_ledger_engine, head_revision
 from tc_sync.observability.health import Colour, source_health
 from tc_sync.observability.logs import default_log_file
-from tc_sync.pull.run import open_driver
 from tc_sync.push.targets.base import PushError
 from tc_sync.queues.atomic import GroupError, group_id
 from tc_sync.queues.build import queues_folder

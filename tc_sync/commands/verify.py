@@ -16,9 +16,9 @@ from tc_sync.config.mappings import Mappings
 from tc_sync.config.mappings_file import load_mappings
 from tc_sync.cycle import cycle_source, practice_today
 from tc_sync.drivers.base import DriverError
+from tc_sync.drivers.registry import open_driver
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.state import close_interrupted_runs
-from tc_sync.pull.run import open_driver
 from tc_sync.runtime.lock import AlreadyRunning, DaemonLock
 from tc_sync.verify import render
 from tc_sync.verify.compare import Reason

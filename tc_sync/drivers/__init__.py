@@ -1,1 +1,6 @@
-"""PMS database drivers: code that connects and runs an adapter's SQL (MySQL, SQLite, ODBC)."""
+"""PMS database drivers: code that connects and runs an adapter's SQL (MySQL, SQLite, ODBC).
+
+- `base`: the contract every driver keeps (run a statement, read the server's clock);
+- `registry`: which class a source's `connection.driver` names, and which adapters it runs;
+- `mysql`, `sqlite`, `odbc` (with `dialect` and `catalog`): one file per driver.
+"""

@@ -119,6 +119,10 @@ class MysqlDriver(Driver):
         except self._errors as error:
             raise DriverError(_describe(error, settings)) from None
 
+    @classmethod
+    def open(cls, connection: ConnectionSettings) -> MysqlDriver:
+        return cls(connection)
+
     def _with_retries(self, action: Callable[[], T]) -> T:
         retrying = Retrying(
             retry=retry_if_exception(self._transient),

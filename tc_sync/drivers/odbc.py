@@ -152,6 +152,10 @@ class OdbcDriver(Driver):
             raise DriverError(f"cannot connect to {where(settings)}: {detail}") from None
         self.name = f"odbc ({self.dialect.title})"
 
+    @classmethod
+    def open(cls, connection: ConnectionSettings) -> OdbcDriver:
+        return cls(connection)
+
     @property
     def dialect(self) -> Dialect:
         assert self._dialect is not None

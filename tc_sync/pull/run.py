@@ -21,6 +21,7 @@ from tc_sync.adapter.loading import load_adapter
 from tc_sync.adapter.manifest import Adapter, AdapterError, Stream
 from tc_sync.config import SourceSettings, SyncSettings
 from tc_sync.drivers.base import Driver, DriverError
+from tc_sync.drivers.registry import open_driver
 from tc_sync.ledger.db import LedgerError, ledger_write_problem
 from tc_sync.ledger.schema import cursors as cursors_table
 from tc_sync.ledger.state import (
@@ -34,23 +35,6 @@ from tc_sync.pull.progress import Progress
 from tc_sync.pull.stream import PmsClock, PullStopped, StreamPuller
 
 log = structlog.get_logger(__name__)
-
-
-def open_driver(source: SourceSettings) -> Driver:
-    """Connect to a source's PMS database with the driver its configuration names."""
-    connection = source.connection
-    if connection.driver == "odbc":
-        from tc_sync.drivers.odbc import OdbcDriver
-
-        return OdbcDriver(connection)
-    if connection.driver == "sqlite":
-        from tc_sync.drivers.sqlite import SqliteDriver
-
-        assert connection.path is not None
-        return SqliteDriver(connection.path)
-    from tc_sync.drivers.mysql import MysqlDriver
-
-    return MysqlDriver(connection)
 
 
 @dataclass
