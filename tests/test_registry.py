@@ -1,11 +1,13 @@
 """Drivers and push targets are found through registries: a name in the configuration, a class.
 
 Every `connection.driver` and every push target `kind` the configuration accepts has its class;
-the class is imported only when a source or target uses it (pyodbc stays optional).
+the class is imported only when a source or target uses it (pyodbc stays optional). What a PMS
+can take is a capability its manifest claims (the configuration's checks: test_config.py).
 """
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -14,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from tc_sync.adapter.loading import load_adapter
+from tc_sync.adapter.manifest import AdapterError
+from tc_sync.adapter.registry import default_adapters_dir
 from tc_sync.config import ConnectionSettings, SourceSettings, settings_from_mapping
 from tc_sync.config.push import Target
 from tc_sync.drivers.base import DriverError
@@ -92,3 +97,13 @@ def test_targets_are_built_from_their_settings(tmp_path: Path):
             getattr(target, "close", lambda: None)()
     finally:
         engine.dispose()
+
+
+def test_a_manifest_may_only_claim_capabilities_tc_sync_knows(tmp_path: Path):
+    shutil.copytree(default_adapters_dir() / "opendental", tmp_path / "od")
+    manifest = tmp_path / "od" / "manifest.yaml"
+    manifest.write_text(manifest.read_text().replace("capabilities: [tasks]",
+                                                     "capabilities: [tasks, payments]"))
+    with pytest.raises(AdapterError, match=r"manifest.yaml:\d+:\d+: capabilities\[1\]: Input "
+                                           r"should be 'tasks'"):
+        load_adapter("od", tmp_path)

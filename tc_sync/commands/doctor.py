@@ -32,6 +32,7 @@ from alembic.util import CommandError
 from tc_sync import __version__
 from tc_sync.adapter.loading import load_adapter
 from tc_sync.adapter.manifest import AdapterError
+from tc_sync.adapter.registry import configuration_problems
 from tc_sync.commands.diagnosis import (
     Finding,
     clock_finding,
@@ -88,7 +89,7 @@ def diagnose(path: Path | None) -> Iterator[Finding]:
                       "pass --config FILE or set TC_SYNC_CONFIG")
     else:
         try:
-            settings = load_settings(path)
+            settings = load_settings(path, check=configuration_problems)
             mappings = load_mappings(settings.mappings_file)
         except (ConfigError, MappingsError) as error:
             yield Finding("configuration", "fail", "; ".join(error.problems),

@@ -51,6 +51,8 @@ class RunResult:
     seconds: float = 0.0
     statements: int = 0
     longest_statement_seconds: float = 0.0
+    pms_title: str | None = None
+    """What the source's adapter calls its PMS (None when the adapter could not be loaded)."""
 
     @property
     def rows_read(self) -> int:
@@ -130,6 +132,7 @@ def sync_source(
     reader: WindowReader | None = None
     try:
         adapter = adapter or load_adapter(source.kind, adapters_dir, source.overrides)
+        result.pms_title = adapter.manifest.title
         driver = driver_factory(source)
         version = str(driver.scalar(adapter.manifest.version.query) or "")
         adapter.check_version(version)
