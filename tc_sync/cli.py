@@ -138,7 +138,9 @@ def _settings(path: Path | None) -> Settings:
         raise ConfigError([
             "no configuration file: pass --config FILE or set TC_SYNC_CONFIG "
             "(config/example.yaml is a starting point; `tc-sync demo` needs none)"])
-    return load_settings(resolved)
+    from tc_sync.adapter.registry import configuration_problems
+
+    return load_settings(resolved, check=configuration_problems)
 
 
 def _items(arguments: argparse.Namespace, settings: Settings) -> int:

@@ -61,10 +61,11 @@ sources:
     assert never.returncode == 1 and "main: never synced" in never.stdout
     synced = tc_sync("--config", str(config), "sync", "--once", env=env)
     assert synced.returncode == 0, synced.stdout + synced.stderr
-    assert "main: ok" in synced.stdout
+    assert "main: ok (run 1, Open Dental 24.3.10.0)" in synced.stdout
     status = tc_sync("--config", str(config), "status", env=env)
     assert status.returncode == 0
     assert "main: last run 1 ok" in status.stdout
+    assert "quarantined; Open Dental 24.3.10.0" in status.stdout
     assert "rows in quarantine: 0" in status.stdout
 
 
@@ -83,6 +84,25 @@ sources:
     assert "main: PROBLEM: cannot connect to MySQL at 127.0.0.1:1" in checked.stdout
     assert "fix:" in checked.stdout
     assert "Traceback" not in checked.stderr
+
+
+def test_sync_and_status_call_the_pms_by_its_adapters_title(tmp_path):
+    config = tmp_path / "tc-sync.yaml"
+    config.write_text(f"""\
+ledger:
+  url: sqlite:///{tmp_path / 'ledger.db'}
+sources:
+  main:
+    kind: dentrix
+    connection: {{driver: odbc, odbc: {{dsn: TC_SYNC_NO_SUCH_DSN}}, retries: 0}}
+""")
+    synced = tc_sync("--config", str(config), "sync")
+    assert synced.returncode == 1
+    assert "main: failed (run 1, Dentrix version unknown)" in synced.stdout
+    assert "Open Dental" not in synced.stdout
+    status = tc_sync("--config", str(config), "status")
+    assert status.returncode == 1
+    assert "main: last run 1 failed" in status.stdout and "quarantined; Dentrix ?" in status.stdout
 
 
 def test_without_a_configuration_the_command_says_how_to_give_one(tmp_path):

@@ -1,11 +1,15 @@
 """Configuration: YAML plus environment overrides and secrets; every mistake named precisely."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tc_sync.adapter.loading import load_adapter
+from tc_sync.adapter.registry import configuration_problems, default_adapters_dir
+from tc_sync.cli import EXIT_CONFIG, main
 from tc_sync.config import ConfigError, load_settings
 
 GOOD = """\
@@ -121,3 +125,76 @@ def test_the_example_configurations_are_valid(monkeypatch, tmp_path):
     monkeypatch.setenv("TC_SYNC_SECRET_OD_PASSWORD", "example")
     for example in sorted(Path(__file__).parent.parent.joinpath("config").glob("*.yaml")):
         load_settings(example)
+
+
+# ---- a source's kind is an adapter folder ----------------------------------------------------
+
+def checked_problems_of(path: Path) -> list[str]:
+    """What the command line reports: the file, then the adapters' check of it."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, check=configuration_problems)
+    return caught.value.problems
+
+
+DENTRIX = ("  dx:\n    kind: dentrix\n    connection:\n      driver: odbc\n"
+           "      odbc: {dsn: DENTAL}\n")
+
+
+def test_an_unknown_kind_is_reported_where_it_is_written_listing_the_adapters(tmp_path,
+                                                                              capsys):
+    path = write(tmp_path, "sources:\n  main:\n    kind: opendentl\n")
+    [problem] = checked_problems_of(path)
+    assert problem.startswith(f"{path}:3:11: sources.main.kind: no adapter 'opendentl'")
+    assert problem.endswith("the adapters are: dentrix (Dentrix), eaglesoft (Eaglesoft), "
+                            "opendental (Open Dental)")
+    assert str(default_adapters_dir()) in problem
+    assert main(["--config", str(path), "status"]) == EXIT_CONFIG
+    assert problem in capsys.readouterr().err
+
+
+def test_a_driver_that_does_not_run_the_adapters_sql_is_named_with_the_pms_title(tmp_path):
+    path = write(tmp_path, "sources:\n  dx:\n    kind: dentrix\n    connection:\n"
+                           "      host: dentrix-server\n  od:\n    kind: opendental\n"
+                           "    connection:\n      driver: odbc\n      odbc: {dsn: OD}\n")
+    assert checked_problems_of(path) == [
+        f"{path}:5:7: sources.dx.connection.driver: Dentrix is read with connection.driver "
+        "odbc",
+        f"{path}:9:15: sources.od.connection.driver: Open Dental is read with "
+        "connection.driver auto (MySQL), pymysql, mysqlclient or sqlite"]
+
+
+def test_tasks_go_only_to_a_pms_whose_adapter_takes_them(tmp_path):
+    targets = ("push:\n  targets:\n    od-api:\n      kind: opendental_api\n"
+               "      source: dx\n      base_url: http://od:30223/api/v1\n"
+               "      developer_key: d\n      customer_key: c\n")
+    path = write(tmp_path, "sources:\n" + DENTRIX + targets)
+    [problem] = checked_problems_of(path)
+    assert problem == (f"{path}:11:15: push.targets.od-api.source: source 'dx' is Dentrix, "
+                       "which is read-only: only Open Dental takes tasks (use email or webhook "
+                       "targets)")
+    fine = write(tmp_path, "sources:\n  dx:\n    kind: opendental\n" + targets)
+    assert load_settings(fine, check=configuration_problems).push.targets["od-api"]
+
+
+def test_a_site_adapter_folder_is_a_new_kind_named_by_its_title(tmp_path):
+    site = tmp_path / "site-adapters"
+    shutil.copytree(default_adapters_dir() / "opendental", site / "od-patched")
+    manifest = site / "od-patched" / "manifest.yaml"
+    manifest.write_text(manifest.read_text().replace("title: Open Dental", "title: OD patched")
+                        .replace("capabilities: [tasks]", "capabilities: []"))
+    path = write(tmp_path, f"adapters_dir: {site}\nsources:\n  main:\n    kind: od-patched\n"
+                           "  north:\n    kind: opendental\n" + DENTRIX.replace("  dx", "  d"))
+    settings = load_settings(path, check=configuration_problems)
+    assert [source.kind for source in settings.sources.values()] == [
+        "od-patched", "opendental", "dentrix"]       # the shipped folders are still there
+    assert load_adapter("od-patched", site).manifest.title == "OD patched"
+    assert load_adapter("opendental", site).folder == default_adapters_dir() / "opendental"
+    path.write_text(path.read_text() + "push:\n  targets:\n    od-api: {kind: opendental_api, "
+                    "source: main, base_url: 'http://od/api/v1', developer_key: d, "
+                    "customer_key: c}\n")
+    [problem] = checked_problems_of(path)
+    assert "source 'main' is OD patched, which is read-only" in problem
+    path.write_text(path.read_text().replace("kind: od-patched", "kind: od-other"))
+    [problem] = checked_problems_of(path)     # its task target waits for a known kind
+    assert f"in {site} or {default_adapters_dir()}" in problem
+    assert "od-patched (OD patched), opendental (Open Dental)" in problem

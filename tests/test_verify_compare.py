@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from tc_sync.adapter.loading import default_adapters_dir
+from tc_sync.adapter.registry import default_adapters_dir
 from tc_sync.config.mappings_file import load_mappings
 from tc_sync.items.model import DesiredItem, ItemKind
 from tc_sync.verify import render

@@ -266,8 +266,8 @@ def test_with_the_parity_mappings_every_queue_is_open_dentals_report(capsys, par
 
 def test_each_report_lists_exactly_open_dentals_rows(source, cases):
     """The report queries themselves, subject for subject and cent for cent."""
-    from tc_sync.adapter.loading import default_adapters_dir
-    from tc_sync.pull.run import open_driver
+    from tc_sync.adapter.registry import default_adapters_dir
+    from tc_sync.drivers.registry import open_driver
     from tc_sync.verify.query import run_report
     from tc_sync.verify.reports import load_reports
 
@@ -421,7 +421,7 @@ def test_every_column_the_reports_read_is_in_open_dentals_24_3_schema():
     import re
     import xml.etree.ElementTree as ET
 
-    from tc_sync.adapter.loading import default_adapters_dir
+    from tc_sync.adapter.registry import default_adapters_dir
     from tc_sync.verify.reports import load_reports
 
     from .test_conformance import DOCS, need

@@ -16,17 +16,9 @@ from pydantic import ValidationError
 from tc_sync.adapter.manifest import Adapter, AdapterError, ManifestModel, manifest_names
 from tc_sync.adapter.names import NamesError, render, render_columns
 from tc_sync.adapter.overrides import OverridesError, apply_overrides, read_overrides
+from tc_sync.adapter.registry import adapter_folder
 from tc_sync.config.yamlfile import YamlFileError, describe_validation_error, load_yaml
 from tc_sync.records import RECORD_TYPES
-
-
-def default_adapters_dir() -> Path:
-    """Where the shipped adapter folders are: inside an installed wheel, or the source tree."""
-    packaged = Path(__file__).parent.parent / "_data" / "adapters"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "adapters"
-
 
 _LOADED: dict[tuple[Any, ...], Adapter] = {}
 """Adapters already loaded by this process, keyed by their files' sizes and times."""
@@ -47,14 +39,15 @@ def _files_signature(folder: Path, overrides: Path | None) -> tuple[Any, ...]:
 
 def load_adapter(kind: str, adapters_dir: Path | None = None,
                  overrides: Path | None = None) -> Adapter:
-    """Load and check the adapter folder for PMS `kind` (e.g. 'opendental').
+    """Load and check the adapter folder for PMS `kind` (e.g. 'opendental'): the site's,
+    in `adapters_dir`, when it has one, else the shipped one.
 
     `overrides` is a site's file of table and column names, codes, values and cursors
     (see `tc_sync.adapter.overrides`); it applies to adapters that name their tables (ODBC).
     The daemon calls this every cycle: an adapter whose files have not changed since this
     process loaded it is not read again.
     """
-    folder = (adapters_dir or default_adapters_dir()) / kind
+    folder = adapter_folder(kind, adapters_dir)
     key = (kind, str(folder), str(overrides), _files_signature(folder, overrides))
     loaded = _LOADED.get(key)
     if loaded is None:

@@ -24,6 +24,10 @@ _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*( \* [0-9]+ \+ [A-Za-z_][A-Za-z0-9_.
 """A key column, or two whole-number columns as one key: `patient_id * 4294967296 + line`."""
 
 
+Capability = Literal["tasks"]
+"""What a PMS can take besides being read: `tasks`, follow-up tasks pushed into it."""
+
+
 class AdapterError(Exception):
     """An adapter folder that cannot be used, or a PMS it does not support."""
 
@@ -117,6 +121,9 @@ class ManifestModel(_Strict):
     pms: str
     title: str
     driver: Literal["mysql", "odbc", "sqlite"]
+    """The family of drivers that runs this adapter's SQL (see `tc_sync.drivers.registry`)."""
+    capabilities: list[Capability] = Field(default_factory=list)
+    """What the PMS can take (a push target names it as its source); none: read-only."""
     version: VersionProbe
     conventions: dict[str, Any] = Field(default_factory=dict)
     tables: dict[str, str] = Field(default_factory=dict)

@@ -9,9 +9,9 @@ from tc_sync.config import Settings
 from tc_sync.config.mappings import Mappings
 from tc_sync.config.mappings_file import load_mappings
 from tc_sync.drivers.base import Driver, DriverError
+from tc_sync.drivers.registry import open_driver
 from tc_sync.items.duties import kinds_off
 from tc_sync.ledger.db import LedgerError, open_ledger
-from tc_sync.pull.run import open_driver
 
 HINTS = {
     "connect": "check host, port, user and password in the configuration; the PMS server must "

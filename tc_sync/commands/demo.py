@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 import yaml
 
+from tc_sync.adapter.registry import configuration_problems
 from tc_sync.commands.sync import print_queues, print_results
 from tc_sync.config import Settings, settings_from_mapping
 from tc_sync.config.mappings_file import load_mappings
@@ -50,7 +51,7 @@ def demo_settings(folder: Path) -> Settings:
     if not config.exists():
         config.write_text("# The demo's configuration, written by `tc-sync demo`.\n"
                           + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return settings_from_mapping(data, label=str(config))
+    return settings_from_mapping(data, label=str(config), check=configuration_problems)
 
 
 def build_practice(folder: Path, fresh: bool) -> bool:

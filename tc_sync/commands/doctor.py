@@ -32,6 +32,7 @@ from alembic.util import CommandError
 from tc_sync import __version__
 from tc_sync.adapter.loading import load_adapter
 from tc_sync.adapter.manifest import AdapterError
+from tc_sync.adapter.registry import configuration_problems
 from tc_sync.commands.diagnosis import (
     Finding,
     clock_finding,
@@ -44,10 +45,10 @@ from tc_sync.config import ConfigError, Settings, SourceSettings, load_settings
 from tc_sync.config.mappings import Mappings, MappingsError
 from tc_sync.config.mappings_file import load_mappings
 from tc_sync.drivers.base import Driver, DriverError
+from tc_sync.drivers.registry import open_driver
 from tc_sync.ledger.db import MIGRATIONS, LedgerError, create_ledger_engine, head_revision
 from tc_sync.observability.health import Colour, source_health
 from tc_sync.observability.logs import default_log_file
-from tc_sync.pull.run import open_driver
 from tc_sync.push.targets.base import PushError
 from tc_sync.queues.atomic import GroupError, group_id
 from tc_sync.queues.build import queues_folder
@@ -88,7 +89,7 @@ def diagnose(path: Path | None) -> Iterator[Finding]:
                       "pass --config FILE or set TC_SYNC_CONFIG")
     else:
         try:
-            settings = load_settings(path)
+            settings = load_settings(path, check=configuration_problems)
             mappings = load_mappings(settings.mappings_file)
         except (ConfigError, MappingsError) as error:
             yield Finding("configuration", "fail", "; ".join(error.problems),

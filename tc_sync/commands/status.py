@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from tc_sync.adapter.registry import pms_title
 from tc_sync.config import Settings
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import quarantine, sync_runs
@@ -32,7 +33,8 @@ def run_status(settings: Settings) -> int:
                 continue
             print(f"{source_id}: last run {last['run_id']} {last['outcome']} at "
                   f"{last['started_at']:%Y-%m-%d %H:%M:%S} UTC, {last['rows_read']:,} rows "
-                  f"read, {last['rows_quarantined']:,} quarantined; Open Dental "
+                  f"read, {last['rows_quarantined']:,} quarantined; "
+                  f"{pms_title(settings.sources[source_id].kind, settings.adapters_dir)} "
                   f"{last['pms_version'] or '?'}")
             print(f"  last successful sync: "
                   f"{f'{last_ok:%Y-%m-%d %H:%M:%S} UTC' if last_ok else 'never'}; "

@@ -19,7 +19,7 @@ def print_results(cycles: list[CycleResult]) -> None:
     for cycle in cycles:
         result = cycle.run
         print(f"{result.source_id}: {result.outcome} (run {result.run_id}, "
-              f"Open Dental {result.pms_version or 'version unknown'}) "
+              f"{result.pms_title or 'PMS'} {result.pms_version or 'version unknown'}) "
               f"{result.rows_read:,} rows read in {result.seconds:.1f} s, "
               f"{result.rows_quarantined:,} quarantined")
         for totals in result.streams:

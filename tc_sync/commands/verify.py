@@ -11,19 +11,20 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from tc_sync.adapter.registry import adapter_folder
 from tc_sync.config import Settings
 from tc_sync.config.mappings import Mappings
 from tc_sync.config.mappings_file import load_mappings
 from tc_sync.cycle import cycle_source, practice_today
 from tc_sync.drivers.base import DriverError
+from tc_sync.drivers.registry import open_driver
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.state import close_interrupted_runs
-from tc_sync.pull.run import open_driver
 from tc_sync.runtime.lock import AlreadyRunning, DaemonLock
 from tc_sync.verify import render
 from tc_sync.verify.compare import Reason
 from tc_sync.verify.reports import Report, ReportsError, load_reports
-from tc_sync.verify.source import SourceResult, adapter_folder, parity_mappings, verify_source
+from tc_sync.verify.source import SourceResult, parity_mappings, verify_source
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_CONFIG = 0, 1, 2
 

@@ -6,13 +6,15 @@ The rest of tc-sync imports this package; it imports none of the rest. One file
 - `settings`: `Settings`, the whole configuration, and its precedence;
 - `sources`, `sections`, `push`, `reports`, `observability`: one module per part of the file;
 - `loading`: reading the file, resolving ``secret:NAME`` values, and `ConfigError`, whose
-  every line names file, line, column and field;
+  every line names file, line, column and field; a caller may add a `SettingsCheck` (the
+  adapters' check that each source's kind names an adapter folder);
 - `yamlfile`: YAML with line marks, shared by the mappings and the adapters' overrides.
 """
 
 from tc_sync.config.loading import (
     CONFIG_ENV,
     ConfigError,
+    SettingsCheck,
     config_path,
     load_settings,
     settings_from_mapping,
@@ -38,6 +40,6 @@ from tc_sync.config.sources import (
 __all__ = [
     "CONFIG_ENV", "QUEUE_FORMATS", "ConfigError", "ConnectionSettings", "HealthSettings",
     "LedgerSettings", "OdbcSettings", "QueueFormat", "QueuesSettings", "RetentionSettings",
-    "ScheduleSettings", "Settings", "SourceSettings", "SyncSettings", "TlsSettings",
-    "config_path", "load_settings", "settings_from_mapping",
+    "ScheduleSettings", "Settings", "SettingsCheck", "SourceSettings", "SyncSettings",
+    "TlsSettings", "config_path", "load_settings", "settings_from_mapping",
 ]

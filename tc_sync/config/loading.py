@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,9 @@ from tc_sync.config.yamlfile import (
 )
 
 CONFIG_ENV = "TC_SYNC_CONFIG"
+SettingsCheck = Callable[[Settings], Iterable[tuple[tuple[str | int, ...], str]]]
+"""A check of valid settings by a part of tc-sync this package does not know (the adapters
+know which PMS kinds exist): each problem's place in the file, and what is wrong there."""
 
 
 class ConfigError(Exception):
@@ -109,8 +113,10 @@ def config_path(explicit: Path | None) -> Path | None:
     return Path(from_env) if from_env else None
 
 
-def load_settings(path: Path, text: str | None = None) -> Settings:
-    """Read, resolve secrets in, and validate a configuration file; raise ConfigError."""
+def load_settings(path: Path, text: str | None = None, *,
+                  check: SettingsCheck | None = None) -> Settings:
+    """Read, resolve secrets in, and validate a configuration file, then run `check` on it
+    (the command line passes the adapters' `configuration_problems`); raise ConfigError."""
     try:
         document = load_yaml(path, text)
     except YamlFileError as error:
@@ -131,23 +137,27 @@ def load_settings(path: Path, text: str | None = None) -> Settings:
     if secret_problems:
         raise ConfigError([f"{document.where(loc)}: {dotted(loc)}: {one_line(message)}"
                            for loc, message in secret_problems])
-    token = document_being_loaded.set(document)
-    try:
-        return Settings()
-    except ValidationError as error:
-        raise ConfigError(list(describe_validation_error(error, document))) from None
-    finally:
-        document_being_loaded.reset(token)
+    return _settings(document, check)
 
 
-def settings_from_mapping(data: dict[str, Any], label: str = "<built-in>") -> Settings:
+def settings_from_mapping(data: dict[str, Any], label: str = "<built-in>", *,
+                          check: SettingsCheck | None = None) -> Settings:
     """Settings from a Python mapping (the demo's embedded configuration)."""
-    document = YamlDocument(Path(label), data)
+    return _settings(YamlDocument(Path(label), data), check)
+
+
+def _settings(document: YamlDocument, check: SettingsCheck | None) -> Settings:
+    """Validate the document into Settings, then run `check`; raise ConfigError."""
     token = document_being_loaded.set(document)
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as error:
         raise ConfigError(list(describe_validation_error(error, document))) from None
     finally:
         document_being_loaded.reset(token)
+    problems = list(check(settings)) if check is not None else []
+    if problems:
+        raise ConfigError([f"{document.where(loc)}: {dotted(loc)}: {one_line(message)}"
+                           for loc, message in problems])
+    return settings
 

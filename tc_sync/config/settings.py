@@ -84,11 +84,7 @@ class Settings(BaseSettings):
             if source not in self.sources:
                 raise ValueError(f"push target '{name}' names source '{source}', which is not "
                                  f"configured (sources: {', '.join(self.sources) or 'none'})")
-            if self.sources[source].kind != "opendental":
-                raise ValueError(f"push target '{name}': source '{source}' is "
-                                 f"{self.sources[source].kind}, which is read-only; only Open "
-                                 "Dental takes tasks (use email or webhook targets)")
-        return self
+        return self   # whether its PMS takes tasks is its adapter's (tc_sync.adapter.registry)
 
     @model_validator(mode="after")
     def _digest_sends_through_an_email_target(self) -> Settings:

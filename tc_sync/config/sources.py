@@ -21,7 +21,7 @@ class TlsSettings(Section):
 
 
 class OdbcSettings(Section):
-    """How to reach Dentrix or Eaglesoft over ODBC (see docs/ODBC.md)."""
+    """How to reach a PMS over ODBC (see docs/ODBC.md)."""
 
     dsn: str | None = None
     """A data source name set up in the ODBC manager (Eaglesoft's is usually DENTAL); the
@@ -48,8 +48,9 @@ class OdbcSettings(Section):
 
 
 class ConnectionSettings(Section):
-    """How to reach a PMS database. MySQL for Open Dental; `sqlite` for the demo practice;
-    ODBC for Dentrix and Eaglesoft (`odbc` holds the rest)."""
+    """How to reach a PMS database: MySQL (auto, pymysql, mysqlclient), `sqlite` for the demo
+    practice, or ODBC (`odbc` holds the rest). Which one a PMS needs is its adapter's
+    `driver:`; `tc_sync.drivers.registry` maps each name to its class."""
 
     driver: Literal["auto", "pymysql", "mysqlclient", "sqlite", "odbc"] = "auto"
     odbc: OdbcSettings | None = None
@@ -99,7 +100,10 @@ class ScheduleSettings(Section):
 class SourceSettings(Section):
     """One PMS database: a practice, or one location of a group."""
 
-    kind: Literal["opendental", "dentrix", "eaglesoft"]
+    kind: str
+    """The PMS: the name of its adapter folder (the site's `adapters_dir`, or the shipped
+    adapters/). `tc_sync.adapter.registry` checks that the folder exists and that
+    `connection.driver` runs its SQL; this package cannot, as it imports none of the rest."""
     connection: ConnectionSettings = Field(default_factory=ConnectionSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     enabled: bool = True
@@ -107,13 +111,4 @@ class SourceSettings(Section):
     """Pull only these streams (default: every stream of the adapter)."""
     overrides: Path | None = None
     """This site's table and column names, codes, values and cursors for its adapter
-    (Dentrix, Eaglesoft): a YAML file holding only what differs (docs/ODBC.md)."""
-
-    @model_validator(mode="after")
-    def _driver_fits_kind(self) -> SourceSettings:
-        odbc = self.connection.driver == "odbc"
-        if odbc != (self.kind in ("dentrix", "eaglesoft")):
-            raise ValueError(f"{self.kind} is read with connection.driver "
-                             f"{'odbc' if not odbc else 'auto (MySQL) or sqlite'}")
-        return self
-
+    (ODBC adapters): a YAML file holding only what differs (docs/ODBC.md)."""

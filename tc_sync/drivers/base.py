@@ -15,6 +15,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from tc_sync.config import ConnectionSettings
+
 _NAMED = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`|--[^\n]*|(?<![:\w]):([A-Za-z_]\w*)")
 
 
@@ -72,6 +74,12 @@ class Driver(ABC):
 
     def __init__(self) -> None:
         self.stats = StatementStats()
+
+    @classmethod
+    def open(cls, connection: ConnectionSettings) -> Driver:
+        """A session on the database a source's `connection:` section names (see
+        `drivers.registry`, which chooses the class); raises DriverError."""
+        raise NotImplementedError(f"{cls.__name__} cannot be opened from a configuration")
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None
               ) -> tuple[list[str], Sequence[Sequence[Any]]]:

@@ -11,25 +11,14 @@ import contextlib
 import importlib
 import socket
 import ssl
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import ModuleType
-from typing import Any, TypeVar
-
-import structlog
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
+from typing import Any
 
 from tc_sync.config import ConnectionSettings
-from tc_sync.drivers.base import Driver, DriverError, to_pyformat
-
-log = structlog.get_logger(__name__)
-T = TypeVar("T")
+from tc_sync.drivers.base import DriverError, to_pyformat
+from tc_sync.drivers.retrying import RetryingDriver
 
 
 def available_client(preference: str = "auto") -> tuple[str, ModuleType]:
@@ -96,55 +85,30 @@ def _error_number(error: BaseException) -> int | None:
     return args[0] if args and isinstance(args[0], int) else None
 
 
-class MysqlDriver(Driver):
+class MysqlDriver(RetryingDriver):
     """A read-only, autocommit session on the PMS database.
 
     Transient failures (the server restarting, a dropped connection, a lock wait or deadlock)
-    are retried with jittered backoff on a new connection: every statement is a bounded
-    SELECT, so running it again is harmless.
+    are retried with jittered backoff on a new connection (`RetryingDriver`).
     """
 
     def __init__(self, settings: ConnectionSettings) -> None:
-        super().__init__()
+        super().__init__(settings)
         self.client, self._module = available_client(
             "auto" if settings.driver == "auto" else settings.driver)
         self.name = f"mysql ({self.client})"
         self.concurrent_reads = True
-        self._settings = settings
-        self._errors: tuple[type[Exception], ...] = (self._module.Error,)
-        self._connection: Any = None
+        self.errors = (self._module.Error,)
         check_host_resolves(settings.host, settings.port)
-        try:
-            self._with_retries(self._ensure_connected)
-        except self._errors as error:
-            raise DriverError(_describe(error, settings)) from None
+        self._start()
 
-    def _with_retries(self, action: Callable[[], T]) -> T:
-        retrying = Retrying(
-            retry=retry_if_exception(self._transient),
-            wait=wait_exponential_jitter(max=self._settings.retry_max_wait, jitter=1),
-            stop=stop_after_attempt(self._settings.retries + 1), reraise=True,
-            before_sleep=self._log_retry)
-        return retrying(action)
+    def _is_transient(self, error: BaseException) -> bool:
+        return _error_number(error) in _TRANSIENT
 
-    def _transient(self, error: BaseException) -> bool:
-        if isinstance(error, self._errors) and _error_number(error) in _TRANSIENT:
-            self._drop()
-            return True
-        return False
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        log.warning("pms_retry", attempt=state.attempt_number,
-                    error=f"{type(error).__name__} {_error_code(error) if error else ''}",
-                    sleep=round(state.next_action.sleep, 1) if state.next_action else None)
-
-    def _ensure_connected(self) -> None:
-        if self._connection is not None:
-            return
+    def _connect(self) -> Any:
         settings = self._settings
         password = settings.password.get_secret_value() if settings.password else ""
-        self._connection = self._module.connect(
+        return self._module.connect(
             host=settings.host, port=settings.port, user=settings.user,
             password=password, database=settings.database, charset="utf8mb4",
             connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
@@ -152,12 +116,6 @@ class MysqlDriver(Driver):
             init_command="SET SESSION TRANSACTION READ ONLY",
             conv=_text_temporal_conversions(self.client, self._module),
             **_ssl_options(settings, self.client))
-
-    def _drop(self) -> None:
-        if self._connection is not None:
-            with contextlib.suppress(Exception):
-                self._connection.close()
-        self._connection = None
 
     def _execute(self, sql: str, params: Mapping[str, Any]
                  ) -> tuple[list[str], Sequence[Sequence[Any]]]:
@@ -172,12 +130,14 @@ class MysqlDriver(Driver):
                 cursor.close()
         return columns, rows
 
-    def _query(self, sql: str, params: Mapping[str, Any]
-               ) -> tuple[list[str], Sequence[Sequence[Any]]]:
-        try:
-            return self._with_retries(lambda: self._execute(sql, params))
-        except self._errors as error:
-            raise DriverError(_describe_query_error(error)) from error
+    def _describe_connect_error(self, error: BaseException) -> str:
+        return _describe(error, self._settings)
+
+    def _describe_query_error(self, error: BaseException) -> str:
+        return _describe_query_error(error)
+
+    def _error_label(self, error: BaseException) -> str:
+        return f"{type(error).__name__} {_error_code(error)}"
 
     def server_now(self) -> datetime:
         value = self.scalar("SELECT NOW()")
@@ -206,9 +166,6 @@ class MysqlDriver(Driver):
                 times[table.lower()] = datetime.fromisoformat(text)
         return times
 
-    def close(self) -> None:
-        self._drop()
-
 
 def _error_code(error: BaseException) -> str:
     args = getattr(error, "args", ())
@@ -219,7 +176,7 @@ _SCHEMA_ERRORS = {1054, 1064, 1142, 1143, 1146}
 """Unknown column, syntax, denied, no such table: their text names SQL, never row values."""
 
 
-def _describe_query_error(error: Exception) -> str:
+def _describe_query_error(error: BaseException) -> str:
     args: tuple[Any, ...] = tuple(getattr(error, "args", ()))
     code = args[0] if args and isinstance(args[0], int) else None
     summary = f"MySQL {type(error).__name__} {_error_code(error)}".rstrip()
@@ -243,7 +200,7 @@ def check_host_resolves(host: str, port: int) -> None:
                           "correct connection.host") from None
 
 
-def _describe(error: Exception, settings: ConnectionSettings) -> str:
+def _describe(error: BaseException, settings: ConnectionSettings) -> str:
     code = _error_code(error)
     where = f"{settings.host}:{settings.port}/{settings.database} as {settings.user}"
     hints = {

@@ -5,8 +5,8 @@ configuration sets. Every statement runs on a worker thread under a hang guard: 
 running after `statement_limit` seconds is cancelled (SQLCancel) and its connection abandoned
 for a fresh one, and the caller gets a DriverError, so the stream stops at its last committed
 batch and the run reports it. Rows are fetched in chunks and shaped by the dialect layer
-(`tc_sync.drivers.dialect`): text trimmed, split date-times joined. Lost connections are
-retried with jittered backoff on a new connection; every statement is a bounded SELECT.
+(`tc_sync.drivers.dialect`): text trimmed, split date-times joined. Lost connections (SQLSTATE
+class 08) are retried with jittered backoff on a new connection (`tc_sync.drivers.retrying`).
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import structlog
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from tc_sync.config import ConnectionSettings, OdbcSettings
-from tc_sync.drivers.base import Driver, DriverError
+from tc_sync.drivers.base import DriverError
 from tc_sync.drivers.dialect import DIALECTS, Dialect, detect, plan_shape, prepare, shape_rows
+from tc_sync.drivers.retrying import RetryingDriver
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -130,26 +130,21 @@ class _Call:
         self._thread.start()
 
 
-class OdbcDriver(Driver):
-    """A read-only, autocommit ODBC session on a Dentrix or Eaglesoft database."""
+class OdbcDriver(RetryingDriver):
+    """A read-only, autocommit ODBC session on a PMS database (lost connections retried on a
+    new one: `RetryingDriver`)."""
 
     def __init__(self, settings: ConnectionSettings) -> None:
-        super().__init__()
+        super().__init__(settings)
         if settings.odbc is None:
             raise DriverError("connection.odbc is not configured")
-        self._settings = settings
         self._odbc: OdbcSettings = settings.odbc
         self._pyodbc = _import_pyodbc()
-        self._connection: Any = None
+        self.errors = (self._pyodbc.Error,)
         self._dialect: Dialect | None = (
             None if self._odbc.dialect == "auto" else DIALECTS[self._odbc.dialect])
         self.name = "odbc"
-        try:
-            self._with_retries(self._ensure_connected)
-        except self._pyodbc.Error as error:
-            hint = _HINTS.get(sqlstate(error))
-            detail = f"{hint} ({sqlstate(error)})" if hint else describe_error(error)
-            raise DriverError(f"cannot connect to {where(settings)}: {detail}") from None
+        self._start()
         self.name = f"odbc ({self.dialect.title})"
 
     @property
@@ -159,24 +154,23 @@ class OdbcDriver(Driver):
 
     # --- connections ---
 
-    def _with_retries(self, action: Callable[[], T]) -> T:
-        retrying = Retrying(
-            retry=retry_if_exception(self._transient),
-            wait=wait_exponential_jitter(max=self._settings.retry_max_wait, jitter=1),
-            stop=stop_after_attempt(self._settings.retries + 1), reraise=True)
-        return retrying(action)
+    def _is_transient(self, error: BaseException) -> bool:
+        return sqlstate(error).startswith("08")
 
-    def _transient(self, error: BaseException) -> bool:
-        if isinstance(error, self._pyodbc.Error) and sqlstate(error).startswith("08"):
-            log.warning("pms_retry", error=describe_error(error).split(":")[0])
-            self._drop()
-            return True
-        return False
+    def _describe_connect_error(self, error: BaseException) -> str:
+        hint = _HINTS.get(sqlstate(error))
+        detail = f"{hint} ({sqlstate(error)})" if hint else describe_error(error)
+        return f"cannot connect to {where(self._settings)}: {detail}"
 
-    def _ensure_connected(self) -> None:
-        if self._connection is not None:
-            return
-        connection = self._connect()
+    def _describe_query_error(self, error: BaseException) -> str:
+        return describe_error(error)
+
+    def _error_label(self, error: BaseException) -> str:
+        return describe_error(error).split(":")[0]
+
+    def _connect(self) -> Any:
+        """A logged-in connection with its query timeout, dialect and session statements."""
+        connection = self._log_in()
         try:
             # SQL_ATTR_QUERY_TIMEOUT where the driver supports it; the hang guard regardless.
             connection.timeout = self._settings.read_timeout
@@ -190,9 +184,9 @@ class OdbcDriver(Driver):
             with contextlib.suppress(Exception):
                 connection.close()
             raise
-        self._connection = connection
+        return connection
 
-    def _connect(self) -> Any:
+    def _log_in(self) -> Any:
         """Log in, within connect_timeout even where the driver ignores its login timeout."""
         limit = self._settings.connect_timeout
 
@@ -242,12 +236,6 @@ class OdbcDriver(Driver):
             finally:
                 with contextlib.suppress(Exception):
                     cursor.close()
-
-    def _drop(self) -> None:
-        if self._connection is not None:
-            with contextlib.suppress(Exception):
-                self._connection.close()
-        self._connection = None
 
     # --- the hang guard ---
 
@@ -306,20 +294,13 @@ class OdbcDriver(Driver):
 
     # --- the driver contract ---
 
-    def _query(self, sql: str, params: Mapping[str, Any]
-               ) -> tuple[list[str], Sequence[Sequence[Any]]]:
+    def _execute(self, sql: str, params: Mapping[str, Any]
+                 ) -> tuple[list[str], Sequence[Sequence[Any]]]:
         try:
             statement = prepare(sql, params, self.dialect)
         except ValueError as error:
             raise DriverError(f"cannot prepare the statement: {error}") from None
-
-        def attempt() -> tuple[Any, list[Any]]:
-            return self._guarded(self._fetch(statement.sql, statement.values))
-
-        try:
-            description, rows = self._with_retries(attempt)
-        except self._pyodbc.Error as error:
-            raise DriverError(describe_error(error)) from error
+        description, rows = self._guarded(self._fetch(statement.sql, statement.values))
         columns = [str(column[0]).lower() for column in description or ()]
         shape = plan_shape(columns, [column[1] is str for column in description or ()])
         return list(shape.columns), shape_rows(shape, rows)
@@ -332,9 +313,6 @@ class OdbcDriver(Driver):
             return datetime.fromisoformat(str(value).strip())
         except ValueError:
             raise DriverError("the server's clock could not be read") from None
-
-    def close(self) -> None:
-        self._drop()
 
     # --- the catalog, for `tc-sync check` ---
 
@@ -370,5 +348,5 @@ class OdbcDriver(Driver):
     def _catalog(self, work: Callable[[Any], list[str]]) -> list[str]:
         try:
             return self._with_retries(lambda: self._guarded(work))
-        except self._pyodbc.Error as error:
+        except self.errors as error:
             raise DriverError(describe_error(error)) from error

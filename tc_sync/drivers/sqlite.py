@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tc_sync.config import ConnectionSettings
 from tc_sync.drivers.base import Driver, DriverError
 
 
@@ -27,6 +28,11 @@ class SqliteDriver(Driver):
             raise DriverError(f"{path}: no such database file")
         self._connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         self._connection.create_function("GREATEST", -1, _greatest, deterministic=True)
+
+    @classmethod
+    def open(cls, connection: ConnectionSettings) -> SqliteDriver:
+        assert connection.path is not None   # the configuration requires it with this driver
+        return cls(connection.path)
 
     def _query(self, sql: str, params: Mapping[str, Any]
                ) -> tuple[list[str], Sequence[Sequence[Any]]]:

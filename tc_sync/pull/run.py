@@ -21,6 +21,7 @@ from tc_sync.adapter.loading import load_adapter
 from tc_sync.adapter.manifest import Adapter, AdapterError, Stream
 from tc_sync.config import SourceSettings, SyncSettings
 from tc_sync.drivers.base import Driver, DriverError
+from tc_sync.drivers.registry import open_driver
 from tc_sync.ledger.db import LedgerError, ledger_write_problem
 from tc_sync.ledger.schema import cursors as cursors_table
 from tc_sync.ledger.state import StreamTotals, finish_run, start_run, touch_source
@@ -29,23 +30,6 @@ from tc_sync.pull.progress import Progress
 from tc_sync.pull.stream import PmsClock, PullStopped, StreamPuller
 
 log = structlog.get_logger(__name__)
-
-
-def open_driver(source: SourceSettings) -> Driver:
-    """Connect to a source's PMS database with the driver its configuration names."""
-    connection = source.connection
-    if connection.driver == "odbc":
-        from tc_sync.drivers.odbc import OdbcDriver
-
-        return OdbcDriver(connection)
-    if connection.driver == "sqlite":
-        from tc_sync.drivers.sqlite import SqliteDriver
-
-        assert connection.path is not None
-        return SqliteDriver(connection.path)
-    from tc_sync.drivers.mysql import MysqlDriver
-
-    return MysqlDriver(connection)
 
 
 @dataclass
@@ -62,6 +46,8 @@ class RunResult:
     seconds: float = 0.0
     statements: int = 0
     longest_statement_seconds: float = 0.0
+    pms_title: str | None = None
+    """What the source's adapter calls its PMS (None when the adapter could not be loaded)."""
 
     @property
     def rows_read(self) -> int:
@@ -141,6 +127,7 @@ def sync_source(
     reader: WindowReader | None = None
     try:
         adapter = adapter or load_adapter(source.kind, adapters_dir, source.overrides)
+        result.pms_title = adapter.manifest.title
         driver = driver_factory(source)
         version = str(driver.scalar(adapter.manifest.version.query) or "")
         adapter.check_version(version)

@@ -25,7 +25,7 @@ import structlog
 
 from tc_sync.config import Settings
 from tc_sync.ledger.items import record_event
-from tc_sync.ledger.schema import outbox, sync_runs
+from tc_sync.ledger.schema import outbox
 from tc_sync.push import outbox as store
 from tc_sync.push.outbox import Action, ActionKind, Status
 from tc_sync.push.plan import enqueue_alert
@@ -34,9 +34,11 @@ from tc_sync.push.targets.base import (
     Permanent,
     PushError,
     Retryable,
+    TargetContext,
     TaskTarget,
     UnknownOutcome,
 )
+from tc_sync.push.targets.registry import build_target
 
 log = structlog.get_logger(__name__)
 MAX_BATCHES_PER_PASS = 20
@@ -61,38 +63,11 @@ def default_owner() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}"
 
 
-def pms_version_reader(engine: sa.Engine, source_id: str) -> Callable[[], str | None]:
-    """The PMS version the source's last sync saw (decides how a task is closed)."""
-    def read() -> str | None:
-        with engine.connect() as connection:
-            return connection.execute(
-                sa.select(sync_runs.c.pms_version).where(
-                    sync_runs.c.source_id == source_id, sync_runs.c.pms_version.is_not(None))
-                .order_by(sync_runs.c.run_id.desc()).limit(1)).scalar()
-    return read
-
-
 def build_targets(engine: sa.Engine, settings: Settings) -> dict[str, Any]:
     """An object per configured target, by name."""
-    from tc_sync.push.targets.email import EmailAlerts
-    from tc_sync.push.targets.opendental_api import OpenDentalApi
-    from tc_sync.push.targets.opendental_direct import OpenDentalDirect
-    from tc_sync.push.targets.webhook import WebhookAlerts
-
-    built: dict[str, Any] = {}
-    for name, target in settings.push.targets.items():
-        if target.kind == "opendental_api":
-            built[name] = OpenDentalApi(name, target,
-                                        pms_version_reader(engine, target.source))
-        elif target.kind == "opendental_direct":
-            log.warning("opendental_direct_writes_unsupported", target=name,
-                        source=target.source)
-            built[name] = OpenDentalDirect(name, target, settings.sources[target.source])
-        elif target.kind == "email":
-            built[name] = EmailAlerts(name, target, settings.site_id)
-        else:
-            built[name] = WebhookAlerts(name, target, settings.site_id)
-    return built
+    context = TargetContext(engine, settings)
+    return {name: build_target(name, target, context)
+            for name, target in settings.push.targets.items()}
 
 
 class Dispatcher:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tc_sync.adapter.loading import default_adapters_dir
 from tc_sync.config.mappings import Mappings
 from tc_sync.config.mappings_file import load_mappings
 from tc_sync.drivers.base import Driver
@@ -35,10 +34,6 @@ def parity_mappings_file() -> Path:
 def parity_mappings() -> Mappings:
     """The default mappings with the parity file over them (raises MappingsError)."""
     return load_mappings(parity_mappings_file())
-
-
-def adapter_folder(kind: str, adapters_dir: Path | None) -> Path:
-    return (adapters_dir or default_adapters_dir()) / kind
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
+import sqlalchemy as sa
+
+from tc_sync.config import Settings
 from tc_sync.push.outbox import Action
+
+
+@dataclass(frozen=True)
+class TargetContext:
+    """What a target may need besides its own settings: the ledger and the whole
+    configuration. Each target class builds itself from it (`from_settings`)."""
+
+    engine: sa.Engine
+    settings: Settings
 
 
 class PushError(Exception):

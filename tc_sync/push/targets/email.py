@@ -17,7 +17,7 @@ from email.utils import formatdate
 
 from tc_sync.config.push import EmailTarget
 from tc_sync.push.outbox import Action, marker_of
-from tc_sync.push.targets.base import Permanent, Retryable, UnknownOutcome
+from tc_sync.push.targets.base import Permanent, Retryable, TargetContext, UnknownOutcome
 from tc_sync.push.text import alert_lines, alert_subject
 
 
@@ -50,6 +50,10 @@ def smtp_session(settings: EmailTarget,
 
 class EmailAlerts:
     """One SMTP server and its recipients."""
+
+    @classmethod
+    def from_settings(cls, name: str, target: EmailTarget, context: TargetContext) -> EmailAlerts:
+        return cls(name, target, context.settings.site_id)
 
     def __init__(self, name: str, settings: EmailTarget, site_id: str,
                  tls_context: ssl.SSLContext | None = None) -> None:

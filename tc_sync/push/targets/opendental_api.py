@@ -25,12 +25,20 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
+import sqlalchemy as sa
 import structlog
 import tenacity
 
 from tc_sync.config.push import OpenDentalApiTarget
+from tc_sync.ledger.schema import sync_runs
 from tc_sync.push.outbox import Action
-from tc_sync.push.targets.base import Permanent, PushError, Retryable, UnknownOutcome
+from tc_sync.push.targets.base import (
+    Permanent,
+    PushError,
+    Retryable,
+    TargetContext,
+    UnknownOutcome,
+)
 from tc_sync.push.text import resolved_text, with_marker
 
 log = structlog.get_logger(__name__)
@@ -112,8 +120,24 @@ def encode_query(params: dict[str, Any]) -> str:
                     for name, value in params.items())
 
 
+def pms_version_reader(engine: sa.Engine, source_id: str) -> Callable[[], str | None]:
+    """The PMS version the source's last sync saw (decides how a task is closed)."""
+    def read() -> str | None:
+        with engine.connect() as connection:
+            return connection.execute(
+                sa.select(sync_runs.c.pms_version).where(
+                    sync_runs.c.source_id == source_id, sync_runs.c.pms_version.is_not(None))
+                .order_by(sync_runs.c.run_id.desc()).limit(1)).scalar()
+    return read
+
+
 class OpenDentalApi:
     """One Open Dental API endpoint, for one source's tasks."""
+
+    @classmethod
+    def from_settings(cls, name: str, target: OpenDentalApiTarget,
+                      context: TargetContext) -> OpenDentalApi:
+        return cls(name, target, pms_version_reader(context.engine, target.source))
 
     def __init__(self, name: str, settings: OpenDentalApiTarget,
                  pms_version: Callable[[], str | None],

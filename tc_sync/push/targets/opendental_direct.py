@@ -23,11 +23,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import pymysql
+import structlog
 
 from tc_sync.config import SourceSettings
 from tc_sync.config.push import OpenDentalDirectTarget
 from tc_sync.push.outbox import Action
-from tc_sync.push.targets.base import Permanent, Retryable, UnknownOutcome
+from tc_sync.push.targets.base import Permanent, Retryable, TargetContext, UnknownOutcome
 from tc_sync.push.text import with_marker
 
 TASK_STATUS_DONE = 2
@@ -35,10 +36,17 @@ OBJECT_TYPE_PATIENT = 1
 SIGNAL_TASK, SIGNAL_TASK_LIST, SIGNAL_TASK_PATIENT = 3, 90, 92
 _TRANSIENT = {1205, 1213, 2002, 2003, 2006, 2013}
 _MAX_DEPTH = 50
+log = structlog.get_logger(__name__)
 
 
 class OpenDentalDirect:
     """Task rows written into one Open Dental database by a write-capable MySQL user."""
+
+    @classmethod
+    def from_settings(cls, name: str, target: OpenDentalDirectTarget,
+                      context: TargetContext) -> OpenDentalDirect:
+        log.warning("opendental_direct_writes_unsupported", target=name, source=target.source)
+        return cls(name, target, context.settings.sources[target.source])
 
     def __init__(self, name: str, settings: OpenDentalDirectTarget,
                  source: SourceSettings) -> None:

@@ -13,7 +13,7 @@ import httpx
 
 from tc_sync.config.push import WebhookTarget
 from tc_sync.push.outbox import Action
-from tc_sync.push.targets.base import Permanent, Retryable, UnknownOutcome
+from tc_sync.push.targets.base import Permanent, Retryable, TargetContext, UnknownOutcome
 from tc_sync.push.text import SAFE_ALERT_KEYS, alert_lines, alert_subject
 
 
@@ -24,6 +24,11 @@ def safe(payload: dict[str, Any]) -> dict[str, Any]:
 
 class WebhookAlerts:
     """One webhook address."""
+
+    @classmethod
+    def from_settings(cls, name: str, target: WebhookTarget,
+                      context: TargetContext) -> WebhookAlerts:
+        return cls(name, target, context.settings.site_id)
 
     def __init__(self, name: str, settings: WebhookTarget, site_id: str,
                  transport: httpx.BaseTransport | None = None) -> None:
