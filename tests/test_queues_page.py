@@ -329,7 +329,9 @@ def test_filters_read_as_empty_until_the_coordinator_types(browser, page):
 
 
 def test_the_chosen_columns_stay_chosen_after_a_reload(browser, page):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     open_page(browser, page)
     section = show(browser, "insurance")
@@ -340,10 +342,17 @@ def test_the_chosen_columns_stay_chosen_after_a_reload(browser, page):
     choose(section, "Owner", shown=False)
     browser.refresh()
     section = show(browser, "insurance")
+
+    def remembered(_: Any) -> bool:
+        heads = section.find_elements(By.CSS_SELECTOR, "tr.heads th")
+        first = section.find_element(By.CSS_SELECTOR, "tbody tr")
+        return bool(heads[carrier].is_displayed() and not heads[owner].is_displayed()
+                    and first.find_elements(By.TAG_NAME, "td")[carrier].is_displayed())
+
+    # The page applies the remembered choice as it loads; a loaded machine may take a moment.
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
+        remembered)
     heads = section.find_elements(By.CSS_SELECTOR, "tr.heads th")
-    assert heads[carrier].is_displayed() and not heads[owner].is_displayed()
-    first = section.find_element(By.CSS_SELECTOR, "tbody tr")
-    assert first.find_elements(By.TAG_NAME, "td")[carrier].is_displayed()
     section.find_element(By.CSS_SELECTOR, ".chooser summary").click()
     section.find_element(By.CSS_SELECTOR, ".chooser .reset").click()
     assert not heads[carrier].is_displayed() and heads[owner].is_displayed()
