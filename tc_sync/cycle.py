@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from threading import Event
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import structlog
 
 from tc_sync.config import Settings
+from tc_sync.config.clock import practice_today
 from tc_sync.config.mappings import Mappings
 from tc_sync.items.reconcile import ReconcileTotals, reconcile_source
 from tc_sync.pull.progress import Progress
@@ -58,11 +58,6 @@ class CycleRun:
 
     def __len__(self) -> int:
         return len(self.sources)
-
-
-def practice_today(settings: Settings) -> date:
-    """Today at the practice (its configured time zone), which ages every item."""
-    return datetime.now(ZoneInfo(settings.timezone)).date()
 
 
 def cycle_source(engine: sa.Engine, settings: Settings, mappings: Mappings, source_id: str,

@@ -114,3 +114,39 @@ def test_the_same_days_do_the_same_work(tmp_path, advanced):
 def test_advance_takes_one_day_or_more(tmp_path, capsys):
     assert main(["demo", "--dir", str(tmp_path / "d"), "--advance", "0"]) == 2
     assert "--advance takes a number of days, 1 or more" in capsys.readouterr().err
+
+
+def test_every_command_on_the_demos_configuration_sees_the_demos_day(advanced, capsys):
+    # After an advance the demo's day is ahead of the calendar: a digest, a queue build or a
+    # snooze run from its configuration must age items at that day, as the demo did.
+    folder = advanced["folder"]
+    config = str(folder / "tc-sync.yaml")
+    day = date.fromisoformat((folder / CLOCK).read_text().strip())
+    assert day > date.today()
+    assert main(["--config", config, "digest", "--print"]) == 0
+    assert f"Subject: tc-sync daily digest, demo-practice, {day}:" in capsys.readouterr().out
+    assert main(["--config", config, "sync", "--once"]) == 0
+    assert "queues" in capsys.readouterr().out
+    key = next(iter(_open_keys(folder)))
+    assert main(["--config", config, "items", "snooze", key, "--until",
+                 (day - timedelta(1)).isoformat()]) == 2
+    assert f"not between today ({day})" in capsys.readouterr().err
+
+
+def test_a_demo_day_file_that_holds_no_date_is_a_configuration_error(tmp_path, capsys):
+    (tmp_path / "day.txt").write_text("next tuesday\n")
+    (tmp_path / "tc.yaml").write_text(
+        f"practice_day_file: {tmp_path / 'day.txt'}\n"
+        f"ledger:\n  url: sqlite:///{tmp_path / 'ledger.db'}\n")
+    assert main(["--config", str(tmp_path / "tc.yaml"), "digest", "--print"]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'day.txt'}, line 1: practice_day_file must hold a date" in err
+
+
+def _open_keys(folder: Path) -> list[str]:
+    engine = open_ledger(f"sqlite:///{folder / 'ledger.db'}")
+    try:
+        with engine.connect() as c:
+            return list(c.scalars(sa.select(items.c.item_key).where(items.c.status == "open")))
+    finally:
+        engine.dispose()

@@ -30,8 +30,8 @@ import yaml
 
 from tc_sync.cli import main
 from tc_sync.config import Settings, settings_from_mapping
+from tc_sync.config.clock import practice_today
 from tc_sync.config.mappings_file import load_mappings
-from tc_sync.cycle import practice_today
 from tc_sync.demo.practice import PracticeSpec, write_sqlite
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import LedgerError, head_revision, ledger_write_problem, open_ledger

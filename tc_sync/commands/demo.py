@@ -41,6 +41,7 @@ def demo_settings(folder: Path) -> Settings:
     """
     data = {
         "site_id": "demo-practice",
+        "practice_day_file": str((folder / CLOCK).resolve()),
         "ledger": {"url": f"sqlite:///{(folder / 'ledger.db').resolve()}"},
         "sources": {DEMO_SOURCE: {
             "kind": "opendental",
@@ -51,6 +52,10 @@ def demo_settings(folder: Path) -> Settings:
     if not config.exists():
         config.write_text("# The demo's configuration, written by `tc-sync demo`.\n"
                           + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    elif "practice_day_file:" not in config.read_text(encoding="utf-8"):
+        with config.open("a", encoding="utf-8") as older:   # written by an older tc-sync
+            older.write(f"# The demo's day, moved on by `tc-sync demo --advance`.\n"
+                        f"practice_day_file: {data['practice_day_file']}\n")
     return settings_from_mapping(data, label=str(config), check=configuration_problems)
 
 
@@ -169,6 +174,7 @@ def run_demo(folder: Path, *, fresh: bool = False, verbose: int = 0,
     except DemoError as error:
         print(f"tc-sync: {error}", file=sys.stderr)
         return 2
+    set_demo_today(folder, today)       # kept for every command on the demo's configuration
     settings = demo_settings(folder)
     print(f"demo practice: {folder / 'practice.db'} ({'built now' if built else 'reused'}; "
           "synthetic data)")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 
 from tc_sync.config import Settings
+from tc_sync.config.clock import practice_today
 from tc_sync.digest.compose import Scope, compose
-from tc_sync.digest.send import DigestError, make_digests, practice_today, send_digests
+from tc_sync.digest.send import DigestError, make_digests, send_digests
 from tc_sync.ledger.db import open_ledger
 from tc_sync.queues.rows import load_rows
 

@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from tc_sync.config import Settings
+from tc_sync.config.clock import practice_today
 from tc_sync.config.mappings_file import load_mappings
-from tc_sync.cycle import practice_today
 from tc_sync.items.listing import Format, item_record, write_csv, write_json, write_table
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.items import record_event

@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from tc_sync.config import Settings
+from tc_sync.config.clock import practice_today
 from tc_sync.ledger.db import open_ledger
 from tc_sync.queues.group import GROUP_FOLDER
 from tc_sync.reports.build import build_report, reports_folder
@@ -21,8 +20,7 @@ def make_report(settings: Settings, kind: PeriodKind, period_text: str | None,
     """Write the report of `--period` (default: the last complete one), or with `group` the
     group's; 1 if it cannot."""
     try:
-        period = parse_period(kind, period_text,
-                              datetime.now(ZoneInfo(settings.timezone)).date())
+        period = parse_period(kind, period_text, practice_today(settings))
     except PeriodError as error:
         print(f"tc-sync: {error}", file=sys.stderr)
         return 2

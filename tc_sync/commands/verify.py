@@ -13,9 +13,10 @@ import sqlalchemy as sa
 
 from tc_sync.adapter.registry import adapter_folder
 from tc_sync.config import Settings
+from tc_sync.config.clock import practice_today
 from tc_sync.config.mappings import Mappings
 from tc_sync.config.mappings_file import load_mappings
-from tc_sync.cycle import cycle_source, practice_today
+from tc_sync.cycle import cycle_source
 from tc_sync.drivers.base import DriverError
 from tc_sync.drivers.registry import open_driver
 from tc_sync.ledger.db import open_ledger

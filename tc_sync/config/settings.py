@@ -55,11 +55,15 @@ class Settings(BaseSettings):
     push: PushSettings = Field(default_factory=PushSettings)
     """Where follow-up tasks and alerts go (Open Dental, email, chat webhooks)."""
     reports: ReportsSettings = Field(default_factory=ReportsSettings)
-    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     """Weekly and monthly reports and the daily digest (docs/REPORTS.md)."""
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    """How long run history and delivered outbox rows are kept."""
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     sentry: SentrySettings = Field(default_factory=SentrySettings)
+    practice_day_file: Path | None = None
+    """A file holding the practice's day (YYYY-MM-DD) in place of the clock: the demo's,
+    moved on by `tc-sync demo --advance`. Unset at a practice."""
     adapters_dir: Path | None = None
     """A folder of adapter folders, for a site that patches an adapter's SQL."""
     mappings_file: Path | None = None

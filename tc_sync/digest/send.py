@@ -10,15 +10,15 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import structlog
 
 from tc_sync.config import Settings
+from tc_sync.config.clock import practice_today
 from tc_sync.config.push import EmailTarget
 from tc_sync.config.reports import digest_target
 from tc_sync.digest.compose import Digest, compose, plan
@@ -38,11 +38,6 @@ class DigestRun:
 
     digests: list[Digest]
     sent: int
-
-
-def practice_today(settings: Settings, now: datetime | None = None) -> date:
-    """Today in the practice's time zone."""
-    return (now or datetime.now(UTC)).astimezone(ZoneInfo(settings.timezone)).date()
 
 
 def make_digests(engine: sa.Engine, settings: Settings, today: date | None = None

@@ -31,6 +31,7 @@ import structlog
 
 from tc_sync import __version__
 from tc_sync.config import Settings
+from tc_sync.config.clock import practice_today
 from tc_sync.observability.health import source_health
 from tc_sync.queues.atomic import (
     GroupError,
@@ -140,7 +141,7 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
     started = time.perf_counter()
     zone = ZoneInfo(settings.timezone)
     moment = (now or datetime.now(UTC)).astimezone(zone)
-    day = today or moment.date()
+    day = today or practice_today(settings, moment)
     target = folder or queues_folder(settings)
     source_ids = list(settings.sources)
     gid = group_id(settings.queues.group)

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from tc_sync.config import Settings
+from tc_sync.config.clock import practice_today
 from tc_sync.queues.atomic import group_id, write_atomic
 from tc_sync.queues.build import QueueBuild, build_queues, queues_folder
 from tc_sync.queues.patients import dollars_once, per_patient
@@ -147,7 +148,7 @@ def build_group_queues(engine: sa.Engine, settings: Settings, *, folder: Path | 
     target = folder or group_folder(settings)
     zone = ZoneInfo(settings.timezone)
     moment = (now or datetime.now(UTC)).astimezone(zone)
-    day = today or moment.date()
+    day = today or practice_today(settings, moment)
     queues = build_queues(engine, group, folder=target, today=day, now=moment, force=force)
     practices = list(group.sources)
     with engine.connect() as connection:

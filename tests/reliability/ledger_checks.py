@@ -24,9 +24,9 @@ import yaml
 from tc_sync.adapter.loading import load_adapter
 from tc_sync.adapter.manifest import Adapter
 from tc_sync.config import Settings, load_settings
+from tc_sync.config.clock import practice_today
 from tc_sync.config.mappings import Mappings
 from tc_sync.config.mappings_file import load_mappings
-from tc_sync.cycle import practice_today
 from tc_sync.demo.practice import PracticeSpec, write_mysql
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import open_ledger
