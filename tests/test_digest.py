@@ -11,6 +11,7 @@ import logging
 import ssl
 from collections.abc import Iterator
 from datetime import date, datetime
+from decimal import Decimal
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -26,9 +27,12 @@ from structlog.testing import capture_logs
 from tc_sync.cli import main
 from tc_sync.config import ConfigError, Settings, load_settings
 from tc_sync.config.mappings_file import MappingsKeeper
+from tc_sync.digest.compose import Scope, compose
 from tc_sync.digest.send import DigestError, send_digests
+from tc_sync.items.model import ItemKind
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items, replica
+from tc_sync.queues.rows import KIND_LABELS, QueueRow
 from tc_sync.records import Patient
 from tc_sync.runtime.daemon import Daemon
 from tc_sync.runtime.reports import run_digest, run_report
@@ -163,7 +167,7 @@ def test_each_recipient_gets_one_digest_of_their_owners_and_queues(smtp, ledger_
     assert overdue.index("unscheduled_treatment:main:4") < overdue.index(
         "unscheduled_treatment:main:1")                         # oldest follow-up first
     assert "(19 days overdue)" in overdue and "(10 days overdue)" in overdue
-    top = dana.split("Top 3 by priority:")[1]
+    top = dana.split("Top 3 patients by priority:")[1]
     assert top.index(":main:4") < top.index(":main:1") < top.index(":main:3")
     assert "due today" in billing
 
@@ -271,7 +275,7 @@ def test_without_recipients_the_target_to_gets_the_whole_practice(smtp, ledger_f
     ((to, raw),) = inbox.messages
     _, body, _ = parts(raw)
     assert to == ["frontdesk@smile.example"] and "the whole practice" in body
-    assert "Overdue (2):" in body and "Top 4 by priority:" in body
+    assert "Overdue (2):" in body and "Top 4 patients by priority:" in body
 
 
 def test_the_daemon_schedules_digest_and_reports_in_the_practice_time_zone(ledger_folder):
@@ -318,3 +322,39 @@ def test_failed_jobs_are_logged_without_phi_and_never_raised(ledger_folder):
     for last, first, _ in PATIENTS.values():
         assert last not in text and first not in text
     assert "smile.example" not in text
+
+
+def _row(key: str, kind: str, patient: int, amount: str | None, priority: float, *,
+         priced: tuple[tuple[int, Decimal], ...] | None = None,
+         appointment: int | None = None) -> QueueRow:
+    blank = {name: None for name in QueueRow.__dataclass_fields__}
+    return QueueRow(**blank | {
+        "item_key": key, "source_id": "main", "kind": ItemKind(kind), "queue": "insurance",
+        "priority": priority, "next_follow_up": TODAY, "what": KIND_LABELS[ItemKind(kind)],
+        "patient": "Quillfeather, Marigold", "patient_id": patient, "appointment_id": appointment,
+        "amount": None if amount is None else Decimal(amount), "reasons": (), "parts": (),
+        "priced": priced, "escalated": False, "claim_id": None, "owner": ""})
+
+
+def test_the_digest_names_a_patient_once_and_counts_each_dollar_once():
+    # A crown booked tomorrow: its lab case and its insurance check are one conversation
+    # about the same $1,575, beside an unpaid claim of $310 for other work.
+    crown = ((901, Decimal("1575.00")),)
+    rows = [
+        _row("lab_case_not_ready:main:7", "lab_case_not_ready", 1, "1575.00", 90.0,
+             priced=crown, appointment=44),
+        _row("insurance_not_verified:main:44", "insurance_not_verified", 1, "1575.00", 95.0,
+             priced=crown, appointment=44),
+        _row("claim_outstanding:main:12", "claim_outstanding", 1, "310.00", 20.0),
+        _row("claim_outstanding:main:13", "claim_outstanding", 2, "800.00", 40.0),
+    ]
+    digest = compose(rows, (), Scope(), site_id="site", today=TODAY, detail="minimum",
+                     top=10, overdue_limit=10)
+    top = digest.text.split("by priority:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert "Top 2 patients by priority" in digest.text
+    assert len(top) == 2 and "patient #1" in top[0] and "patient #2" in top[1]
+    assert top[0].startswith("- Insurance not verified (also: Lab case not back, Claim "
+                             "outstanding)")
+    assert "$1,885.00" in top[0]          # $1,575 once, plus the claim's $310
+    assert "lab_case_not_ready:main:7" in top[0] and "claim_outstanding:main:12" in top[0]
+    assert digest.items == 4                # the subject still counts items

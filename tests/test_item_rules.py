@@ -320,6 +320,8 @@ def test_value_at_stake_ranks_first_and_age_lowers_a_score_never_raises_it(mappi
     _, reasons = priority(implant, mappings, TODAY, signed=True)
     assert reasons[0] == "$5,190 at stake, planned 30 days ago"
     assert "the patient signed the treatment plan" in reasons and len(reasons) <= 3
+    undated = replace(implant, kind=ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED, age_days=None)
+    assert priority(undated, mappings, TODAY)[1][0] == "$5,190 at stake"   # no "unknown date"
 
 
 def test_an_item_owed_past_its_kinds_horizon_is_aged(mappings):

@@ -114,15 +114,25 @@ TREATMENT_KINDS = ("unscheduled_treatment", "predetermination_returned", "benefi
 def dollars_at_stake(engine: sa.Engine, open_: list[dict], source_id: str = "main") -> Decimal:
     """The items' dollars with each planned procedure counted once, worked out from the
     replica: a treatment item's procedures (a planned appointment's, a broken one's) priced
-    fee x (units + base units); expiring benefits add none of their own; claims their amount.
+    fee x (units + base units); expiring benefits add none of their own. Any other item (a
+    predetermination, a lab case or insurance check on a booked visit) is priced the same
+    when its planned procedures add up to its amount, else adds its amount (a claim's fee).
     The items are all of `source_id`."""
-    procedures = replica[Procedure]
+    procedures, lines = replica[Procedure], replica[ClaimProcedure]
     assert {item["source_id"] for item in open_} <= {source_id}
     with engine.connect() as connection:
         planned = {row.pms_id: row for row in connection.execute(sa.select(procedures).where(
-            procedures.c.status == "planned", procedures.c.source_id == source_id))}
+            procedures.c.status == "planned", procedures.c.source_id == source_id,
+            procedures.c.deleted_at.is_(None)))}
+        on_claim: dict[int, set[int]] = {}
+        for claim_id, procedure_id in connection.execute(sa.select(
+                lines.c.claim_id, lines.c.procedure_id).where(
+                lines.c.source_id == source_id, lines.c.deleted_at.is_(None),
+                lines.c.procedure_id.is_not(None))):
+            on_claim.setdefault(claim_id, set()).add(procedure_id)
     by_unscheduled = {i["patient_id"]: json.loads(i["details"])["procedures"] for i in open_
                       if i["kind"] == "unscheduled_treatment"}
+    fee = lambda p: planned[p].fee * (planned[p].units + planned[p].base_units)  # noqa: E731
     counted: set[int] = set()
     total = Decimal(0)
     for item in open_:
@@ -137,11 +147,20 @@ def dollars_at_stake(engine: sa.Engine, open_: list[dict], source_id: str = "mai
         elif item["kind"] == "broken_appointment":
             ids = [p for p, row in planned.items() if row.appointment_id == item["appointment_id"]]
         else:
-            total += Decimal(item["amount"] or 0).scaleb(-2)
-            continue
+            if "procedures" in details:
+                ids = details["procedures"]
+            elif item["kind"] in ("lab_case_not_ready", "insurance_not_verified"):
+                ids = [p for p, row in planned.items()
+                       if row.appointment_id == item["appointment_id"]]
+            else:
+                ids = sorted(on_claim.get(item["claim_id"], ()))
+            ids = [p for p in ids if p in planned]
+            amount = Decimal(item["amount"] or 0).scaleb(-2)
+            if not ids or sum(fee(p) for p in ids) != amount:
+                total += amount
+                continue
         for procedure in set(ids) - counted:
-            row = planned[procedure]
-            total += row.fee * (row.units + row.base_units)
+            total += fee(procedure)
         counted |= set(ids)
     return total
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from html import escape
@@ -104,9 +104,25 @@ def _when(row: QueueRow, today: date) -> str:
     return "due today" if late == 0 else f"due {row.next_follow_up}"
 
 
+def per_patient_lines(rows: Iterable[QueueRow]) -> list[QueueRow]:
+    """One line per patient, in the order of each patient's most pressing item: that item,
+    with the patient's other items as its parts and the dollars counted once (a lab case and
+    an insurance check for one appointment name the same procedures)."""
+    patients: dict[tuple[str, int], list[QueueRow]] = {}
+    for row in rows:
+        patients.setdefault((row.source_id, row.patient_id), []).append(row)
+    return [group[0] if len(group) == 1 else
+            replace(group[0], amount=dollars_once(group), parts=tuple(group),
+                    escalated=any(row.escalated for row in group))
+            for group in patients.values()]
+
+
 def item_fields(row: QueueRow, detail: Detail, today: date) -> list[str]:
-    """What a digest says about one item, in order; `minimum` detail: initials, ids, amounts."""
-    fields = [row.what, _who(row, detail)]
+    """What a digest says about one item (or a patient's items, `per_patient_lines`), in
+    order; `minimum` detail: initials, ids, amounts."""
+    others = [part for part in row.parts if part.item_key != row.item_key]
+    what = row.what + (f" (also: {', '.join(part.what for part in others)})" if others else "")
+    fields = [what, _who(row, detail)]
     if row.claim_id is not None:
         fields.append(f"claim #{row.claim_id}")
     if row.appointment_id is not None:
@@ -123,7 +139,8 @@ def item_fields(row: QueueRow, detail: Detail, today: date) -> list[str]:
     fields += [_when(row, today)]
     if row.reasons:     # amounts, dates and days: no name, phone or note
         fields.append("why: " + "; ".join(row.reasons))
-    fields += [f"priority {row.priority:g}", row.item_key]
+    fields += [f"priority {row.priority:g}",
+               ", ".join([row.item_key, *(part.item_key for part in others)])]
     return fields
 
 
@@ -162,25 +179,45 @@ def compose(rows: Sequence[QueueRow], to: tuple[str, ...], scope: Scope, *, site
                   key=lambda row: (row.next_follow_up, -row.priority, row.item_key))
     subject = (f"tc-sync daily digest, {site_id}, {today}: {len(late)} overdue of "
                f"{len(mine)} open")
+    lists = _Lists(per_patient_lines(late), len(late), per_patient_lines(mine))
     return Digest(to, scope, subject,
-                  _text(counts, late, mine, scope, today, detail, top, overdue_limit),
-                  _html(counts, late, mine, scope, today, detail, top, overdue_limit),
+                  _text(counts, lists, scope, today, detail, top, overdue_limit),
+                  _html(counts, lists, scope, today, detail, top, overdue_limit),
                   len(mine), len(late))
 
 
-def _text(counts: list[QueueCount], late: list[QueueRow], mine: list[QueueRow], scope: Scope,
-          today: date, detail: Detail, top: int, overdue_limit: int) -> str:
+@dataclass(frozen=True)
+class _Lists:
+    """The digest's two lists, a line per patient: overdue (and how many items), and all."""
+
+    late: list[QueueRow]
+    late_items: int
+    top: list[QueueRow]
+
+    def late_heading(self) -> str:
+        if len(self.late) == self.late_items:
+            return f"Overdue ({self.late_items})"
+        return f"Overdue ({self.late_items} items, {len(self.late)} patients)"
+
+    def top_heading(self, top: int) -> str:
+        shown = min(top, len(self.top))
+        return f"Top {shown} {'patient' if shown == 1 else 'patients'} by priority"
+
+
+def _text(counts: list[QueueCount], lists: _Lists, scope: Scope, today: date, detail: Detail,
+          top: int, overdue_limit: int) -> str:
+    late = lists.late
     lines = [f"Follow-ups for {scope.label}, {today}.", "",
              f"{'Queue':<20} {'Open':>6} {'Overdue':>8} {'Today':>6} {'Escalated':>10} "
              f"{'Amount':>14}"]
     lines += [f"{c.queue:<20} {c.open:>6} {c.overdue:>8} {c.due_today:>6} {c.escalated:>10} "
               f"{money(c.amount):>14}" for c in counts] or ["(no open items)"]
-    lines += ["", f"Overdue ({len(late)}):"]
+    lines += ["", f"{lists.late_heading()}:"]
     lines += [f"- {' | '.join(item_fields(row, detail, today))}" for row in late[:overdue_limit]]
     if len(late) > overdue_limit:
         lines.append(f"... and {len(late) - overdue_limit} more in the work queues")
-    lines += ["", f"Top {min(top, len(mine))} by priority:"]
-    lines += [f"- {' | '.join(item_fields(row, detail, today))}" for row in mine[:top]]
+    lines += ["", f"{lists.top_heading(top)}:"]
+    lines += [f"- {' | '.join(item_fields(row, detail, today))}" for row in lists.top[:top]]
     lines += ["", "Work them from the work queues; `tc-sync items show <item>` shows an item's "
               "history.", "-- tc-sync"]
     return "\n".join(lines) + "\n"
@@ -192,8 +229,9 @@ def _rows_html(rows: Sequence[QueueRow], detail: Detail, today: date) -> str:
     return f"<ul>{items}</ul>" if items else "<p>None.</p>"
 
 
-def _html(counts: list[QueueCount], late: list[QueueRow], mine: list[QueueRow], scope: Scope,
-          today: date, detail: Detail, top: int, overdue_limit: int) -> str:
+def _html(counts: list[QueueCount], lists: _Lists, scope: Scope, today: date, detail: Detail,
+          top: int, overdue_limit: int) -> str:
+    late = lists.late
     header = "".join(f"<th>{h}</th>" for h in
                      ("Queue", "Open", "Overdue", "Due today", "Escalated", "Amount"))
     body = "".join(
@@ -207,7 +245,7 @@ def _html(counts: list[QueueCount], late: list[QueueRow], mine: list[QueueRow], 
         '<body style="font-family: Arial, sans-serif">'
         f"<h2>Follow-ups for {escape(scope.label)}, {today}</h2>"
         f'<table border="1" cellpadding="4" cellspacing="0"><tr>{header}</tr>{body}</table>'
-        f"<h3>Overdue ({len(late)})</h3>{_rows_html(late[:overdue_limit], detail, today)}{more}"
-        f"<h3>Top {min(top, len(mine))} by priority</h3>{_rows_html(mine[:top], detail, today)}"
+        f"<h3>{lists.late_heading()}</h3>{_rows_html(late[:overdue_limit], detail, today)}{more}"
+        f"<h3>{lists.top_heading(top)}</h3>{_rows_html(lists.top[:top], detail, today)}"
         "<p>Work them from the work queues; <code>tc-sync items show &lt;item&gt;</code> "
         "shows an item's history.</p></body></html>")

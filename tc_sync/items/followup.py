@@ -111,15 +111,13 @@ def _money(cents: int) -> str:
     return f"${cents / 100:,.0f}"
 
 
-def _age_words(kind: ItemKind, days: int | None) -> str:
+def _age_words(kind: ItemKind, days: int) -> str:
     verb = {ItemKind.UNSCHEDULED_TREATMENT: "planned",
             ItemKind.PREDETERMINATION_RETURNED: "answered",
             ItemKind.CLAIM_OUTSTANDING: "owed", ItemKind.CLAIM_UNSENT: "owed",
             ItemKind.BROKEN_APPOINTMENT: "broken",
             ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED: "planned",
             ItemKind.REFERRAL_NO_OUTCOME: "owed"}.get(kind, "owed")
-    if days is None:
-        return f"{verb} on an unknown date"
     return f"{verb} today" if days == 0 else f"{verb} {days:,} day{'s' * (days != 1)} ago"
 
 
@@ -146,7 +144,7 @@ def priority(item: DesiredItem, mappings: Mappings, today: date, *, signed: bool
         reasons[0] = f"{_money(amount)} of treatment booked" if amount > 0 else "a visit booked"
     elif item.kind == ItemKind.REFERRAL_NO_OUTCOME:
         reasons[0] = f"referred {item.details.get('days_open')} days ago, no outcome recorded"
-    else:
+    elif item.age_days is not None:     # no date known: no age to tell
         reasons[0] += f", {_age_words(item.kind, item.age_days)}"
     renews = item.details.get("benefits_renew_on")
     remaining = item.details.get("remaining_benefits")

@@ -62,6 +62,9 @@ TREATMENT_KINDS = frozenset({
     ItemKind.BENEFITS_EXPIRING, ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED,
     ItemKind.BROKEN_APPOINTMENT})
 """Follow-ups about a patient's planned procedures: their dollars are the procedures'."""
+_BOOKED_KINDS = frozenset({
+    ItemKind.BROKEN_APPOINTMENT, ItemKind.LAB_CASE_NOT_READY, ItemKind.INSURANCE_NOT_VERIFIED})
+"""Follow-ups about an appointment: their dollars are the treatment booked on it."""
 _CHUNK = 500
 _BATCH = 5000
 """Items turned into rows at a time."""
@@ -261,7 +264,6 @@ class _SourceFacts:
                 self.treatment[item["patient_id"]] = tuple(details.get("procedures", ()))
         self.prices = planned_procedures(connection, source_id, {
             procedure: item["patient_id"] for item in open_items
-            if item["kind"] in TREATMENT_KINDS
             for procedure in self.procedures(ItemKind(item["kind"]), item,
                                              self.details[item["item_key"]])})
 
@@ -329,7 +331,7 @@ class _SourceFacts:
             return self.treatment.get(item["patient_id"], ())
         if kind == ItemKind.PLANNED_APPOINTMENT_UNSCHEDULED:
             return tuple(self.planned.get(item["appointment_id"], ()))
-        if kind == ItemKind.BROKEN_APPOINTMENT:
+        if kind in _BOOKED_KINDS:
             return tuple(self.booked.get(item["appointment_id"], ()))
         if item["claim_id"] is not None:
             return self.claim_procedures.get(item["claim_id"], ())
@@ -376,10 +378,12 @@ class _SourceFacts:
 
     def _planned(self, kind: ItemKind, item: Mapping[str, Any], details: Mapping[str, Any],
                  procedures: tuple[int, ...]) -> dict[str, Any]:
-        """Provider, date planned, patient portion and the priced procedures of a row."""
+        """Provider, date planned, patient portion and the priced procedures of a row (for
+        any follow-up about planned procedures, so that totals count their dollars once)."""
         provider = self.providers.get(item["provider_id"] or 0, "")
         if kind not in TREATMENT_KINDS:
-            return {"provider": provider}
+            return {"provider": provider,
+                    "priced": priced(procedures, self.prices, dollars(item["amount"]))}
         mine = [self.prices[p] for p in procedures if p in self.prices]
         planned = [p.date_planned for p in mine if p.date_planned is not None]
         expected = dollars(details.get("treatment_amount") if kind == ItemKind.BENEFITS_EXPIRING
