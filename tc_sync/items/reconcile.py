@@ -68,6 +68,11 @@ from tc_sync.records import (
 
 log = structlog.get_logger(__name__)
 _CHUNK = 500
+"""Patients whose facts are read together, in a few indexed queries."""
+_WRITE_SECONDS = 0.5
+"""A write transaction is committed once our own work in it has taken this long: on a
+starved machine (32 agents on 2 cores) no transaction stays open for long, so VACUUM can
+clean behind it and a pooler's connection is soon free."""
 
 
 @dataclass
@@ -165,27 +170,45 @@ class Reconciler:
         with self.engine.connect() as connection:
             source = load_source_facts(connection, self.source_id)
         for start in range(0, len(ids), _CHUNK):
-            with self.engine.begin() as connection:
-                self._chunk(connection, source, ids[start:start + _CHUNK])
+            self._chunk(source, ids[start:start + _CHUNK])
         self.totals.patients = len(ids)
         self.totals.seconds = time.perf_counter() - started
         return self.totals
 
-    def _chunk(self, connection: sa.Connection, source: SourceFacts, ids: list[int]) -> None:
-        facts = load_patient_facts(connection, self.source_id, ids)
-        existing = load_items(connection, self.source_id, ids)
-        self._staff_done = tasks_done_by_staff(connection, list(existing))
-        owners = open_per_owner(connection, self.source_id)
-        for patient_id in ids:
-            patient = facts[patient_id]
-            desired = evaluate(self.source_id, patient, source, self.mappings, self.today)
-            for key, item in desired.items():
-                if not self._ended(connection, item, existing.get(key), patient, source):
-                    self._keep(connection, item, existing.get(key), patient, source, owners)
-            for key, stored in existing.items():
-                if (stored["patient_id"] == patient_id and stored["status"] == "open"
-                        and key not in desired):
-                    self._resolve(connection, stored, patient, source)
+    def _chunk(self, source: SourceFacts, ids: list[int]) -> None:
+        """Read a chunk's facts and items in one short transaction, then evaluate and write
+        them patient by patient, committing every `_WRITE_SECONDS` (a crash between commits
+        leaves the watermark unmoved: the patients are evaluated again next time)."""
+        with self.engine.connect() as connection:
+            facts = load_patient_facts(connection, self.source_id, ids)
+            existing = load_items(connection, self.source_id, ids)
+            self._staff_done = tasks_done_by_staff(connection, list(existing))
+            owners = open_per_owner(connection, self.source_id)
+        by_patient: dict[int, list[dict[str, Any]]] = {}
+        for stored in existing.values():
+            by_patient.setdefault(stored["patient_id"], []).append(stored)
+        done = 0
+        while done < len(ids):
+            with self.engine.begin() as connection:
+                until = time.monotonic() + _WRITE_SECONDS
+                for patient_id in ids[done:]:
+                    self._patient(connection, facts[patient_id], source, existing,
+                                  by_patient.get(patient_id, ()), owners)
+                    done += 1
+                    if time.monotonic() >= until:
+                        break
+
+    def _patient(self, connection: sa.Connection, patient: PatientFacts, source: SourceFacts,
+                 existing: dict[str, dict[str, Any]], stored_items: Iterable[dict[str, Any]],
+                 owners: dict[str, int]) -> None:
+        """Open, change and end one patient's items as their PMS facts say."""
+        desired = evaluate(self.source_id, patient, source, self.mappings, self.today)
+        for key, item in desired.items():
+            if not self._ended(connection, item, existing.get(key), patient, source):
+                self._keep(connection, item, existing.get(key), patient, source, owners)
+        for stored in stored_items:
+            if stored["status"] == "open" and stored["item_key"] not in desired:
+                self._resolve(connection, stored, patient, source)
 
     def _fields(self, item: DesiredItem, patient: PatientFacts, source: SourceFacts,
                 stored: dict[str, Any] | None) -> tuple[dict[str, Any], list[Attempt]]:
