@@ -45,6 +45,9 @@ class Sample:
 
     connections: int = 0
     longest_transaction: float = 0.0
+    longest_statement: str = ""
+    """The statement the longest transaction was running or had last run (SQL text with
+    placeholders: no values, no PHI), and its state then."""
     idle_in_transaction: float = 0.0
 
 
@@ -115,12 +118,20 @@ class Sampler(threading.Thread):
             "WHERE state LIKE 'idle in transaction%'), 0) FROM pg_stat_activity "
             "WHERE datname = current_database() AND application_name <> :bench "
             "AND backend_type = 'client backend'")
-        with self.engine.connect() as connection:
+        oldest = sa.text(
+            "SELECT state, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) "
+            "FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name <> :bench AND backend_type = 'client backend' "
+            "AND xact_start IS NOT NULL ORDER BY xact_start LIMIT 1")
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             while not self.stop.wait(0.2):
                 count, longest, idle = connection.execute(query, {"bench": BENCH}).one()
                 sample = self.phases[self.phase]
                 sample.connections = max(sample.connections, int(count))
-                sample.longest_transaction = max(sample.longest_transaction, float(longest))
+                if float(longest) > sample.longest_transaction:
+                    sample.longest_transaction = float(longest)
+                    found = connection.execute(oldest, {"bench": BENCH}).first()
+                    sample.longest_statement = f"{found[0]}: {found[1]}" if found else ""
                 sample.idle_in_transaction = max(sample.idle_in_transaction, float(idle))
 
 
@@ -297,7 +308,8 @@ def report(figures: Figures) -> list[str]:
             f"{phase}: PostgreSQL connections at peak {sample.connections} for {n} daemons "
             f"({sample.connections / n:.2f} per daemon, target at most 2); longest open "
             f"transaction {sample.longest_transaction:.2f} s (target under 5 s); longest idle "
-            f"in transaction {sample.idle_in_transaction:.2f} s")
+            f"in transaction {sample.idle_in_transaction:.2f} s\n"
+            f"  the longest transaction was at: {sample.longest_statement or '-'}")
     most = max((sample.connections for sample in figures.phases.values()), default=0)
     lines += [
         f"dead rows VACUUM could not remove while the daemons ran: "
