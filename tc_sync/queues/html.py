@@ -235,14 +235,19 @@ def _utc(moment: datetime) -> str:
 
 
 def _freshness(source: Freshness) -> str:
+    """A source's colour, why, and its last successful sync: its clock time, and how long ago
+    as the page is read (the script fills `.ago`). A reason that is only that age, as of the
+    build ("synced under a minute ago"), is not shown: it would be stale when read."""
     last = source.last_success_at
     when = (f'last successful sync <time datetime="{_utc(last)}">{last:%Y-%m-%d %H:%M}'
             '</time> <span class="ago"></span>') if last else "never synced successfully"
+    reason = "" if source.aged and last else (
+        f'<span class="reason">{escape(source.reason)}</span>; ')
     return (f'<li{_attrs(class_=f"fresh {source.colour}", data_colour=source.colour)}'
             f'{_attrs(data_last_success=_utc(last) if last else "")}>'
             '<span class="dot" aria-hidden="true"></span><span>'
             f'<b>{escape(source.source_id)}</b> <span class="colour">{source.colour}</span> '
-            f'<span class="reason">{escape(source.reason)}</span>; {when}</span></li>')
+            f'{reason}{when}</span></li>')
 
 
 def _header(snapshot: Snapshot) -> str:

@@ -23,6 +23,8 @@ class Freshness:
     reason: str
     last_success_at: datetime | None
     """Aware, in the practice's time zone."""
+    aged: bool = False
+    """The reason only says how long ago `last_success_at` was, as of the build."""
 
 
 @dataclass(frozen=True)
