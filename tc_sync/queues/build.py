@@ -18,6 +18,7 @@ import json
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from tc_sync.queues.rows import (
     clinic_labels,
     known_queues,
     load_rows,
+    queue_order,
 )
 from tc_sync.queues.snapshot import Freshness, Snapshot
 from tc_sync.queues.xlsx import workbook
@@ -175,8 +177,9 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
                 clinics=group.clinic_column, sources=len(source_ids) > 1)
             _write_group(group.folder, snapshot, settings.queues.formats, result,
                          _Previous(target, {} if force else _digests(before), gid))
-        result.queues = {queue: len(queue_rows)
-                         for queue, queue_rows in by_queue(rows, queues).items()}
+        counts = Counter(row.queue for row in rows)
+        result.queues = {queue: counts[queue]
+                         for queue in sorted({*queues, *counts}, key=queue_order)}
         _forget_old_files(target, result, before, gid, inputs)
     result.seconds = time.perf_counter() - started
     log.info("queues_built", folder=str(target), items=len(rows), queues=result.queues,

@@ -22,6 +22,7 @@ from tc_sync.config.mappings import AGED_QUEUE
 from tc_sync.items.model import ItemKind
 from tc_sync.ledger.schema import items, replica
 from tc_sync.queues.pricing import PlannedProcedure, patient_portion, planned_procedures, priced
+from tc_sync.queues.shared import SharedValues
 from tc_sync.records import (
     ClaimProcedure,
     Clinic,
@@ -239,33 +240,14 @@ def _descriptions(connection: sa.Connection, source_id: str) -> dict[str, str]:
     return found
 
 
-class _Shared:
-    """One object for each value many rows hold (a day, a carrier, a queue's name, an amount):
-    60,000 rows would otherwise each keep their own copy in memory."""
-
-    def __init__(self) -> None:
-        self.text: dict[str, str] = {}
-        self.days: dict[Any, Any] = {}
-        """Dates and date-times (kept apart from each other: they never compare equal)."""
-        self.money: dict[Decimal | None, Decimal | None] = {}
-        self.codes: dict[str, tuple[str, ...]] = {}
-        self.treatment: dict[tuple[str, tuple[str, ...]], str] = {}
-        """By source and codes: each source describes its own codes."""
-
-    def dollars(self, cents: Any) -> Decimal | None:
-        """`dollars`, one object per amount (always two decimal places, so equal is same)."""
-        value = dollars(cents)
-        return self.money.setdefault(value, value)
-
-
 class _SourceFacts:
     """What the replica adds to one source's open items, read in a few queries."""
 
     def __init__(self, connection: sa.Connection, source_id: str,
                  open_items: Sequence[Mapping[str, Any]], labels: _Labels,
-                 shared: _Shared | None = None) -> None:
+                 shared: SharedValues | None = None) -> None:
         self.source_id = source_id
-        self.shared = shared or _Shared()
+        self.shared = shared or SharedValues()
         self.details = {item["item_key"]: json.loads(item["details"]) for item in open_items}
         self.patients = self._patients(connection, {i["patient_id"] for i in open_items})
         self.shown_patients: dict[int, tuple[str, str, str, str]] = {}
@@ -363,13 +345,14 @@ class _SourceFacts:
         details = self.details[item["item_key"]]
         procedures = self.procedures(kind, item, details)
         shared = self.shared
-        text, day, money = shared.text.setdefault, shared.days.setdefault, shared.dollars
-        codes = shared.codes.get(item["codes"]) if item["codes"] else None
-        if codes is None:
-            codes = tuple(item["codes"].split()) or tuple(
-                code for code in (self.codes.get(p, "") for p in procedures) if code)
-            if item["codes"]:
-                shared.codes[item["codes"]] = codes
+        text, day = shared.text.setdefault, shared.days.setdefault
+
+        def money(cents: Any) -> Decimal | None:
+            value = dollars(cents)     # always two decimal places: equal amounts print alike
+            return shared.money.setdefault(value, value)
+        codes = tuple(item["codes"].split()) or tuple(
+            code for code in (self.codes.get(p, "") for p in procedures) if code)
+        codes = shared.codes.setdefault(codes, codes)
         treatment = shared.treatment.get((self.source_id, codes))
         if treatment is None:
             treatment = shared.treatment[self.source_id, codes] = "; ".join(
@@ -382,20 +365,19 @@ class _SourceFacts:
         aged_from = sent if kind in _AGED_FROM_SENT and sent else item["owed_since"]
         name, preferred, contact_by, contact = self.patient(item["patient_id"])
         clinic_id = item["clinic_id"]
-        renew_on, appointment_on = (_day(benefits.get("benefits_renew_on")),
-                                    _day(details.get("appointment_on")))
         return QueueRow(
             item_key=item["item_key"], source_id=self.source_id, kind=kind,
             queue=text(item["queue"], item["queue"]), priority=float(item["priority"]),
             next_follow_up=day(item["next_follow_up"], item["next_follow_up"]),
-            what=KIND_LABELS[kind], patient=name,
-            preferred_name=preferred, contact_by=contact_by, contact=contact,
+            what=KIND_LABELS[kind], patient=name, preferred_name=preferred, contact_by=contact_by,
+            contact=contact,
             patient_id=item["patient_id"], claim_id=item["claim_id"],
             appointment_id=item["appointment_id"], procedure_ids=procedures, codes=codes,
             treatment=treatment, amount=money(item["amount"]),
             age_days=None if aged_from is None else max(0, (today - aged_from).days),
             remaining_benefits=money(benefits.get("remaining_benefits")),
-            benefits_renew_on=day(renew_on, renew_on), carrier=text(carrier, carrier),
+            benefits_renew_on=day(renew := _day(benefits.get("benefits_renew_on")), renew),
+            carrier=text(carrier, carrier),
             carrier_phone=text(phone := details.get("carrier_phone")
                                or benefits.get("carrier_phone") or "", phone),
             date_sent=day(sent, sent), bucket=text(bucket := details.get("bucket") or "", bucket),
@@ -407,10 +389,10 @@ class _SourceFacts:
             clinic=self.clinics.get((self.source_id, clinic_id), "") if clinic_id else "",
             days_at_carrier=max(0, (today - sent).days) if sent and kind in _AGED_FROM_SENT
             else None,
-            reasons=tuple(text(reason, reason) for reason in map(str, details.get("reasons")
-                                                                 or ())),
-            appointment_on=day(appointment_on, appointment_on), party=_party(details),
-            signed=_signed(details), **self._planned(kind, item, details, procedures))
+            reasons=tuple(text(why, why) for why in map(str, details.get("reasons") or ())),
+            appointment_on=day(visit := _day(details.get("appointment_on")), visit),
+            party=_party(details), signed=_signed(details),
+            **self._planned(kind, item, details, procedures))
 
     def _planned(self, kind: ItemKind, item: Mapping[str, Any], details: Mapping[str, Any],
                  procedures: tuple[int, ...]) -> dict[str, Any]:
@@ -468,7 +450,7 @@ def load_rows(connection: sa.Connection, source_ids: Sequence[str],
     item's row may borrow another's facts), so what the replica adds is held for those only.
     """
     rows: list[QueueRow] = []
-    shared = _Shared()
+    shared = SharedValues()
     for source_id in source_ids:
         labels = _labels(connection, source_id)
         stored = connection.execute(sa.select(*(items.c[name] for name in _SHOWN)).where(
@@ -485,7 +467,7 @@ def load_rows(connection: sa.Connection, source_ids: Sequence[str],
 
 
 def _rows(connection: sa.Connection, source_id: str, batch: Sequence[Mapping[str, Any]],
-          labels: _Labels, today: date, shared: _Shared) -> list[QueueRow]:
+          labels: _Labels, today: date, shared: SharedValues) -> list[QueueRow]:
     if not batch:
         return []
     facts = _SourceFacts(connection, source_id, batch, labels, shared)
