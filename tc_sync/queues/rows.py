@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from tc_sync.config.mappings import AGED_QUEUE
 from tc_sync.items.model import ItemKind
 from tc_sync.ledger.schema import items, replica
+from tc_sync.queues.details import party_of, signed_of, status_of
 from tc_sync.queues.pricing import PlannedProcedure, patient_portion, planned_procedures, priced
 from tc_sync.queues.shared import SharedValues
 from tc_sync.records import (
@@ -190,36 +191,6 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield ordered[start:start + _CHUNK]
 
 
-def _status(details: Mapping[str, Any]) -> str:
-    if "stale" in details:      # insurance not verified
-        return " and ".join(details["stale"]) + " not verified"
-    if "lab" in details:
-        sent = f"sent {details['sent_on']}" if details.get("sent_on") else "not sent"
-        due = f", slip due {details['due_on']}" if details.get("due_on") else ""
-        return sent + due
-    if "referral_status" in details:
-        return f"{str(details['referral_status']).replace('_', ' ')}, " \
-               f"{details.get('days_open')} days open"
-    for key in ("custom_tracking", "unscheduled_status", "status", "appointment_status"):
-        if details.get(key):
-            return str(details[key]).replace("_", " ")
-    return ""
-
-
-def _party(details: Mapping[str, Any]) -> str:
-    for name, phone in (("lab", "lab_phone"), ("specialist", "specialist_phone")):
-        if details.get(name):
-            return f"{details[name]} {details.get(phone) or ''}".strip()
-    return ""
-
-
-def _signed(details: Mapping[str, Any]) -> str:
-    if not details.get("signed"):
-        return ""
-    by = f", presented by {details['presenter']}" if details.get("presenter") else ""
-    return f"{details.get('signed_on')}{by}"
-
-
 _Labels = tuple[dict[str, str], dict[tuple[str, int], str], dict[int, str]]
 """A source's code descriptions, clinic and provider names."""
 
@@ -382,7 +353,7 @@ class _SourceFacts:
                                or benefits.get("carrier_phone") or "", phone),
             date_sent=day(sent, sent), bucket=text(bucket := details.get("bucket") or "", bucket),
             estimate=money(details.get("estimate")), paid=money(details.get("paid")),
-            status=text(status := _status(details), status),
+            status=text(status := status_of(details), status),
             last_contact_at=day(item["last_contact_at"], item["last_contact_at"]),
             attempts=item["attempts"], escalated=bool(item["escalated"]),
             owner=text(owner := item["owner"] or "", owner), clinic_id=clinic_id,
@@ -391,7 +362,7 @@ class _SourceFacts:
             else None,
             reasons=tuple(text(why, why) for why in map(str, details.get("reasons") or ())),
             appointment_on=day(visit := _day(details.get("appointment_on")), visit),
-            party=_party(details), signed=_signed(details),
+            party=party_of(details), signed=signed_of(details),
             **self._planned(kind, item, details, procedures))
 
     def _planned(self, kind: ItemKind, item: Mapping[str, Any], details: Mapping[str, Any],
