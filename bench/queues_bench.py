@@ -7,6 +7,7 @@ measurement: a full pull, a full evaluation, an incremental cycle):
     process of its own, so its peak memory is the build's (target: at most 250 MB), and the
     size of the HTML page it wrote;
   * its floor: reading the open items with their replica rows, the build's first step;
+  * the build again with nothing changed (a quiet cycle's: it reads no rows);
   * each format built alone, to show where the time goes.
 
 Usage: python bench/queues_bench.py [--database tc_bench]
@@ -57,6 +58,8 @@ class QueueFigures:
     """Peak memory of a process doing one build of every format, and nothing else."""
     page_megabytes: float = 0.0
     """The HTML page's size."""
+    quiet_seconds: float = 0.0
+    """The build again with nothing changed, as after a quiet cycle (it reads no rows)."""
 
 
 def build_alone(ledger: Path, database: str, folder: Path, today: date) -> dict[str, float]:
@@ -106,6 +109,9 @@ def measure(ledger: Path, database: str, folder: Path,
     try:
         build = build_queues(engine, settings, today=today)
         size = sum(path.stat().st_size for path in build.written)
+        quiet = build_queues(engine, settings, today=today)
+        if quiet.written:
+            raise RuntimeError("a build with nothing changed wrote files")
         started = time.perf_counter()
         with engine.connect() as connection:
             read = len(load_rows(connection, [items_bench.SOURCE_ID], today))
@@ -123,7 +129,7 @@ def measure(ledger: Path, database: str, folder: Path,
         raise RuntimeError(f"the build showed {items:,} open items, the floor read {read:,}")
     return QueueFigures(alone["seconds"], items, len(build.queues), len(build.written),
                         size / 1e6, read_seconds, per_format, alone["cpu_seconds"],
-                        alone["peak_mb"], alone["page_mb"])
+                        alone["peak_mb"], alone["page_mb"], quiet.seconds)
 
 
 def print_figures(figures: QueueFigures) -> None:
@@ -133,6 +139,7 @@ def print_figures(figures: QueueFigures) -> None:
     print(f"peak memory of the build:   {figures.peak_mb:7.0f} MB (HTML page "
           f"{figures.page_megabytes:.1f} MB)")
     print(f"floor, reading the rows:    {figures.read_seconds:7.2f} s")
+    print(f"again, nothing changed:     {figures.quiet_seconds:7.2f} s")
     for kind, seconds in figures.per_format.items():
         print(f"{kind + ' alone:':<27} {seconds:7.2f} s")
 

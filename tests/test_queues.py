@@ -10,6 +10,7 @@ import csv
 import json
 import logging
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -33,10 +34,12 @@ from tc_sync.demo.practice import PracticeSpec, write_sqlite
 from tc_sync.items.model import ItemKind
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import open_ledger
-from tc_sync.ledger.schema import items, replica
+from tc_sync.ledger.items import update_item
+from tc_sync.ledger.schema import items, replica, sync_runs
 from tc_sync.pull.run import sync_source
 from tc_sync.queues import atomic
-from tc_sync.queues.build import build_queues, queues_folder, rebuild_after_cycle
+from tc_sync.queues import build as build_module
+from tc_sync.queues.build import build_queues, csv_names, queues_folder, rebuild_after_cycle
 from tc_sync.queues.rows import contact_for
 from tc_sync.queues.xlsx import (
     DATE_FORMAT,
@@ -513,6 +516,73 @@ def test_a_file_another_program_holds_is_skipped_and_written_next_time(practice,
     monkeypatch.undo()
     again = build_queues(engine, settings, folder=tmp_path, today=TODAY)
     assert not again.skipped and (tmp_path / "queues.xlsx").exists()
+
+
+def test_a_rebuild_with_nothing_changed_reads_no_row_and_one_changed_item_is_picked_up(
+        practice, tmp_path, monkeypatch):
+    """The daemon rebuilds after every cycle; a quiet cycle must cost next to nothing."""
+    folder, _ = practice
+    with sqlite3.connect(folder / "ledger.db") as source, \
+            sqlite3.connect(tmp_path / "ledger.db") as copy:
+        source.backup(copy)             # a ledger of its own: this test changes an item
+    settings = practice_settings(tmp_path)
+    engine = open_ledger(settings.ledger.url)
+    share = tmp_path / "share"
+    first = build_queues(engine, settings, folder=share, today=TODAY)
+    written = {path: path.stat().st_mtime_ns for path in first.written}
+    reads: list[str] = []
+    real = build_module.load_rows
+
+    def counted(*arguments: Any) -> Any:
+        reads.append("rows")
+        return real(*arguments)
+    monkeypatch.setattr(build_module, "load_rows", counted)
+
+    quiet = build_queues(engine, settings, folder=share, today=TODAY)
+    assert reads == [] and quiet.written == [] and quiet.queues == first.queues
+    assert sorted(quiet.unchanged) == sorted(written)
+    assert {path: path.stat().st_mtime_ns for path in written} == written
+
+    with engine.connect() as connection:
+        key, queue = connection.execute(sa.select(items.c.item_key, items.c.queue).where(
+            items.c.status == "open", items.c.kind == "claim_outstanding")
+            .order_by(items.c.item_key).limit(1)).one()
+    with engine.begin() as connection:
+        update_item(connection, key, {"owner": "Rosa"})     # as `tc-sync items` assigns it
+    changed = build_queues(engine, settings, folder=share, today=TODAY)
+    assert reads == ["rows"] and share / csv_names([queue])[queue] in changed.written
+    (row,) = [row for row in read_csv(share / csv_names([queue])[queue]) if row["Item"] == key]
+    assert row["Owner"] == "Rosa"
+    engine.dispose()
+
+
+def test_a_sync_that_changed_a_patients_phone_rebuilds_the_queues(practice, tmp_path):
+    """No item changed, but the replica did: the row shows the new phone."""
+    folder, _ = practice
+    with sqlite3.connect(folder / "ledger.db") as source, \
+            sqlite3.connect(tmp_path / "ledger.db") as copy:
+        source.backup(copy)
+    settings = practice_settings(tmp_path)
+    engine = open_ledger(settings.ledger.url)
+    share = tmp_path / "share"
+    build_queues(engine, settings, folder=share, today=TODAY)
+    with engine.begin() as connection:
+        key, queue, patient_id = connection.execute(sa.select(
+            items.c.item_key, items.c.queue, items.c.patient_id).where(
+            items.c.status == "open", items.c.kind == "claim_outstanding")
+            .order_by(items.c.item_key).limit(1)).one()
+        patients = replica[Patient]
+        connection.execute(patients.update().where(patients.c.pms_id == patient_id).values(
+            preferred_contact="mobile_phone", mobile_phone="(555)555-0999"))
+        moment = datetime.now(UTC).replace(tzinfo=None)
+        connection.execute(sync_runs.insert().values(
+            source_id="main", mode="incremental", started_at=moment, finished_at=moment,
+            outcome="ok", rows_read=1, rows_inserted=0, rows_updated=1, rows_deleted=0,
+            rows_quarantined=0, statements=1, longest_statement_ms=0))
+    build_queues(engine, settings, folder=share, today=TODAY)
+    (row,) = [row for row in read_csv(share / csv_names([queue])[queue]) if row["Item"] == key]
+    assert row["Phone / email"] == "(555)555-0999"
+    engine.dispose()
 
 
 def test_files_an_earlier_build_wrote_go_when_they_no_longer_apply(practice, tmp_path):

@@ -255,6 +255,33 @@ def test_a_page_left_open_turns_red_as_its_data_ages(browser, tmp_path):
     assert console_errors(browser) == []
 
 
+def test_the_header_says_how_long_ago_the_last_sync_was_as_the_page_is_read(browser,
+                                                                            tmp_path):
+    """Built a minute after a sync, read six hours later: not "synced under a minute ago"."""
+    from selenium.webdriver.common.by import By
+
+    settings = practice_settings(tmp_path)
+    engine = open_ledger(settings.ledger.url)
+    synced = datetime.now(UTC) - timedelta(hours=6)
+    with engine.begin() as connection:
+        connection.execute(sync_runs.insert().values(
+            source_id="main", mode="incremental", started_at=synced.replace(tzinfo=None),
+            finished_at=synced.replace(tzinfo=None), outcome="ok", rows_read=0,
+            rows_inserted=0, rows_updated=0, rows_deleted=0, rows_quarantined=0,
+            statements=0, longest_statement_ms=0))
+    build_queues(engine, settings, folder=tmp_path / "share", now=synced + timedelta(seconds=30))
+    engine.dispose()
+    written = (tmp_path / "share" / "queues.html").read_text("utf-8")
+    assert "under a minute" not in written
+    open_page(browser, tmp_path / "share" / "queues.html")
+    source = browser.find_element(By.CSS_SELECTOR, "li.fresh")
+    clock = source.find_element(By.CSS_SELECTOR, "time")      # the fallback without script
+    assert clock.get_attribute("datetime") == synced.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert f"last successful sync {clock.text}" in source.text
+    assert "(6 h ago)" in source.text and "under a minute" not in source.text
+    assert console_errors(browser) == []
+
+
 def test_a_reload_keeps_the_tab_sort_and_filters(browser, page):
     from selenium.webdriver.common.by import By
 

@@ -43,6 +43,9 @@ class SourceHealth:
     reason: str
     first_sync: bool = False
     """Never synced yet, and the first sync is running now."""
+    aged: bool = False
+    """The reason only says how long ago the last success was (a page read later says it
+    from `last_success_at` as it is read)."""
 
 
 def source_health(connection: sa.Connection, settings: Settings,
@@ -60,7 +63,7 @@ def _with_problem(health: SourceHealth, problem: str | None) -> SourceHealth:
     if problem is None:
         return health
     colour = Colour.AMBER if health.colour is Colour.GREEN else health.colour
-    return replace(health, colour=colour, reason=f"{health.reason}; {problem}")
+    return replace(health, colour=colour, reason=f"{health.reason}; {problem}", aged=False)
 
 
 def _one(connection: sa.Connection, settings: Settings, source_id: str,
@@ -89,15 +92,17 @@ def _one(connection: sa.Connection, settings: Settings, source_id: str,
     age = measured_to - last_ok.replace(tzinfo=UTC)
     minutes = max(0, int(age.total_seconds() // 60))
     health = settings.health
+    aged = True
     if age > timedelta(minutes=health.red_after_minutes):
         colour, reason = Colour.RED, f"no successful sync for {_span(minutes)}"
     elif age > timedelta(minutes=health.amber_after_minutes):
         colour, reason = Colour.AMBER, f"last successful sync {_span(minutes)} ago"
     elif outcome not in (None, "ok", "stopped"):
         colour, reason = Colour.AMBER, f"last run {outcome} ({error_class or 'no detail'})"
+        aged = False
     else:
         colour, reason = Colour.GREEN, f"synced {_span(minutes)} ago"
-    return SourceHealth(source_id, colour, last_ok, outcome, error_class, reason)
+    return SourceHealth(source_id, colour, last_ok, outcome, error_class, reason, aged=aged)
 
 
 def _span(minutes: int) -> str:

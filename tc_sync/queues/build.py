@@ -18,6 +18,7 @@ import json
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ from tc_sync.queues.atomic import (
     write_atomic,
 )
 from tc_sync.queues.csv_writer import queue_csv
+from tc_sync.queues.fingerprint import fingerprint, ledger_state
 from tc_sync.queues.html import page_pieces
 from tc_sync.queues.patients import per_patient
 from tc_sync.queues.rows import (
@@ -50,6 +52,7 @@ from tc_sync.queues.rows import (
     clinic_labels,
     known_queues,
     load_rows,
+    queue_order,
 )
 from tc_sync.queues.snapshot import Freshness, Snapshot
 from tc_sync.queues.xlsx import workbook
@@ -146,17 +149,22 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
     source_ids = list(settings.sources)
     gid = group_id(settings.queues.group)
     with _BUILDING:
+        before = _manifest(target)
         with engine.connect() as connection, _modest_cache(connection):
+            freshness = [Freshness(h.source_id, h.colour.value, h.reason,
+                                   h.last_success_at.replace(tzinfo=UTC).astimezone(zone)
+                                   if h.last_success_at else None, h.aged)
+                         for h in source_health(connection, settings, moment)]
+            inputs = fingerprint(
+                ledger_state(connection, source_ids), day,
+                [(f.source_id, f.colour) for f in freshness], _shaping(settings))
+            if not force and _nothing_new(target, before, inputs):
+                return _quiet_build(target, before, started)
             rows = load_rows(connection, source_ids, day)
             queues = known_queues(connection, source_ids)
             clinics = clinic_labels(connection, source_ids)
             visible = clinic_labels(connection, source_ids, visible_only=True)
-            freshness = [Freshness(h.source_id, h.colour.value, h.reason,
-                                   h.last_success_at.replace(tzinfo=UTC).astimezone(zone)
-                                   if h.last_success_at else None)
-                         for h in source_health(connection, settings, moment)]
         result = QueueBuild(target)
-        before = _manifest(target)
         groups = [_Group(target, ALL_CLINICS, rows, bool(clinics))]
         if settings.queues.per_clinic:
             groups += _clinic_groups(target, rows, clinics, visible, len(source_ids) > 1)
@@ -169,12 +177,45 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
                 clinics=group.clinic_column, sources=len(source_ids) > 1)
             _write_group(group.folder, snapshot, settings.queues.formats, result,
                          _Previous(target, {} if force else _digests(before), gid))
-        _forget_old_files(target, result, before, gid)
-    result.queues = {queue: len(queue_rows) for queue, queue_rows in by_queue(rows, queues).items()}
+        counts = Counter(row.queue for row in rows)
+        result.queues = {queue: counts[queue]
+                         for queue in sorted({*queues, *counts}, key=queue_order)}
+        _forget_old_files(target, result, before, gid, inputs)
     result.seconds = time.perf_counter() - started
     log.info("queues_built", folder=str(target), items=len(rows), queues=result.queues,
              files=len(result.written), unchanged=len(result.unchanged),
              skipped=len(result.skipped), seconds=round(result.seconds, 3))
+    return result
+
+
+def _shaping(settings: Settings) -> list[object]:
+    """The settings that shape the files, for the fingerprint."""
+    return [settings.site_id, settings.timezone, list(settings.sources),
+            list(settings.queues.formats), settings.queues.per_clinic,
+            settings.health.amber_after_minutes, settings.health.red_after_minutes]
+
+
+def _nothing_new(target: Path, manifest: dict[str, object], inputs: str) -> bool:
+    """The last build had these inputs and left every file it lists, none skipped."""
+    files, digests = manifest.get("files"), _digests(manifest)
+    return (manifest.get("fingerprint") == inputs and isinstance(files, list)
+            and isinstance(manifest.get("queues"), dict)
+            and all(str(name) in digests and (target / str(name)).is_file() for name in files))
+
+
+def _quiet_build(target: Path, manifest: dict[str, object], started: float) -> QueueBuild:
+    """A build with nothing new: every file is left as it is, and no row is read."""
+    listed = manifest.get("files")
+    counts = manifest.get("queues")
+    result = QueueBuild(target, unchanged=[target / str(name) for name in listed or []]
+                        if isinstance(listed, list) else [],
+                        digests=_digests(manifest))
+    if isinstance(counts, dict):
+        result.queues = {str(queue): int(count) for queue, count in counts.items()}
+    result.seconds = time.perf_counter() - started
+    log.info("queues_built", folder=str(target), items=sum(result.queues.values()),
+             queues=result.queues, files=0, unchanged=len(result.unchanged), skipped=0,
+             seconds=round(result.seconds, 3), quiet=True)
     return result
 
 
@@ -317,7 +358,7 @@ def _write_group(folder: Path, snapshot: Snapshot, formats: Sequence[str],
 
 
 def _forget_old_files(target: Path, result: QueueBuild, manifest_before: dict[str, object],
-                      group: int | None) -> None:
+                      group: int | None, inputs: str) -> None:
     """Remove files only an earlier build wrote, then record this build's files."""
     manifest = target / MANIFEST
     ours = {path.relative_to(target).as_posix()
@@ -335,7 +376,8 @@ def _forget_old_files(target: Path, result: QueueBuild, manifest_before: dict[st
         except OSError as error:
             log.warning("queue_file_not_removed", file=old.name,
                         error_class=type(error).__name__)
-    content = json.dumps({"files": sorted(ours), "digests": dict(sorted(result.digests.items()))},
+    content = json.dumps({"files": sorted(ours), "digests": dict(sorted(result.digests.items())),
+                          "fingerprint": inputs, "queues": result.queues},
                          indent=1).encode("utf-8")
     if not same_content(manifest, content):
         write_atomic(manifest, content, group=group)

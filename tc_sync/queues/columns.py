@@ -11,15 +11,18 @@ carry every column.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from operator import attrgetter
+from typing import Any, TypeVar
 
 from tc_sync.items.model import ItemKind
 from tc_sync.queues.patients import GROUPED, part_line
 from tc_sync.queues.reasons import next_step, why_now
 from tc_sync.queues.rows import TREATMENT_KINDS, QueueRow
+
+_T = TypeVar("_T")
 
 
 class Format(StrEnum):
@@ -54,12 +57,31 @@ class Column:
 
     def value(self, row: QueueRow) -> Any:
         """The row's value in this column: text, a number, a date or None."""
-        raw = self.derive(row) if self.derive else getattr(row, self.key)
+        return self._shown(self.derive(row) if self.derive else getattr(row, self.key))
+
+    def values(self, rows: Sequence[QueueRow]) -> list[Any]:
+        """Each row's `value` in this column, the rows in order: a column at a time, so
+        that a value many rows share (a date, a next step) is worked out once."""
+        raw = list(map(self.derive or attrgetter(self.key), rows))
+        kinds = set(map(type, raw))
+        if bool in kinds or tuple in kinds:
+            return list(map(self._shown, raw))
+        return raw
+
+    def _shown(self, raw: Any) -> Any:
         if isinstance(raw, bool):
             return "Yes" if raw else ""
         if isinstance(raw, tuple):
             return (" " if self.key == "codes" else ", ").join(str(part) for part in raw)
         return raw
+
+
+def each_once(convert: Callable[[Any], _T], values: Iterable[Any]) -> list[_T]:
+    """`convert` of each value, worked out once per distinct value (values are hashable: text,
+    numbers, dates; equal values give the same result in every format)."""
+    values = values if isinstance(values, list) else list(values)
+    converted = {value: convert(value) for value in set(values)}
+    return list(map(converted.__getitem__, values))
 
 
 _K = ItemKind

@@ -7,9 +7,10 @@ import io
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from tc_sync.queues.columns import Format
+from tc_sync.queues.columns import Format, each_once
 from tc_sync.queues.snapshot import Snapshot
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -46,15 +47,14 @@ def queue_csv(snapshot: Snapshot, queue: str) -> Iterator[bytes]:
     """The queue's rows (in the order to work them) under a header row, a couple of thousand
     rows at a time (a large queue's file is never whole in memory)."""
     columns = snapshot.columns(queue)
-    formats = [column.format for column in columns]
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([column.header for column in columns])
     yield "\ufeff".encode() + buffer.getvalue().encode("utf-8")
-    values = snapshot.values(queue)
-    for start in range(0, len(values), _ROWS_AT_ONCE):
+    texts = [each_once(partial(plain, kind=column.format), values)     # a column at a time
+             for column, values in zip(columns, snapshot.values(queue), strict=True)]
+    for start in range(0, len(snapshot.queues[queue]), _ROWS_AT_ONCE):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows([plain(value, kind) for value, kind in zip(row, formats, strict=True)]
-                         for row in values[start:start + _ROWS_AT_ONCE])
+        writer.writerows(zip(*(text[start:start + _ROWS_AT_ONCE] for text in texts), strict=True))
         yield buffer.getvalue().encode("utf-8")

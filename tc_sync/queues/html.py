@@ -23,7 +23,7 @@ from html import escape
 from importlib import resources
 from typing import Any
 
-from tc_sync.queues.columns import PRIORITY_EXPLAINED, Column, Format
+from tc_sync.queues.columns import PRIORITY_EXPLAINED, Column, Format, each_once
 from tc_sync.queues.rows import QueueRow
 from tc_sync.queues.snapshot import Freshness, Snapshot, Tally
 
@@ -85,19 +85,19 @@ def _classes(column: Column) -> list[str]:
                                        ("wrap", column.key in _WRAPPED)) if applies]
 
 
-def _cell_writer(column: Column, today: date) -> Callable[[QueueRow, Any], str]:
-    """How a row's cell in this column is written; what is the same on every row (the cell's
-    classes, whether it has a sort value or a hover title) is worked out once."""
+def _cell_writer(column: Column, today: date) -> Callable[[Any], str]:
+    """How a value's cell in this column is written; what is the same on every row (the
+    cell's classes, whether it has a sort value or a hover title) is worked out once."""
     classes = _classes(column)
     opening = f'<td{_attrs(class_=" ".join(classes) or None)}'
     due_opening = f'<td{_attrs(class_=" ".join([*classes, "due"]))}'
-    marks_due = column.key == "next_follow_up"
+    marks_due = column.key == "next_follow_up"      # its value is the row's next follow-up
     sorted_by_value = column.format != Format.TEXT
     titled = column.key in _CLIPPED
     kind = column.format
 
-    def cell(row: QueueRow, value: Any) -> str:
-        start = due_opening if marks_due and row.next_follow_up <= today else opening
+    def cell(value: Any) -> str:
+        start = due_opening if marks_due and value <= today else opening
         if sorted_by_value:
             start += f' data-v="{escape(_sort_value(value, kind) or "")}"'
         shown = escape(display(value, kind))
@@ -107,36 +107,32 @@ def _cell_writer(column: Column, today: date) -> Callable[[QueueRow, Any], str]:
     return cell
 
 
-def _detail_writer(column: Column) -> Callable[[Any], str | list[str]]:
-    """A row's value in a column not shown by default, for the data block: the text shown,
+def _detail_writer(column: Column) -> Callable[[Any], str]:
+    """A value in a column not shown by default, as JSON for the data block: the text shown,
     or [text shown, sort value] when the page sorts by something else (money, a priority)."""
     kind = column.format
 
-    def detail(value: Any) -> str | list[str]:
+    def detail(value: Any) -> str:
         shown = display(value, kind)
-        if kind == Format.TEXT:
-            return shown
-        sort = _sort_value(value, kind) or ""
-        return shown if sort == shown else [shown, sort]
+        sort = shown if kind == Format.TEXT else _sort_value(value, kind) or ""
+        return json.dumps(shown if sort == shown else [shown, sort], ensure_ascii=False,
+                          separators=(",", ":"))
     return detail
 
 
-def _details(table: list[list[Any]], writers: list[Callable[[Any], str | list[str]]]) -> str:
-    """Rows' detail arrays (their values past the `len(writers)` first), one JSON line each,
-    safe inside a script element."""
-    first = -len(writers)
-    text = ",\n".join(json.dumps([write(value) for write, value in zip(
-        writers, values[first:], strict=True)], ensure_ascii=False, separators=(",", ":"))
-        for values in table)
+def _details(columns: list[list[str]], start: int, end: int) -> str:
+    """Rows' detail arrays (their values in `columns`, as JSON), one line each, safe inside a
+    script element."""
+    text = ",\n".join("[" + ",".join(values) + "]" for values in zip(
+        *(column[start:end] for column in columns), strict=True))
     return text.replace("<", "\\u003c")
 
 
-def _row(row: QueueRow, values: list[Any], cells: list[Callable[[QueueRow, Any], str]]) -> str:
+def _row(row: QueueRow, cells: tuple[str, ...]) -> str:
     escalated = ' class="escalated"' if row.escalated else ""
     amount = f' data-amount="{row.amount:.2f}"' if row.amount is not None else ""
     return (f'<tr{escalated} data-key="{escape(" ".join(row.keys))}"{amount}>'
-            + "".join([cell(row, value) for cell, value in zip(cells, values, strict=False)])
-            + "</tr>")
+            + "".join(cells) + "</tr>")
 
 
 _FILTER_HELP = ("Type text to keep the rows that contain it; for numbers and dates, "
@@ -157,19 +153,22 @@ def _table(snapshot: Snapshot, queue: str) -> Iterator[str]:
         f'<td><input type="text" class="filter" size="6"'
         f'{_attrs(title=_FILTER_HELP, aria_label=f"Filter {column.header}")}></td>'
         for column in columns)
-    cells = [_cell_writer(column, snapshot.today) for column in columns if column.default]
-    details = [_detail_writer(column) for column in columns if not column.default]
     rows = snapshot.queues[queue]
     table = snapshot.values(queue)        # the default columns first, then the others
+    cells = [each_once(_cell_writer(column, snapshot.today), values)    # a column at a time
+             for column, values in zip(columns, table, strict=True) if column.default]
+    details = [each_once(_detail_writer(column), values)
+               for column, values in zip(columns, table, strict=True) if not column.default]
     yield (f'<div class="scroll"><table class="queue"><thead><tr class="heads">{heads}</tr>'
            f'<tr class="filters">{filters}</tr></thead>\n<tbody>\n')
     for start in range(0, len(rows), _ROWS_AT_ONCE):
-        yield "\n".join([_row(row, values, cells) for row, values in zip(
-            rows[start:start + _ROWS_AT_ONCE], table[start:start + _ROWS_AT_ONCE],
+        end = start + _ROWS_AT_ONCE
+        yield "\n".join([_row(row, row_cells) for row, row_cells in zip(
+            rows[start:end], zip(*(column[start:end] for column in cells), strict=True),
             strict=True)]) + "\n"
     yield '</tbody></table></div>\n<script type="application/json" class="details">[\n'
     for start in range(0, len(rows), _ROWS_AT_ONCE):
-        yield ("," if start else "") + _details(table[start:start + _ROWS_AT_ONCE], details)
+        yield ("," if start else "") + _details(details, start, start + _ROWS_AT_ONCE)
         yield "\n"
     yield "]</script>"
 
@@ -235,14 +234,19 @@ def _utc(moment: datetime) -> str:
 
 
 def _freshness(source: Freshness) -> str:
+    """A source's colour, why, and its last successful sync: its clock time, and how long ago
+    as the page is read (the script fills `.ago`). A reason that is only that age, as of the
+    build ("synced under a minute ago"), is not shown: it would be stale when read."""
     last = source.last_success_at
     when = (f'last successful sync <time datetime="{_utc(last)}">{last:%Y-%m-%d %H:%M}'
             '</time> <span class="ago"></span>') if last else "never synced successfully"
+    reason = "" if source.aged and last else (
+        f'<span class="reason">{escape(source.reason)}</span>; ')
     return (f'<li{_attrs(class_=f"fresh {source.colour}", data_colour=source.colour)}'
             f'{_attrs(data_last_success=_utc(last) if last else "")}>'
             '<span class="dot" aria-hidden="true"></span><span>'
             f'<b>{escape(source.source_id)}</b> <span class="colour">{source.colour}</span> '
-            f'<span class="reason">{escape(source.reason)}</span>; {when}</span></li>')
+            f'{reason}{when}</span></li>')
 
 
 def _header(snapshot: Snapshot) -> str:

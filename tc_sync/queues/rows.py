@@ -21,7 +21,9 @@ import sqlalchemy as sa
 from tc_sync.config.mappings import AGED_QUEUE
 from tc_sync.items.model import ItemKind
 from tc_sync.ledger.schema import items, replica
+from tc_sync.queues.details import party_of, signed_of, status_of
 from tc_sync.queues.pricing import PlannedProcedure, patient_portion, planned_procedures, priced
+from tc_sync.queues.shared import SharedValues
 from tc_sync.records import (
     ClaimProcedure,
     Clinic,
@@ -189,36 +191,6 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield ordered[start:start + _CHUNK]
 
 
-def _status(details: Mapping[str, Any]) -> str:
-    if "stale" in details:      # insurance not verified
-        return " and ".join(details["stale"]) + " not verified"
-    if "lab" in details:
-        sent = f"sent {details['sent_on']}" if details.get("sent_on") else "not sent"
-        due = f", slip due {details['due_on']}" if details.get("due_on") else ""
-        return sent + due
-    if "referral_status" in details:
-        return f"{str(details['referral_status']).replace('_', ' ')}, " \
-               f"{details.get('days_open')} days open"
-    for key in ("custom_tracking", "unscheduled_status", "status", "appointment_status"):
-        if details.get(key):
-            return str(details[key]).replace("_", " ")
-    return ""
-
-
-def _party(details: Mapping[str, Any]) -> str:
-    for name, phone in (("lab", "lab_phone"), ("specialist", "specialist_phone")):
-        if details.get(name):
-            return f"{details[name]} {details.get(phone) or ''}".strip()
-    return ""
-
-
-def _signed(details: Mapping[str, Any]) -> str:
-    if not details.get("signed"):
-        return ""
-    by = f", presented by {details['presenter']}" if details.get("presenter") else ""
-    return f"{details.get('signed_on')}{by}"
-
-
 _Labels = tuple[dict[str, str], dict[tuple[str, int], str], dict[int, str]]
 """A source's code descriptions, clinic and provider names."""
 
@@ -243,8 +215,10 @@ class _SourceFacts:
     """What the replica adds to one source's open items, read in a few queries."""
 
     def __init__(self, connection: sa.Connection, source_id: str,
-                 open_items: Sequence[Mapping[str, Any]], labels: _Labels) -> None:
+                 open_items: Sequence[Mapping[str, Any]], labels: _Labels,
+                 shared: SharedValues | None = None) -> None:
         self.source_id = source_id
+        self.shared = shared or SharedValues()
         self.details = {item["item_key"]: json.loads(item["details"]) for item in open_items}
         self.patients = self._patients(connection, {i["patient_id"] for i in open_items})
         self.shown_patients: dict[int, tuple[str, str, str, str]] = {}
@@ -341,8 +315,19 @@ class _SourceFacts:
         kind = ItemKind(item["kind"])
         details = self.details[item["item_key"]]
         procedures = self.procedures(kind, item, details)
+        shared = self.shared
+        text, day = shared.text.setdefault, shared.days.setdefault
+
+        def money(cents: Any) -> Decimal | None:
+            value = dollars(cents)     # always two decimal places: equal amounts print alike
+            return shared.money.setdefault(value, value)
         codes = tuple(item["codes"].split()) or tuple(
             code for code in (self.codes.get(p, "") for p in procedures) if code)
+        codes = shared.codes.setdefault(codes, codes)
+        treatment = shared.treatment.get((self.source_id, codes))
+        if treatment is None:
+            treatment = shared.treatment[self.source_id, codes] = "; ".join(
+                self.descriptions.get(code, code) for code in dict.fromkeys(codes))
         benefits = details if "insured" in details else (
             self.benefits.get(item["patient_id"], {}) if kind in _BORROWS_BENEFITS else {})
         carrier = details.get("carrier") or benefits.get("carrier") or (
@@ -353,28 +338,32 @@ class _SourceFacts:
         clinic_id = item["clinic_id"]
         return QueueRow(
             item_key=item["item_key"], source_id=self.source_id, kind=kind,
-            queue=item["queue"], priority=float(item["priority"]),
-            next_follow_up=item["next_follow_up"], what=KIND_LABELS[kind], patient=name,
-            preferred_name=preferred, contact_by=contact_by, contact=contact,
+            queue=text(item["queue"], item["queue"]), priority=float(item["priority"]),
+            next_follow_up=day(item["next_follow_up"], item["next_follow_up"]),
+            what=KIND_LABELS[kind], patient=name, preferred_name=preferred, contact_by=contact_by,
+            contact=contact,
             patient_id=item["patient_id"], claim_id=item["claim_id"],
             appointment_id=item["appointment_id"], procedure_ids=procedures, codes=codes,
-            treatment="; ".join(self.descriptions.get(code, code) for code in dict.fromkeys(codes)),
-            amount=dollars(item["amount"]),
+            treatment=treatment, amount=money(item["amount"]),
             age_days=None if aged_from is None else max(0, (today - aged_from).days),
-            remaining_benefits=dollars(benefits.get("remaining_benefits")),
-            benefits_renew_on=_day(benefits.get("benefits_renew_on")), carrier=carrier,
-            carrier_phone=details.get("carrier_phone") or benefits.get("carrier_phone") or "",
-            date_sent=sent, bucket=details.get("bucket") or "",
-            estimate=dollars(details.get("estimate")), paid=dollars(details.get("paid")),
-            status=_status(details), last_contact_at=item["last_contact_at"],
+            remaining_benefits=money(benefits.get("remaining_benefits")),
+            benefits_renew_on=day(renew := _day(benefits.get("benefits_renew_on")), renew),
+            carrier=text(carrier, carrier),
+            carrier_phone=text(phone := details.get("carrier_phone")
+                               or benefits.get("carrier_phone") or "", phone),
+            date_sent=day(sent, sent), bucket=text(bucket := details.get("bucket") or "", bucket),
+            estimate=money(details.get("estimate")), paid=money(details.get("paid")),
+            status=text(status := status_of(details), status),
+            last_contact_at=day(item["last_contact_at"], item["last_contact_at"]),
             attempts=item["attempts"], escalated=bool(item["escalated"]),
-            owner=item["owner"] or "", clinic_id=clinic_id,
+            owner=text(owner := item["owner"] or "", owner), clinic_id=clinic_id,
             clinic=self.clinics.get((self.source_id, clinic_id), "") if clinic_id else "",
             days_at_carrier=max(0, (today - sent).days) if sent and kind in _AGED_FROM_SENT
             else None,
-            reasons=tuple(str(reason) for reason in details.get("reasons") or ()),
-            appointment_on=_day(details.get("appointment_on")), party=_party(details),
-            signed=_signed(details), **self._planned(kind, item, details, procedures))
+            reasons=tuple(text(why, why) for why in map(str, details.get("reasons") or ())),
+            appointment_on=day(visit := _day(details.get("appointment_on")), visit),
+            party=party_of(details), signed=signed_of(details),
+            **self._planned(kind, item, details, procedures))
 
     def _planned(self, kind: ItemKind, item: Mapping[str, Any], details: Mapping[str, Any],
                  procedures: tuple[int, ...]) -> dict[str, Any]:
@@ -432,6 +421,7 @@ def load_rows(connection: sa.Connection, source_ids: Sequence[str],
     item's row may borrow another's facts), so what the replica adds is held for those only.
     """
     rows: list[QueueRow] = []
+    shared = SharedValues()
     for source_id in source_ids:
         labels = _labels(connection, source_id)
         stored = connection.execute(sa.select(*(items.c[name] for name in _SHOWN)).where(
@@ -440,18 +430,18 @@ def load_rows(connection: sa.Connection, source_ids: Sequence[str],
         batch: list[Mapping[str, Any]] = []
         for item in stored:
             if len(batch) >= _BATCH and item["patient_id"] != batch[-1]["patient_id"]:
-                rows += _rows(connection, source_id, batch, labels, today)
+                rows += _rows(connection, source_id, batch, labels, today, shared)
                 batch = []
             batch.append(dict(item))
-        rows += _rows(connection, source_id, batch, labels, today)
+        rows += _rows(connection, source_id, batch, labels, today, shared)
     return sort_rows(rows)
 
 
 def _rows(connection: sa.Connection, source_id: str, batch: Sequence[Mapping[str, Any]],
-          labels: _Labels, today: date) -> list[QueueRow]:
+          labels: _Labels, today: date, shared: SharedValues) -> list[QueueRow]:
     if not batch:
         return []
-    facts = _SourceFacts(connection, source_id, batch, labels)
+    facts = _SourceFacts(connection, source_id, batch, labels, shared)
     return [facts.row(item, today) for item in batch]
 
 

@@ -23,6 +23,8 @@ class Freshness:
     reason: str
     last_success_at: datetime | None
     """Aware, in the practice's time zone."""
+    aged: bool = False
+    """The reason only says how long ago `last_success_at` was, as of the build."""
 
 
 @dataclass(frozen=True)
@@ -70,13 +72,14 @@ class Snapshot:
         return columns_for(self.queues[queue], clinics=self.clinics, sources=self.sources)
 
     def values(self, queue: str) -> list[list[Any]]:
-        """Each row's value in each of the queue's `columns`, worked out once for every
-        format (a "why now" or a row's follow-ups is a few string operations per row)."""
+        """Each of the queue's `columns` as its rows' values, one list per column, rows in
+        order: worked out once for every format (a "why now" or a row's follow-ups is a few
+        string operations per row)."""
         table = self._values.get(queue)
         if table is None:
-            columns = self.columns(queue)
-            table = self._values[queue] = [[column.value(row) for column in columns]
-                                           for row in self.queues[queue]]
+            rows = self.queues[queue]
+            table = self._values[queue] = [column.values(rows)
+                                           for column in self.columns(queue)]
         return table
 
     def tally(self, rows: list[QueueRow]) -> Tally:

@@ -23,7 +23,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from tc_sync.queues.columns import Column, Format, workbook_columns
+from tc_sync.queues.columns import Column, Format, each_once, workbook_columns
 from tc_sync.queues.snapshot import Snapshot, Tally
 
 MONEY_FORMAT = '"$"#,##0.00'
@@ -127,32 +127,34 @@ def _text(value: str) -> str:
     return ILLEGAL_CHARACTERS.sub("", value)
 
 
-Writer = Callable[[int, Any], None]
-"""Writes one value of a column in a row (nothing for a blank)."""
-
-
-def _column_writer(sheet: Worksheet, index: int, column: Column,
-                   formats: _Formats) -> Writer:
-    """How a column's values are written: text always as text (a name starting with '=' is
-    no formula), numbers and dates with their format."""
-    number_format = formats.numbers.get(column.format)
-    if number_format is None:
-        style = formats.wrapped if column.key in WRAPPED_COLUMNS else None
-
-        def text(row: int, value: Any) -> None:
-            if value is not None and value != "":
-                sheet.write_string(row, index, _text(str(value)), style)
-        return text
+def _cells(column: Column, values: list[Any]) -> list[Any]:
+    """A column's cells as the workbook holds them, None for a blank: text without the
+    characters a workbook cannot hold, numbers as floats, dates as they are."""
     if column.format in (Format.DATE, Format.DATETIME):
-        def when(row: int, value: Any) -> None:
-            if isinstance(value, date | datetime):
-                sheet.write_datetime(row, index, value, number_format)
-        return when
+        return [value if isinstance(value, date | datetime) else None for value in values]
+    if column.format in _NUMBER_FORMATS:
+        return each_once(lambda value: None if value is None or value == "" else float(value),
+                         values)
+    return each_once(lambda value: None if value is None or value == "" else _text(str(value)),
+                     values)
 
-    def number(row: int, value: Any) -> None:
-        if value is not None and value != "":
-            sheet.write_number(row, index, float(value), number_format)
-    return number
+
+def _column_writer(sheet: Worksheet, column: Column) -> Callable[..., Any]:
+    """How a column's cells are written: text always as text (a name starting with '=' is
+    no formula), numbers and dates with their format."""
+    writer: Callable[..., Any] = sheet.write_string
+    if column.format in (Format.DATE, Format.DATETIME):
+        writer = sheet.write_datetime
+    elif column.format in _NUMBER_FORMATS:
+        writer = sheet.write_number
+    return writer
+
+
+def _style(column: Column, formats: _Formats) -> Any:
+    number_format = formats.numbers.get(column.format)
+    if number_format is not None:
+        return number_format
+    return formats.wrapped if column.key in WRAPPED_COLUMNS else None
 
 
 def _width(column: Column, longest: int) -> float:
@@ -163,29 +165,34 @@ def _width(column: Column, longest: int) -> float:
     return min(max(shown + 2, fits_header), max(column.max_width, fits_header))
 
 
+def _longest(values: list[Any]) -> int:
+    """The length of the widest value as text (-1: every value is blank)."""
+    shown = {value for value in values if value is not None and value != ""}
+    return max(map(len, map(str, shown)), default=-1)
+
+
 def _queue_sheet(sheet: Worksheet, snapshot: Snapshot, queue: str, formats: _Formats) -> None:
     every = snapshot.columns(queue)
+    table = dict(zip(map(id, every), snapshot.values(queue), strict=True))
     columns = workbook_columns(every)
-    kept = {id(column) for column in columns}
-    positions = [index for index, column in enumerate(every) if id(column) in kept]
-    table = snapshot.values(queue)
-    longest = [-1] * len(columns)
-    for at, (column, position) in enumerate(zip(columns, positions, strict=True)):
-        measured = column.format not in _SHOWN_WIDTHS      # the widest value sets the width
-        for values in table:
-            value = values[position]
-            if value is not None and value != "":
-                longest[at] = max(longest[at], len(str(value)) if measured else 0)
-    widths = [_width(column, most) for column, most in zip(columns, longest, strict=True)]
+    values = [table[id(column)] for column in columns]
+    widths = [_width(column, _longest(column_values) if column.format not in _SHOWN_WIDTHS
+                      else (0 if any(v is not None and v != "" for v in column_values) else -1))
+              for column, column_values in zip(columns, values, strict=True)]
+    count = len(snapshot.queues[queue])
     shown = sum(1 for column in columns if column.default or column.sorted_by)
-    _layout(sheet, widths, len(table), sum(1 for column in columns if column.default), shown)
+    _layout(sheet, widths, count, sum(1 for column in columns if column.default), shown)
     for index, column in enumerate(columns):
         sheet.write_string(0, index, column.header, formats.queue_header)
-    writers = [(_column_writer(sheet, index, column, formats), position)
-               for index, (column, position) in enumerate(zip(columns, positions, strict=True))]
-    for number, values in enumerate(table, start=1):
-        for write, position in writers:
-            write(number, values[position])
+    plan = [(_column_writer(sheet, column), index, _cells(column, column_values),
+             _style(column, formats))
+            for index, (column, column_values) in enumerate(zip(columns, values, strict=True))]
+    for number in range(count):     # XlsxWriter's constant memory: row after row
+        row = number + 1
+        for write, index, cells, style in plan:
+            cell = cells[number]
+            if cell is not None:
+                write(row, index, cell, style)
 
 
 def _layout(sheet: Worksheet, widths: list[float], count: int, printed: int,
