@@ -476,3 +476,30 @@ def test_the_treatment_tab_lists_each_patient_once_and_counts_each_dollar_once(
         assert "Follow-ups" in detail.text
         assert not scrolls_sideways(browser, section)
     assert console_errors(browser) == []
+
+
+def test_the_insurance_tabs_totals_count_a_procedure_two_follow_ups_name_once(
+        browser, practice, page):
+    # A predetermination and the insurance check for the visit booking the same procedures
+    # are two rows (two calls) but one sum of money: the tab and the count line, filtered or
+    # not, add it once.
+    from selenium.webdriver.common.by import By
+
+    from .test_queues import dollars_at_stake
+
+    assert 'data-priced="' in page.read_text("utf-8")      # the practice has such rows
+    open_page(browser, page)
+    section = show(browser, "insurance")
+    rows = [item for item in open_items(practice[1]) if item["queue"] == "insurance"]
+    at_stake = dollars_at_stake(practice[1], rows)
+    assert at_stake < sum(Decimal(i["amount"] or 0).scaleb(-2) for i in rows)
+    tab = browser.find_element(By.CSS_SELECTOR, '[role="tab"][data-tab="insurance"]')
+    assert f"${at_stake:,.2f}" in tab.text
+    assert section.find_element(By.CSS_SELECTOR, ".shown").text.endswith(f"· ${at_stake:,.2f}")
+    what = section.find_elements(By.CSS_SELECTOR, "input.filter")[column(section, "What")]
+    what.send_keys("Predetermination")
+    shown = [i for i in rows if i["kind"].startswith("predetermination")]
+    assert Counter(visible(browser, section)) == Counter(i["item_key"] for i in shown)
+    assert section.find_element(By.CSS_SELECTOR, ".shown").text.endswith(
+        f"· ${dollars_at_stake(practice[1], shown):,.2f}")
+    assert console_errors(browser) == []

@@ -32,15 +32,28 @@ def dollars_once(rows: Iterable[QueueRow]) -> Decimal:
     seen: set[tuple[str, int]] = set()
     total = Decimal(0)
     for row in rows:
-        for part in row.parts or (row,):
-            if part.priced is None:
-                total += part.amount or 0
-                continue
-            for procedure, amount in part.priced:
-                if (part.source_id, procedure) not in seen:
-                    seen.add((part.source_id, procedure))
-                    total += amount
+        procedures, other = money_parts(row)
+        total += other
+        for procedure, amount in procedures.items():
+            if procedure not in seen:
+                seen.add(procedure)
+                total += amount
     return total
+
+
+def money_parts(row: QueueRow) -> tuple[dict[tuple[str, int], Decimal], Decimal]:
+    """A row's dollars in two parts: each planned procedure's (by source and procedure id),
+    and the rest (amounts no sum of planned procedures, e.g. a claim's fee), so that rows
+    naming the same procedure can be added up counting it once."""
+    procedures: dict[tuple[str, int], Decimal] = {}
+    other = Decimal(0)
+    for part in row.parts or (row,):
+        if part.priced is None:
+            other += part.amount or 0
+            continue
+        for procedure, amount in part.priced:
+            procedures.setdefault((part.source_id, procedure), amount)
+    return procedures, other
 
 
 def per_patient(rows: Iterable[QueueRow]) -> list[QueueRow]:
