@@ -308,3 +308,43 @@ def test_the_group_report_puts_each_practice_side_by_side_and_sums_them(group, t
     page = made.html.read_text("utf-8")
     assert all(f'href="{practice}/report-2026-11.html"' in page for practice in PRACTICES)
     assert not [value for value in _patients_data(engine) if value in page]
+
+
+def test_a_queue_build_leaves_no_transaction_open_between_its_statements(
+        postgres_url, tmp_path):
+    # On a shared PostgreSQL ledger, a build reading for seconds inside one transaction would
+    # hold VACUUM back for every practice (32 agents on 2 cores: 5 s). Before each statement
+    # of a build, the build's session has no transaction open. (A SQLite build keeps one read
+    # snapshot, by design: there is no VACUUM to hold back.)
+    from tc_sync.queues.build import build_queues
+
+    write_sqlite(tmp_path / "downtown.db", PRACTICES["downtown"])
+    config = group_config(tmp_path, postgres_url)
+    config["sources"] = {"downtown": config["sources"]["downtown"]}
+    settings = settings_from_mapping(config, label=str(tmp_path / "g.yaml"))
+    engine = open_ledger(postgres_url)
+    run = sync_source(engine, "downtown", settings.sources["downtown"], settings.sync)
+    reconcile_source(engine, "downtown", load_mappings(), TODAY, complete_run=True,
+                     run_id=run.run_id)
+    open_between: list[object] = []
+    statements = []
+    observer = sa.create_engine(engine.url, isolation_level="AUTOCOMMIT")
+    with observer.connect() as watcher:
+
+        def check(connection: sa.Connection, *_: object) -> None:
+            pid = connection.connection.dbapi_connection.info.backend_pid
+            statements.append(pid)
+            started = watcher.execute(sa.text(
+                "SELECT xact_start FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid})
+            if (at := started.scalar()) is not None:
+                open_between.append(at)
+
+        sa.event.listen(engine, "before_cursor_execute", check)
+        try:
+            build_queues(engine, settings, folder=tmp_path / "q", today=TODAY)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", check)
+    observer.dispose()
+    engine.dispose()
+    assert len(statements) > 10
+    assert open_between == []

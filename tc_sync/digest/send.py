@@ -22,6 +22,7 @@ from tc_sync.config.clock import practice_today
 from tc_sync.config.push import EmailTarget
 from tc_sync.config.reports import digest_target
 from tc_sync.digest.compose import Digest, compose, plan
+from tc_sync.ledger.db import reading
 from tc_sync.push.targets.email import smtp_session
 from tc_sync.queues.rows import load_rows
 
@@ -46,7 +47,7 @@ def make_digests(engine: sa.Engine, settings: Settings, today: date | None = Non
     digest = settings.reports.digest
     day = today or practice_today(settings)
     target = digest_target(settings.reports, settings.push.targets)
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         rows = load_rows(connection, list(settings.sources), day)
     return [compose(rows, to, scope, site_id=settings.site_id, today=day, detail=digest.detail,
                     top=digest.top, overdue_limit=digest.overdue_limit)

@@ -107,6 +107,18 @@ def create_ledger_engine(url: str, connections: int | None = None) -> sa.Engine:
     return engine
 
 
+def reading(engine: sa.Engine) -> sa.Connection:
+    """A connection for a long read (the work queues, a report, the digest). On PostgreSQL
+    each statement is its own transaction, so none stays open while Python works between
+    statements: VACUUM is never held back and a pooler's connection is free between them.
+    The reads need no single snapshot: a build that saw a change half-way is redone when the
+    change shows in its fingerprint. SQLite keeps its one read transaction (a WAL snapshot)."""
+    connection = engine.connect()
+    if engine.dialect.name == "postgresql":
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+    return connection
+
+
 _SQLITE_PROBLEMS = (
     ("SQLITE_FULL", "the ledger's disk is full"),
     ("SQLITE_IOERR", "the ledger's disk failed a read or a write"),

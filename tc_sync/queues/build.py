@@ -33,6 +33,7 @@ import structlog
 from tc_sync import __version__
 from tc_sync.config import Settings
 from tc_sync.config.clock import practice_today
+from tc_sync.ledger.db import reading
 from tc_sync.observability.health import source_health
 from tc_sync.queues.atomic import (
     GroupError,
@@ -150,7 +151,7 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
     gid = group_id(settings.queues.group)
     with _BUILDING:
         before = _manifest(target)
-        with engine.connect() as connection, _modest_cache(connection):
+        with reading(engine) as connection, _modest_cache(connection):
             freshness = [Freshness(h.source_id, h.colour.value, h.reason,
                                    h.last_success_at.replace(tzinfo=UTC).astimezone(zone)
                                    if h.last_success_at else None, h.aged)

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from tc_sync.config import Settings
 from tc_sync.config.clock import practice_today
+from tc_sync.ledger.db import reading
 from tc_sync.queues.atomic import group_id, write_atomic
 from tc_sync.queues.build import QueueBuild, build_queues, queues_folder
 from tc_sync.queues.patients import dollars_once, per_patient
@@ -151,7 +152,7 @@ def build_group_queues(engine: sa.Engine, settings: Settings, *, folder: Path | 
     day = today or practice_today(settings, moment)
     queues = build_queues(engine, group, folder=target, today=day, now=moment, force=force)
     practices = list(group.sources)
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         rows = per_patient(load_rows(connection, practices, day))
         names = known_queues(connection, practices)
     totals = practice_totals(rows, names, practices, day)

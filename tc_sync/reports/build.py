@@ -20,6 +20,7 @@ import structlog
 from tc_sync.config import Settings
 from tc_sync.config.mappings import Mappings
 from tc_sync.config.mappings_file import load_mappings
+from tc_sync.ledger.db import reading
 from tc_sync.queues.atomic import group_id, make_folder, remove_leftovers, write_atomic
 from tc_sync.reports.charts import draw
 from tc_sync.reports.html import page
@@ -63,7 +64,7 @@ def build_report(engine: sa.Engine, settings: Settings, kind: PeriodKind, *,
     moment = (now or datetime.now(UTC)).astimezone(zone)
     chosen = period or last_complete(kind, moment.date())
     target = folder or reports_folder(settings)
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         report = gather(connection, site_id=settings.site_id, source_ids=list(settings.sources),
                         mappings=mappings or load_mappings(settings.mappings_file),
                         period=chosen, zone=zone, built_at=moment,
