@@ -130,29 +130,31 @@ def _details(columns: list[list[str]], start: int, end: int) -> str:
     return text.replace("<", "\\u003c")
 
 
-def _row(row: QueueRow, cells: tuple[str, ...], shared: set[tuple[str, int]]) -> str:
+def _row(row: QueueRow, cells: tuple[str, ...], priced: str) -> str:
     escalated = ' class="escalated"' if row.escalated else ""
     amount = f' data-amount="{row.amount:.2f}"' if row.amount is not None else ""
-    return (f'<tr{escalated} data-key="{escape(" ".join(row.keys))}"{amount}'
-            f'{_priced(row, shared)}>' + "".join(cells) + "</tr>")
+    return (f'<tr{escalated} data-key="{escape(" ".join(row.keys))}"{amount}{priced}>'
+            + "".join(cells) + "</tr>")
 
 
-def _priced(row: QueueRow, shared: set[tuple[str, int]]) -> str:
-    """For a row naming a planned procedure another row of its queue names too: its dollars
-    by procedure (`source:procedure:dollars`) and the rest, so the page's total of the rows
-    shown counts each procedure once, as the tab's does. Other rows just add their amount."""
-    procedures, other = money_parts(row)
-    if shared.isdisjoint(procedures):
-        return ""
-    tokens = " ".join(f"{source}:{procedure}:{amount:.2f}"
-                      for (source, procedure), amount in procedures.items())
-    return f' data-priced="{escape(tokens)}"' + (f' data-other="{other:.2f}"' if other else "")
-
-
-def _shared_procedures(rows: Sequence[QueueRow]) -> set[tuple[str, int]]:
-    """The planned procedures more than one of these rows names."""
-    named = Counter(procedure for row in rows for procedure in money_parts(row)[0])
-    return {procedure for procedure, rows_naming in named.items() if rows_naming > 1}
+def _priced(rows: Sequence[QueueRow]) -> list[str]:
+    """For each row naming a planned procedure another row of its queue names too: its
+    dollars by procedure (`source:procedure:dollars`) and the rest, so that the page's total
+    of the rows shown counts each procedure once, as the tab's does; "" for the other rows
+    (the page adds their amount)."""
+    parts = [money_parts(row) for row in rows]
+    named = Counter(procedure for procedures, _ in parts for procedure in procedures)
+    shared = {procedure for procedure, rows_naming in named.items() if rows_naming > 1}
+    attributes = []
+    for procedures, other in parts:
+        if shared.isdisjoint(procedures):
+            attributes.append("")
+            continue
+        tokens = " ".join(f"{source}:{procedure}:{amount:.2f}"
+                          for (source, procedure), amount in procedures.items())
+        attributes.append(f' data-priced="{escape(tokens)}"'
+                          + (f' data-other="{other:.2f}"' if other else ""))
+    return attributes
 
 
 _FILTER_HELP = ("Type text to keep the rows that contain it; for numbers and dates, "
@@ -174,7 +176,7 @@ def _table(snapshot: Snapshot, queue: str) -> Iterator[str]:
         f'{_attrs(title=_FILTER_HELP, aria_label=f"Filter {column.header}")}></td>'
         for column in columns)
     rows = snapshot.queues[queue]
-    shared = _shared_procedures(rows)
+    priced = _priced(rows)
     table = snapshot.values(queue)        # the default columns first, then the others
     cells = [each_once(_cell_writer(column, snapshot.today), values)    # a column at a time
              for column, values in zip(columns, table, strict=True) if column.default]
@@ -184,9 +186,9 @@ def _table(snapshot: Snapshot, queue: str) -> Iterator[str]:
            f'<tr class="filters">{filters}</tr></thead>\n<tbody>\n')
     for start in range(0, len(rows), _ROWS_AT_ONCE):
         end = start + _ROWS_AT_ONCE
-        yield "\n".join([_row(row, row_cells, shared) for row, row_cells in zip(
+        yield "\n".join([_row(row, row_cells, row_priced) for row, row_cells, row_priced in zip(
             rows[start:end], zip(*(column[start:end] for column in cells), strict=True),
-            strict=True)]) + "\n"
+            priced[start:end], strict=True)]) + "\n"
     yield '</tbody></table></div>\n<script type="application/json" class="details">[\n'
     for start in range(0, len(rows), _ROWS_AT_ONCE):
         yield ("," if start else "") + _details(details, start, start + _ROWS_AT_ONCE)

@@ -41,12 +41,18 @@ def dollars_once(rows: Iterable[QueueRow]) -> Decimal:
     return total
 
 
+_ZERO = Decimal(0)
+_NO_PROCEDURES: dict[tuple[str, int], Decimal] = {}
+
+
 def money_parts(row: QueueRow) -> tuple[dict[tuple[str, int], Decimal], Decimal]:
     """A row's dollars in two parts: each planned procedure's (by source and procedure id),
     and the rest (amounts no sum of planned procedures, e.g. a claim's fee), so that rows
     naming the same procedure can be added up counting it once."""
+    if not row.parts and row.priced is None:        # most rows: a claim, a referral
+        return _NO_PROCEDURES, row.amount or _ZERO
     procedures: dict[tuple[str, int], Decimal] = {}
-    other = Decimal(0)
+    other = _ZERO
     for part in row.parts or (row,):
         if part.priced is None:
             other += part.amount or 0

@@ -67,6 +67,8 @@ TREATMENT_KINDS = frozenset({
 _BOOKED_KINDS = frozenset({
     ItemKind.BROKEN_APPOINTMENT, ItemKind.LAB_CASE_NOT_READY, ItemKind.INSURANCE_NOT_VERIFIED})
 """Follow-ups about an appointment: their dollars are the treatment booked on it."""
+_PRICED_KINDS = TREATMENT_KINDS | _BOOKED_KINDS | {ItemKind.PREDETERMINATION_PENDING}
+"""Follow-ups whose dollars may be planned procedures' (a claim's are done procedures')."""
 _CHUNK = 500
 _BATCH = 5000
 """Items turned into rows at a time."""
@@ -238,6 +240,7 @@ class _SourceFacts:
                 self.treatment[item["patient_id"]] = tuple(details.get("procedures", ()))
         self.prices = planned_procedures(connection, source_id, {
             procedure: item["patient_id"] for item in open_items
+            if item["kind"] in _PRICED_KINDS
             for procedure in self.procedures(ItemKind(item["kind"]), item,
                                              self.details[item["item_key"]])})
 
@@ -372,7 +375,8 @@ class _SourceFacts:
         provider = self.providers.get(item["provider_id"] or 0, "")
         if kind not in TREATMENT_KINDS:
             return {"provider": provider,
-                    "priced": priced(procedures, self.prices, dollars(item["amount"]))}
+                    "priced": priced(procedures, self.prices, dollars(item["amount"]))
+                    if kind in _PRICED_KINDS else None}
         mine = [self.prices[p] for p in procedures if p in self.prices]
         planned = [p.date_planned for p in mine if p.date_planned is not None]
         expected = dollars(details.get("treatment_amount") if kind == ItemKind.BENEFITS_EXPIRING
