@@ -35,6 +35,7 @@ from tc_sync.items.model import DesiredItem, ItemKind, Resolution
 from tc_sync.items.outcomes import OUTCOME_RESOLUTIONS, Outcome, recorded_outcome, stays_ended
 from tc_sync.items.rules import evaluate, why_resolved
 from tc_sync.items.workload import Planned, bucket_of, plan
+from tc_sync.ledger.db import reading
 from tc_sync.ledger.items import (
     STAFF_EVENT,
     TRACKED,
@@ -167,7 +168,7 @@ class Reconciler:
     def run(self, patient_ids: Iterable[int]) -> ReconcileTotals:
         started = time.perf_counter()
         ids = sorted(patient_ids)
-        with self.engine.connect() as connection:
+        with reading(self.engine) as connection:
             source = load_source_facts(connection, self.source_id)
         for start in range(0, len(ids), _CHUNK):
             self._chunk(source, ids[start:start + _CHUNK])
@@ -176,10 +177,12 @@ class Reconciler:
         return self.totals
 
     def _chunk(self, source: SourceFacts, ids: list[int]) -> None:
-        """Read a chunk's facts and items in one short transaction, then evaluate and write
-        them patient by patient, committing every `_WRITE_SECONDS` (a crash between commits
-        leaves the watermark unmoved: the patients are evaluated again next time)."""
-        with self.engine.connect() as connection:
+        """Read a chunk's facts and items (`reading`: on PostgreSQL no transaction stays open
+        between the reads), then evaluate and write them patient by patient, committing every
+        `_WRITE_SECONDS` (a crash between commits leaves the watermark unmoved: the patients
+        are evaluated again next time). No one else writes this source's rows meanwhile: the
+        pull before it has finished, and the source's lease keeps other agents out."""
+        with reading(self.engine) as connection:
             facts = load_patient_facts(connection, self.source_id, ids)
             existing = load_items(connection, self.source_id, ids)
             self._staff_done = tasks_done_by_staff(connection, list(existing))

@@ -108,7 +108,8 @@ def create_ledger_engine(url: str, connections: int | None = None) -> sa.Engine:
 
 
 def reading(engine: sa.Engine) -> sa.Connection:
-    """A connection for a long read (the work queues, a report, the digest). On PostgreSQL
+    """A connection for a long read (a reconcile's facts, the work queues, a report, the
+    digest). On PostgreSQL
     each statement is its own transaction, so none stays open while Python works between
     statements: VACUUM is never held back and a pooler's connection is free between them.
     The reads need no single snapshot: a build that saw a change half-way is redone when the
