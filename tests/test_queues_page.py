@@ -230,10 +230,9 @@ def test_each_source_shows_its_freshness_and_last_successful_sync(browser, page)
     assert dot.value_of_css_property("background-color") == "rgba(46, 158, 91, 1)"
 
 
-def test_a_page_left_open_turns_red_as_its_data_ages(browser, tmp_path):
-    """Built while the data was fresh; the daemon then stopped and nothing rebuilt it."""
-    from selenium.webdriver.common.by import By
-
+def _synced_six_hours_ago_and_built(tmp_path: Path, after: timedelta) -> datetime:
+    """A practice whose last successful sync was six hours ago, its page built `after` that
+    sync into tmp_path/share; the sync's time."""
     settings = practice_settings(tmp_path)
     engine = open_ledger(settings.ledger.url)
     synced = datetime.now(UTC) - timedelta(hours=6)
@@ -243,9 +242,16 @@ def test_a_page_left_open_turns_red_as_its_data_ages(browser, tmp_path):
             finished_at=synced.replace(tzinfo=None), outcome="ok", rows_read=0,
             rows_inserted=0, rows_updated=0, rows_deleted=0, rows_quarantined=0,
             statements=0, longest_statement_ms=0))
-    build_queues(engine, settings, folder=tmp_path / "share",
-                 now=synced + timedelta(minutes=5))
+    build_queues(engine, settings, folder=tmp_path / "share", now=synced + after)
     engine.dispose()
+    return synced
+
+
+def test_a_page_left_open_turns_red_as_its_data_ages(browser, tmp_path):
+    """Built while the data was fresh; the daemon then stopped and nothing rebuilt it."""
+    from selenium.webdriver.common.by import By
+
+    _synced_six_hours_ago_and_built(tmp_path, after=timedelta(minutes=5))
     open_page(browser, tmp_path / "share" / "queues.html")
     source = browser.find_element(By.CSS_SELECTOR, "li.fresh")
     assert source.get_attribute("data-colour") == "green"        # as built
@@ -260,17 +266,7 @@ def test_the_header_says_how_long_ago_the_last_sync_was_as_the_page_is_read(brow
     """Built a minute after a sync, read six hours later: not "synced under a minute ago"."""
     from selenium.webdriver.common.by import By
 
-    settings = practice_settings(tmp_path)
-    engine = open_ledger(settings.ledger.url)
-    synced = datetime.now(UTC) - timedelta(hours=6)
-    with engine.begin() as connection:
-        connection.execute(sync_runs.insert().values(
-            source_id="main", mode="incremental", started_at=synced.replace(tzinfo=None),
-            finished_at=synced.replace(tzinfo=None), outcome="ok", rows_read=0,
-            rows_inserted=0, rows_updated=0, rows_deleted=0, rows_quarantined=0,
-            statements=0, longest_statement_ms=0))
-    build_queues(engine, settings, folder=tmp_path / "share", now=synced + timedelta(seconds=30))
-    engine.dispose()
+    synced = _synced_six_hours_ago_and_built(tmp_path, after=timedelta(seconds=30))
     written = (tmp_path / "share" / "queues.html").read_text("utf-8")
     assert "under a minute" not in written
     open_page(browser, tmp_path / "share" / "queues.html")
