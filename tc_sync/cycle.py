@@ -20,6 +20,7 @@ from tc_sync.config import Settings
 from tc_sync.config.clock import practice_today
 from tc_sync.config.mappings import Mappings
 from tc_sync.items.reconcile import ReconcileTotals, reconcile_source
+from tc_sync.pull.hints import sync_hinted
 from tc_sync.pull.progress import Progress
 from tc_sync.pull.run import RunResult, sync_source
 from tc_sync.queues.build import QueueBuild, rebuild_or_explain
@@ -42,6 +43,8 @@ class CycleResult:
     """pull, reconcile, push, queues: 'ok', 'skipped', or what went wrong."""
     queues: QueueBuild | None = None
     queue_problem: str | None = None
+    run_mode: str = "scan"
+    """'scan' (an incremental or full pull) or 'hinted' (`hinted_cycle`)."""
 
 
 @dataclass
@@ -72,14 +75,43 @@ def cycle_source(engine: sa.Engine, settings: Settings, mappings: Mappings, sour
     totals = reconcile_source(
         engine, source_id, mappings, today or practice_today(settings),
         complete_run=run.outcome == "ok", run_id=run.run_id, full=full, push=settings.push)
-    result = CycleResult(run, totals, {"pull": run.outcome, "reconcile": "ok"})
+    return _deliver(engine, settings, CycleResult(run, totals, {
+        "pull": run.outcome, "reconcile": "ok"}), push=push, queues=queues, today=today)
+
+
+def hinted_cycle(engine: sa.Engine, settings: Settings, mappings: Mappings, source_id: str,
+                 *, stop: Event | None = None, push: Pusher | None = None,
+                 queues: bool = False, today: date | None = None) -> CycleResult | None:
+    """Between incremental scans: the patients the source's change hints name, re-read and
+    reconciled, then push and queues as in `cycle_source`. None when the hints name nobody
+    (or the PMS gives none); a change too large for hints runs the incremental scan now."""
+    found = sync_hinted(engine, source_id, settings.sources[source_id], settings.sync,
+                        adapters_dir=settings.adapters_dir, stop=stop)
+    if found.overflow:
+        return cycle_source(engine, settings, mappings, source_id, stop=stop, push=push,
+                            queues=queues, today=today)
+    if found.run is None:
+        return None
+    run = found.run
+    totals = reconcile_source(
+        engine, source_id, mappings, today or practice_today(settings),
+        complete_run=run.outcome == "ok", run_id=run.run_id, push=settings.push)
+    return _deliver(engine, settings, CycleResult(run, totals, {
+        "pull": run.outcome, "reconcile": "ok"}, run_mode="hinted"), push=push, queues=queues,
+        today=today)
+
+
+def _deliver(engine: sa.Engine, settings: Settings, result: CycleResult, *,
+             push: Pusher | None, queues: bool, today: date | None) -> CycleResult:
+    """A source's push and queue stages, after its pull and reconcile; logs the cycle."""
+    source_id = result.run.source_id
     result.stages["push"] = _push_stage(push)
     if queues:
         result.queues, result.queue_problem = rebuild_or_explain(engine, settings, source_id,
                                                                  today=today)
         record_queue_build(engine, [source_id], result.queues, result.queue_problem)
     result.stages["queues"] = _queue_outcome(settings, queues, result.queue_problem)
-    log.info("cycle_finished", source=source_id,
+    log.info("cycle_finished", source=source_id, mode=result.run_mode,
              stages=[f"{stage}:{outcome}" for stage, outcome in result.stages.items()])
     return result
 

@@ -202,3 +202,16 @@ class Office:
 
     def delete(self, table: str, key_column: str, key: int) -> None:
         self.run(f"DELETE FROM {table} WHERE {key_column} = %s", key)
+
+    # --- the audit trail ----------------------------------------------------------------------
+
+    def audit(self, patient: int, perm_type: int, fkey: int = 0, text: str = "") -> int:
+        """A securitylog entry as Open Dental's client writes one for an edit: the server's
+        NOW() as LogDateTime, the patient, the edited row's key (`fkey`; Open Dental zeroes it
+        when it deletes an appointment). Perm types: 25 AppointmentCreate, 27 AppointmentEdit,
+        237 AppointmentDelete, 100 ProcEdit, 104 ClaimSend, 118 ClaimDelete, 150 ClaimEdit,
+        193 CommlogCreate."""
+        return self.run("INSERT INTO securitylog (PermType, UserNum, LogDateTime, LogText, "
+                        "PatNum, CompName, FKey, LogSource, DefNum, DefNumError, DateTPrevious) "
+                        "VALUES (%s, 1, NOW(), %s, %s, 'FRONTDESK1', %s, 0, 0, 0, %s)",
+                        perm_type, text, patient, fkey, "0001-01-01 00:00:00")

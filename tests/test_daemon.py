@@ -40,8 +40,9 @@ def test_jobs_are_built_from_the_configuration_with_stable_ids(tmp_path):
     start = datetime(2026, 11, 26, 14, 0, tzinfo=ZoneInfo("America/Chicago"))
     daemon.build_jobs(start)
     jobs = {job.id: job for job in daemon.scheduler.get_jobs()}
-    assert sorted(jobs) == ["cycle:main", "cycle:north", "health", "prune", "sweep:main",
-                            "sweep:north"]
+    assert sorted(jobs) == ["cycle:main", "cycle:north", "health", "hints:main", "hints:north",
+                            "prune", "sweep:main", "sweep:north"]
+    assert jobs["hints:main"].trigger.interval.total_seconds() == 15   # Open Dental logs edits
     assert "hour='3', minute='30'" in str(jobs["prune"].trigger)   # daily, retention.at
     assert jobs["cycle:main"].trigger.interval.total_seconds() == 120
     assert jobs["cycle:north"].trigger.interval.total_seconds() == 300
@@ -49,6 +50,19 @@ def test_jobs_are_built_from_the_configuration_with_stable_ids(tmp_path):
     sweep = jobs["sweep:north"].trigger.get_next_fire_time(None, start)
     assert (sweep.hour, sweep.minute, str(sweep.tzinfo)) == (3, 30, "America/Chicago")
     assert sweep.date() == start.date().replace(day=27)
+    engine.dispose()
+
+
+def test_no_hint_job_for_a_pms_without_hints_or_when_turned_off(tmp_path):
+    config = settings_from_mapping({
+        "ledger": {"url": f"sqlite:///{tmp_path / 'ledger.db'}"},
+        "sources": {"od": {"kind": "opendental", "schedule": {"hint_seconds": 0}},
+                    "dx": {"kind": "dentrix", "connection": {
+                        "driver": "odbc", "odbc": {"dsn": "Dentrix"}}}}})
+    engine = open_ledger(config.ledger.url)
+    daemon = Daemon(engine, config, MappingsKeeper())
+    daemon.build_jobs()
+    assert not [job.id for job in daemon.scheduler.get_jobs() if job.id.startswith("hints:")]
     engine.dispose()
 
 

@@ -72,6 +72,9 @@ class StreamSpec(_Strict):
     incremental pull is skipped when the database says none has changed since the cursor."""
     before: dict[str, str] = Field(default_factory=dict)
     """SQL files for older schemas: {first version that no longer uses it: file}."""
+    patient: str | None = None
+    """The column of `table` naming the row's patient, indexed in the PMS: a change hint
+    (the manifest's `hints`) re-reads this stream for the hinted patients only."""
 
     @property
     def watched_tables(self) -> list[str]:
@@ -84,7 +87,7 @@ class StreamSpec(_Strict):
             raise ValueError(f"unknown record '{value}'; known: {', '.join(RECORD_TYPES)}")
         return value
 
-    @field_validator("table", "cursor")
+    @field_validator("table", "cursor", "patient")
     @classmethod
     def _identifier(cls, value: str | None) -> str | None:
         if value is not None and not _IDENTIFIER.match(value):
@@ -130,6 +133,9 @@ class ManifestModel(_Strict):
     """ODBC adapters: logical table name -> real name; the SQL writes {logical} (see pmsnames)."""
     values: dict[str, Any] = Field(default_factory=dict)
     """ODBC adapters: constants the SQL writes as {value:name}, which a site may override."""
+    hints: str | None = None
+    """SQL file naming the patients changed at or after `:since` (column `patient_id`, at
+    most `:batch_size` of them), read between incremental scans; None: the PMS gives none."""
     streams: dict[str, StreamSpec]
     code_maps: dict[str, dict[str | int | bool, str | int | None]] = Field(default_factory=dict)
 
@@ -199,6 +205,16 @@ class Adapter:
                 f"{self.manifest.title} schema version {version} is not supported: tc-sync "
                 f"reads {self.manifest.version.oldest} through {self.manifest.version.newest}. "
                 "Upgrade tc-sync, or ask for this version to be added.")
+
+    def hints_sql(self) -> str | None:
+        """The change-hint query (`hints`), or None when this PMS gives no hints."""
+        if self.manifest.hints is None:
+            return None
+        sql_file = self.folder / self.manifest.hints
+        try:
+            return sql_file.read_text(encoding="utf-8")
+        except OSError as error:
+            raise AdapterError(f"{sql_file}: cannot read ({error.strerror})") from None
 
     def streams(self, version: str, only: set[str] | None = None) -> list[Stream]:
         """The streams to pull from a PMS at schema `version`, with their SQL chosen."""

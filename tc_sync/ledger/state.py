@@ -12,6 +12,10 @@ import sqlalchemy as sa
 
 from tc_sync.ledger.schema import quarantine, sources, sync_run_streams, sync_runs
 
+HINTED = "hinted"
+"""The mode of a run that re-read only the patients a PMS's change hints named: it says
+nothing about the rest, so health looks past it to the last scan."""
+
 
 def now_utc() -> datetime:
     """The ledger's clock: naive UTC."""

@@ -33,6 +33,7 @@ from tc_sync.ledger.schema import (
     sources,
     sync_runs,
 )
+from tc_sync.ledger.state import HINTED
 from tc_sync.observability.health import Colour, SourceHealth, source_health
 
 log = structlog.get_logger(__name__)
@@ -130,7 +131,8 @@ def _by_source(connection: sa.Connection, table: sa.Table,
 
 def _last_runs(connection: sa.Connection, ids: Sequence[str]) -> dict[str, Any]:
     newest = sa.select(sa.func.max(sync_runs.c.run_id)).where(
-        sync_runs.c.source_id.in_(list(ids))).group_by(sync_runs.c.source_id)
+        sync_runs.c.source_id.in_(list(ids)), sync_runs.c.mode != HINTED,
+    ).group_by(sync_runs.c.source_id)
     return {row.source_id: row for row in connection.execute(sa.select(
         sync_runs.c.source_id, sync_runs.c.run_id, sync_runs.c.outcome, sync_runs.c.started_at,
         sync_runs.c.finished_at, sync_runs.c.error_class).where(

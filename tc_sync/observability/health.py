@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from tc_sync.config import Settings
 from tc_sync.config.quiet import quiet_since
 from tc_sync.ledger.schema import sync_runs
+from tc_sync.ledger.state import HINTED
 
 
 class Colour(StrEnum):
@@ -72,7 +73,8 @@ def _one(connection: sa.Connection, settings: Settings, source_id: str,
         sync_runs.c.source_id == source_id, sync_runs.c.outcome == "ok")).scalar()
     last = connection.execute(
         sa.select(sync_runs.c.outcome, sync_runs.c.error_class)
-        .where(sync_runs.c.source_id == source_id, sync_runs.c.outcome != "running")
+        .where(sync_runs.c.source_id == source_id, sync_runs.c.outcome != "running",
+               sync_runs.c.mode != HINTED)   # a look at the hints hides no failed scan
         .order_by(sync_runs.c.run_id.desc()).limit(1)).first()
     outcome, error_class = (last[0], last[1]) if last is not None else (None, None)
     if last_ok is None:

@@ -10,6 +10,10 @@ from tc_sync.ledger.schema import cursors
 from tc_sync.ledger.state import now_utc
 from tc_sync.pull.cursors import Cursor, Pull
 
+HINTS_CURSOR = "@hints"
+"""The row (in place of a stream name) that keeps where a source's change hints were last
+read (`pull.hints`); it is not a stream's."""
+
 
 def load_cursor(connection: sa.Connection, source_id: str, stream: str) -> Cursor:
     """Where a stream of a source stands: a fresh cursor if it was never pulled."""

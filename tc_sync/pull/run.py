@@ -25,6 +25,7 @@ from tc_sync.drivers.registry import open_driver
 from tc_sync.ledger.db import LedgerError, ledger_write_problem
 from tc_sync.ledger.schema import cursors as cursors_table
 from tc_sync.ledger.state import StreamTotals, finish_run, start_run, touch_source
+from tc_sync.pull.cursor_store import HINTS_CURSOR
 from tc_sync.pull.key_windows import WindowReader
 from tc_sync.pull.progress import Progress
 from tc_sync.pull.stream import PmsClock, PullStopped, StreamPuller
@@ -99,7 +100,8 @@ def _stream_pulled(source_id: str, totals: StreamTotals) -> None:
 def first_sync(connection: sa.Connection, source_id: str) -> bool:
     """True when no stream of this source has a cursor yet: every stream is read whole."""
     return connection.execute(sa.select(sa.func.count()).select_from(cursors_table).where(
-        cursors_table.c.source_id == source_id)).scalar() == 0
+        cursors_table.c.source_id == source_id,
+        cursors_table.c.stream != HINTS_CURSOR)).scalar() == 0
 
 
 def sync_source(

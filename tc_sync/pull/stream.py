@@ -136,8 +136,9 @@ class StreamPuller:
         """The replica writer, compiled when the stream has something to write."""
         return ReplicaWriter(self.stream.converter.record, self.source_id, self.engine.dialect)
 
-    def _convert(self, rows: Sequence[Sequence[Any]], columns: list[str],
-                 positions: tuple[int, ...]) -> tuple[list[tuple[Any, ...]], list[BadRow]]:
+    def convert(self, rows: Sequence[Sequence[Any]], columns: list[str],
+                positions: tuple[int, ...]) -> tuple[list[tuple[Any, ...]], list[BadRow]]:
+        """Rows as record value tuples, and the rows that cannot be read (to quarantine)."""
         convert = self.stream.converter.for_positions(
             positions, temporal_as_text=self.writer.temporal_as_text)
         good: list[tuple[Any, ...]] = []
@@ -153,7 +154,8 @@ class StreamPuller:
             good.append(values)
         return good, bad
 
-    def _positions(self, columns: list[str]) -> tuple[int, ...]:
+    def positions(self, columns: list[str]) -> tuple[int, ...]:
+        """Where each field of the record is among the statement's `columns`."""
         try:
             return self.stream.converter.positions(columns)
         except KeyError as error:
@@ -239,14 +241,14 @@ class StreamPuller:
         """The pull and cursor after one window's rows, and the batch to commit (None when an
         incremental window found nothing: only the last one moves the saved cursor)."""
         if rows and self._row_positions is None:
-            self._row_positions = self._positions(columns)
+            self._row_positions = self.positions(columns)
         positions = self._row_positions
         last_key = int(rows[-1][positions[0]]) if rows and positions else None
         covered = batch_end(pull, high, len(rows), self.options.batch_size, last_key)
         pull = advance(pull, covered)
         if not (rows or pull.mode == "full" or pull.done):
             return pull, cursor, None
-        good, bad = self._convert(rows, columns, positions) if positions else ([], [])
+        good, bad = self.convert(rows, columns, positions) if positions else ([], [])
         cursor = finish(cursor, pull, lag) if pull.done else replace(cursor, pull=pull)
         full_range = None
         if pull.mode == "full":

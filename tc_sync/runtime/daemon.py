@@ -1,8 +1,9 @@
 """`tc-sync run`: the scheduler daemon.
 
 Jobs are built from the configuration with stable ids: per source, an incremental cycle every
-`interval_seconds` (the first at start-up: catch-up after the server was off) and a full sweep
-each night at `full_sweep_at`, in the practice's time zone. One source's jobs never run at the
+`interval_seconds` (the first at start-up: catch-up after the server was off), a look at its
+change hints every `hint_seconds` in between (`cycle.hinted_cycle`) and a full sweep each night
+at `full_sweep_at`, in the practice's time zone. One source's jobs never run at the
 same time (a per-source lock); sources run side by side, so one source down stops no other.
 A stop request (SIGTERM, SIGINT, a Windows service stop) lets each running cycle commit its
 batch in flight and end; the daemon exits within `stop_timeout` seconds.
@@ -14,7 +15,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,10 +26,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from tc_sync.adapter.loading import load_adapter
+from tc_sync.adapter.manifest import AdapterError
 from tc_sync.config import Settings
 from tc_sync.config.mappings_file import MappingsKeeper
 from tc_sync.config.quiet import in_quiet_window
-from tc_sync.cycle import cycle_source
+from tc_sync.cycle import cycle_source, hinted_cycle
 from tc_sync.ledger.db import LedgerError, ledger_write_problem
 from tc_sync.ledger.retention import prune
 from tc_sync.ledger.state import close_interrupted_runs
@@ -91,6 +94,12 @@ class Daemon:
             self.scheduler.add_job(
                 self.run_job, CronTrigger(hour=hour, minute=minute, timezone=self.zone),
                 args=[source_id, True], id=f"sweep:{source_id}", replace_existing=True)
+            if source.schedule.hint_seconds and self._gives_hints(source_id):
+                self.scheduler.add_job(
+                    self.run_hints, IntervalTrigger(seconds=source.schedule.hint_seconds,
+                                                    timezone=self.zone),
+                    args=[source_id], id=f"hints:{source_id}", replace_existing=True,
+                    next_run_time=start + timedelta(seconds=source.schedule.hint_seconds))
         self.scheduler.add_job(self.check_health, IntervalTrigger(seconds=60, timezone=self.zone),
                                id="health", replace_existing=True)
         hour, minute = (int(part) for part in self.settings.retention.at.split(":"))
@@ -103,6 +112,16 @@ class Daemon:
                 self.push, IntervalTrigger(seconds=self.settings.push.interval_seconds,
                                            timezone=self.zone),
                 id="push", replace_existing=True, next_run_time=start)
+
+    def _gives_hints(self, source_id: str) -> bool:
+        """Whether the source's adapter names changed patients (an adapter that cannot be
+        loaded gives none: its cycle says why)."""
+        source = self.settings.sources[source_id]
+        try:
+            adapter = load_adapter(source.kind, self.settings.adapters_dir, source.overrides)
+        except AdapterError:
+            return False
+        return adapter.manifest.hints is not None
 
     def push(self) -> None:
         """Deliver due tasks and alerts (the outbox); a failure is logged, never raised."""
@@ -154,6 +173,33 @@ class Daemon:
                                   error_class=type(error).__name__)
             finally:
                 lock.release()
+
+    def run_hints(self, source_id: str) -> None:
+        """Between scans: re-read the patients the source's change hints name. Quietly does
+        nothing while stopping, in a quiet window, or while the source's cycle runs."""
+        schedule = self.settings.sources[source_id].schedule
+        if self.stop.is_set() or in_quiet_window(datetime.now(self.zone).time(),
+                                                 schedule.quiet_windows):
+            return
+        lock = self._source_locks[source_id]
+        if not lock.acquire(blocking=False):
+            return
+        try:
+            result = hinted_cycle(self.engine, self.settings, self.mappings.reload(), source_id,
+                                  stop=self.stop, queues=True,
+                                  push=self.push if self.dispatcher else None)
+            if result is not None:
+                self.queue_problem = result.queue_problem
+        except Exception as error:  # the next look, or the next scan, tries again
+            problem = str(error) if isinstance(error, LedgerError) else (
+                ledger_write_problem(error))
+            if problem is not None:
+                log.error("ledger_unwritable", source=source_id, job="hints", reason=problem)
+            else:
+                log.exception("job_failed", source=source_id, job="hints",
+                              error_class=type(error).__name__)
+        finally:
+            lock.release()
 
     def prune(self) -> None:
         """Delete run history and outbox rows past the retention horizon; logs, never raises."""

@@ -1,0 +1,183 @@
+"""Change hints: between incremental scans, re-read only the patients the PMS says changed.
+
+An adapter with `hints` (Open Dental: its audit trail, securitylog, indexed on the time of each
+entry) names the patients whose records staff changed since the last look: one indexed range
+read, two statements in all when nothing changed. For those patients each stream with a
+`patient` column is re-read (`pull.patient_rows`), deletes included, and recorded as a run of
+mode `hinted`. A change the PMS does not log is found by the next incremental scan
+(`schedule.interval_seconds`), which stays the bound; hints only make changes arrive sooner.
+
+Hints start after the source's first complete sync, and look back `HINT_LAG` behind the PMS
+clock of the previous look, so an entry written while it was being read is read again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from threading import Event
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+
+from tc_sync.adapter.loading import load_adapter
+from tc_sync.adapter.manifest import Adapter, AdapterError
+from tc_sync.config import SourceSettings, SyncSettings
+from tc_sync.drivers.base import Driver, DriverError
+from tc_sync.drivers.registry import open_driver
+from tc_sync.ledger.state import StreamTotals, finish_run, start_run
+from tc_sync.pull.cursor_store import HINTS_CURSOR, load_cursor, save_cursor
+from tc_sync.pull.cursors import Cursor
+from tc_sync.pull.patient_rows import MODE, PatientRows
+from tc_sync.pull.run import RunResult, first_sync
+from tc_sync.pull.stream import PullStopped, StreamPuller
+
+log = structlog.get_logger(__name__)
+
+HINT_LAG = timedelta(seconds=30)
+PATIENTS_PER_STATEMENT = 500
+
+
+@dataclass(frozen=True)
+class HintedRun:
+    """What one look at the hints found, and the run that re-read those patients (None when
+    there was nothing to read, or more than one look takes: `overflow`, a scan's work)."""
+
+    patients: int
+    overflow: bool = False
+    run: RunResult | None = None
+
+
+def sync_hinted(
+    engine: sa.Engine, source_id: str, source: SourceSettings, options: SyncSettings, *,
+    adapter: Adapter | None = None,
+    driver_factory: Callable[[SourceSettings], Driver] = open_driver,
+    adapters_dir: Any = None, stop: Event | None = None,
+) -> HintedRun:
+    """Read the source's change hints and re-read the patients they name; never raises for
+    PMS problems (the run records them, and the hints are read again next time)."""
+    try:
+        adapter = adapter or load_adapter(source.kind, adapters_dir, source.overrides)
+        sql = adapter.hints_sql()
+    except AdapterError as error:
+        log.error("hints_unavailable", source=source_id, error_class=type(error).__name__)
+        return HintedRun(0)
+    if sql is None:
+        return HintedRun(0)
+    with engine.connect() as connection:
+        if first_sync(connection, source_id):
+            return HintedRun(0)     # the first sync reads everything
+        cursor = load_cursor(connection, source_id, HINTS_CURSOR)
+    try:
+        driver = driver_factory(source)
+    except DriverError as error:
+        log.warning("hints_failed", source=source_id, error_class=type(error).__name__)
+        return HintedRun(0)
+    try:
+        return _look(engine, driver, adapter, sql, cursor, source_id, source, options, stop)
+    finally:
+        driver.close()
+
+
+def _look(engine: sa.Engine, driver: Driver, adapter: Adapter, sql: str, cursor: Cursor,
+          source_id: str, source: SourceSettings, options: SyncSettings,
+          stop: Event | None) -> HintedRun:
+    try:
+        now = driver.server_now()
+        since = cursor.since or now - HINT_LAG
+        _, rows = driver.query(sql, {"since": since, "batch_size": options.batch_size})
+    except DriverError as error:
+        log.warning("hints_failed", source=source_id, error_class=type(error).__name__)
+        return HintedRun(0)
+    patients = sorted({int(row[0]) for row in rows})
+    looked = Cursor(since=max(since, now - HINT_LAG))
+    if len(rows) >= options.batch_size:         # a bulk change: the scan reads it better
+        _save(engine, source_id, looked)
+        log.info("hints_overflow", source=source_id, patients=len(patients))
+        return HintedRun(len(patients), overflow=True)
+    if not patients:
+        _save(engine, source_id, looked)
+        return HintedRun(0)
+    run = _reread(engine, driver, adapter, source_id, source, options, patients, stop)
+    if run.outcome == "ok":
+        _save(engine, source_id, looked)
+    return HintedRun(len(patients), run=run)
+
+
+def _save(engine: sa.Engine, source_id: str, cursor: Cursor) -> None:
+    with engine.begin() as connection:
+        save_cursor(connection, source_id, HINTS_CURSOR, cursor)
+
+
+def _reread(engine: sa.Engine, driver: Driver, adapter: Adapter, source_id: str,
+            source: SourceSettings, options: SyncSettings, patients: Sequence[int],
+            stop: Event | None) -> RunResult:
+    """Every stream with a patient column, re-read for `patients`, recorded as one run."""
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        run_id = start_run(connection, source_id, MODE)
+    result = RunResult(source_id, run_id, "failed", None, pms_title=adapter.manifest.title)
+    failures = 0
+    try:
+        version = str(driver.scalar(adapter.manifest.version.query) or "")
+        adapter.check_version(version)
+        result.pms_version = version
+        only = set(source.streams) if source.streams else None
+        streams = [stream for stream in adapter.streams(version, only)
+                   if stream.spec.patient is not None]
+        for stream in streams:
+            _stop_if_asked(stop)
+            puller = StreamPuller(engine, driver, source_id, stream, options, run_id)
+            reader = PatientRows(engine, driver, puller, options.batch_size)
+            try:
+                result.streams.append(_each_chunk(reader, patients, run_id))
+            except (DriverError, AdapterError) as error:
+                failures += 1
+                result.streams.append(StreamTotals(stream.name, "failed"))
+                result.error = f"{stream.name}: {error}"
+                result.error_class = type(error).__name__
+                log.error("stream_failed", source=source_id, stream=stream.name, mode=MODE,
+                          error_class=type(error).__name__)
+        result.outcome = "ok" if failures == 0 else (
+            "partial" if failures < len(streams) else "failed")
+    except PullStopped:
+        result.outcome = "stopped"
+    except (DriverError, AdapterError) as error:
+        result.error, result.error_class = str(error), type(error).__name__
+        log.error("sync_failed", source=source_id, mode=MODE, error_class=result.error_class)
+    finally:
+        result.statements = driver.stats.statements
+        result.longest_statement_seconds = driver.stats.longest_seconds
+        result.seconds = time.perf_counter() - started
+        with engine.begin() as connection:
+            finish_run(connection, run_id, outcome=result.outcome, totals=result.streams,
+                       pms_version=result.pms_version, statements=result.statements,
+                       longest_statement_seconds=result.longest_statement_seconds,
+                       error_class=result.error_class, error_detail=result.error)
+    log.info("hinted_sync_finished", source=source_id, run_id=run_id,
+             outcome=result.outcome, patients=len(patients), rows=result.rows_read,
+             deleted=sum(t.rows_deleted for t in result.streams),
+             statements=result.statements, seconds=round(result.seconds, 3))
+    return result
+
+
+def _stop_if_asked(stop: Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise PullStopped
+
+
+def _each_chunk(reader: PatientRows, patients: Sequence[int], run_id: int) -> StreamTotals:
+    """The stream re-read for every patient, a few hundred patients per statement."""
+    totals = StreamTotals(reader.stream.name, MODE, completed=True)
+    for start in range(0, len(patients), PATIENTS_PER_STATEMENT):
+        part = reader.pull(patients[start:start + PATIENTS_PER_STATEMENT], run_id)
+        totals.rows_read += part.rows_read
+        totals.rows_inserted += part.rows_inserted
+        totals.rows_updated += part.rows_updated
+        totals.rows_deleted += part.rows_deleted
+        totals.rows_quarantined += part.rows_quarantined
+        totals.seconds += part.seconds
+    return totals

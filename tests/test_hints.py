@@ -1,0 +1,203 @@
+"""Change hints: between scans, what Open Dental's audit trail names reaches the items.
+
+Scenarios on Open Dental's real 21.1.9 schema, rows and audit entries written as its client
+writes them (tests/od_office.py). A look at the hints re-reads only the patients the audit
+trail names since the last look, deletes included; a change Open Dental does not log waits
+for the next scan, which stays the bound.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tc_sync.config import SyncSettings
+from tc_sync.config.mappings_file import load_mappings
+from tc_sync.items.reconcile import reconcile_source
+from tc_sync.ledger.schema import items, replica, sync_runs
+from tc_sync.pull.hints import HintedRun, sync_hinted
+from tc_sync.pull.patient_rows import key_windows
+from tc_sync.pull.run import sync_source
+from tc_sync.records import Appointment, Procedure
+
+from .od_office import Office
+from .test_conformance import real_schema  # noqa: F401 - a fixture
+
+TODAY = date.today()
+MAPPINGS = load_mappings()
+OPTIONS = SyncSettings(safety_lag_seconds=0)
+APPOINTMENT_CREATE, APPOINTMENT_EDIT, APPOINTMENT_DELETE = 25, 27, 237
+CLAIM_DELETE = 118
+
+
+@pytest.fixture
+def office(mysql_server, real_schema):  # noqa: F811
+    connection = mysql_server.connect(real_schema)
+    yield Office(connection)
+    connection.close()
+
+
+def scan(ledger, source) -> None:
+    result = sync_source(ledger, "od", source, OPTIONS)
+    assert result.outcome == "ok", result.error
+    reconcile_source(ledger, "od", MAPPINGS, TODAY, complete_run=True, run_id=result.run_id)
+
+
+def look(ledger, source) -> HintedRun:
+    found = sync_hinted(ledger, "od", source, OPTIONS)
+    if found.run is not None:
+        assert found.run.outcome == "ok", found.run.error
+        reconcile_source(ledger, "od", MAPPINGS, TODAY, complete_run=True,
+                         run_id=found.run.run_id)
+    return found
+
+
+def status(ledger, key: str) -> str | None:
+    with ledger.connect() as connection:
+        return connection.scalar(sa.select(items.c.status).where(items.c.item_key == key))
+
+
+def runs(ledger) -> list[str]:
+    with ledger.connect() as connection:
+        return list(connection.execute(sa.select(sync_runs.c.mode).order_by(
+            sync_runs.c.run_id)).scalars())
+
+
+def planned_crown(office: Office) -> tuple[int, int, str]:
+    patient = office.patient()
+    procedure = office.procedure(patient, "D2740", 1200, planned=TODAY - timedelta(days=30))
+    return patient, procedure, f"unscheduled_treatment:od:{patient}"
+
+
+def schedule(office: Office, patient: int, procedure: int) -> int:
+    """Book the planned crown as Open Dental's client does: the appointment, the procedure
+    attached, and the audit entry."""
+    when = datetime.combine(TODAY + timedelta(days=14), datetime.min.time()).replace(hour=9)
+    appointment = office.appointment(patient, 1, when)
+    office.run("UPDATE procedurelog SET AptNum = %s WHERE ProcNum = %s", appointment, procedure)
+    office.audit(patient, APPOINTMENT_CREATE, appointment)
+    return appointment
+
+
+def test_changed_keys_close_together_share_a_window():
+    assert key_windows([]) == []
+    assert key_windows([5, 6, 7, 900], width=256) == [(4, 7), (899, 900)]
+    assert key_windows([10, 265, 266], width=256) == [(9, 265), (265, 266)]
+
+
+@pytest.mark.mysql
+def test_a_logged_booking_resolves_the_treatment_without_a_scan(office, ledger, source):
+    patient, procedure, key = planned_crown(office)
+    scan(ledger, source)
+    assert status(ledger, key) == "open"
+
+    schedule(office, patient, procedure)
+    found = look(ledger, source)
+
+    assert found.patients == 1 and found.run is not None
+    assert status(ledger, key) == "resolved"
+    assert runs(ledger) == ["full", "hinted"]
+    assert found.run.statements <= 30      # the hints, the version, a few keyed reads
+
+
+@pytest.mark.mysql
+def test_a_deleted_appointment_is_found_through_its_patients_hint(office, ledger, source):
+    patient = office.patient()
+    when = datetime.combine(TODAY - timedelta(days=3), datetime.min.time()).replace(hour=9)
+    broken = office.appointment(patient, 5, when)
+    other = office.patient()
+    kept = office.appointment(other, 5, when)
+    scan(ledger, source)
+    key = f"broken_appointment:od:{broken}"
+    assert status(ledger, key) == "open"
+
+    office.delete("appointment", "AptNum", broken)
+    office.audit(patient, APPOINTMENT_DELETE, 0)     # Open Dental zeroes FKey on a delete
+    found = look(ledger, source)
+
+    assert found.run is not None and found.run.streams
+    assert status(ledger, key) == "resolved"
+    assert status(ledger, f"broken_appointment:od:{kept}") == "open"
+    with ledger.connect() as connection:
+        deleted = connection.scalar(sa.select(replica[Appointment].c.deleted_at).where(
+            replica[Appointment].c.pms_id == broken))
+    assert deleted is not None
+
+
+@pytest.mark.mysql
+def test_a_deleted_claim_resolves_through_the_hint(office, ledger, source):
+    patient = office.patient()
+    procedure = office.procedure(patient, "D2740", 1200, status=2,
+                                 planned=TODAY - timedelta(days=40))
+    plan = office.plan()
+    sub, _ = office.cover(patient, plan)
+    claim = office.claim(patient, plan, sub, [(procedure, 600)], status="U",
+                         service=TODAY - timedelta(days=40))
+    scan(ledger, source)
+    key = f"claim_unsent:od:{claim}"
+    assert status(ledger, key) == "open"
+
+    office.delete("claimproc", "ClaimNum", claim)
+    office.delete("claim", "ClaimNum", claim)
+    office.audit(patient, CLAIM_DELETE, claim)
+    look(ledger, source)
+
+    assert status(ledger, key) == "resolved"
+
+
+@pytest.mark.mysql
+def test_a_row_moved_to_another_patient_is_not_taken_for_deleted(office, ledger, source):
+    patient, procedure, _ = planned_crown(office)
+    other = office.patient()
+    scan(ledger, source)
+
+    office.run("UPDATE procedurelog SET PatNum = %s WHERE ProcNum = %s", other, procedure)
+    office.audit(patient, 100, procedure)               # ProcEdit, on the old chart only
+    look(ledger, source)
+
+    with ledger.connect() as connection:
+        row = connection.execute(sa.select(
+            replica[Procedure].c.patient_id, replica[Procedure].c.deleted_at).where(
+            replica[Procedure].c.pms_id == procedure)).one()
+    assert row.deleted_at is None
+
+
+@pytest.mark.mysql
+def test_an_unlogged_change_waits_for_the_next_scan(office, ledger, source):
+    patient, procedure, key = planned_crown(office)
+    scan(ledger, source)
+
+    when = datetime.combine(TODAY + timedelta(days=14), datetime.min.time()).replace(hour=9)
+    appointment = office.appointment(patient, 1, when)      # no audit entry
+    office.run("UPDATE procedurelog SET AptNum = %s WHERE ProcNum = %s", appointment, procedure)
+    found = look(ledger, source)
+
+    assert found == HintedRun(0) and status(ledger, key) == "open"
+    assert runs(ledger) == ["full"]                          # a quiet look records no run
+    scan(ledger, source)
+    assert status(ledger, key) == "resolved"
+
+
+@pytest.mark.mysql
+def test_each_look_reads_only_what_was_logged_since_the_last(office, ledger, source):
+    patient, procedure, _ = planned_crown(office)
+    scan(ledger, source)
+    schedule(office, patient, procedure)
+
+    assert look(ledger, source).patients == 1
+    with ledger.connect() as connection:    # as if the look were a minute ago
+        connection.execute(sa.text(
+            "UPDATE cursors SET since = :since WHERE stream = '@hints'"),
+            {"since": datetime.now() + timedelta(seconds=60)})
+        connection.commit()
+    assert look(ledger, source) == HintedRun(0)
+
+
+@pytest.mark.mysql
+def test_no_hints_before_the_first_sync(office, ledger, source):
+    patient, procedure, _ = planned_crown(office)
+    schedule(office, patient, procedure)
+    assert look(ledger, source) == HintedRun(0)
+    assert runs(ledger) == []
