@@ -1,6 +1,7 @@
 """The steady-state benchmark's scripted front desk: Open Dental rows changed the way Open
-Dental's client changes them (sql_mode '', no foreign keys: tests/od_office.py), each change
-recorded with its commit time and the ledger item it should move.
+Dental's client changes them (sql_mode '', no foreign keys: tests/od_office.py), with the
+audit-trail entry Open Dental writes for each edit (securitylog), each change recorded with
+its commit time and the ledger item it should move.
 
 Subjects come from the ledger's open items and the PMS as they are when the desk starts; each
 patient is touched once, so one change never hides another's effect.
@@ -22,6 +23,9 @@ from tests.od_office import Office
 KINDS = ("schedule", "complete", "break", "delete_appointment", "delete_claim", "create_claim",
          "send_claim", "receive_claim", "plan_treatment", "commlog")
 """Each kind of change, in the order the desk makes them."""
+# securitylog.PermType (Open Dental's Permissions enum) of the audit entry each change writes
+PROC_COMPLETE_CREATE, APPOINTMENT_CREATE, APPOINTMENT_EDIT, PROC_EDIT = 23, 25, 27, 100
+CLAIM_SEND, CLAIM_DELETE, CLAIM_EDIT, COMMLOG_CREATE, APPOINTMENT_DELETE = 104, 118, 150, 193, 237
 
 
 @dataclass
@@ -62,6 +66,15 @@ class Desk:
         return self.run(f"INSERT INTO {table} ({', '.join(values)}) VALUES ({marks})",
                         *values.values())
 
+    def audit(self, patient: int, perm_type: int, fkey: int = 0) -> None:
+        """The audit-trail entry Open Dental's client writes with the edit (securitylog:
+        LogDateTime is the server's NOW(); `fkey` is the edited row, zeroed for a deleted
+        appointment)."""
+        self.run("INSERT INTO securitylog (PermType, UserNum, LogDateTime, LogText, PatNum, "
+                 "CompName, FKey, LogSource, DefNum, DefNumError, DateTPrevious) VALUES "
+                 "(%s, 1, NOW(), '', %s, 'FRONTDESK1', %s, 0, 0, 0, '0001-01-01')",
+                 perm_type, patient, fkey)
+
     def take(self, pool: str) -> tuple[int, ...] | None:
         """A subject whose patient (first field after the key) no change has touched yet."""
         candidates = self.pools.get(pool, [])
@@ -100,6 +113,9 @@ class Desk:
         else:
             self.run("UPDATE procedurelog SET AptNum = %s WHERE PatNum = %s AND ProcStatus = 1",
                      apt, patient)
+        self.audit(patient, APPOINTMENT_CREATE, apt)
+        if proc_status == 2:
+            self.audit(patient, PROC_COMPLETE_CREATE, apt)
 
     def _schedule(self) -> tuple[str, str] | None:
         found = self.take("unscheduled")
@@ -121,6 +137,7 @@ class Desk:
         if found is None:
             return None
         self.run("UPDATE appointment SET AptStatus = 5 WHERE AptNum = %s", found[0])
+        self.audit(found[1], APPOINTMENT_EDIT, found[0])
         return self.key("broken_appointment", found[0]), "opened"
 
     def _delete_appointment(self) -> tuple[str, str] | None:
@@ -129,6 +146,7 @@ class Desk:
             return None
         self.run("DELETE FROM appointment WHERE AptNum = %s", found[0])
         self.run("UPDATE procedurelog SET AptNum = 0 WHERE AptNum = %s", found[0])
+        self.audit(found[1], APPOINTMENT_DELETE)
         return self.key("broken_appointment", found[0]), "resolved"
 
     def _delete_claim(self) -> tuple[str, str] | None:
@@ -137,6 +155,7 @@ class Desk:
             return None
         self.run("DELETE FROM claimproc WHERE ClaimNum = %s", found[0])
         self.run("DELETE FROM claim WHERE ClaimNum = %s", found[0])
+        self.audit(found[1], CLAIM_DELETE, found[0])
         return self.key(self.claim_kinds[found[0]], found[0]), "resolved"
 
     def _create_claim(self) -> tuple[str, str] | None:
@@ -153,6 +172,7 @@ class Desk:
         self.insert("claimproc", ClaimNum=claim, ProcNum=proc, PatNum=patient, PlanNum=plan,
                     InsSubNum=sub, Status=0, InsPayEst=fee / 200, InsPayAmt=0,
                     ProcDate=service, FeeBilled=fee / 100, ProvNum=1)
+        self.audit(patient, CLAIM_EDIT, claim)
         return self.key("claim_unsent", claim), "opened"
 
     def _send_claim(self) -> tuple[str, str] | None:
@@ -162,6 +182,7 @@ class Desk:
         today = date.today().isoformat()
         self.run("UPDATE claim SET ClaimStatus = 'S', DateSent = %s, DateSentOrig = %s "
                  "WHERE ClaimNum = %s", today, today, found[0])
+        self.audit(found[1], CLAIM_SEND, found[0])
         return self.key("claim_unsent", found[0]), "resolved"
 
     def _receive_claim(self) -> tuple[str, str] | None:
@@ -172,6 +193,7 @@ class Desk:
                  "WHERE ClaimNum = %s", date.today().isoformat(), found[0])
         self.run("UPDATE claim SET ClaimStatus = 'R', DateReceived = %s, InsPayAmt = InsPayEst "
                  "WHERE ClaimNum = %s", date.today().isoformat(), found[0])
+        self.audit(found[1], CLAIM_EDIT, found[0])
         return self.key("claim_outstanding", found[0]), "resolved"
 
     def _plan_treatment(self) -> tuple[str, str] | None:
@@ -182,6 +204,7 @@ class Desk:
         self.insert("procedurelog", PatNum=found[1], CodeNum=self.code, ProcStatus=1,
                     ProcFee=1150, UnitQty=1, BaseUnits=0, DateTP=today, ProcDate=today,
                     AptNum=0, PlannedAptNum=0, ProvNum=1)
+        self.audit(found[1], PROC_EDIT)
         return self.key("unscheduled_treatment", found[1]), "opened"
 
     def _commlog(self) -> tuple[str, str] | None:
@@ -192,6 +215,7 @@ class Desk:
             microsecond=0).strftime("%Y-%m-%d %H:%M:%S"), CommType=self.comm_type,
             Note="Left a message about treatment.", Mode_=3, SentOrReceived=1, UserNum=1,
             Signature="", SigIsTopaz=0, CommSource=0, ProgramNum=0)
+        self.audit(found[1], COMMLOG_CREATE)
         return self.key("unscheduled_treatment", found[1]), "contacted"
 
     code: int = 0

@@ -65,6 +65,11 @@ def runs(ledger) -> list[str]:
             sync_runs.c.run_id)).scalars())
 
 
+def rows_in(queue) -> int:
+    """The rows of a queue's CSV file (none when it is not there)."""
+    return len(queue.read_text().splitlines()) - 1 if queue.exists() else 0
+
+
 def planned_crown(office: Office) -> tuple[int, int, str]:
     patient = office.patient()
     procedure = office.procedure(patient, "D2740", 1200, planned=TODAY - timedelta(days=30))
@@ -201,3 +206,39 @@ def test_no_hints_before_the_first_sync(office, ledger, source):
     schedule(office, patient, procedure)
     assert look(ledger, source) == HintedRun(0)
     assert runs(ledger) == []
+
+
+@pytest.mark.mysql
+def test_the_daemon_looks_between_scans_and_rewrites_the_queues_at_most_every_few_seconds(
+        office, source, tmp_path):
+    from tc_sync.config import settings_from_mapping
+    from tc_sync.config.mappings_file import MappingsKeeper
+    from tc_sync.ledger.db import open_ledger
+    from tc_sync.runtime.daemon import Daemon
+
+    connection = source.connection
+    settings = settings_from_mapping({
+        "ledger": {"url": f"sqlite:///{tmp_path / 'ledger.db'}"},
+        "queues": {"folder": str(tmp_path / "queues"), "formats": ["csv"],
+                   "every_seconds": 30},
+        "sources": {"od": {"kind": "opendental", "connection": {
+            "host": connection.host, "port": connection.port, "user": connection.user,
+            "database": connection.database}}}})
+    patient, procedure, key = planned_crown(office)
+    engine = open_ledger(settings.ledger.url)
+    daemon = Daemon(engine, settings, MappingsKeeper())
+    queue = tmp_path / "queues" / "treatment.csv"
+    try:
+        daemon.run_job("od", False)                            # the scan writes the queues
+        assert status(engine, key) == "open" and rows_in(queue) == 1
+
+        schedule(office, patient, procedure)
+        daemon.run_hints("od")                                  # 30 s not passed: items only
+        assert status(engine, key) == "resolved"
+        assert rows_in(queue) == 1
+
+        daemon._last_build_at -= 30                             # as if 30 s had passed
+        daemon.run_hints("od")                                  # a quiet look builds them
+        assert rows_in(queue) == 0
+    finally:
+        engine.dispose()

@@ -1,10 +1,11 @@
 -- Change hints: the patients whose records were changed at or after :since, from Open Dental's
 -- audit trail. securitylog.LogDateTime is indexed and set by the server (NOW()) on insert, so
--- this is a range read of the newest log rows, never a scan. Entries that only record a look
--- (Copy 68, Printing 69, Medical Info Viewed 70, Patient Portal 75) change nothing.
+-- this is a range read of the newest log rows, never a scan (tc-sync always gives :since).
+-- Entries that only record a look (Copy 68, Printing 69, Medical Info Viewed 70, Patient
+-- Portal 75) change nothing.
 SELECT DISTINCT sl.PatNum AS patient_id
 FROM securitylog sl
-WHERE sl.LogDateTime >= :since
+WHERE (:since IS NULL OR sl.LogDateTime >= :since)
   AND sl.PatNum > 0
   AND sl.PermType NOT IN (68, 69, 70, 75)
 LIMIT :batch_size

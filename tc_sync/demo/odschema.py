@@ -1176,6 +1176,34 @@ USEROD = Table(
     "UserNum",
 )
 
+SECURITYLOG = Table(
+    "securitylog",
+    (
+        _key("SecurityLogNum"),
+        _col("PermType", "tinyint(3) unsigned", "'0'"),
+        _fk("UserNum"),
+        _datetime("LogDateTime", "'0000-00-00 00:00:00'"),
+        _opt("LogText", "text", None),
+        _fk("PatNum"),
+        _col("CompName", "varchar(255)"),
+        _fk("FKey"),
+        _col("LogSource", "tinyint(4)"),
+        _fk("DefNum"),
+        _fk("DefNumError"),
+        _datetime("DateTPrevious"),
+    ),
+    "SecurityLogNum",
+    (
+        _ix("PatNum"),
+        _ix("FKey"),
+        _ix("DefNum"),
+        _ix("DefNumError"),
+        _ix("UserNum"),
+        _ix("LogDateTime"),
+        _ix("PermType"),
+    ),
+)
+
 PREFERENCE = Table(
     "preference",
     (
@@ -1219,6 +1247,7 @@ TABLES: tuple[Table, ...] = (
     REFATTACH,
     INSVERIFY,
     USEROD,
+    SECURITYLOG,
 )
 
 _BY_NAME = {t.name: t for t in TABLES}

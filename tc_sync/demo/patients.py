@@ -44,6 +44,8 @@ _CONTACT_METHODS = (0,) * 30 + (4,) * 25 + (8,) * 20 + (5,) * 10 + (2,) * 8 + (1
     + (3, 6)
 _COMMLOG_MODES = (3,) * 35 + (5,) * 25 + (1,) * 15 + (4,) * 10 + (2,) * 5 + (0,) * 5 + (6,) * 3 \
     + (7, 8)
+_COMMLOG_CREATE = 193
+"""securitylog.PermType CommlogCreate."""
 _PAT_STATUSES = (0,) * 85 + (2,) * 6 + (3,) * 3 + (1,) * 2 + (6,) * 2 + (5, 4)
 
 
@@ -121,9 +123,13 @@ def commlogs(ctx: Context, person: Person, tx: str, out: Rows) -> None:
         r = rng.random()
         direction = 1 if r < 0.6 else 2 if r < 0.85 else 0
         source = None if rng.random() < 0.03 else 3 if mode == 5 and r < 0.3 else 0
+        commlog, when = ctx.key("commlog"), ctx.at(d, 8 * 60 + rng.randrange(540))
         out.append(("commlog", (
-            ctx.key("commlog"), person.pat, ctx.at(d, 8 * 60 + rng.randrange(540)),
-            ctx.defnum(27), rng.choice(_COMMLOG_NOTES), mode, direction,
-            1 + rng.randrange(3), "", 0, ctx.stamp(d), NONE_DATETIME, source, 0,
+            commlog, person.pat, when, ctx.defnum(27), rng.choice(_COMMLOG_NOTES), mode,
+            direction, 1 + rng.randrange(3), "", 0, ctx.stamp(d), NONE_DATETIME, source, 0,
+        )))
+        out.append(("securitylog", (   # the audit entry Open Dental writes with it
+            ctx.key("securitylog"), _COMMLOG_CREATE, 1, when, "", person.pat, "FRONTDESK1",
+            commlog, 0, 0, 0, NONE_DATETIME,
         )))
 

@@ -39,6 +39,8 @@ log = structlog.get_logger(__name__)
 
 HINT_LAG = timedelta(seconds=30)
 PATIENTS_PER_STATEMENT = 500
+_FAILING: dict[str, str] = {}
+"""Sources whose last look at the hints failed, with the error's class."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def sync_hinted(
     try:
         driver = driver_factory(source)
     except DriverError as error:
-        log.warning("hints_failed", source=source_id, error_class=type(error).__name__)
+        _failed(source_id, error)
         return HintedRun(0)
     try:
         return _look(engine, driver, adapter, sql, cursor, source_id, source, options, stop)
@@ -90,8 +92,10 @@ def _look(engine: sa.Engine, driver: Driver, adapter: Adapter, sql: str, cursor:
         since = cursor.since or now - HINT_LAG
         _, rows = driver.query(sql, {"since": since, "batch_size": options.batch_size})
     except DriverError as error:
-        log.warning("hints_failed", source=source_id, error_class=type(error).__name__)
+        _failed(source_id, error)
         return HintedRun(0)
+    if _FAILING.pop(source_id, None) is not None:
+        log.info("hints_recovered", source=source_id)
     patients = sorted({int(row[0]) for row in rows})
     looked = Cursor(since=max(since, now - HINT_LAG))
     if len(rows) >= options.batch_size:         # a bulk change: the scan reads it better
@@ -105,6 +109,16 @@ def _look(engine: sa.Engine, driver: Driver, adapter: Adapter, sql: str, cursor:
     if run.outcome == "ok":
         _save(engine, source_id, looked)
     return HintedRun(len(patients), run=run)
+
+
+def _failed(source_id: str, error: Exception) -> None:
+    """Say once (not every few seconds) that a source's hints cannot be read: its scans go on,
+    so changes arrive within `interval_seconds` meanwhile."""
+    kind = type(error).__name__
+    if _FAILING.get(source_id) != kind:
+        log.warning("hints_failed", source=source_id, error_class=kind,
+                    reason=str(error)[:300])
+    _FAILING[source_id] = kind
 
 
 def _save(engine: sa.Engine, source_id: str, cursor: Cursor) -> None:

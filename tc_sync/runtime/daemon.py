@@ -42,6 +42,8 @@ from tc_sync.observability.jobs import observe_job
 from tc_sync.observability.metrics import Metrics
 from tc_sync.pull.progress import LogProgress
 from tc_sync.push.dispatcher import Dispatcher
+from tc_sync.queues.build import QueueBuild, rebuild_or_explain
+from tc_sync.queues.record import record_queue_build
 from tc_sync.runtime.reports import add_report_jobs
 
 log = structlog.get_logger(__name__)
@@ -65,6 +67,10 @@ class Daemon:
         self.health = HealthWatch(engine, settings, on_health_change)
         self.queue_problem: str | None = None
         """Why the last queue build wrote nothing (turns every source amber), or None."""
+        self._queues_owed = False
+        """Hinted cycles moved items since the queue files were last written."""
+        self._last_build_at = float("-inf")
+        self._last_build_seconds = 0.0
         self.health.problems = self.problems
         self._pushing = threading.Lock()
         self.progress = LogProgress()
@@ -162,7 +168,7 @@ class Daemon:
                                       progress=self.progress)   # the queues: never raise
                 observed.ran(result.run.outcome, rows_read=result.run.rows_read,
                              quarantined=result.run.rows_quarantined)
-                self.queue_problem = result.queue_problem
+                self._queues_built(result.queues, result.queue_problem)
             except Exception as error:  # one source's failure must not take the daemon down
                 problem = str(error) if isinstance(error, LedgerError) else (
                     ledger_write_problem(error))
@@ -186,10 +192,13 @@ class Daemon:
             return
         try:
             result = hinted_cycle(self.engine, self.settings, self.mappings.reload(), source_id,
-                                  stop=self.stop, queues=True,
-                                  push=self.push if self.dispatcher else None)
-            if result is not None:
-                self.queue_problem = result.queue_problem
+                                  stop=self.stop, push=self.push if self.dispatcher else None)
+            if result is not None and result.run_mode != "hinted":
+                self._queues_built(result.queues, result.queue_problem)  # a scan ran instead
+            elif result is not None:
+                self._queues_owed = True
+            if self._queues_owed and self._queues_due():
+                self.build_queues(source_id)
         except Exception as error:  # the next look, or the next scan, tries again
             problem = str(error) if isinstance(error, LedgerError) else (
                 ledger_write_problem(error))
@@ -200,6 +209,24 @@ class Daemon:
                               error_class=type(error).__name__)
         finally:
             lock.release()
+
+    def _queues_due(self) -> bool:
+        """Whether the queue files may be rewritten now: `queues.every_seconds` since the
+        last build, and ten times as long as it took."""
+        wait = max(self.settings.queues.every_seconds, 10 * self._last_build_seconds)
+        return time.monotonic() - self._last_build_at >= wait
+
+    def build_queues(self, source_id: str) -> None:
+        """Rewrite the queue files now (after hinted cycles moved items); never raises."""
+        build, problem = rebuild_or_explain(self.engine, self.settings, source_id)
+        record_queue_build(self.engine, [source_id], build, problem)
+        self._queues_built(build, problem)
+
+    def _queues_built(self, build: QueueBuild | None, problem: str | None) -> None:
+        self.queue_problem = problem
+        self._queues_owed = False
+        self._last_build_at = time.monotonic()
+        self._last_build_seconds = build.seconds if build is not None else 0.0
 
     def prune(self) -> None:
         """Delete run history and outbox rows past the retention horizon; logs, never raises."""
