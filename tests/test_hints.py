@@ -242,3 +242,20 @@ def test_the_daemon_looks_between_scans_and_rewrites_the_queues_at_most_every_fe
         assert rows_in(queue) == 0
     finally:
         engine.dispose()
+
+
+@pytest.mark.mysql
+def test_hints_that_cannot_be_read_leave_the_scans_to_do_the_work(office, ledger, source,
+                                                                   mysql_server, real_schema):  # noqa: F811
+    patient, procedure, key = planned_crown(office)
+    scan(ledger, source)
+    with mysql_server.connect(real_schema) as connection, connection.cursor() as cursor:
+        cursor.execute("DROP TABLE securitylog")       # a site whose user may not read it
+    when = datetime.combine(TODAY + timedelta(days=14), datetime.min.time()).replace(hour=9)
+    appointment = office.appointment(patient, 1, when)
+    office.run("UPDATE procedurelog SET AptNum = %s WHERE ProcNum = %s", appointment, procedure)
+
+    assert look(ledger, source) == HintedRun(0) == look(ledger, source)
+    assert runs(ledger) == ["full"] and status(ledger, key) == "open"
+    scan(ledger, source)
+    assert status(ledger, key) == "resolved"

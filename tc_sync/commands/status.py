@@ -1,5 +1,6 @@
-"""`tc-sync status [--group]`: the last sync of each source, its rows and what went wrong; with
---group, every practice of the group's configuration in a line or two (`group_health`)."""
+"""`tc-sync status [--group]`: the last sync (scan) of each source, its rows and what went wrong,
+and when change hints last re-read something; with --group, every practice of the group's
+configuration in a line or two (`group_health`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from tc_sync.adapter.registry import pms_title
 from tc_sync.config import Settings
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import quarantine, sync_runs
+from tc_sync.ledger.state import HINTED
 from tc_sync.observability.group_health import group_health
 
 
@@ -18,7 +20,12 @@ def run_status(settings: Settings) -> int:
     with engine.connect() as connection:
         for source_id in settings.sources:
             last = connection.execute(
-                sa.select(sync_runs).where(sync_runs.c.source_id == source_id)
+                sa.select(sync_runs).where(sync_runs.c.source_id == source_id,
+                                           sync_runs.c.mode != HINTED)
+                .order_by(sync_runs.c.run_id.desc()).limit(1)).mappings().first()
+            hinted = connection.execute(
+                sa.select(sync_runs).where(sync_runs.c.source_id == source_id,
+                                           sync_runs.c.mode == HINTED)
                 .order_by(sync_runs.c.run_id.desc()).limit(1)).mappings().first()
             last_ok = connection.execute(
                 sa.select(sa.func.max(sync_runs.c.finished_at)).where(
@@ -39,6 +46,10 @@ def run_status(settings: Settings) -> int:
             print(f"  last successful sync: "
                   f"{f'{last_ok:%Y-%m-%d %H:%M:%S} UTC' if last_ok else 'never'}; "
                   f"rows in quarantine: {held:,}")
+            if hinted is not None:
+                print(f"  last change re-read from the audit trail: "
+                      f"{hinted['started_at']:%Y-%m-%d %H:%M:%S} UTC, {hinted['outcome']}, "
+                      f"{hinted['rows_read']:,} rows read")
             if last["error_detail"]:
                 print(f"  problem: {last['error_class']}: {last['error_detail']}")
             healthy = healthy and last["outcome"] == "ok"
