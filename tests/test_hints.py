@@ -12,11 +12,13 @@ from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from structlog.testing import capture_logs
 
 from tc_sync.config import SyncSettings
 from tc_sync.config.mappings_file import load_mappings
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.schema import items, replica, sync_runs
+from tc_sync.pull import hints
 from tc_sync.pull.hints import HintedRun, sync_hinted
 from tc_sync.pull.patient_rows import key_windows
 from tc_sync.pull.run import sync_source
@@ -245,8 +247,9 @@ def test_the_daemon_looks_between_scans_and_rewrites_the_queues_at_most_every_fe
 
 
 @pytest.mark.mysql
-def test_hints_that_cannot_be_read_leave_the_scans_to_do_the_work(office, ledger, source,
-                                                                   mysql_server, real_schema):  # noqa: F811
+def test_hints_that_cannot_be_read_leave_the_scans_to_do_the_work(
+        office, ledger, source, mysql_server, real_schema, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(hints, "_FAILING", {})          # a daemon that has said nothing yet
     patient, procedure, key = planned_crown(office)
     scan(ledger, source)
     with mysql_server.connect(real_schema) as connection, connection.cursor() as cursor:
@@ -255,7 +258,9 @@ def test_hints_that_cannot_be_read_leave_the_scans_to_do_the_work(office, ledger
     appointment = office.appointment(patient, 1, when)
     office.run("UPDATE procedurelog SET AptNum = %s WHERE ProcNum = %s", appointment, procedure)
 
-    assert look(ledger, source) == HintedRun(0) == look(ledger, source)
+    with capture_logs() as logged:
+        assert look(ledger, source) == HintedRun(0) == look(ledger, source)
+    assert [entry["event"] for entry in logged] == ["hints_failed"]     # said once, not twice
     assert runs(ledger) == ["full"] and status(ledger, key) == "open"
     scan(ledger, source)
     assert status(ledger, key) == "resolved"
