@@ -57,11 +57,29 @@ class StatementStats:
     statements: int = 0
     total_seconds: float = 0.0
     longest_seconds: float = 0.0
+    longest: str = ""
+    """What the longest statement was: its SQL's first line (an adapter file's opening
+    comment names its stream), never its parameters."""
 
-    def record(self, seconds: float) -> None:
+    def record(self, seconds: float, sql: str = "") -> None:
         self.statements += 1
         self.total_seconds += seconds
-        self.longest_seconds = max(self.longest_seconds, seconds)
+        if seconds > self.longest_seconds:
+            self.longest_seconds = seconds
+            self.longest = statement_label(sql)
+
+    def merge(self, other: StatementStats) -> None:
+        """Add another connection's statements to these."""
+        self.statements += other.statements
+        self.total_seconds += other.total_seconds
+        if other.longest_seconds > self.longest_seconds:
+            self.longest_seconds, self.longest = other.longest_seconds, other.longest
+
+
+def statement_label(sql: str) -> str:
+    """A statement's first non-blank line, at most 80 characters."""
+    first = next((line.strip() for line in sql.splitlines() if line.strip()), "")
+    return first[:80]
 
 
 class Driver(ABC):
@@ -88,7 +106,7 @@ class Driver(ABC):
         try:
             return self._query(sql, params or {})
         finally:
-            self.stats.record(time.perf_counter() - started)
+            self.stats.record(time.perf_counter() - started, sql)
 
     def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
         """The first column of the first row, or None."""

@@ -35,7 +35,10 @@ SAFE_KEYS = frozenset({
     "contacted", "escalated", "resolved", "reopened", "pending", "sent", "dead",
     "actions", "claimed", "found", "retried", "waiting", "cancelled", "recovered", "files",
     "skipped", "folder", "unchanged", "inserted", "updated", "deleted", "rows_per_second",
-    "percent", "first", "stages",
+    "percent", "first", "stages", "longest_statement_ms",
+    # the first line of the adapter SQL that ran longest (its comment or its SELECT), never
+    # its parameters
+    "longest_statement",
     # outcomes and codes
     "outcome", "status", "reason", "error_class", "error_code", "code", "colour", "from",
     "to", "check_in", "monitor", "port", "host", "http_status", "signal",

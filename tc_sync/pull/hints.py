@@ -116,8 +116,7 @@ def _failed(source_id: str, error: Exception) -> None:
     so changes arrive within `interval_seconds` meanwhile."""
     kind = type(error).__name__
     if _FAILING.get(source_id) != kind:
-        log.warning("hints_failed", source=source_id, error_class=kind,
-                    reason=str(error)[:300])
+        log.warning("hints_failed", source=source_id, error_class=kind)
     _FAILING[source_id] = kind
 
 
@@ -165,6 +164,7 @@ def _reread(engine: sa.Engine, driver: Driver, adapter: Adapter, source_id: str,
     finally:
         result.statements = driver.stats.statements
         result.longest_statement_seconds = driver.stats.longest_seconds
+        result.longest_statement = driver.stats.longest
         result.seconds = time.perf_counter() - started
         with engine.begin() as connection:
             finish_run(connection, run_id, outcome=result.outcome, totals=result.streams,
@@ -174,7 +174,9 @@ def _reread(engine: sa.Engine, driver: Driver, adapter: Adapter, source_id: str,
     log.info("hinted_sync_finished", source=source_id, run_id=run_id,
              outcome=result.outcome, patients=len(patients), rows=result.rows_read,
              deleted=sum(t.rows_deleted for t in result.streams),
-             statements=result.statements, seconds=round(result.seconds, 3))
+             statements=result.statements, seconds=round(result.seconds, 3),
+             longest_statement_ms=round(result.longest_statement_seconds * 1000),
+             longest_statement=result.longest_statement)
     return result
 
 

@@ -75,9 +75,7 @@ class WindowReader:
         """Statements run on every connection of this reader, and the longest of them."""
         total = StatementStats()
         for driver in [self.driver, *self._extras]:
-            total.statements += driver.stats.statements
-            total.total_seconds += driver.stats.total_seconds
-            total.longest_seconds = max(total.longest_seconds, driver.stats.longest_seconds)
+            total.merge(driver.stats)
         return total
 
     def close(self) -> None:

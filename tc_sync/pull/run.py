@@ -47,6 +47,8 @@ class RunResult:
     seconds: float = 0.0
     statements: int = 0
     longest_statement_seconds: float = 0.0
+    longest_statement: str = ""
+    """The first line of the longest statement's SQL (`drivers.base.statement_label`)."""
     pms_title: str | None = None
     """What the source's adapter calls its PMS (None when the adapter could not be loaded)."""
 
@@ -160,6 +162,7 @@ def sync_source(
             stats = reader.stats()
             result.statements = stats.statements
             result.longest_statement_seconds = stats.longest_seconds
+            result.longest_statement = stats.longest
             reader.close()
         if driver is not None:
             driver.close()
@@ -172,5 +175,7 @@ def sync_source(
                        error_detail=result.error)
     log.info("sync_finished", source=source_id, run_id=run_id, outcome=result.outcome,
              rows=result.rows_read, quarantined=result.rows_quarantined,
-             seconds=round(result.seconds, 3))
+             seconds=round(result.seconds, 3), statements=result.statements,
+             longest_statement_ms=round(result.longest_statement_seconds * 1000),
+             longest_statement=result.longest_statement)
     return result
