@@ -296,7 +296,8 @@ def rows(figures: dict[str, object]) -> list[Section]:
                f"{count(int(str(figures.get('desk_statements', 0))))} statements",
                float(str(figures.get("stall_ms", "nan"))), STALL, "its slowest statement"),
            Row("Longest PMS statement", f"{longest.get('ms', '—')} ms ({longest.get('mode')} "
-               f"run; of {longest.get('runs')} runs): {longest.get('what') or '?'}", float(str(longest.get("ms", "nan"))),
+               f"run; of {longest.get('runs')} runs): {longest.get('what') or '?'}",
+               float(str(longest.get("ms", "nan"))),
                STATEMENT, "sync_runs.longest_statement_ms (performance_schema is off)")]
     return [Section("Freshness (commit → items → queue files → task)", fresh),
             Section("CPU as a share of one core", cpu), Section("Memory", memory),
