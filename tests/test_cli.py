@@ -57,6 +57,15 @@ sources:
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "main: Open Dental 24.3.10.0 via mysql" in checked.stdout
     assert "procedurelog" in checked.stdout
+    assert "change hints      readable: changes show within about 15 s" in checked.stdout
+    with mysql_server.connect(mysql_database) as connection, connection.cursor() as cursor:
+        cursor.execute("RENAME TABLE securitylog TO securitylog_away")
+    unreadable = tc_sync("--config", str(config), "check", env=env)
+    assert unreadable.returncode == 0, unreadable.stdout     # a warning: the scans still work
+    assert "change hints      WARNING" in unreadable.stdout
+    assert "schedule.hint_seconds: 0" in unreadable.stdout
+    with mysql_server.connect(mysql_database) as connection, connection.cursor() as cursor:
+        cursor.execute("RENAME TABLE securitylog_away TO securitylog")
     never = tc_sync("--config", str(config), "status", env=env)
     assert never.returncode == 1 and "main: never synced" in never.stdout
     synced = tc_sync("--config", str(config), "sync", "--once", env=env)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tc_sync.adapter.loading import load_adapter
-from tc_sync.adapter.manifest import AdapterError, Stream
+from tc_sync.adapter.manifest import Adapter, AdapterError, Stream
 from tc_sync.commands.check_catalog import CatalogDriver, check_catalog
-from tc_sync.config import Settings
+from tc_sync.config import Settings, SourceSettings
 from tc_sync.config.mappings import Mappings
 from tc_sync.config.mappings_file import load_mappings
 from tc_sync.drivers.base import Driver, DriverError
@@ -59,6 +61,24 @@ def _warn_unknown_codes(driver: Driver, stream: Stream, mappings: Mappings) -> N
             print(f"  warning: the mappings name code {code}, which this PMS does not have")
 
 
+def _check_hints(driver: Driver, adapter: Adapter, source: SourceSettings) -> None:
+    """Say whether the PMS's change hints can be read (a warning: the scans work without)."""
+    sql = adapter.hints_sql()
+    if sql is None or not source.schedule.hint_seconds:
+        return
+    try:
+        driver.query(sql, {"since": driver.server_now() - timedelta(minutes=1),
+                           "batch_size": 1})
+    except DriverError as error:
+        print(f"  change hints      WARNING: {error}\n    fix: let this user read what "
+              f"{adapter.folder / str(adapter.manifest.hints)} reads, or set "
+              "schedule.hint_seconds: 0; meanwhile changes arrive with each scan "
+              "(schedule.interval_seconds)")
+        return
+    print(f"  change hints      readable: changes show within about "
+          f"{source.schedule.hint_seconds} s")
+
+
 def _check_source(settings: Settings, source_id: str, mappings: Mappings) -> int:
     source = settings.sources[source_id]
     try:
@@ -107,6 +127,7 @@ def _check_source(settings: Settings, source_id: str, mappings: Mappings) -> int
                 problems += 1
             if stream.spec.record == "procedure_code" and problems == 0:
                 _warn_unknown_codes(driver, stream, mappings)
+        _check_hints(driver, adapter, source)
         records = {stream.spec.record for stream in adapter.streams(version)}
         for kind, missing in kinds_off(records):
             print(f"  {kind.value} is off on {adapter.manifest.title}: it reads no "
