@@ -73,8 +73,9 @@ def sync_hinted(
         if first_sync(connection, source_id):
             return HintedRun(0)     # the first sync reads everything
         cursor = load_cursor(connection, source_id, HINTS_CURSOR)
-    try:
-        driver = driver_factory(source)
+    try:    # no retrying a PMS that is down: the scan does that, and says so
+        driver = driver_factory(source.model_copy(update={
+            "connection": source.connection.model_copy(update={"retries": 0})}))
     except DriverError as error:
         _failed(source_id, error)
         return HintedRun(0)

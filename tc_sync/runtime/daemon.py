@@ -48,6 +48,10 @@ from tc_sync.runtime.reports import add_report_jobs
 
 log = structlog.get_logger(__name__)
 
+LOOK_WAIT_SECONDS = 120
+"""How long a scan waits for a look at the change hints to end (a look that re-reads a burst,
+or reconciles the day's first full evaluation, may take a while; it never retries a PMS that
+is down)."""
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
 
 
@@ -80,6 +84,8 @@ class Daemon:
         self.zone = ZoneInfo(settings.timezone)
         self.stop = threading.Event()
         self._source_locks = {source_id: threading.Lock() for source_id in settings.sources}
+        self._looking: set[str] = set()
+        """Sources whose lock a look at the change hints holds (a scan waits for it)."""
         self.scheduler = BackgroundScheduler(
             timezone=self.zone, job_defaults=JOB_DEFAULTS,
             executors={"default": {"type": "threadpool",
@@ -154,7 +160,8 @@ class Daemon:
                 observed.skipped("quiet_window")
                 return
             lock = self._source_locks[source_id]
-            if not lock.acquire(blocking=False):
+            if not (lock.acquire(blocking=False) or (   # a look is short: the scan waits
+                    source_id in self._looking and lock.acquire(timeout=LOOK_WAIT_SECONDS))):
                 log.info("still_running", source=source_id, job=job)
                 observed.skipped("still_running")
                 return
@@ -170,13 +177,7 @@ class Daemon:
                              quarantined=result.run.rows_quarantined)
                 self._queues_built(result.queues, result.queue_problem)
             except Exception as error:  # one source's failure must not take the daemon down
-                problem = str(error) if isinstance(error, LedgerError) else (
-                    ledger_write_problem(error))
-                if problem is not None:     # the machine's to fix: say what, not where
-                    log.error("ledger_unwritable", source=source_id, job=job, reason=problem)
-                else:
-                    log.exception("job_failed", source=source_id, job=job,
-                                  error_class=type(error).__name__)
+                _job_failed(source_id, job, error)
             finally:
                 lock.release()
 
@@ -190,24 +191,18 @@ class Daemon:
         lock = self._source_locks[source_id]
         if not lock.acquire(blocking=False):
             return
+        self._looking.add(source_id)
         try:
-            result = hinted_cycle(self.engine, self.settings, self.mappings.reload(), source_id,
-                                  stop=self.stop, push=self.push if self.dispatcher else None)
-            if result is not None and result.run_mode != "hinted":
-                self._queues_built(result.queues, result.queue_problem)  # a scan ran instead
-            elif result is not None:
+            moved = hinted_cycle(self.engine, self.settings, self.mappings.reload(), source_id,
+                                 stop=self.stop, push=self.push if self.dispatcher else None)
+            if moved is not None:       # hinted (or, after a bulk change, scanned) rows
                 self._queues_owed = True
             if self._queues_owed and self._queues_due():
                 self.build_queues(source_id)
         except Exception as error:  # the next look, or the next scan, tries again
-            problem = str(error) if isinstance(error, LedgerError) else (
-                ledger_write_problem(error))
-            if problem is not None:
-                log.error("ledger_unwritable", source=source_id, job="hints", reason=problem)
-            else:
-                log.exception("job_failed", source=source_id, job="hints",
-                              error_class=type(error).__name__)
+            _job_failed(source_id, "hints", error)
         finally:
+            self._looking.discard(source_id)
             lock.release()
 
     def _queues_due(self) -> bool:
@@ -314,3 +309,13 @@ class Daemon:
         if self.dispatcher is not None:
             self.dispatcher.close()
         log.info("daemon_stopped")
+
+
+def _job_failed(source_id: str, job: str, error: Exception) -> None:
+    """Log a job's failure: a ledger that refuses writes is the machine's to fix (say what,
+    not where); anything else with its traceback."""
+    problem = str(error) if isinstance(error, LedgerError) else ledger_write_problem(error)
+    if problem is not None:
+        log.error("ledger_unwritable", source=source_id, job=job, reason=problem)
+    else:
+        log.exception("job_failed", source=source_id, job=job, error_class=type(error).__name__)
