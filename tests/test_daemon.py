@@ -130,3 +130,19 @@ def test_the_daemon_catches_up_at_start_and_stops_cleanly_on_sigterm(tmp_path):
     finally:
         if daemon.poll() is None:
             daemon.kill()
+
+
+def test_queue_files_owed_by_looks_wait_ten_times_as_long_as_the_last_build_took(tmp_path):
+    config = settings(tmp_path)
+    engine = open_ledger(config.ledger.url)
+    daemon = Daemon(engine, config, MappingsKeeper())
+    assert daemon._queues_due()                         # never built: at once
+    daemon._last_build_at, daemon._last_build_seconds = time.monotonic() - 60, 9.4
+    assert not daemon._queues_due()                     # 60 s < 94 s: a large practice waits
+    daemon._last_build_at -= 40
+    assert daemon._queues_due()
+    daemon._last_build_at, daemon._last_build_seconds = time.monotonic() - 25, 0.4
+    assert not daemon._queues_due()                     # a small one: queues.every_seconds
+    daemon._last_build_at -= 5
+    assert daemon._queues_due()
+    engine.dispose()
