@@ -8,6 +8,7 @@ for the next scan, which stays the bound.
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -264,3 +265,34 @@ def test_hints_that_cannot_be_read_leave_the_scans_to_do_the_work(
     assert runs(ledger) == ["full"] and status(ledger, key) == "open"
     scan(ledger, source)
     assert status(ledger, key) == "resolved"
+
+
+@pytest.mark.mysql
+def test_a_bulk_change_too_large_for_a_look_runs_the_scan_at_once(office, source, tmp_path):
+    from tc_sync.config import settings_from_mapping
+    from tc_sync.cycle import hinted_cycle
+    from tc_sync.ledger.db import open_ledger
+
+    connection = source.connection
+    settings = settings_from_mapping({
+        "ledger": {"url": f"sqlite:///{tmp_path / 'ledger.db'}"},
+        "queues": {"enabled": False}, "sync": {"batch_size": 2, "safety_lag_seconds": 0},
+        "sources": {"od": {"kind": "opendental", "connection": {
+            "host": connection.host, "port": connection.port, "user": connection.user,
+            "database": connection.database}}}})
+    engine = open_ledger(settings.ledger.url)
+    try:
+        crowns = [planned_crown(office) for _ in range(2)]
+        scan(engine, settings.sources["od"])
+        for patient, procedure, _ in crowns:    # two patients: as many as one look reads
+            schedule(office, patient, procedure)
+
+        result = hinted_cycle(engine, settings, MAPPINGS, "od")
+
+        assert result is not None and result.run_mode == "scan"
+        assert runs(engine) == ["full", "incremental"]
+        assert [status(engine, key) for _, _, key in crowns] == ["resolved", "resolved"]
+        time.sleep(1.1)                         # the next look (the log's clock is seconds)
+        assert hinted_cycle(engine, settings, MAPPINGS, "od") is None   # those hints are read
+    finally:
+        engine.dispose()

@@ -99,8 +99,8 @@ def _look(engine: sa.Engine, driver: Driver, adapter: Adapter, sql: str, cursor:
         log.info("hints_recovered", source=source_id)
     patients = sorted({int(row[0]) for row in rows})
     looked = Cursor(since=max(since, now - HINT_LAG))
-    if len(rows) >= options.batch_size:         # a bulk change: the scan reads it better
-        _save(engine, source_id, looked)
+    if len(rows) >= options.batch_size:         # a bulk change: the scan reads it better,
+        _save(engine, source_id, Cursor(since=now))  # and all of it: no look back after it
         log.info("hints_overflow", source=source_id, patients=len(patients))
         return HintedRun(len(patients), overflow=True)
     if not patients:
