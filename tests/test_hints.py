@@ -8,7 +8,6 @@ for the next scan, which stays the bound.
 
 from __future__ import annotations
 
-import time
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -292,7 +291,6 @@ def test_a_bulk_change_too_large_for_a_look_runs_the_scan_at_once(office, source
         assert result is not None and result.run_mode == "scan"
         assert runs(engine) == ["full", "incremental"]
         assert [status(engine, key) for _, _, key in crowns] == ["resolved", "resolved"]
-        time.sleep(1.1)                         # the next look (the log's clock is seconds)
         assert hinted_cycle(engine, settings, MAPPINGS, "od") is None   # those hints are read
     finally:
         engine.dispose()

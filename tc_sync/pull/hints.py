@@ -39,6 +39,8 @@ log = structlog.get_logger(__name__)
 
 HINT_LAG = timedelta(seconds=30)
 PATIENTS_PER_STATEMENT = 500
+_CLOCK_STEP = timedelta(seconds=1)
+"""The audit trail's clock resolution."""
 _FAILING: dict[str, str] = {}
 """Sources whose last look at the hints failed, with the error's class."""
 
@@ -99,8 +101,8 @@ def _look(engine: sa.Engine, driver: Driver, adapter: Adapter, sql: str, cursor:
         log.info("hints_recovered", source=source_id)
     patients = sorted({int(row[0]) for row in rows})
     looked = Cursor(since=max(since, now - HINT_LAG))
-    if len(rows) >= options.batch_size:         # a bulk change: the scan reads it better,
-        _save(engine, source_id, Cursor(since=now))  # and all of it: no look back after it
+    if len(rows) >= options.batch_size:   # a bulk change: the scan, run now, reads all of it
+        _save(engine, source_id, Cursor(since=now + _CLOCK_STEP))   # so no look goes back
         log.info("hints_overflow", source=source_id, patients=len(patients))
         return HintedRun(len(patients), overflow=True)
     if not patients:
