@@ -252,10 +252,11 @@ def make_desk(connection: pymysql.connections.Connection, ledger: sa.Engine, sou
         "unsent": [(s, p) for k, s, p, _ in opened if k == "claim_unsent"],
         "outstanding": [(s, p) for k, s, p, _ in opened if k == "claim_outstanding"],
         "claims": [(s, p) for k, s, p, _ in opened if k.startswith("claim_")],
-        # a patient's only future appointment: breaking it leaves them unscheduled
+        # a patient's only appointment from today on, still to come: breaking it leaves them
+        # unscheduled (one earlier today would count as seen)
         "future": _pms(connection, "SELECT MIN(AptNum), PatNum FROM appointment WHERE "
-                       "AptStatus = 1 AND AptDateTime > NOW() GROUP BY PatNum "
-                       "HAVING COUNT(*) = 1"),
+                       "AptStatus = 1 AND AptDateTime >= CURDATE() GROUP BY PatNum "
+                       "HAVING COUNT(*) = 1 AND MIN(AptDateTime) > NOW()"),
         # active patients with nothing planned and nothing scheduled
         "unplanned": _pms(connection, "SELECT p.PatNum, p.PatNum FROM patient p WHERE "
                           "p.PatStatus = 0 AND NOT EXISTS (SELECT 1 FROM procedurelog l WHERE "
