@@ -145,11 +145,12 @@ def test_pruning_stops_between_batches_when_the_daemon_stops(practice):
     assert prune(engine, ["main"], runs_days=400, outbox_days=180, stop=stop).runs == 0
 
 
-def test_runs_that_changed_nothing_go_after_two_weeks_and_the_others_stay(practice):
+def test_runs_that_changed_nothing_and_looks_go_after_two_weeks_and_the_others_stay(practice):
     engine, settings = practice
     changed = {**_run(ago(20), "ok"), "rows_read": 5, "rows_updated": 5}
+    looked = {**changed, "mode": "hinted"}          # a look at the hints: a log, whatever it read
     with engine.begin() as connection:
-        connection.execute(sync_runs.insert(), [_run(ago(20), "ok"), changed,
+        connection.execute(sync_runs.insert(), [_run(ago(20), "ok"), changed, looked,
                                                 _run(ago(5), "ok")])
         newest_ok = connection.execute(sa.select(sa.func.max(sync_runs.c.run_id))).scalar()
     before = _what_people_see(engine, settings)

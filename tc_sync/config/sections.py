@@ -70,8 +70,8 @@ class RetentionSettings(Section):
     """Sync runs started longer ago than this are deleted (each source's newest run and
     newest successful run always stay)."""
     unchanged_runs_days: int = Field(7, ge=1, le=36_500)
-    """Successful runs that changed nothing (most runs of an always-on daemon) are deleted
-    after this many days instead."""
+    """Successful runs that changed nothing (most runs of an always-on daemon), and looks at
+    the change hints, are deleted after this many days instead."""
     outbox_days: int = Field(180, ge=30, le=36_500)
     """Sent or cancelled tasks and alerts finished longer ago than this are deleted, once
     their item is resolved as long ago (dead letters stay until retried)."""

@@ -2,7 +2,8 @@
 
 Most runs of an always-on daemon find nothing to change; they are the bulk of the history (one
 run and a row per stream every cycle), so they go after a shorter horizon than the runs that
-changed rows or failed.
+changed rows or failed; so do looks at the change hints (`hinted` runs), whatever they read:
+what they changed is in the replica and the items' history.
 
 The daemon prunes once a day, in small batches of one short transaction each, only for its own
 sources. What stays, whatever its age:
@@ -26,7 +27,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from tc_sync.ledger.schema import items, outbox, sync_run_streams, sync_runs
-from tc_sync.ledger.state import now_utc
+from tc_sync.ledger.state import HINTED, now_utc
 
 UNFINISHED = ("pending", "in_flight", "retry")
 FINISHED = ("sent", "cancelled")
@@ -56,10 +57,11 @@ def _runs_to_keep(connection: sa.Connection, source_ids: Sequence[str]) -> set[i
 
 def _old_runs(source_ids: Sequence[str], before: datetime, unchanged_before: datetime,
               keep: set[int], batch_rows: int) -> sa.Select[tuple[int]]:
-    changed_nothing = sa.and_(
+    changed_nothing = sa.or_(sa.and_(
         sync_runs.c.outcome == "ok", sync_runs.c.rows_inserted == 0,
         sync_runs.c.rows_updated == 0, sync_runs.c.rows_deleted == 0,
-        sync_runs.c.rows_quarantined == 0)
+        sync_runs.c.rows_quarantined == 0),
+        sync_runs.c.mode == HINTED)     # a few a minute in office hours: a log of looks
     return (sa.select(sync_runs.c.run_id)
             .where(sync_runs.c.source_id.in_(list(source_ids)),
                    sync_runs.c.started_at < max(before, unchanged_before),
