@@ -116,3 +116,12 @@ def test_the_daemon_catches_up_at_start_and_stops_cleanly_on_sigterm(tmp_path):
     finally:
         if daemon.poll() is None:
             daemon.kill()
+
+
+def test_the_daemon_loads_no_charting_library_until_a_report_is_made():
+    # matplotlib and numpy weigh ~50 MB of resident memory (issue 17): only a report needs them
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, tc_sync.cli, tc_sync.commands.run; "
+         "print(sorted({'matplotlib', 'numpy', 'PIL', 'openpyxl'} & set(sys.modules)))"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
