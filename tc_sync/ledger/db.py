@@ -137,8 +137,9 @@ def reading(engine: sa.Engine) -> sa.Connection:
 def release_idle_connections(engine: sa.Engine) -> None:
     """Close a SQLite ledger's idle connections, and with them their page caches and prepared
     statements (a new one opens in about a millisecond); a connection in use is closed when it
-    is given back. A PostgreSQL ledger's connections are kept: they cost the server a login."""
-    if engine.dialect.name == "sqlite":
+    is given back. A PostgreSQL ledger's connections are kept: they cost the server a login;
+    so is an in-memory SQLite ledger's, which is the database itself."""
+    if _sqlite_file(engine.url) is not None:
         engine.dispose()
 
 
