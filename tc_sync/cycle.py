@@ -20,6 +20,8 @@ from tc_sync.config import Settings
 from tc_sync.config.clock import practice_today
 from tc_sync.config.mappings import Mappings
 from tc_sync.items.reconcile import ReconcileTotals, reconcile_source
+from tc_sync.ledger.db import release_idle_connections
+from tc_sync.memory import trim
 from tc_sync.pull.hints import sync_hinted
 from tc_sync.pull.progress import Progress
 from tc_sync.pull.run import RunResult, sync_source
@@ -72,9 +74,11 @@ def cycle_source(engine: sa.Engine, settings: Settings, mappings: Mappings, sour
     the items (default: the practice's today; the demo keeps a day of its own)."""
     run = sync_source(engine, source_id, settings.sources[source_id], settings.sync, full=full,
                       adapters_dir=settings.adapters_dir, stop=stop, progress=progress)
+    _release(engine)
     totals = reconcile_source(
         engine, source_id, mappings, today or practice_today(settings),
         complete_run=run.outcome == "ok", run_id=run.run_id, full=full, push=settings.push)
+    _release(engine)
     return _deliver(engine, settings, CycleResult(run, totals, {
         "pull": run.outcome, "reconcile": "ok"}), push=push, queues=queues, today=today)
 
@@ -110,6 +114,7 @@ def _deliver(engine: sa.Engine, settings: Settings, result: CycleResult, *,
         result.queues, result.queue_problem = rebuild_or_explain(engine, settings, source_id,
                                                                  today=today)
         record_queue_build(engine, [source_id], result.queues, result.queue_problem)
+        _release(engine)
     result.stages["queues"] = _queue_outcome(settings, queues, result.queue_problem)
     log.info("cycle_finished", source=source_id, mode=result.run_mode,
              stages=[f"{stage}:{outcome}" for stage, outcome in result.stages.items()])
@@ -152,6 +157,13 @@ def dispatch_once(engine: sa.Engine, settings: Settings) -> Pusher | None:
             log.error("push_failed_to_run", error_class=type(error).__name__)
 
     return push
+
+
+def _release(engine: sa.Engine) -> None:
+    """Between stages: the next starts from what is live, not from what the last one cached
+    (a SQLite ledger's connections) or freed (issue 17: `tc_sync/memory.py`)."""
+    release_idle_connections(engine)
+    trim()
 
 
 def _push_stage(push: Pusher | None) -> str:

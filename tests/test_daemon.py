@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import signal
 import subprocess
 import sys
@@ -146,3 +147,20 @@ def test_queue_files_owed_by_looks_wait_ten_times_as_long_as_the_last_build_took
     daemon._last_build_at -= 5
     assert daemon._queues_due()
     engine.dispose()
+
+
+def test_the_daemon_loads_no_charting_library_until_a_report_is_made():
+    # matplotlib and numpy weigh ~50 MB of resident memory (issue 17): only a report needs them
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, tc_sync.cli, tc_sync.commands.run; "
+         "print(sorted({'matplotlib', 'numpy', 'PIL', 'openpyxl'} & set(sys.modules)))"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
+
+
+def test_memory_is_given_back_between_stages_wherever_tc_sync_runs():
+    from tc_sync.memory import share_one_arena, trim
+
+    on_glibc = platform.libc_ver()[0] == "glibc"
+    assert share_one_arena() is on_glibc          # False off glibc (Windows, Alpine)
+    trim()                                        # never raises, whatever the C library

@@ -124,3 +124,16 @@ def test_sources_are_kept_apart(ledger, other_source):
     changes = apply(engine, north, [procedure(1, "9.00")], full_range=(0, 10))
     assert changes.inserted == [1] and changes.deleted == []
     assert replica_rows(engine)[1]["fee"] == Decimal("100.00")
+
+
+def test_releasing_idle_connections_keeps_what_the_ledger_holds(tmp_path):
+    from tc_sync.ledger.db import release_idle_connections
+
+    for url in (f"sqlite:///{tmp_path / 'ledger.db'}", "sqlite://"):
+        engine = open_ledger(url)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE kept (n INTEGER)")
+            connection.exec_driver_sql("INSERT INTO kept VALUES (1)")
+        release_idle_connections(engine)
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT n FROM kept").scalar() == 1

@@ -33,7 +33,7 @@ from tc_sync.config.mappings_file import load_mappings
 from tc_sync.demo.practice import PracticeSpec, write_sqlite
 from tc_sync.items.model import ItemKind
 from tc_sync.items.reconcile import reconcile_source
-from tc_sync.ledger.db import open_ledger
+from tc_sync.ledger.db import SQLITE_CACHE_KIB, open_ledger
 from tc_sync.ledger.items import update_item
 from tc_sync.ledger.schema import items, replica, sync_runs
 from tc_sync.pull.run import sync_source
@@ -806,4 +806,4 @@ def test_a_build_leaves_the_ledgers_page_cache_as_it_was(practice, tmp_path):
     engine = practice[1]
     build_queues(engine, practice_settings(practice[0]), folder=tmp_path, today=TODAY)
     with engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -65536
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KIB

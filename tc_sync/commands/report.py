@@ -10,7 +10,8 @@ from tc_sync.config import Settings
 from tc_sync.config.clock import practice_today
 from tc_sync.ledger.db import open_ledger
 from tc_sync.queues.group import GROUP_FOLDER
-from tc_sync.reports.build import build_report, reports_folder
+from tc_sync.reports.build import build_report
+from tc_sync.reports.folder import reports_folder
 from tc_sync.reports.group import build_group_report
 from tc_sync.reports.period import PeriodError, PeriodKind, parse_period
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from tc_sync.config import Settings
 from tc_sync.config.mappings_file import MappingsKeeper
 from tc_sync.ledger.db import open_ledger
+from tc_sync.memory import share_one_arena
 from tc_sync.observability import logs
 from tc_sync.observability.sentry import flush_sentry, init_sentry
 from tc_sync.push.health_alerts import health_alerter
@@ -30,6 +31,7 @@ def run_daemon(settings: Settings, only: Sequence[str] | None = None) -> int:
     if not syncing:
         print("tc-sync: the configuration has no enabled sources to sync", file=sys.stderr)
         return 2
+    share_one_arena()       # before the first thread: see tc_sync/memory.py
     _observe(settings)
     mappings = MappingsKeeper(settings.mappings_file)
     engine = open_ledger(settings.ledger.url, settings.ledger.connections)

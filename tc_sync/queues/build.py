@@ -67,7 +67,7 @@ ALL_CLINICS = "All clinics"
 _BUILDING = threading.Lock()     # two sources' cycles ending together build one after another
 _READ_CACHE_KIB = 8192
 """SQLite page cache while the build reads: its reads are indexed look-ups, which gain little
-from the 64 MiB a sync's batches keep hot, and the build should not grow the process by it."""
+from the 16 MiB a sync's batches keep hot, and the build should not grow the process by it."""
 
 
 @dataclass

@@ -51,10 +51,14 @@ def queue_csv(snapshot: Snapshot, queue: str) -> Iterator[bytes]:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([column.header for column in columns])
     yield "\ufeff".encode() + buffer.getvalue().encode("utf-8")
-    texts = [each_once(partial(plain, kind=column.format), values)     # a column at a time
+    # A column at a time, _ROWS_AT_ONCE rows at a time: a whole large queue's texts held
+    # tens of MB at once (issue 17).
+    table = [(partial(plain, kind=column.format), values)
              for column, values in zip(columns, snapshot.values(queue), strict=True)]
     for start in range(0, len(snapshot.queues[queue]), _ROWS_AT_ONCE):
+        end = start + _ROWS_AT_ONCE
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(zip(*(text[start:start + _ROWS_AT_ONCE] for text in texts), strict=True))
+        writer.writerows(zip(*(each_once(write, values[start:end]) for write, values in table),
+                             strict=True))
         yield buffer.getvalue().encode("utf-8")

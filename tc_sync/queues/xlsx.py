@@ -122,6 +122,10 @@ def workbook(snapshot: Snapshot) -> bytes:
     return buffer.getvalue()
 
 
+_ROWS_AT_ONCE = 2000
+"""Rows whose cells are made at a time (issue 17: memory)."""
+
+
 def _text(value: str) -> str:
     """Text as a cell shows it: without the characters a workbook cannot hold."""
     return ILLEGAL_CHARACTERS.sub("", value)
@@ -184,15 +188,19 @@ def _queue_sheet(sheet: Worksheet, snapshot: Snapshot, queue: str, formats: _For
     _layout(sheet, widths, count, sum(1 for column in columns if column.default), shown)
     for index, column in enumerate(columns):
         sheet.write_string(0, index, column.header, formats.queue_header)
-    plan = [(_column_writer(sheet, column), index, _cells(column, column_values),
+    plan = [(_column_writer(sheet, column), index, column, column_values,
              _style(column, formats))
             for index, (column, column_values) in enumerate(zip(columns, values, strict=True))]
-    for number in range(count):     # XlsxWriter's constant memory: row after row
-        row = number + 1
-        for write, index, cells, style in plan:
-            cell = cells[number]
-            if cell is not None:
-                write(row, index, cell, style)
+    for start in range(0, count, _ROWS_AT_ONCE):    # a whole queue's cells: tens of MB
+        end = min(start + _ROWS_AT_ONCE, count)
+        chunk = [(write, index, _cells(column, column_values[start:end]), style)
+                 for write, index, column, column_values, style in plan]
+        for number in range(end - start):   # XlsxWriter's constant memory: row after row
+            row = start + number + 1
+            for write, index, cells, style in chunk:
+                cell = cells[number]
+                if cell is not None:
+                    write(row, index, cell, style)
 
 
 def _layout(sheet: Worksheet, widths: list[float], count: int, printed: int,

@@ -23,6 +23,7 @@ from tc_sync.config.mappings_file import load_mappings
 from tc_sync.ledger.db import reading
 from tc_sync.queues.atomic import group_id, make_folder, remove_leftovers, write_atomic
 from tc_sync.reports.charts import draw
+from tc_sync.reports.folder import reports_folder
 from tc_sync.reports.html import page
 from tc_sync.reports.period import Period, PeriodKind, last_complete
 from tc_sync.reports.report import Report, gather
@@ -38,16 +39,6 @@ class ReportFiles:
     report: Report
     html: Path
     xlsx: Path
-
-
-def reports_folder(settings: Settings) -> Path:
-    """The configured folder, else `reports` beside a SQLite ledger, else ./reports."""
-    if settings.reports.folder is not None:
-        return settings.reports.folder
-    url = sa.make_url(settings.ledger.url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return Path(str(url.database)).parent / "reports"
-    return Path("reports")
 
 
 def file_names(period: Period) -> tuple[str, str]:

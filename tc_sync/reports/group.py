@@ -34,7 +34,8 @@ from tc_sync.config.mappings_file import load_mappings
 from tc_sync.queues.atomic import group_id, make_folder, write_atomic
 from tc_sync.queues.group import ALL_PRACTICES, GROUP_FOLDER, group_settings
 from tc_sync.queues.html import money
-from tc_sync.reports.build import build_report, reports_folder
+from tc_sync.reports.build import build_report
+from tc_sync.reports.folder import reports_folder
 from tc_sync.reports.html import percent
 from tc_sync.reports.metrics import ALL
 from tc_sync.reports.period import Period, PeriodKind, last_complete

@@ -32,9 +32,10 @@ from tc_sync.config import Settings
 from tc_sync.config.mappings_file import MappingsKeeper
 from tc_sync.config.quiet import in_quiet_window
 from tc_sync.cycle import cycle_source, hinted_cycle
-from tc_sync.ledger.db import LedgerError, ledger_write_problem
+from tc_sync.ledger.db import LedgerError, ledger_write_problem, release_idle_connections
 from tc_sync.ledger.retention import prune
 from tc_sync.ledger.state import close_interrupted_runs
+from tc_sync.memory import trim
 from tc_sync.observability.group_health import group_answer
 from tc_sync.observability.healthwatch import HealthCallback, HealthWatch
 from tc_sync.observability.http import HealthReport, StatusServer, health_report, port_problem
@@ -216,6 +217,8 @@ class Daemon:
         build, problem = rebuild_or_explain(self.engine, self.settings, source_id)
         record_queue_build(self.engine, [source_id], build, problem)
         self._queues_built(build, problem)
+        release_idle_connections(self.engine)   # the build's caches go back, as after a scan
+        trim()
 
     def _queues_built(self, build: QueueBuild | None, problem: str | None) -> None:
         self.queue_problem = problem

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from tc_sync.config import Settings
 from tc_sync.observability import logs
 from tc_sync.queues.build import queues_folder
-from tc_sync.reports.build import reports_folder
+from tc_sync.reports.folder import reports_folder
 
 BASE_PORT = 9464
 
