@@ -28,6 +28,12 @@ def _sqlite_file(url: sa.URL) -> Path | None:
     return Path(database)
 
 
+def folder_beside_ledger(url: str, name: str) -> Path:
+    """Folder `name` beside a SQLite ledger's file, else `name` in the working directory."""
+    ledger_file = _sqlite_file(sa.make_url(url))
+    return ledger_file.parent / name if ledger_file is not None else Path(name)
+
+
 def _prepare_sqlite_file(path: Path) -> None:
     """Create the ledger file readable by its owner only (it holds PHI)."""
     path.parent.mkdir(parents=True, exist_ok=True)

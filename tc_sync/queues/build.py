@@ -33,7 +33,7 @@ import structlog
 from tc_sync import __version__
 from tc_sync.config import Settings
 from tc_sync.config.clock import practice_today
-from tc_sync.ledger.db import reading
+from tc_sync.ledger.db import folder_beside_ledger, reading
 from tc_sync.observability.health import source_health
 from tc_sync.queues.atomic import (
     GroupError,
@@ -107,10 +107,7 @@ def queues_folder(settings: Settings) -> Path:
     """The configured folder, else `queues` beside a SQLite ledger, else ./queues."""
     if settings.queues.folder is not None:
         return settings.queues.folder
-    url = sa.make_url(settings.ledger.url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return Path(str(url.database)).parent / "queues"
-    return Path("queues")
+    return folder_beside_ledger(settings.ledger.url, "queues")
 
 
 def file_name(name: str) -> str:

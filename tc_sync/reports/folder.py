@@ -5,16 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from tc_sync.config import Settings
+from tc_sync.ledger.db import folder_beside_ledger
 
 
 def reports_folder(settings: Settings) -> Path:
     """The configured folder, else `reports` beside a SQLite ledger, else ./reports."""
     if settings.reports.folder is not None:
         return settings.reports.folder
-    url = sa.make_url(settings.ledger.url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return Path(str(url.database)).parent / "reports"
-    return Path("reports")
+    return folder_beside_ledger(settings.ledger.url, "reports")
