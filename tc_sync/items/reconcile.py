@@ -21,6 +21,7 @@ import structlog
 
 from tc_sync.config.mappings import Mappings
 from tc_sync.config.push import PushSettings
+from tc_sync.items.changed import patients_changed
 from tc_sync.items.facts import PatientFacts, SourceFacts, load_patient_facts, load_source_facts
 from tc_sync.items.followup import (
     Attempt,
@@ -49,22 +50,11 @@ from tc_sync.ledger.items import (
     save_state,
     update_item,
 )
-from tc_sync.ledger.schema import REPLICA_TABLES, item_events, items, replica
+from tc_sync.ledger.schema import item_events, items, replica
 from tc_sync.ledger.state import now_utc
 from tc_sync.push.plan import OutboxPlanner
 from tc_sync.records import (
-    Benefit,
-    Coverage,
-    CoverageCategory,
-    CoverageSpan,
-    Definition,
-    InsuranceVerification,
-    LabCase,
-    Laboratory,
     Patient,
-    ProcedureCode,
-    Referral,
-    ReferralAttachment,
 )
 
 log = structlog.get_logger(__name__)
@@ -90,54 +80,6 @@ class ReconcileTotals:
     full: bool = False
     seconds: float = 0.0
     by_event: dict[str, int] = field(default_factory=dict)
-
-
-def _patients_changed(connection: sa.Connection, source_id: str,
-                      since: datetime) -> tuple[set[int], bool]:
-    """Patients whose records changed after `since`, and whether everyone must be evaluated."""
-    for shared in (Definition, ProcedureCode, CoverageCategory, CoverageSpan):
-        table = replica[shared]
-        if connection.scalar(sa.select(sa.func.count()).where(
-                table.c.source_id == source_id, table.c.last_changed > since)):
-            return set(), True
-    patients: set[int] = set()
-    for record in REPLICA_TABLES:
-        table = replica[record]
-        column = table.c.pms_id if record is Patient else table.c.get("patient_id")
-        if column is None:
-            continue
-        patients.update(connection.execute(sa.select(column).distinct().where(
-            table.c.source_id == source_id, table.c.last_changed > since)).scalars())
-    patients.update(connection.execute(sa.select(items.c.patient_id).distinct().join(
-        item_events, item_events.c.item_key == items.c.item_key).where(
-        items.c.source_id == source_id, item_events.c.event == STAFF_EVENT,
-        item_events.c.at > since)).scalars())
-    patients.update(_patients_of_shared_changes(connection, source_id, since))
-    return patients, False
-
-
-def _patients_of_shared_changes(connection: sa.Connection, source_id: str,
-                                since: datetime) -> set[int]:
-    """Patients a changed row without a patient touches: a plan's benefits or verification,
-    an enrollment's verification, a specialist, a lab."""
-    benefits, coverages = replica[Benefit], replica[Coverage]
-    verifications = replica[InsuranceVerification]
-    changed_verifications = sa.select(verifications.c.target_id).where(
-        verifications.c.source_id == source_id, verifications.c.last_changed > since)
-    plans = sa.select(benefits.c.plan_id).where(
-        benefits.c.source_id == source_id, benefits.c.last_changed > since)
-    found = set(connection.execute(sa.select(coverages.c.patient_id).distinct().where(
-        coverages.c.source_id == source_id, sa.or_(
-            coverages.c.plan_id.in_(plans), coverages.c.plan_id.in_(changed_verifications),
-            coverages.c.pms_id.in_(changed_verifications)))).scalars())
-    for shared, linked, column in ((Referral, ReferralAttachment, "referral_id"),
-                                   (Laboratory, LabCase, "lab_id")):
-        changed = sa.select(replica[shared].c.pms_id).where(
-            replica[shared].c.source_id == source_id, replica[shared].c.last_changed > since)
-        table = replica[linked]
-        found.update(connection.execute(sa.select(table.c.patient_id).distinct().where(
-            table.c.source_id == source_id, table.c[column].in_(changed))).scalars())
-    return found
 
 
 def _all_patients(connection: sa.Connection, source_id: str) -> set[int]:
@@ -473,7 +415,7 @@ def reconcile_source(engine: sa.Engine, source_id: str, mappings: Mappings, toda
             state.last_full_evaluation != today) or state.mappings_digest != mappings.digest
         if not everyone:
             assert state.changes_through is not None
-            patients, everyone = _patients_changed(connection, source_id, state.changes_through)
+            patients, everyone = patients_changed(connection, source_id, state.changes_through)
         if everyone:
             patients = _all_patients(connection, source_id)
     planner = None if push is None else OutboxPlanner(
