@@ -38,8 +38,8 @@ from tc_sync.ledger.items import update_item
 from tc_sync.ledger.schema import items, replica, sync_runs
 from tc_sync.pull.run import sync_source
 from tc_sync.queues import atomic
-from tc_sync.queues import build as build_module
 from tc_sync.queues.build import build_queues, csv_names, queues_folder, rebuild_after_cycle
+from tc_sync.queues.row_cache import RowCache, RowRead, row_cache
 from tc_sync.queues.rows import contact_for
 from tc_sync.queues.xlsx import (
     DATE_FORMAT,
@@ -518,6 +518,14 @@ def test_a_file_another_program_holds_is_skipped_and_written_next_time(practice,
     assert not again.skipped and (tmp_path / "queues.xlsx").exists()
 
 
+def synced_an_hour_ago(ledger: sqlite3.Connection) -> None:
+    """Move the ledger's write stamps an hour back: the queues' row cache re-reads what
+    changed in the last couple of minutes, which would be all of a practice synced just now."""
+    for table in [*(table.name for table in replica.values()), "items"]:
+        column = "updated_at" if table == "items" else "last_changed"
+        ledger.execute(f"UPDATE {table} SET {column} = datetime({column}, '-1 hour')")
+
+
 def test_a_rebuild_with_nothing_changed_reads_no_row_and_one_changed_item_is_picked_up(
         practice, tmp_path, monkeypatch):
     """The daemon rebuilds after every cycle; a quiet cycle must cost next to nothing."""
@@ -525,18 +533,19 @@ def test_a_rebuild_with_nothing_changed_reads_no_row_and_one_changed_item_is_pic
     with sqlite3.connect(folder / "ledger.db") as source, \
             sqlite3.connect(tmp_path / "ledger.db") as copy:
         source.backup(copy)             # a ledger of its own: this test changes an item
+        synced_an_hour_ago(copy)
     settings = practice_settings(tmp_path)
     engine = open_ledger(settings.ledger.url)
     share = tmp_path / "share"
     first = build_queues(engine, settings, folder=share, today=TODAY)
     written = {path: path.stat().st_mtime_ns for path in first.written}
     reads: list[str] = []
-    real = build_module.load_rows
+    real = RowCache.rows
 
     def counted(*arguments: Any) -> Any:
         reads.append("rows")
         return real(*arguments)
-    monkeypatch.setattr(build_module, "load_rows", counted)
+    monkeypatch.setattr(RowCache, "rows", counted)
 
     quiet = build_queues(engine, settings, folder=share, today=TODAY)
     assert reads == [] and quiet.written == [] and quiet.queues == first.queues
@@ -551,6 +560,7 @@ def test_a_rebuild_with_nothing_changed_reads_no_row_and_one_changed_item_is_pic
         update_item(connection, key, {"owner": "Rosa"})     # as `tc-sync items` assigns it
     changed = build_queues(engine, settings, folder=share, today=TODAY)
     assert reads == ["rows"] and share / csv_names([queue])[queue] in changed.written
+    assert row_cache(engine, ["main"]).last_read == RowRead(whole=False, patients=1)
     (row,) = [row for row in read_csv(share / csv_names([queue])[queue]) if row["Item"] == key]
     assert row["Owner"] == "Rosa"
     engine.dispose()
@@ -562,6 +572,7 @@ def test_a_sync_that_changed_a_patients_phone_rebuilds_the_queues(practice, tmp_
     with sqlite3.connect(folder / "ledger.db") as source, \
             sqlite3.connect(tmp_path / "ledger.db") as copy:
         source.backup(copy)
+        synced_an_hour_ago(copy)
     settings = practice_settings(tmp_path)
     engine = open_ledger(settings.ledger.url)
     share = tmp_path / "share"
@@ -573,7 +584,8 @@ def test_a_sync_that_changed_a_patients_phone_rebuilds_the_queues(practice, tmp_
             .order_by(items.c.item_key).limit(1)).one()
         patients = replica[Patient]
         connection.execute(patients.update().where(patients.c.pms_id == patient_id).values(
-            preferred_contact="mobile_phone", mobile_phone="(555)555-0999"))
+            preferred_contact="mobile_phone", mobile_phone="(555)555-0999",
+            last_changed=datetime.now(UTC).replace(tzinfo=None)))     # as a sync stamps it
         moment = datetime.now(UTC).replace(tzinfo=None)
         connection.execute(sync_runs.insert().values(
             source_id="main", mode="incremental", started_at=moment, finished_at=moment,

@@ -245,6 +245,7 @@ items = sa.Table(
     sa.Column("episode", sa.Integer, nullable=False, server_default="1"),
     sa.Index("ix_items_source_patient", "source_id", "patient_id"),
     sa.Index("ix_items_source_status_queue", "source_id", "status", "queue"),
+    sa.Index("ix_items_source_updated", "source_id", "updated_at"),
 )
 """One row per follow-up ever owed (natural key kind:source:subject); never deleted.
 `amount` is cents; `codes` space-separated; `details` JSON of kind-specific facts;

@@ -47,12 +47,12 @@ from tc_sync.queues.csv_writer import queue_csv
 from tc_sync.queues.fingerprint import fingerprint, ledger_state
 from tc_sync.queues.html import page_pieces
 from tc_sync.queues.patients import per_patient
+from tc_sync.queues.row_cache import row_cache
 from tc_sync.queues.rows import (
     QueueRow,
     by_queue,
     clinic_labels,
     known_queues,
-    load_rows,
     queue_order,
 )
 from tc_sync.queues.snapshot import Freshness, Snapshot
@@ -158,7 +158,10 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
                 [(f.source_id, f.colour) for f in freshness], _shaping(settings))
             if not force and _nothing_new(target, before, inputs):
                 return _quiet_build(target, before, started)
-            rows = load_rows(connection, source_ids, day)
+            cache = row_cache(engine, source_ids)
+            if force:
+                cache.forget()
+            rows = cache.rows(connection, source_ids, day)
             queues = known_queues(connection, source_ids)
             clinics = clinic_labels(connection, source_ids)
             visible = clinic_labels(connection, source_ids, visible_only=True)
@@ -180,7 +183,9 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
                          for queue in sorted({*queues, *counts}, key=queue_order)}
         _forget_old_files(target, result, before, gid, inputs)
     result.seconds = time.perf_counter() - started
+    read = cache.last_read
     log.info("queues_built", folder=str(target), items=len(rows), queues=result.queues,
+             patients_read=read.patients if read else None, read_all=read.whole if read else None,
              files=len(result.written), unchanged=len(result.unchanged),
              skipped=len(result.skipped), seconds=round(result.seconds, 3))
     return result

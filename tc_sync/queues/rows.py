@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -419,26 +419,39 @@ _SHOWN = ("item_key", "source_id", "kind", "patient_id", "claim_id", "appointmen
 
 def load_rows(connection: sa.Connection, source_ids: Sequence[str],
               today: date) -> list[QueueRow]:
-    """Every open item of these sources as a queue row, highest priority first.
+    """Every open item of these sources as a queue row, highest priority first."""
+    rows: list[QueueRow] = []
+    shared = SharedValues()
+    for source_id in source_ids:
+        rows += source_rows(connection, source_id, today, shared)
+    return sort_rows(rows)
+
+
+def source_rows(connection: sa.Connection, source_id: str, today: date, shared: SharedValues,
+                patients: Collection[int] | None = None) -> list[QueueRow]:
+    """The open items of one source (of `patients` only, if given) as queue rows, unsorted.
 
     Items are read a few thousand patients at a time (a patient's items together: one
     item's row may borrow another's facts), so what the replica adds is held for those only.
     """
+    labels = _labels(connection, source_id)
+    query = sa.select(*(items.c[name] for name in _SHOWN)).where(
+        items.c.source_id == source_id, items.c.status == "open")
+    if patients is None:
+        found: Iterable[sa.RowMapping] = connection.execute(
+            query.order_by(items.c.patient_id)).mappings()
+    else:
+        found = (item for chunk in _chunks(patients) for item in connection.execute(
+            query.where(items.c.patient_id.in_(chunk)).order_by(items.c.patient_id)).mappings())
     rows: list[QueueRow] = []
-    shared = SharedValues()
-    for source_id in source_ids:
-        labels = _labels(connection, source_id)
-        stored = connection.execute(sa.select(*(items.c[name] for name in _SHOWN)).where(
-            items.c.source_id == source_id, items.c.status == "open")
-            .order_by(items.c.patient_id)).mappings()
-        batch: list[Mapping[str, Any]] = []
-        for item in stored:
-            if len(batch) >= _BATCH and item["patient_id"] != batch[-1]["patient_id"]:
-                rows += _rows(connection, source_id, batch, labels, today, shared)
-                batch = []
-            batch.append(dict(item))
-        rows += _rows(connection, source_id, batch, labels, today, shared)
-    return sort_rows(rows)
+    batch: list[Mapping[str, Any]] = []
+    for item in found:
+        if len(batch) >= _BATCH and item["patient_id"] != batch[-1]["patient_id"]:
+            rows += _rows(connection, source_id, batch, labels, today, shared)
+            batch = []
+        batch.append(dict(item))
+    rows += _rows(connection, source_id, batch, labels, today, shared)
+    return rows
 
 
 def _rows(connection: sa.Connection, source_id: str, batch: Sequence[Mapping[str, Any]],

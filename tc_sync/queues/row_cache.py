@@ -1,0 +1,169 @@
+"""Queue rows kept between builds, so that a build re-reads only the patients that changed.
+
+Reading every open item with what the replica adds to it was a third of a build at 60,000
+patients (issue 17), and the daemon rebuilds the files every half minute while the practice
+works. So each build's rows are kept, by source and patient, and the next build asks the
+ledger which patients changed since the last read began (`tc_sync.items.changed`: their
+records, what they lean on, staff's changes; and any item of theirs written since), less
+`LAG` for writes still uncommitted then, and re-reads only those. Everything is read again:
+
+* on the first build, and when the sources built together differ;
+* when the practice's day changed (rows show ages);
+* when a record every patient shares changed (a procedure code, a clinic, a provider...);
+* when the open items the ledger counts differ from the rows kept (a change nothing named);
+* at least every `WHOLE_READ_SECONDS`, whatever else happened.
+
+Rows are kept per ledger engine and set of sources for the life of the process: the
+daemon's builds share them; a one-shot command reads once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+import structlog
+
+from tc_sync.items.changed import patients_changed
+from tc_sync.ledger.schema import items, replica
+from tc_sync.ledger.state import now_utc
+from tc_sync.queues.rows import QueueRow, sort_rows, source_rows
+from tc_sync.queues.shared import SharedValues
+from tc_sync.records import Clinic, Provider
+
+log = structlog.get_logger(__name__)
+
+LAG = timedelta(seconds=120)
+"""How far before the last read a change is looked for: a write stamped before that read
+began may have committed after it (a sync's batch, a reconcile's chunk)."""
+WHOLE_READ_SECONDS = 3600.0
+"""At least this often every row is read again, whatever the ledger says changed."""
+_LABELS = (Clinic, Provider)
+"""Records without a patient that rows show (their names): a change re-reads everyone."""
+
+
+@dataclass
+class _Kept:
+    sources: tuple[str, ...]
+    day: date
+    read_at: datetime
+    """The ledger's clock when the last read began."""
+    whole_at: float
+    """`time.monotonic()` when every row was last read."""
+    rows: dict[str, dict[int, list[QueueRow]]] = field(default_factory=dict)
+    """Open items' rows by source and patient."""
+    shared: SharedValues = field(default_factory=SharedValues)
+
+
+@dataclass
+class RowRead:
+    """What a build's read did: rows re-read and whether it read every one."""
+
+    whole: bool
+    patients: int
+    """Patients whose rows were read."""
+
+
+class RowCache:
+    """One set of sources' queue rows, kept from build to build."""
+
+    def __init__(self) -> None:
+        self._kept: _Kept | None = None
+        self.last_read: RowRead | None = None
+
+    def forget(self) -> None:
+        """Read every row next time."""
+        self._kept = None
+
+    def rows(self, connection: sa.Connection, source_ids: Sequence[str],
+             today: date) -> list[QueueRow]:
+        """Every open item of these sources as a queue row, highest priority first: the
+        patients changed since the last call re-read, the others' rows as they were."""
+        started = now_utc()
+        kept = self._kept
+        if (kept is None or kept.sources != tuple(source_ids) or kept.day != today
+                or time.monotonic() - kept.whole_at >= WHOLE_READ_SECONDS
+                or not self._refresh(connection, kept, today)):
+            kept = self._read_all(connection, source_ids, today)
+        kept.read_at = started
+        self._kept = kept
+        return sort_rows(row for per_patient in kept.rows.values()
+                         for rows in per_patient.values() for row in rows)
+
+    def _read_all(self, connection: sa.Connection, source_ids: Sequence[str],
+                  today: date) -> _Kept:
+        kept = _Kept(tuple(source_ids), today, now_utc(), time.monotonic())
+        for source_id in source_ids:
+            kept.rows[source_id] = _by_patient(
+                source_rows(connection, source_id, today, kept.shared))
+        self.last_read = RowRead(True, sum(len(rows) for rows in kept.rows.values()))
+        return kept
+
+    def _refresh(self, connection: sa.Connection, kept: _Kept, today: date) -> bool:
+        """Re-read the patients changed since the last read; False if every row must be."""
+        since = kept.read_at - LAG
+        changed: dict[str, set[int]] = {}
+        for source_id in kept.sources:
+            patients = _changed(connection, source_id, since)
+            if patients is None:
+                return False
+            changed[source_id] = patients
+        for source_id, patients in changed.items():
+            per_patient = kept.rows[source_id]
+            for patient in patients:
+                per_patient.pop(patient, None)
+            if patients:
+                per_patient.update(_by_patient(
+                    source_rows(connection, source_id, today, kept.shared, patients)))
+        self.last_read = RowRead(False, sum(map(len, changed.values())))
+        if _open_items(connection, kept.sources) != {
+                source_id: sum(len(rows) for rows in per_patient.values())
+                for source_id, per_patient in kept.rows.items() if per_patient}:
+            log.warning("queue_rows_reread", reason="open items differ from the rows kept")
+            return False
+        return True
+
+
+def _changed(connection: sa.Connection, source_id: str, since: datetime) -> set[int] | None:
+    """The source's patients whose rows may differ since `since`; None: maybe everyone's."""
+    for record in _LABELS:
+        table = replica[record]
+        if connection.scalar(sa.select(sa.func.count()).where(
+                table.c.source_id == source_id, table.c.last_changed > since)):
+            return None
+    patients, everyone = patients_changed(connection, source_id, since)
+    if everyone:
+        return None
+    patients.update(connection.execute(sa.select(items.c.patient_id).distinct().where(
+        items.c.source_id == source_id, items.c.updated_at > since)).scalars())
+    return patients
+
+
+def _open_items(connection: sa.Connection, source_ids: Sequence[str]) -> dict[str, int]:
+    return {source_id: count for source_id, count in connection.execute(
+        sa.select(items.c.source_id, sa.func.count()).where(
+            items.c.source_id.in_(source_ids), items.c.status == "open")
+        .group_by(items.c.source_id))}
+
+
+def _by_patient(rows: Iterable[QueueRow]) -> dict[int, list[QueueRow]]:
+    found: dict[int, list[QueueRow]] = {}
+    for row in rows:
+        found.setdefault(row.patient_id, []).append(row)
+    return found
+
+
+_CACHES: weakref.WeakKeyDictionary[sa.Engine, dict[tuple[str, ...], RowCache]] = (
+    weakref.WeakKeyDictionary())
+_CACHES_LOCK = threading.Lock()
+
+
+def row_cache(engine: sa.Engine, source_ids: Sequence[str]) -> RowCache:
+    """The rows kept for these sources of this ledger (made empty on first use)."""
+    with _CACHES_LOCK:
+        return _CACHES.setdefault(engine, {}).setdefault(tuple(source_ids), RowCache())

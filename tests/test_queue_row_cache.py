@@ -1,0 +1,182 @@
+"""The work queues re-read only the patients that changed since the last build (issue 17), and
+the files they write are the ones a build from scratch writes."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from structlog.testing import capture_logs
+
+from tc_sync.config.mappings_file import load_mappings
+from tc_sync.items.reconcile import reconcile_source
+from tc_sync.ledger.db import open_ledger
+from tc_sync.ledger.schema import items, replica, sync_runs
+from tc_sync.ledger.state import now_utc
+from tc_sync.queues.build import MANIFEST, build_queues
+from tc_sync.queues.row_cache import row_cache
+from tc_sync.records import Claim, Patient, Procedure, ProcedureStatus
+from tests.test_queues import TODAY, practice_settings, synced_an_hour_ago, synced_practice
+
+
+@pytest.fixture(scope="module")
+def practice(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("practice")
+    synced_practice(folder).dispose()
+    return folder
+
+
+@pytest.fixture
+def ledger(practice: Path, tmp_path: Path) -> sa.Engine:
+    """A copy of the practice's ledger, synced an hour ago."""
+    with sqlite3.connect(practice / "ledger.db") as source, \
+            sqlite3.connect(tmp_path / "ledger.db") as copy:
+        source.backup(copy)
+        synced_an_hour_ago(copy)
+    engine = open_ledger(practice_settings(tmp_path).ledger.url)
+    yield engine
+    engine.dispose()
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return dict(json.loads((folder / MANIFEST).read_text("utf-8"))["digests"])
+
+
+def shows(folder: Path, key: str) -> bool:
+    """Whether the page lists the item `key` in a row."""
+    page = (folder / "queues.html").read_text("utf-8")
+    return re.search(rf'data-key="[^"]*(?<![\w:]){re.escape(key)}(?![\w:])', page) is not None
+
+
+def first_open(connection: sa.Connection, kind: str, skip: set[int]) -> tuple[str, int]:
+    key, patient = connection.execute(sa.select(items.c.item_key, items.c.patient_id).where(
+        items.c.status == "open", items.c.kind == kind, items.c.patient_id.not_in(skip))
+        .order_by(items.c.item_key).limit(1)).one()
+    return key, patient
+
+
+def a_sync_changes_three_patients(engine: sa.Engine) -> dict[str, str]:
+    """As a sync and its reconcile would: one patient's phone, another's planned treatment
+    done, a third's claim deleted in the PMS. Returns the items it touched."""
+    moment = now_utc()
+    procedures, claims, patients = replica[Procedure], replica[Claim], replica[Patient]
+    with engine.begin() as connection:
+        phone_key, phone_patient = first_open(connection, "claim_outstanding", set())
+        treatment_key, treated = first_open(connection, "unscheduled_treatment", {phone_patient})
+        claim_key, _ = first_open(connection, "claim_outstanding",
+                                              {phone_patient, treated})
+        connection.execute(patients.update().where(patients.c.pms_id == phone_patient).values(
+            preferred_contact="mobile_phone", mobile_phone="(555)555-0999",
+            last_changed=moment))
+        connection.execute(procedures.update().where(
+            procedures.c.patient_id == treated,
+            procedures.c.status == ProcedureStatus.PLANNED.value).values(
+            status=ProcedureStatus.COMPLETE.value, last_changed=moment))
+        claim_id = connection.scalar(sa.select(items.c.claim_id).where(
+            items.c.item_key == claim_key))
+        connection.execute(claims.update().where(claims.c.pms_id == claim_id).values(
+            deleted_at=moment, last_changed=moment))
+        connection.execute(sync_runs.insert().values(
+            source_id="main", mode="incremental", started_at=moment, finished_at=moment,
+            outcome="ok", rows_read=3, rows_inserted=0, rows_updated=2, rows_deleted=1,
+            rows_quarantined=0, statements=3, longest_statement_ms=0))
+    reconcile_source(engine, "main", load_mappings(), TODAY, complete_run=True)
+    return {"phone": phone_key, "treatment": treatment_key, "claim": claim_key}
+
+
+def test_a_build_after_a_sync_rereads_only_the_patients_it_changed(ledger, tmp_path):
+    settings = practice_settings(tmp_path)
+    share = tmp_path / "share"
+    first = build_queues(ledger, settings, folder=share, today=TODAY)
+    everyone = row_cache(ledger, ["main"]).last_read
+    assert everyone is not None and everyone.whole and everyone.patients > 100
+
+    touched = a_sync_changes_three_patients(ledger)
+    second = build_queues(ledger, settings, folder=share, today=TODAY)
+    read = row_cache(ledger, ["main"]).last_read
+    # the three patients, and those whose follow-ups the reconcile's planning moved
+    assert read is not None and not read.whole and 3 <= read.patients <= 12
+    with ledger.connect() as connection:
+        resolved = dict(connection.execute(sa.select(items.c.item_key, items.c.status).where(
+            items.c.item_key.in_([touched["treatment"], touched["claim"]]))).all())
+        still_open = connection.scalar(sa.select(sa.func.count()).where(
+            items.c.status == "open"))
+    assert resolved == {touched["treatment"]: "resolved", touched["claim"]: "resolved"}
+    assert sum(second.queues.values()) == still_open < sum(first.queues.values())
+
+    # What a coordinator opens is what a build from scratch writes (a new engine: no rows kept).
+    fresh_engine = open_ledger(settings.ledger.url)
+    fresh = tmp_path / "fresh"
+    build_queues(fresh_engine, settings, folder=fresh, today=TODAY)
+    fresh_engine.dispose()
+    assert digests(share) == digests(fresh)
+    assert "(555)555-0999" in (share / "queues.html").read_text("utf-8")
+    assert shows(share, touched["phone"])
+    assert not shows(share, touched["claim"]) and not shows(share, touched["treatment"])
+
+
+def test_a_new_day_rereads_every_row(ledger, tmp_path):
+    settings = practice_settings(tmp_path)
+    build_queues(ledger, settings, folder=tmp_path / "share", today=TODAY)
+    build_queues(ledger, settings, folder=tmp_path / "share", today=TODAY + timedelta(days=1))
+    read = row_cache(ledger, ["main"]).last_read
+    assert read is not None and read.whole
+
+
+def test_an_item_changed_without_its_stamp_is_caught_by_the_count_and_everything_reread(
+        ledger, tmp_path):
+    """A write that did not stamp `updated_at` (nothing in tc-sync does that; a hand edit of
+    the ledger might) still reaches the files: the open items no longer match the rows."""
+    settings = practice_settings(tmp_path)
+    share = tmp_path / "share"
+    build_queues(ledger, settings, folder=share, today=TODAY)
+    with ledger.begin() as connection:
+        key, _ = first_open(connection, "claim_outstanding", set())
+        connection.execute(items.update().where(items.c.item_key == key).values(
+            status="resolved"))                             # updated_at left as it was
+        moment = now_utc()
+        connection.execute(sync_runs.insert().values(       # (the fingerprint moves)
+            source_id="main", mode="incremental", started_at=moment, finished_at=moment,
+            outcome="ok", rows_read=1, rows_inserted=0, rows_updated=1, rows_deleted=0,
+            rows_quarantined=0, statements=1, longest_statement_ms=0))
+    with capture_logs() as logs:
+        build_queues(ledger, settings, folder=share, today=TODAY)
+    read = row_cache(ledger, ["main"]).last_read
+    assert read is not None and read.whole
+    assert any(entry["event"] == "queue_rows_reread" for entry in logs)
+    assert not shows(share, key)
+
+
+def test_rows_kept_for_one_ledger_are_never_another_ledgers(practice, tmp_path):
+    """Tests and a group's daemons open several ledgers in one process."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder in (one, two):
+        folder.mkdir()
+        with sqlite3.connect(practice / "ledger.db") as source, \
+                sqlite3.connect(folder / "ledger.db") as copy:
+            source.backup(copy)
+    with sqlite3.connect(two / "ledger.db") as copy:
+        copy.execute("UPDATE items SET status = 'resolved' WHERE kind = 'claim_outstanding'")
+    engines = [open_ledger(practice_settings(folder).ledger.url) for folder in (one, two)]
+    built = [build_queues(engine, practice_settings(folder), folder=folder / "share",
+                          today=TODAY)
+             for engine, folder in zip(engines, (one, two), strict=True)]
+    for engine in engines:
+        engine.dispose()
+    assert sum(built[1].queues.values()) < sum(built[0].queues.values())
+
+
+def test_the_build_log_says_how_many_patients_it_read(ledger, tmp_path):
+    settings = practice_settings(tmp_path)
+    with capture_logs() as logs:
+        build_queues(ledger, settings, folder=tmp_path / "share", today=TODAY)
+        a_sync_changes_three_patients(ledger)
+        build_queues(ledger, settings, folder=tmp_path / "share", today=TODAY)
+    whole, changed = [entry for entry in logs if entry["event"] == "queues_built"]
+    assert whole["read_all"] is True and whole["patients_read"] > 100
+    assert changed["read_all"] is False and 3 <= changed["patients_read"] <= 12
