@@ -125,6 +125,7 @@ def _replica_table(record: type, name: str) -> sa.Table:
         sa.Column("deleted_at", sa.DateTime, nullable=True),
     ]
     table = sa.Table(name, metadata, *columns)
+    sa.Index(f"ix_{name}_changed", table.c.source_id, table.c.last_changed)
     for index_columns in REPLICA_INDEXES.get(name, []):
         sa.Index(f"ix_{name}_{'_'.join(index_columns)}", *[table.c[c] for c in index_columns])
     if name in LIVE_KEY_INDEXES:
