@@ -1,9 +1,9 @@
 """The queues as one Excel workbook: a summary sheet, then one sheet per queue.
 
-Written with XlsxWriter in its constant-memory mode: each row goes to the file as it is
-written, so a queue of 50,000 items holds no sheet in memory (measured at 60,000 patients, it
-writes the same cells in a little over half of openpyxl's write-only time, with the same print
-setup). Formats are made once per workbook and shared.
+Written with XlsxWriter in its constant-memory mode, formats made once per workbook and
+shared; the queue sheets' data rows, most of the workbook, are made by
+`tc_sync.queues.sheet_cells` (the same XML, several times faster) and put into XlsxWriter's
+sheets.
 
 A queue sheet carries what a coordinator prints and works from: the default columns (those
 the page shows first), then the columns she sorts by, then the item key in a collapsed group
@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.format import Format as CellFormat
 from xlsxwriter.worksheet import Worksheet
 
-from tc_sync.queues.columns import Column, Format, each_once, workbook_columns
+from tc_sync.queues.columns import Column, Format, workbook_columns
+from tc_sync.queues.sheet_cells import ILLEGAL_CHARACTERS, SheetError, SheetRows, fill_sheets
 from tc_sync.queues.snapshot import Snapshot, Tally
 
 MONEY_FORMAT = '"$"#,##0.00'
@@ -45,8 +46,6 @@ PRINTABLE_INCHES = 11 - 2 * PRINT_MARGINS
 """Across a landscape Letter page (A4 is wider)."""
 SMALLEST_SCALE = 73
 """Percent: 11-point text printed at 73% is 8 points, the least that reads comfortably."""
-ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
-"""Control characters a workbook cannot hold."""
 
 
 def column_pixels(width: float) -> int:
@@ -116,14 +115,12 @@ def workbook(snapshot: Snapshot) -> bytes:
     formats = _Formats(book)
     titles = sheet_titles(snapshot.queues)
     _summary_sheet(book.add_worksheet(_SUMMARY), snapshot, titles, formats)
-    for queue, title in titles.items():
-        _queue_sheet(book.add_worksheet(title), snapshot, queue, formats)
+    sheets = [_queue_sheet(book.add_worksheet(title), snapshot, queue, formats)
+              for queue, title in titles.items()]
     book.close()
-    return buffer.getvalue()
-
-
-_ROWS_AT_ONCE = 2000
-"""Rows whose cells are made at a time (issue 17: memory)."""
+    return fill_sheets(buffer.getvalue(), [
+        SheetRows(number, values, kinds, [_style_index(style) for style in styles])
+        for number, (values, kinds, styles) in enumerate(sheets, start=2)])
 
 
 def _text(value: str) -> str:
@@ -131,34 +128,28 @@ def _text(value: str) -> str:
     return ILLEGAL_CHARACTERS.sub("", value)
 
 
-def _cells(column: Column, values: list[Any]) -> list[Any]:
-    """A column's cells as the workbook holds them, None for a blank: text without the
-    characters a workbook cannot hold, numbers as floats, dates as they are."""
+def _kind(column: Column) -> str:
+    """How the column's cells are written: text always as text (a name starting with '=' is
+    no formula), numbers and dates as numbers in their format."""
     if column.format in (Format.DATE, Format.DATETIME):
-        return [value if isinstance(value, date | datetime) else None for value in values]
-    if column.format in _NUMBER_FORMATS:
-        return each_once(lambda value: None if value is None or value == "" else float(value),
-                         values)
-    return each_once(lambda value: None if value is None or value == "" else _text(str(value)),
-                     values)
+        return "date"
+    return "number" if column.format in _NUMBER_FORMATS else "text"
 
 
-def _column_writer(sheet: Worksheet, column: Column) -> Callable[..., Any]:
-    """How a column's cells are written: text always as text (a name starting with '=' is
-    no formula), numbers and dates with their format."""
-    writer: Callable[..., Any] = sheet.write_string
-    if column.format in (Format.DATE, Format.DATETIME):
-        writer = sheet.write_datetime
-    elif column.format in _NUMBER_FORMATS:
-        writer = sheet.write_number
-    return writer
-
-
-def _style(column: Column, formats: _Formats) -> Any:
+def _style(column: Column, formats: _Formats) -> CellFormat | None:
     number_format = formats.numbers.get(column.format)
     if number_format is not None:
         return number_format
     return formats.wrapped if column.key in WRAPPED_COLUMNS else None
+
+
+def _style_index(style: CellFormat | None) -> int | None:
+    """The style's index in the written workbook (it was given to its column, so it has one)."""
+    if style is None:
+        return None
+    if style.xf_index is None:
+        raise SheetError("a queue column's style was not written to the workbook")
+    return int(style.xf_index)
 
 
 def _width(column: Column, longest: int) -> float:
@@ -175,7 +166,13 @@ def _longest(values: list[Any]) -> int:
     return max(map(len, map(str, shown)), default=-1)
 
 
-def _queue_sheet(sheet: Worksheet, snapshot: Snapshot, queue: str, formats: _Formats) -> None:
+_QueueSheet = tuple[list[list[Any]], list[str], list["CellFormat | None"]]
+"""A queue sheet's data rows to write: values per column, each column's kind and style."""
+
+
+def _queue_sheet(sheet: Worksheet, snapshot: Snapshot, queue: str,
+                 formats: _Formats) -> _QueueSheet:
+    """The sheet's layout and header row; its data rows, returned, are `fill_sheets`'s."""
     every = snapshot.columns(queue)
     table = dict(zip(map(id, every), snapshot.values(queue), strict=True))
     columns = workbook_columns(every)
@@ -185,34 +182,23 @@ def _queue_sheet(sheet: Worksheet, snapshot: Snapshot, queue: str, formats: _For
               for column, column_values in zip(columns, values, strict=True)]
     count = len(snapshot.queues[queue])
     shown = sum(1 for column in columns if column.default or column.sorted_by)
-    _layout(sheet, widths, count, sum(1 for column in columns if column.default), shown)
+    styles = [_style(column, formats) for column in columns]
+    _layout(sheet, widths, styles, count, sum(1 for column in columns if column.default), shown)
     for index, column in enumerate(columns):
         sheet.write_string(0, index, column.header, formats.queue_header)
-    plan = [(_column_writer(sheet, column), index, column, column_values,
-             _style(column, formats))
-            for index, (column, column_values) in enumerate(zip(columns, values, strict=True))]
-    for start in range(0, count, _ROWS_AT_ONCE):    # a whole queue's cells: tens of MB
-        end = min(start + _ROWS_AT_ONCE, count)
-        chunk = [(write, index, _cells(column, column_values[start:end]), style)
-                 for write, index, column, column_values, style in plan]
-        for number in range(end - start):   # XlsxWriter's constant memory: row after row
-            row = start + number + 1
-            for write, index, cells, style in chunk:
-                cell = cells[number]
-                if cell is not None:
-                    write(row, index, cell, style)
+    return values, [_kind(column) for column in columns], styles
 
 
-def _layout(sheet: Worksheet, widths: list[float], count: int, printed: int,
-            shown: int) -> None:
-    """Frozen header, filters, widths, the columns past the `shown` first ones grouped and
-    collapsed, and a page that prints the `printed` first columns landscape with the
-    header."""
+def _layout(sheet: Worksheet, widths: list[float], styles: list[CellFormat | None], count: int,
+            printed: int, shown: int) -> None:
+    """Frozen header, filters, widths and each column's cell style, the columns past the
+    `shown` first ones grouped and collapsed, and a page that prints the `printed` first
+    columns landscape with the header."""
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, count, len(widths) - 1)
     for index, width in enumerate(widths):
         grouped = index >= shown
-        sheet.set_column(index, index, width, None,
+        sheet.set_column(index, index, width, styles[index],
                          {"level": 1, "hidden": True} if grouped else {})
     sheet.outline_settings(True, True, False, False)     # the + left of the group
     printed = printed or len(widths)
