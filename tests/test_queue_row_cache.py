@@ -14,13 +14,16 @@ import sqlalchemy as sa
 from structlog.testing import capture_logs
 
 from tc_sync.config.mappings_file import load_mappings
+from tc_sync.config.observability import LoggingSettings
 from tc_sync.items.reconcile import reconcile_source
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items, replica, sync_runs
 from tc_sync.ledger.state import now_utc
+from tc_sync.observability import logs
 from tc_sync.queues.build import MANIFEST, build_queues
 from tc_sync.queues.row_cache import row_cache
 from tc_sync.records import Claim, Patient, Procedure, ProcedureStatus
+from tests import observed
 from tests.test_queues import TODAY, practice_settings, synced_an_hour_ago, synced_practice
 
 
@@ -171,12 +174,20 @@ def test_rows_kept_for_one_ledger_are_never_another_ledgers(practice, tmp_path):
     assert sum(built[1].queues.values()) < sum(built[0].queues.values())
 
 
-def test_the_build_log_says_how_many_patients_it_read(ledger, tmp_path):
-    settings = practice_settings(tmp_path)
-    with capture_logs() as logs:
+def test_the_log_file_says_how_many_patients_a_build_read(ledger, tmp_path):
+    logs.configure(0)
+    logs.log_to_file(tmp_path / "tc-sync.log", LoggingSettings())
+    try:
+        settings = practice_settings(tmp_path)
         build_queues(ledger, settings, folder=tmp_path / "share", today=TODAY)
         a_sync_changes_three_patients(ledger)
         build_queues(ledger, settings, folder=tmp_path / "share", today=TODAY)
-    whole, changed = [entry for entry in logs if entry["event"] == "queues_built"]
+        build_queues(ledger, settings, folder=tmp_path / "share", today=TODAY)
+        built = [entry for entry in observed.json_lines(tmp_path)
+                 if entry["event"] == "queues_built"]
+    finally:
+        observed.reset()
+    whole, changed, quiet = built
     assert whole["read_all"] is True and whole["patients_read"] > 100
     assert changed["read_all"] is False and 3 <= changed["patients_read"] <= 12
+    assert quiet["quiet"] is True and quiet["files"] == 0

@@ -35,7 +35,7 @@ SAFE_KEYS = frozenset({
     "contacted", "escalated", "resolved", "reopened", "pending", "sent", "dead",
     "actions", "claimed", "found", "retried", "waiting", "cancelled", "recovered", "files",
     "skipped", "folder", "unchanged", "inserted", "updated", "deleted", "rows_per_second",
-    "percent", "first", "stages", "longest_statement_ms",
+    "percent", "first", "stages", "longest_statement_ms", "patients_read", "read_all", "quiet",
     # the first line of the adapter SQL that ran longest (its comment or its SELECT), never
     # its parameters
     "longest_statement",
