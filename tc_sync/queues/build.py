@@ -19,7 +19,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -47,7 +47,7 @@ from tc_sync.queues.csv_writer import queue_csv
 from tc_sync.queues.fingerprint import fingerprint, ledger_state
 from tc_sync.queues.html import page_pieces
 from tc_sync.queues.patients import per_patient
-from tc_sync.queues.row_cache import row_cache
+from tc_sync.queues.row_cache import row_cache, row_digest
 from tc_sync.queues.rows import (
     QueueRow,
     by_queue,
@@ -101,6 +101,10 @@ class _Group:
     scope: str
     rows: list[QueueRow]
     clinic_column: bool
+    listed: list[QueueRow] | None = None
+    """`per_patient(rows)`, if known."""
+    digests: Mapping[int, bytes] = field(default_factory=dict)
+    """`row_digest` of rows of `listed`, by id, where known."""
 
 
 def queues_folder(settings: Settings) -> Path:
@@ -161,23 +165,26 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
             cache = row_cache(engine, source_ids)
             if force:
                 cache.forget()
-            rows = cache.rows(connection, source_ids, day)
+            kept = cache.rows(connection, source_ids, day)
             queues = known_queues(connection, source_ids)
             clinics = clinic_labels(connection, source_ids)
             visible = clinic_labels(connection, source_ids, visible_only=True)
+        rows = kept.items
         result = QueueBuild(target)
-        groups = [_Group(target, ALL_CLINICS, rows, bool(clinics))]
+        groups = [_Group(target, ALL_CLINICS, rows, bool(clinics), kept.listed, kept.digests)]
         if settings.queues.per_clinic:
             groups += _clinic_groups(target, rows, clinics, visible, len(source_ids) > 1)
         for group in groups:
+            listed = group.listed if group.listed is not None else per_patient(group.rows)
             snapshot = Snapshot(
                 site_id=settings.site_id, scope=group.scope, built_at=moment, today=day,
-                queues=by_queue(per_patient(group.rows), queues), freshness=freshness,
+                queues=by_queue(listed, queues), freshness=freshness,
                 amber_after_minutes=settings.health.amber_after_minutes,
                 red_after_minutes=settings.health.red_after_minutes,
                 clinics=group.clinic_column, sources=len(source_ids) > 1)
             _write_group(group.folder, snapshot, settings.queues.formats, result,
-                         _Previous(target, {} if force else _digests(before), gid))
+                         _Previous(target, {} if force else _digests(before), gid),
+                         group.digests)
         counts = Counter(row.queue for row in rows)
         result.queues = {queue: counts[queue]
                          for queue in sorted({*queues, *counts}, key=queue_order)}
@@ -298,9 +305,10 @@ class _Previous:
     group: int | None
 
 
-def content_digest(snapshot: Snapshot) -> str:
+def content_digest(snapshot: Snapshot, known: Mapping[int, bytes] | None = None) -> str:
     """What a set of files shows, as a digest: the rows, the sources' colours, the day, the
-    settings that shape the files and this tc-sync's version; not the time of the build."""
+    settings that shape the files and this tc-sync's version; not the time of the build.
+    `known` gives rows' `row_digest`s already made, by the row's id."""
     shown = (__version__, snapshot.site_id, snapshot.scope, snapshot.today,
              [(f.source_id, f.colour) for f in snapshot.freshness],
              snapshot.amber_after_minutes, snapshot.red_after_minutes, snapshot.clinics,
@@ -309,7 +317,8 @@ def content_digest(snapshot: Snapshot) -> str:
     for queue, rows in snapshot.queues.items():    # row by row: never one string of them all
         digest.update(repr(queue).encode("utf-8"))
         for row in rows:
-            digest.update(repr(row).encode("utf-8"))
+            found = known.get(id(row)) if known else None
+            digest.update(found or row_digest(row))
     return digest.hexdigest()
 
 
@@ -329,10 +338,10 @@ def _digests(manifest: dict[str, object]) -> dict[str, str]:
 
 
 def _write_group(folder: Path, snapshot: Snapshot, formats: Sequence[str],
-                 result: QueueBuild, previous: _Previous) -> None:
+                 result: QueueBuild, previous: _Previous, known: Mapping[int, bytes]) -> None:
     make_folder(folder, previous.group)
     remove_leftovers(folder)
-    digest = content_digest(snapshot)
+    digest = content_digest(snapshot, known)
     outputs: list[tuple[Path, Callable[[], bytes | Iterator[bytes]]]] = []
     if "xlsx" in formats:
         outputs.append((folder / WORKBOOK, partial(workbook, snapshot)))

@@ -13,12 +13,15 @@ records, what they lean on, staff's changes; and any item of theirs written sinc
 * when the open items the ledger counts differ from the rows kept (a change nothing named);
 * at least every `WHOLE_READ_SECONDS`, whatever else happened.
 
+Each patient's row of treatment follow-ups (`per_patient`) and each row's digest (for the
+files' content digests) are kept with the rows, made again only for the patients re-read.
 Rows are kept per ledger engine and set of sources for the life of the process: the
 daemon's builds share them; a one-shot command reads once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 import weakref
@@ -32,7 +35,8 @@ import structlog
 from tc_sync.items.changed import patients_changed
 from tc_sync.ledger.schema import items, replica
 from tc_sync.ledger.state import now_utc
-from tc_sync.queues.rows import QueueRow, sort_rows, source_rows
+from tc_sync.queues.patients import per_patient
+from tc_sync.queues.rows import QueueRow, source_rows
 from tc_sync.queues.shared import SharedValues
 from tc_sync.records import Clinic, Provider
 
@@ -55,9 +59,35 @@ class _Kept:
     """The ledger's clock when the last read began."""
     whole_at: float
     """`time.monotonic()` when every row was last read."""
-    rows: dict[str, dict[int, list[QueueRow]]] = field(default_factory=dict)
+    rows: dict[str, dict[int, _Patient]] = field(default_factory=dict)
     """Open items' rows by source and patient."""
     shared: SharedValues = field(default_factory=SharedValues)
+
+
+@dataclass(frozen=True)
+class _Patient:
+    """One patient's rows: one per open item, and as the files list them, each with its
+    digest."""
+
+    items: list[QueueRow]
+    listed: list[tuple[QueueRow, bytes]]
+
+
+def row_digest(row: QueueRow) -> bytes:
+    """What a row shows, as a digest."""
+    return hashlib.sha256(repr(row).encode("utf-8")).digest()
+
+
+@dataclass(frozen=True)
+class QueueRows:
+    """The rows of a build."""
+
+    items: list[QueueRow]
+    """One row per open item, in no particular order."""
+    listed: list[QueueRow]
+    """`per_patient(items)`: each patient's treatment follow-ups one row."""
+    digests: dict[int, bytes]
+    """`row_digest` of each of `listed`, by the row's id (valid while `listed` is held)."""
 
 
 @dataclass
@@ -81,9 +111,9 @@ class RowCache:
         self._kept = None
 
     def rows(self, connection: sa.Connection, source_ids: Sequence[str],
-             today: date) -> list[QueueRow]:
-        """Every open item of these sources as a queue row, highest priority first: the
-        patients changed since the last call re-read, the others' rows as they were."""
+             today: date) -> QueueRows:
+        """Every open item of these sources as a queue row: the patients changed since the
+        last call re-read, the others' rows as they were."""
         started = now_utc()
         kept = self._kept
         if (kept is None or kept.sources != tuple(source_ids) or kept.day != today
@@ -92,8 +122,11 @@ class RowCache:
             kept = self._read_all(connection, source_ids, today)
         kept.read_at = started
         self._kept = kept
-        return sort_rows(row for per_patient in kept.rows.values()
-                         for rows in per_patient.values() for row in rows)
+        patients = [patient for by_patient in kept.rows.values()
+                    for patient in by_patient.values()]
+        listed = [pair for patient in patients for pair in patient.listed]
+        return QueueRows([row for patient in patients for row in patient.items],
+                         [row for row, _ in listed], {id(row): digest for row, digest in listed})
 
     def _read_all(self, connection: sa.Connection, source_ids: Sequence[str],
                   today: date) -> _Kept:
@@ -101,7 +134,7 @@ class RowCache:
         for source_id in source_ids:
             kept.rows[source_id] = _by_patient(
                 source_rows(connection, source_id, today, kept.shared))
-        self.last_read = RowRead(True, sum(len(rows) for rows in kept.rows.values()))
+        self.last_read = RowRead(True, sum(map(len, kept.rows.values())))
         return kept
 
     def _refresh(self, connection: sa.Connection, kept: _Kept, today: date) -> bool:
@@ -114,16 +147,16 @@ class RowCache:
                 return False
             changed[source_id] = patients
         for source_id, patients in changed.items():
-            per_patient = kept.rows[source_id]
+            by_patient = kept.rows[source_id]
             for patient in patients:
-                per_patient.pop(patient, None)
+                by_patient.pop(patient, None)
             if patients:
-                per_patient.update(_by_patient(
+                by_patient.update(_by_patient(
                     source_rows(connection, source_id, today, kept.shared, patients)))
         self.last_read = RowRead(False, sum(map(len, changed.values())))
         if _open_items(connection, kept.sources) != {
-                source_id: sum(len(rows) for rows in per_patient.values())
-                for source_id, per_patient in kept.rows.items() if per_patient}:
+                source_id: sum(len(patient.items) for patient in by_patient.values())
+                for source_id, by_patient in kept.rows.items() if by_patient}:
             log.warning("queue_rows_reread", reason="open items differ from the rows kept")
             return False
         return True
@@ -151,11 +184,12 @@ def _open_items(connection: sa.Connection, source_ids: Sequence[str]) -> dict[st
         .group_by(items.c.source_id))}
 
 
-def _by_patient(rows: Iterable[QueueRow]) -> dict[int, list[QueueRow]]:
+def _by_patient(rows: Iterable[QueueRow]) -> dict[int, _Patient]:
     found: dict[int, list[QueueRow]] = {}
     for row in rows:
         found.setdefault(row.patient_id, []).append(row)
-    return found
+    return {patient: _Patient(items, [(row, row_digest(row)) for row in per_patient(items)])
+            for patient, items in found.items()}
 
 
 _CACHES: weakref.WeakKeyDictionary[sa.Engine, dict[tuple[str, ...], RowCache]] = (
