@@ -62,6 +62,14 @@ def test_nested_values_follow_the_same_allowlist(log_folder):
     assert event["detail"] == REDACTED          # an unknown key: not even walked into
 
 
+def test_the_counts_a_reconcile_and_a_queue_build_log_are_kept(log_folder):
+    log.info("reconciled", source="main", patients=3, planned=6, resolved=2)
+    log.info("queues_built", patients_read=3, read_all=False, quiet=False, files=6)
+    reconciled, built = observed.json_lines(log_folder)
+    assert (reconciled["planned"], reconciled["resolved"]) == (6, 2)
+    assert (built["patients_read"], built["read_all"], built["quiet"]) == (3, False, False)
+
+
 def test_a_library_message_is_kept_as_its_template_without_its_arguments(log_folder):
     logging.getLogger("apscheduler.executors").warning(
         "Run time of job %s was missed by %s", "Vera Pennington", "0:00:03")
