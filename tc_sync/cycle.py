@@ -99,7 +99,8 @@ def hinted_cycle(engine: sa.Engine, settings: Settings, mappings: Mappings, sour
     run = found.run
     totals = reconcile_source(
         engine, source_id, mappings, today or practice_today(settings),
-        complete_run=run.outcome == "ok", run_id=run.run_id, push=settings.push)
+        complete_run=run.outcome == "ok", run_id=run.run_id, push=settings.push,
+        plan=False)                 # the follow-up plan waits for the next scan
     return _deliver(engine, settings, CycleResult(run, totals, {
         "pull": run.outcome, "reconcile": "ok"}, run_mode="hinted"), push=push, queues=queues,
         today=today)

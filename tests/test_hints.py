@@ -294,3 +294,50 @@ def test_a_bulk_change_too_large_for_a_look_runs_the_scan_at_once(office, source
         assert hinted_cycle(engine, settings, MAPPINGS, "od") is None   # those hints are read
     finally:
         engine.dispose()
+
+
+@pytest.mark.mysql
+def test_a_look_leaves_planning_the_follow_ups_to_the_next_scan(office, ledger, source,
+                                                                  tmp_path):
+    """Planning every open item's day costs a second at 60,000 patients and moves thousands
+    of items by a day: a look reconciles without it, and the next scan plans."""
+    from tc_sync.config import settings_from_mapping
+    from tc_sync.cycle import cycle_source, hinted_cycle
+
+    (tmp_path / "mappings.yaml").write_text("workload:\n  capacity_per_day: 1\n")
+    mappings = load_mappings(tmp_path / "mappings.yaml")
+    connection = source.connection
+    settings = settings_from_mapping({
+        "ledger": {"url": "sqlite://"}, "queues": {"enabled": False},
+        "sync": {"safety_lag_seconds": 0},
+        "sources": {"od": {"kind": "opendental", "connection": {
+            "host": connection.host, "port": connection.port, "user": connection.user,
+            "database": connection.database}}}})
+    keys = [planned_crown(office)[2] for _ in range(3)]
+    cycle_source(ledger, settings, mappings, "od", today=TODAY)
+    planned = follow_ups(ledger, keys)
+    assert len(set(planned.values())) == 3          # one a day: the capacity
+
+    patient = office.patient()
+    office.procedure(patient, "D2740", 1500, planned=TODAY - timedelta(days=30))
+    office.audit(patient, 100)                       # ProcEdit
+    looked = hinted_cycle(ledger, settings, mappings, "od", today=TODAY)
+    assert looked is not None and looked.items.opened == 1
+    assert "planned" not in looked.items.by_event
+    newcomer = f"unscheduled_treatment:od:{patient}"
+    assert follow_ups(ledger, keys) == planned       # nobody moved
+    with ledger.connect() as db:
+        waiting = db.execute(sa.select(items.c.next_follow_up, items.c.due_on).where(
+            items.c.item_key == newcomer)).one()
+    assert waiting.next_follow_up == waiting.due_on  # its cadence's day, until planned
+
+    scanned = cycle_source(ledger, settings, mappings, "od", today=TODAY)
+    assert scanned.items.by_event.get("planned", 0) >= 1
+    after = follow_ups(ledger, [*keys, newcomer])
+    assert len(set(after.values())) == 4            # one a day again, the newcomer included
+
+
+def follow_ups(ledger, keys: list[str]) -> dict[str, date]:
+    with ledger.connect() as connection:
+        return dict(connection.execute(sa.select(items.c.item_key, items.c.next_follow_up)
+                                       .where(items.c.item_key.in_(keys))).all())

@@ -26,6 +26,8 @@ class ReconcileState:
     changes_through: datetime | None
     last_full_evaluation: date | None
     mappings_digest: str | None = None
+    plan_owed: bool = False
+    """Items changed since the follow-ups were last planned."""
 
 
 def load_state(connection: sa.Connection, source_id: str) -> ReconcileState:
@@ -34,13 +36,13 @@ def load_state(connection: sa.Connection, source_id: str) -> ReconcileState:
     if row is None:
         return ReconcileState(None, None)
     return ReconcileState(row["changes_through"], row["last_full_evaluation"],
-                          row["mappings_digest"])
+                          row["mappings_digest"], bool(row["plan_owed"]))
 
 
 def save_state(connection: sa.Connection, source_id: str, state: ReconcileState) -> None:
     values = {"changes_through": state.changes_through,
               "last_full_evaluation": state.last_full_evaluation,
-              "mappings_digest": state.mappings_digest}
+              "mappings_digest": state.mappings_digest, "plan_owed": state.plan_owed}
     updated = connection.execute(reconcile_state.update().where(
         reconcile_state.c.source_id == source_id).values(**values))
     if updated.rowcount == 0:

@@ -271,9 +271,11 @@ reconcile_state = sa.Table(
     sa.Column("changes_through", sa.DateTime, nullable=True),
     sa.Column("last_full_evaluation", sa.Date, nullable=True),
     sa.Column("mappings_digest", sa.String(64), nullable=True),
+    sa.Column("plan_owed", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 """How far each source's replica changes have been reconciled into items, and under which
-rules (a digest of the mappings: other rules re-evaluate every patient)."""
+rules (a digest of the mappings: other rules re-evaluate every patient); whether items
+changed since the follow-ups were last planned (a change-hint look leaves that to a scan)."""
 
 outbox = sa.Table(
     "outbox", metadata,
