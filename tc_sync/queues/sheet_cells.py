@@ -27,6 +27,9 @@ MAX_TEXT = 32767
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 """Day 0 of Excel's serial dates, as every date since March 1900 counts from it."""
 _ROWS_AT_ONCE = 2000
+_COMPRESSION = 1
+"""zlib's fastest level: a 21 MB sheet deflates in 0.10 s rather than 0.31 s (level 6, as
+XlsxWriter does), to a file about a third larger (3.2 MB rather than 2.4)."""
 _DIMENSION = re.compile(rb'<dimension ref="[A-Z]+1(?::([A-Z]+)1)?"/>')
 _SHEET_DATA_END = b"</sheetData>"
 _PRESERVE = re.compile(r"^\s|\s$")
@@ -134,7 +137,8 @@ def fill_sheets(workbook: bytes, sheets: Sequence[SheetRows]) -> bytes:
     wanted = {f"xl/worksheets/sheet{rows.sheet}.xml": rows for rows in sheets}
     output = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(workbook)) as source, \
-            zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+            zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED,
+                            compresslevel=_COMPRESSION) as target:
         for info in source.infolist():
             content = source.read(info)
             copied = zipfile.ZipInfo(info.filename, info.date_time)
