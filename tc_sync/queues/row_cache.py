@@ -25,7 +25,7 @@ import hashlib
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -66,11 +66,16 @@ class _Kept:
 
 @dataclass(frozen=True)
 class _Patient:
-    """One patient's rows: one per open item, and as the files list them, each with its
-    digest."""
+    """One patient's rows as the files list them (`per_patient`), each with its digest. Its
+    items' own rows are the listed rows' parts (a row of one item: the row itself), so they
+    are not kept twice."""
 
-    items: list[QueueRow]
     listed: list[tuple[QueueRow, bytes]]
+
+    def items(self) -> Iterator[QueueRow]:
+        """One row per open item."""
+        for row, _ in self.listed:
+            yield from row.parts or (row,)
 
 
 def row_digest(row: QueueRow) -> bytes:
@@ -125,7 +130,7 @@ class RowCache:
         patients = [patient for by_patient in kept.rows.values()
                     for patient in by_patient.values()]
         listed = [pair for patient in patients for pair in patient.listed]
-        return QueueRows([row for patient in patients for row in patient.items],
+        return QueueRows([row for patient in patients for row in patient.items()],
                          [row for row, _ in listed], {id(row): digest for row, digest in listed})
 
     def _read_all(self, connection: sa.Connection, source_ids: Sequence[str],
@@ -155,7 +160,7 @@ class RowCache:
                     source_rows(connection, source_id, today, kept.shared, patients)))
         self.last_read = RowRead(False, sum(map(len, changed.values())))
         if _open_items(connection, kept.sources) != {
-                source_id: sum(len(patient.items) for patient in by_patient.values())
+                source_id: sum(1 for patient in by_patient.values() for _ in patient.items())
                 for source_id, by_patient in kept.rows.items() if by_patient}:
             log.warning("queue_rows_reread", reason="open items differ from the rows kept")
             return False
@@ -188,7 +193,7 @@ def _by_patient(rows: Iterable[QueueRow]) -> dict[int, _Patient]:
     found: dict[int, list[QueueRow]] = {}
     for row in rows:
         found.setdefault(row.patient_id, []).append(row)
-    return {patient: _Patient(items, [(row, row_digest(row)) for row in per_patient(items)])
+    return {patient: _Patient([(row, row_digest(row)) for row in per_patient(items)])
             for patient, items in found.items()}
 
 
