@@ -133,16 +133,25 @@ def test_the_daemon_catches_up_at_start_and_stops_cleanly_on_sigterm(tmp_path):
             daemon.kill()
 
 
-def test_queue_files_owed_by_looks_wait_ten_times_as_long_as_the_last_build_took(tmp_path):
+def test_queue_files_owed_by_looks_wait_ten_times_as_long_as_a_build_takes(tmp_path):
     config = settings(tmp_path)
     engine = open_ledger(config.ledger.url)
     daemon = Daemon(engine, config, MappingsKeeper())
     assert daemon._queues_due()                         # never built: at once
-    daemon._last_build_at, daemon._last_build_seconds = time.monotonic() - 60, 9.4
+    daemon._build_seconds.extend([9.4])
+    daemon._last_build_at = time.monotonic() - 60
     assert not daemon._queues_due()                     # 60 s < 94 s: a large practice waits
     daemon._last_build_at -= 40
     assert daemon._queues_due()
-    daemon._last_build_at, daemon._last_build_seconds = time.monotonic() - 25, 0.4
+    daemon._build_seconds.clear()
+    daemon._build_seconds.extend([5.0, 5.2, 13.0])      # the last, after a scan, took 13 s
+    daemon._last_build_at = time.monotonic() - 45
+    assert not daemon._queues_due()
+    daemon._last_build_at -= 15
+    assert daemon._queues_due()                         # the median, 5.2 s, sets the pace
+    daemon._build_seconds.clear()
+    daemon._build_seconds.extend([0.4, 0.4, 0.5])
+    daemon._last_build_at = time.monotonic() - 25
     assert not daemon._queues_due()                     # a small one: queues.every_seconds
     daemon._last_build_at -= 5
     assert daemon._queues_due()

@@ -14,9 +14,11 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
+from statistics import median
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,6 +51,8 @@ from tc_sync.runtime.reports import add_report_jobs
 
 log = structlog.get_logger(__name__)
 
+BUILDS_TIMED = 5
+"""Queue builds whose durations space the next (their median, times ten)."""
 LOOK_WAIT_SECONDS = 120
 """How long a scan waits for a look at the change hints to end (a look that re-reads a burst,
 or reconciles the day's first full evaluation, may take a while; it never retries a PMS that
@@ -75,7 +79,8 @@ class Daemon:
         self._queues_owed = False
         """Hinted cycles moved items since the queue files were last written."""
         self._last_build_at = float("-inf")
-        self._last_build_seconds = 0.0
+        self._build_seconds: deque[float] = deque(maxlen=BUILDS_TIMED)
+        """How long the last few queue builds took."""
         self.health.problems = self.problems
         self._pushing = threading.Lock()
         self.progress = LogProgress()
@@ -208,8 +213,10 @@ class Daemon:
 
     def _queues_due(self) -> bool:
         """Whether the queue files may be rewritten now: `queues.every_seconds` since the
-        last build, and ten times as long as it took."""
-        wait = max(self.settings.queues.every_seconds, 10 * self._last_build_seconds)
+        last build, and ten times as long as a build takes (the median of the last few: the
+        one after a scan, which re-reads what the scan's plan moved, is no guide)."""
+        typical = median(self._build_seconds) if self._build_seconds else 0.0
+        wait = max(self.settings.queues.every_seconds, 10 * typical)
         return time.monotonic() - self._last_build_at >= wait
 
     def build_queues(self, source_id: str) -> None:
@@ -224,7 +231,7 @@ class Daemon:
         self.queue_problem = problem
         self._queues_owed = False
         self._last_build_at = time.monotonic()
-        self._last_build_seconds = build.seconds if build is not None else 0.0
+        self._build_seconds.append(build.seconds if build is not None else 0.0)
 
     def prune(self) -> None:
         """Delete run history and outbox rows past the retention horizon; logs, never raises."""
