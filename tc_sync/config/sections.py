@@ -103,8 +103,9 @@ class QueuesSettings(Section):
     """Also write each clinic's queues into a folder of its own, named after the clinic."""
     every_seconds: int = Field(30, ge=5, le=3_600)
     """Between scans, the daemon rewrites the files at most this often when change hints
-    moved items, and never more often than ten times the last build took (so building them
-    takes at most a tenth of a core, however large the practice). After a scan: always."""
+    moved items, and never more often than ten times a build takes (the median of the last
+    five: building them takes about a tenth of a core at most, however large the practice).
+    After a scan: always."""
 
     @field_validator("formats")
     @classmethod
