@@ -15,7 +15,7 @@ from structlog.testing import capture_logs
 
 from tc_sync.config.mappings_file import load_mappings
 from tc_sync.config.observability import LoggingSettings
-from tc_sync.items.reconcile import reconcile_source
+from tc_sync.items.reconcile import plan_follow_ups, reconcile_source
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items, replica, sync_runs
 from tc_sync.ledger.state import now_utc
@@ -191,3 +191,23 @@ def test_the_log_file_says_how_many_patients_a_build_read(ledger, tmp_path):
     assert whole["read_all"] is True and whole["patients_read"] > 100
     assert changed["read_all"] is False and 3 <= changed["patients_read"] <= 12
     assert quiet["quiet"] is True and quiet["files"] == 0
+
+
+def test_a_plan_that_moves_follow_ups_changes_their_days_without_rereading_anyone(
+        ledger, tmp_path):
+    """The scan's plan can move thousands of items by a day: their rows' days change, no
+    patient is read again, and the files are those a build from scratch writes."""
+    settings = practice_settings(tmp_path)
+    share = tmp_path / "share"
+    build_queues(ledger, settings, folder=share, today=TODAY)
+    (tmp_path / "mappings.yaml").write_text("workload:\n  capacity_per_day: 1\n")
+    moved = plan_follow_ups(ledger, "main", load_mappings(tmp_path / "mappings.yaml"), TODAY)
+    assert moved > 20
+
+    build_queues(ledger, settings, folder=share, today=TODAY)
+    read = row_cache(ledger, ["main"]).last_read
+    assert read is not None and not read.whole and read.patients == 0 and read.moved > 10
+    fresh_engine = open_ledger(settings.ledger.url)
+    build_queues(fresh_engine, settings, folder=tmp_path / "fresh", today=TODAY)
+    fresh_engine.dispose()
+    assert digests(share) == digests(tmp_path / "fresh")

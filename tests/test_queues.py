@@ -521,9 +521,10 @@ def test_a_file_another_program_holds_is_skipped_and_written_next_time(practice,
 def synced_an_hour_ago(ledger: sqlite3.Connection) -> None:
     """Move the ledger's write stamps an hour back: the queues' row cache re-reads what
     changed in the last couple of minutes, which would be all of a practice synced just now."""
-    for table in [*(table.name for table in replica.values()), "items"]:
-        column = "updated_at" if table == "items" else "last_changed"
-        ledger.execute(f"UPDATE {table} SET {column} = datetime({column}, '-1 hour')")
+    for table in (table.name for table in replica.values()):
+        ledger.execute(f"UPDATE {table} SET last_changed = datetime(last_changed, '-1 hour')")
+    ledger.execute("UPDATE items SET updated_at = datetime(updated_at, '-1 hour'), "
+                   "planned_at = datetime(planned_at, '-1 hour')")
 
 
 def test_a_rebuild_with_nothing_changed_reads_no_row_and_one_changed_item_is_picked_up(

@@ -395,7 +395,7 @@ def plan_follow_ups(engine: sa.Engine, source_id: str, mappings: Mappings, today
         if moved:
             connection.execute(items.update().where(
                 items.c.item_key == sa.bindparam("key")).values(
-                next_follow_up=sa.bindparam("day"), updated_at=now_utc()), moved)
+                next_follow_up=sa.bindparam("day"), planned_at=now_utc()), moved)
     return len(moved)
 
 

@@ -244,13 +244,18 @@ items = sa.Table(
     sa.Column("resolution", sa.String(32), nullable=True),
     sa.Column("updated_at", sa.DateTime, nullable=False),
     sa.Column("episode", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("planned_at", sa.DateTime, nullable=True),
     sa.Index("ix_items_source_patient", "source_id", "patient_id"),
     sa.Index("ix_items_source_status_queue", "source_id", "status", "queue"),
     sa.Index("ix_items_source_updated", "source_id", "updated_at"),
+    sa.Index("ix_items_source_planned", "source_id", "planned_at"),
 )
 """One row per follow-up ever owed (natural key kind:source:subject); never deleted.
 `amount` is cents; `codes` space-separated; `details` JSON of kind-specific facts;
-`episode` counts the times the item opened (a reopened item is a new follow-up: a new task)."""
+`episode` counts the times the item opened (a reopened item is a new follow-up: a new task).
+Every write stamps `updated_at`, but the follow-up plan's moves of `next_follow_up`, which stamp
+`planned_at`: the work queues re-read a patient whose item was written, and only move the
+day of one the plan moved (a plan can move thousands)."""
 
 item_events = sa.Table(
     "item_events", metadata,

@@ -192,7 +192,9 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
     result.seconds = time.perf_counter() - started
     read = cache.last_read
     log.info("queues_built", folder=str(target), items=len(rows), queues=result.queues,
-             patients_read=read.patients if read else None, read_all=read.whole if read else None,
+             patients_read=read.patients if read else None,
+             patients_moved=read.moved if read else None,
+             read_all=read.whole if read else None,
              files=len(result.written), unchanged=len(result.unchanged),
              skipped=len(result.skipped), seconds=round(result.seconds, 3))
     return result

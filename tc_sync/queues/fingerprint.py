@@ -3,7 +3,8 @@
 A build whose fingerprint matches the last one's (kept in the folder's list) has nothing new
 to show, so it reads no rows at all: the daemon rebuilds after every cycle, and most cycles of
 a quiet practice change nothing. The fingerprint covers the sources' items (how many are open,
-how many there are, the latest change: every write of an item stamps `updated_at`), the
+how many there are, the latest change: every write of an item stamps `updated_at`, a move by
+the follow-up plan `planned_at`), the
 replica (the latest sync run that may have changed a row: any run but a clean one with no row
 inserted, updated or deleted), and what the build is given (day, colours, settings, version).
 Two aggregate queries per build, whatever the size of the practice.
@@ -22,13 +23,13 @@ from tc_sync.ledger.schema import items, sync_runs
 
 
 def ledger_state(connection: sa.Connection, source_ids: Sequence[str]) -> list[object]:
-    """Per source: open items, all items, their latest change, the latest run that may have
-    changed the replica."""
+    """Per source: open items, all items, their latest change and plan, the latest run that
+    may have changed the replica."""
     open_ = sa.func.sum(sa.case((items.c.status == "open", 1), else_=0))
-    counted = {source: (int(opened or 0), int(total), changed)
-               for source, opened, total, changed in connection.execute(
+    counted = {source: (int(opened or 0), int(total), changed, planned)
+               for source, opened, total, changed, planned in connection.execute(
                    sa.select(items.c.source_id, open_, sa.func.count(),
-                             sa.func.max(items.c.updated_at))
+                             sa.func.max(items.c.updated_at), sa.func.max(items.c.planned_at))
                    .where(items.c.source_id.in_(source_ids)).group_by(items.c.source_id))}
     clean = sa.and_(sync_runs.c.outcome == "ok", sync_runs.c.rows_inserted == 0,
                     sync_runs.c.rows_updated == 0, sync_runs.c.rows_deleted == 0)

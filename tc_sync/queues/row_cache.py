@@ -5,7 +5,9 @@ patients (issue 17), and the daemon rebuilds the files every half minute while t
 works. So each build's rows are kept, by source and patient, and the next build asks the
 ledger which patients changed since the last read began (`tc_sync.items.changed`: their
 records, what they lean on, staff's changes; and any item of theirs written since), less
-`LAG` for writes still uncommitted then, and re-reads only those. Everything is read again:
+`LAG` for writes still uncommitted then, and re-reads only those. An item the follow-up plan
+moved (it stamps `planned_at`, and can move thousands at once) only has its row's day
+changed. Everything is read again:
 
 * on the first build, and when the sources built together differ;
 * when the practice's day changed (rows show ages);
@@ -26,7 +28,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -102,6 +104,8 @@ class RowRead:
     whole: bool
     patients: int
     """Patients whose rows were read."""
+    moved: int = 0
+    """Patients whose rows only had a follow-up day moved by the plan (not re-read)."""
 
 
 class RowCache:
@@ -151,14 +155,22 @@ class RowCache:
             if patients is None:
                 return False
             changed[source_id] = patients
+        read = moved = 0
         for source_id, patients in changed.items():
             by_patient = kept.rows[source_id]
-            for patient in patients:
+            days = _planned(connection, source_id, since, patients)
+            reread = patients | (days.keys() - by_patient.keys())   # not kept: read, to be sure
+            for patient in reread:
                 by_patient.pop(patient, None)
-            if patients:
+            if reread:
                 by_patient.update(_by_patient(
-                    source_rows(connection, source_id, today, kept.shared, patients)))
-        self.last_read = RowRead(False, sum(map(len, changed.values())))
+                    source_rows(connection, source_id, today, kept.shared, reread)))
+            for patient, moves in days.items():
+                if patient not in reread:
+                    by_patient[patient] = _moved(by_patient[patient], moves)
+                    moved += 1
+            read += len(reread)
+        self.last_read = RowRead(False, read, moved)
         if _open_items(connection, kept.sources) != {
                 source_id: sum(1 for patient in by_patient.values() for _ in patient.items())
                 for source_id, by_patient in kept.rows.items() if by_patient}:
@@ -180,6 +192,27 @@ def _changed(connection: sa.Connection, source_id: str, since: datetime) -> set[
     patients.update(connection.execute(sa.select(items.c.patient_id).distinct().where(
         items.c.source_id == source_id, items.c.updated_at > since)).scalars())
     return patients
+
+
+def _planned(connection: sa.Connection, source_id: str, since: datetime,
+             reread: set[int]) -> dict[int, dict[str, date]]:
+    """Open items the follow-up plan moved since `since`, by patient, with their new day (the
+    patients in `reread` left out: their rows are read again anyway)."""
+    found: dict[int, dict[str, date]] = {}
+    for patient, key, day in connection.execute(sa.select(
+            items.c.patient_id, items.c.item_key, items.c.next_follow_up).where(
+            items.c.source_id == source_id, items.c.planned_at > since,
+            items.c.status == "open")):
+        if patient not in reread:
+            found.setdefault(patient, {})[key] = day
+    return found
+
+
+def _moved(patient: _Patient, days: dict[str, date]) -> _Patient:
+    """The patient's rows with the plan's new follow-up days, listed again."""
+    rows = [replace(row, next_follow_up=days.get(row.item_key, row.next_follow_up))
+            for row in patient.items()]
+    return _by_patient(rows)[rows[0].patient_id] if rows else patient
 
 
 def _open_items(connection: sa.Connection, source_ids: Sequence[str]) -> dict[str, int]:
