@@ -17,6 +17,7 @@ from tc_sync.config.mappings_file import load_mappings
 from tc_sync.config.observability import LoggingSettings
 from tc_sync.items.reconcile import plan_follow_ups, reconcile_source
 from tc_sync.ledger.db import open_ledger
+from tc_sync.ledger.items import update_item
 from tc_sync.ledger.schema import items, replica, sync_runs
 from tc_sync.ledger.state import now_utc
 from tc_sync.observability import logs
@@ -207,6 +208,12 @@ def test_a_plan_that_moves_follow_ups_changes_their_days_without_rereading_anyon
     build_queues(ledger, settings, folder=share, today=TODAY)
     read = row_cache(ledger, ["main"]).last_read
     assert read is not None and not read.whole and read.patients == 0 and read.moved > 10
+    with ledger.begin() as connection:                     # anything new: a staff change
+        key, _ = first_open(connection, "claim_outstanding", set())
+        update_item(connection, key, {"owner": "Rosa"})
+    build_queues(ledger, settings, folder=share, today=TODAY)
+    again = row_cache(ledger, ["main"]).last_read          # the plan's moves, looked at again
+    assert again is not None and again.patients == 1 and again.moved == 0
     fresh_engine = open_ledger(settings.ledger.url)
     build_queues(fresh_engine, settings, folder=tmp_path / "fresh", today=TODAY)
     fresh_engine.dispose()

@@ -166,8 +166,9 @@ class RowCache:
                 by_patient.update(_by_patient(
                     source_rows(connection, source_id, today, kept.shared, reread)))
             for patient, moves in days.items():
-                if patient not in reread:
-                    by_patient[patient] = _moved(by_patient[patient], moves)
+                changed_days = None if patient in reread else _moved(by_patient[patient], moves)
+                if changed_days is not None:
+                    by_patient[patient] = changed_days
                     moved += 1
             read += len(reread)
         self.last_read = RowRead(False, read, moved)
@@ -208,11 +209,15 @@ def _planned(connection: sa.Connection, source_id: str, since: datetime,
     return found
 
 
-def _moved(patient: _Patient, days: dict[str, date]) -> _Patient:
-    """The patient's rows with the plan's new follow-up days, listed again."""
-    rows = [replace(row, next_follow_up=days.get(row.item_key, row.next_follow_up))
-            for row in patient.items()]
-    return _by_patient(rows)[rows[0].patient_id] if rows else patient
+def _moved(patient: _Patient, days: dict[str, date]) -> _Patient | None:
+    """The patient's rows with the plan's new follow-up days, listed again; None when the
+    rows kept already show them (a move seen by the last build, looked at again)."""
+    rows = list(patient.items())
+    if all(days.get(row.item_key, row.next_follow_up) == row.next_follow_up for row in rows):
+        return None
+    moved = [replace(row, next_follow_up=days.get(row.item_key, row.next_follow_up))
+             for row in rows]
+    return _by_patient(moved)[moved[0].patient_id]
 
 
 def _open_items(connection: sa.Connection, source_ids: Sequence[str]) -> dict[str, int]:
