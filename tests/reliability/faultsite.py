@@ -116,7 +116,7 @@ def settings_for(practice: Practice, ledger_url: str, port: int | None = None,
 
 
 _BOOKKEEPING = {"first_seen", "last_changed", "deleted_at", "opened_at", "resolved_at",
-                "updated_at", "at", "event_id", "run_id"}
+                "updated_at", "planned_at", "at", "event_id", "run_id"}
 """Ledger columns that say when tc-sync wrote something, not what the practice holds."""
 
 
