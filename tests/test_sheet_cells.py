@@ -47,7 +47,7 @@ def test_every_kind_of_value_reads_back_as_written_in_its_columns_style():
     days = [date(2026, 12, 5), None, date(1999, 1, 1), date(2026, 2, 28), "", date(2030, 6, 30)]
     moments = [datetime(2026, 12, 5, 14, 30), None, None, datetime(2026, 1, 1, 0, 0), None,
                datetime(2026, 12, 31, 23, 59)]
-    filled = fill_sheets(raw, [SheetRows(2, [AWKWARD, money, days, moments],
+    filled = fill_sheets(raw, [SheetRows.of(2, [AWKWARD, money, days, moments],
                                          ["text", "number", "date", "date"], styles)])
     sheet = openpyxl.load_workbook(io.BytesIO(filled))["queue"]
     assert sheet.max_row == 7 and sheet.dimensions == "A1:D7"
@@ -69,7 +69,7 @@ def test_every_kind_of_value_reads_back_as_written_in_its_columns_style():
 
 def test_blank_values_leave_no_cell_and_the_others_keep_their_columns():
     raw, styles = a_workbook(2)
-    filled = fill_sheets(raw, [SheetRows(2, [["", "b", None], [None, 2, 3]],
+    filled = fill_sheets(raw, [SheetRows.of(2, [["", "b", None], [None, 2, 3]],
                                          ["text", "number"], styles)])
     with zipfile.ZipFile(io.BytesIO(filled)) as book:
         xml = book.read("xl/worksheets/sheet2.xml").decode("utf-8")
@@ -81,7 +81,7 @@ def test_blank_values_leave_no_cell_and_the_others_keep_their_columns():
 
 def test_the_summary_sheet_and_the_rest_of_the_workbook_are_left_as_xlsxwriter_wrote_them():
     raw, styles = a_workbook(1)
-    filled = fill_sheets(raw, [SheetRows(2, [["a"]], ["text"], styles)])
+    filled = fill_sheets(raw, [SheetRows.of(2, [["a"]], ["text"], styles)])
     with zipfile.ZipFile(io.BytesIO(raw)) as before, zipfile.ZipFile(io.BytesIO(filled)) as after:
         assert before.namelist() == after.namelist()
         for name in before.namelist():
@@ -92,7 +92,7 @@ def test_the_summary_sheet_and_the_rest_of_the_workbook_are_left_as_xlsxwriter_w
 def test_a_workbook_not_shaped_as_expected_is_an_error_not_a_broken_file():
     raw, styles = a_workbook(1)
     with pytest.raises(SheetError, match="sheet9"):
-        fill_sheets(raw, [SheetRows(9, [["a"]], ["text"], styles)])
+        fill_sheets(raw, [SheetRows.of(9, [["a"]], ["text"], styles)])
 
 
 def test_column_letters_and_serial_dates_are_excels():

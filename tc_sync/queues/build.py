@@ -47,14 +47,16 @@ from tc_sync.queues.csv_writer import queue_csv
 from tc_sync.queues.fingerprint import fingerprint, ledger_state
 from tc_sync.queues.html import page_pieces
 from tc_sync.queues.patients import per_patient
-from tc_sync.queues.row_cache import row_cache, row_digest
+from tc_sync.queues.row_cache import row_cache
 from tc_sync.queues.rows import (
     QueueRow,
     by_queue,
     clinic_labels,
     known_queues,
     queue_order,
+    row_digest,
 )
+from tc_sync.queues.runs import FileRuns
 from tc_sync.queues.snapshot import Freshness, Snapshot
 from tc_sync.queues.xlsx import workbook
 
@@ -65,6 +67,9 @@ PAGE = "queues.html"
 MANIFEST = ".tc-sync-queues.json"
 ALL_CLINICS = "All clinics"
 _BUILDING = threading.Lock()     # two sources' cycles ending together build one after another
+_RUNS: dict[Path, dict[str, FileRuns]] = {}
+"""What the last build into each folder made of its files' runs of rows (`tc_sync.queues.runs`),
+by the file's path in the folder: the next build copies what did not change."""
 _READ_CACHE_KIB = 8192
 """SQLite page cache while the build reads: its reads are indexed look-ups, which gain little
 from the 16 MiB a sync's batches keep hot, and the build should not grow the process by it."""
@@ -85,6 +90,12 @@ class QueueBuild:
     seconds: float = 0.0
     digests: dict[str, str] = field(default_factory=dict)
     """Each file's content digest, by its path in the folder (kept in the folder's list)."""
+    runs: dict[str, FileRuns] = field(default_factory=dict, repr=False)
+    """What each file made of its runs of rows, by its path in the folder, for the next
+    build."""
+    runs_made: int = 0
+    """Runs of rows made for the files written (the others were copied from the last build's
+    text: `tc_sync.queues.runs`)."""
 
     @property
     def problem(self) -> str | None:
@@ -165,6 +176,7 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
             cache = row_cache(engine, source_ids)
             if force:
                 cache.forget()
+                _RUNS.pop(target, None)
             kept = cache.rows(connection, source_ids, day)
             queues = known_queues(connection, source_ids)
             clinics = clinic_labels(connection, source_ids)
@@ -181,22 +193,24 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
                 queues=by_queue(listed, queues), freshness=freshness,
                 amber_after_minutes=settings.health.amber_after_minutes,
                 red_after_minutes=settings.health.red_after_minutes,
-                clinics=group.clinic_column, sources=len(source_ids) > 1)
+                clinics=group.clinic_column, sources=len(source_ids) > 1, known=group.digests)
             _write_group(group.folder, snapshot, settings.queues.formats, result,
-                         _Previous(target, {} if force else _digests(before), gid),
-                         group.digests)
+                         _Previous(target, {} if force else _digests(before), gid,
+                                   _RUNS.get(target, {})), group.digests)
         counts = Counter(row.queue for row in rows)
         result.queues = {queue: counts[queue]
                          for queue in sorted({*queues, *counts}, key=queue_order)}
         _forget_old_files(target, result, before, gid, inputs)
+        _RUNS[target] = result.runs
     result.seconds = time.perf_counter() - started
     read = cache.last_read
     log.info("queues_built", folder=str(target), items=len(rows), queues=result.queues,
              patients_read=read.patients if read else None,
              patients_moved=read.moved if read else None,
              read_all=read.whole if read else None,
-             files=len(result.written), unchanged=len(result.unchanged),
-             skipped=len(result.skipped), seconds=round(result.seconds, 3))
+             runs_made=result.runs_made, files=len(result.written),
+             unchanged=len(result.unchanged), skipped=len(result.skipped),
+             seconds=round(result.seconds, 3))
     return result
 
 
@@ -305,6 +319,8 @@ class _Previous:
     target: Path
     digests: dict[str, str]
     group: int | None
+    runs: dict[str, FileRuns]
+    """What each file made of its runs of rows, by its path in the folder."""
 
 
 def content_digest(snapshot: Snapshot, known: Mapping[int, bytes] | None = None) -> str:
@@ -344,7 +360,7 @@ def _write_group(folder: Path, snapshot: Snapshot, formats: Sequence[str],
     make_folder(folder, previous.group)
     remove_leftovers(folder)
     digest = content_digest(snapshot, known)
-    outputs: list[tuple[Path, Callable[[], bytes | Iterator[bytes]]]] = []
+    outputs: list[tuple[Path, Callable[[FileRuns], bytes | Iterator[bytes]]]] = []
     if "xlsx" in formats:
         outputs.append((folder / WORKBOOK, partial(workbook, snapshot)))
     if "csv" in formats:
@@ -356,18 +372,24 @@ def _write_group(folder: Path, snapshot: Snapshot, formats: Sequence[str],
         name = path.relative_to(previous.target).as_posix()
         file_digest = hashlib.sha256(f"{digest}:{name}".encode()).hexdigest()
         result.digests[name] = file_digest
+        kept = result.runs[name] = previous.runs.get(name) or FileRuns()
         if previous.digests.get(name) == file_digest and path.is_file():
             result.unchanged.append(path)
             continue
         try:
-            write_atomic(path, render(), group=previous.group)
-        except OSError as error:
+            write_atomic(path, render(kept), group=previous.group)
+        except BaseException as error:
+            kept.discard()
+            if not isinstance(error, OSError):
+                raise
             result.digests.pop(name)
             result.skipped[path] = (f"{error.strerror or type(error).__name__}: another "
                                     "program may have it open; written after the next sync")
             log.warning("queue_file_not_written", file=path.name,
                         error_class=type(error).__name__, detail=error.strerror)
         else:
+            result.runs_made += kept.made
+            kept.keep()
             result.written.append(path)
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from tc_sync.queues.columns import Format, each_once
+from tc_sync.queues.runs import FileRuns, Run, batched, run_key
 from tc_sync.queues.snapshot import Snapshot
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -40,25 +41,27 @@ def plain(value: Any, kind: Format) -> str:
     return text
 
 
-_ROWS_AT_ONCE = 2000
-
-
-def queue_csv(snapshot: Snapshot, queue: str) -> Iterator[bytes]:
-    """The queue's rows (in the order to work them) under a header row, a couple of thousand
-    rows at a time (a large queue's file is never whole in memory)."""
+def queue_csv(snapshot: Snapshot, queue: str, kept: FileRuns | None = None) -> Iterator[bytes]:
+    """The queue's rows (in the order to work them) under a header row, a run of rows at a
+    time (a large queue's file is never whole in memory); the runs `kept` from the file's
+    last build are copied, not made again."""
     columns = snapshot.columns(queue)
+    kept = kept if kept is not None else FileRuns()
+    yield "\ufeff".encode() + _lines([[column.header for column in columns]])
+    formats = [partial(plain, kind=column.format) for column in columns]
+    context = repr(("csv", [column.key for column in columns])).encode("utf-8")
+
+    def made(run: Run) -> str:
+        values = snapshot.values(queue, run)
+        return _lines(zip(*(each_once(write, column_values)
+                             for write, column_values in zip(formats, values, strict=True)),
+                          strict=True)).decode("utf-8")
+
+    yield from batched(kept.text(run_key(context, run), partial(made, run))
+                       for run in snapshot.runs(queue))
+
+
+def _lines(rows: Iterable[Iterable[str]]) -> bytes:
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([column.header for column in columns])
-    yield "\ufeff".encode() + buffer.getvalue().encode("utf-8")
-    # A column at a time, _ROWS_AT_ONCE rows at a time: a whole large queue's texts held
-    # tens of MB at once (issue 17).
-    table = [(partial(plain, kind=column.format), values)
-             for column, values in zip(columns, snapshot.values(queue), strict=True)]
-    for start in range(0, len(snapshot.queues[queue]), _ROWS_AT_ONCE):
-        end = start + _ROWS_AT_ONCE
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows(zip(*(each_once(write, values[start:end]) for write, values in table),
-                             strict=True))
-        yield buffer.getvalue().encode("utf-8")
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode("utf-8")

@@ -20,18 +20,19 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from html import escape
 from importlib import resources
+from itertools import chain
 from typing import Any
 
 from tc_sync.queues.columns import PRIORITY_EXPLAINED, Column, Format, each_once
 from tc_sync.queues.patients import money_parts
 from tc_sync.queues.rows import QueueRow
+from tc_sync.queues.runs import FileRuns, Run, batched, run_key
 from tc_sync.queues.snapshot import Freshness, Snapshot, Tally
 
 RELOAD_SECONDS = 300
-_ROWS_AT_ONCE = 1000
-"""Rows rendered, then written, at a time: the page is never whole in memory."""
 _CLIPPED = {"treatment", "procedure_ids"}
 """Long columns cut to their width; the whole text shows on hover."""
 _WRAPPED = {"what", "why_now", "next_step", "patient", "contact"}
@@ -124,12 +125,19 @@ def _detail_writer(column: Column) -> Callable[[Any], str]:
     return detail
 
 
-def _details(columns: list[list[str]], start: int, end: int) -> str:
+def _details(columns: list[list[str]]) -> str:
     """Rows' detail arrays (their values in `columns`, as JSON), one line each, safe inside a
     script element."""
-    text = ",\n".join("[" + ",".join(values) + "]" for values in zip(
-        *(column[start:end] for column in columns), strict=True))
+    text = ",\n".join("[" + ",".join(values) + "]" for values in zip(*columns, strict=True))
     return text.replace("<", "\\u003c")
+
+
+def _procedures(row: QueueRow) -> frozenset[tuple[str, int]]:
+    """The planned procedures a row's dollars are made of (`money_parts`'), by source."""
+    if not row.parts and row.priced is None:
+        return frozenset()
+    return frozenset((part.source_id, procedure) for part in row.parts or (row,)
+                     if part.priced is not None for procedure, _ in part.priced)
 
 
 def _row(row: QueueRow, cells: tuple[str, ...], priced: str) -> str:
@@ -139,19 +147,19 @@ def _row(row: QueueRow, cells: tuple[str, ...], priced: str) -> str:
             + "".join(cells) + "</tr>")
 
 
-def _priced(rows: Sequence[QueueRow]) -> list[str]:
+def _priced(rows: Sequence[QueueRow], named: Sequence[frozenset[tuple[str, int]]]) -> list[str]:
     """For each row naming a planned procedure another row of its queue names too: its
     dollars by procedure (`source:procedure:dollars`) and the rest, so that the page's total
     of the rows shown counts each procedure once, as the tab's does; "" for the other rows
-    (the page adds their amount)."""
-    parts = [money_parts(row) for row in rows]
-    named = Counter(procedure for procedures, _ in parts for procedure in procedures)
-    shared = {procedure for procedure, rows_naming in named.items() if rows_naming > 1}
+    (the page adds their amount). `named`: each row's `_procedures`."""
+    shared = {procedure for procedure, rows_naming in Counter(chain.from_iterable(named)).items()
+              if rows_naming > 1}
     attributes = []
-    for procedures, other in parts:
-        if shared.isdisjoint(procedures):
+    for row, procedures_named in zip(rows, named, strict=True):
+        if shared.isdisjoint(procedures_named):
             attributes.append("")
             continue
+        procedures, other = money_parts(row)
         tokens = " ".join(f"{source}:{procedure}:{amount:.2f}"
                           for (source, procedure), amount in procedures.items())
         attributes.append(f' data-priced="{escape(tokens)}"'
@@ -163,7 +171,7 @@ _FILTER_HELP = ("Type text to keep the rows that contain it; for numbers and dat
                 "> < >= <= or = and a value (> 500, < 2026-01-31).")
 
 
-def _table(snapshot: Snapshot, queue: str) -> Iterator[str]:
+def _table(snapshot: Snapshot, queue: str, kept: FileRuns) -> Iterator[bytes]:
     columns = snapshot.columns(queue)
     heads = "".join(
         f'<th scope="col"{_attrs(data_format=column.format.value, data_key=column.key)}'
@@ -178,45 +186,57 @@ def _table(snapshot: Snapshot, queue: str) -> Iterator[str]:
         f'{_attrs(title=_FILTER_HELP, aria_label=f"Filter {column.header}")}></td>'
         for column in columns)
     rows = snapshot.queues[queue]
-    priced = _priced(rows)
-    table = snapshot.values(queue)        # the default columns first, then the others
-    # Cells and details are made _ROWS_AT_ONCE rows at a time, a column at a time: a whole
-    # queue's (46,000 rows at 60,000 patients) held ~50 MB at once (issue 17).
-    cells = [(_cell_writer(column, snapshot.today), values)
-             for column, values in zip(columns, table, strict=True) if column.default]
-    details = [(_detail_writer(column), values)
-               for column, values in zip(columns, table, strict=True) if not column.default]
+    runs = snapshot.runs(queue)
+    procedures = repr(("procedures",)).encode("utf-8")
+    priced = _priced(rows, list(chain.from_iterable(
+        kept.value(run_key(procedures, run),
+                   partial(lambda run: tuple(map(_procedures, rows[run.start:run.end])), run))
+        for run in runs)))
+    table_columns = [column.key for column in columns]
+    shown_context = repr(("rows", table_columns, snapshot.today)).encode("utf-8")
+    details_context = repr(("details", table_columns)).encode("utf-8")
+    cells = [(index, _cell_writer(column, snapshot.today))
+             for index, column in enumerate(columns) if column.default]
+    details = [(index, _detail_writer(column))
+               for index, column in enumerate(columns) if not column.default]
+
+    def table_rows(run: Run) -> str:
+        values = snapshot.values(queue, run)
+        shown = [each_once(write, values[index]) for index, write in cells]
+        return "".join([_row(row, row_cells, row_priced) + "\n" for row, row_cells, row_priced
+                        in zip(rows[run.start:run.end], zip(*shown, strict=True),
+                               priced[run.start:run.end], strict=True)])
+
+    def detail_rows(run: Run) -> str:
+        values = snapshot.values(queue, run)
+        return _details([each_once(write, values[index]) for index, write in details])
+
     yield (f'<div class="scroll"><table class="queue"><thead><tr class="heads">{heads}</tr>'
-           f'<tr class="filters">{filters}</tr></thead>\n<tbody>\n')
-    for start in range(0, len(rows), _ROWS_AT_ONCE):
-        end = start + _ROWS_AT_ONCE
-        shown = [each_once(write, values[start:end]) for write, values in cells]
-        yield "\n".join([_row(row, row_cells, row_priced) for row, row_cells, row_priced in zip(
-            rows[start:end], zip(*shown, strict=True), priced[start:end], strict=True)]) + "\n"
-    yield '</tbody></table></div>\n<script type="application/json" class="details">[\n'
-    for start in range(0, len(rows), _ROWS_AT_ONCE):
-        end = start + _ROWS_AT_ONCE
-        hidden = [each_once(write, values[start:end]) for write, values in details]
-        yield ("," if start else "") + _details(hidden, 0, end - start)
-        yield "\n"
-    yield "]</script>"
+           f'<tr class="filters">{filters}</tr></thead>\n<tbody>\n').encode()
+    yield from batched(kept.text(run_key(shown_context, run, *priced[run.start:run.end]),
+                                 partial(table_rows, run)) for run in runs)
+    yield b'</tbody></table></div>\n<script type="application/json" class="details">[\n'
+    yield from batched((b",\n" if index else b"") + kept.text(
+        run_key(details_context, run), partial(detail_rows, run))
+        for index, run in enumerate(runs))
+    yield b"\n]</script>"
 
 
-def _panel(snapshot: Snapshot, index: int, queue: str) -> Iterator[str]:
+def _panel(snapshot: Snapshot, index: int, queue: str, kept: FileRuns) -> Iterator[bytes]:
     label = escape(queue)
     yield (f'<section class="panel" role="tabpanel" id="panel-{index}" '
-            f'aria-labelledby="tab-{index}"{_attrs(data_tab=queue)} hidden>'
-            f'<div class="toolbar"><label>Search <input type="search" class="search" '
-            f'aria-label="Search {label}" title="Rows containing this text, in any column">'
-            '</label>'
-            '<label class="mine">Owner <select class="owner"></select></label>'
-            '<details class="chooser"><summary>Columns</summary><div class="menu"></div>'
-            '</details><span class="shown" aria-live="polite"></span>'
-            '<button type="button" class="clear">Clear filters</button>'
-            f'<span class="order" title="{escape(PRIORITY_EXPLAINED)}">Most pressing first'
-            '</span></div>')
-    yield from _table(snapshot, queue)
-    yield '<p class="empty" hidden></p></section>\n'
+           f'aria-labelledby="tab-{index}"{_attrs(data_tab=queue)} hidden>'
+           f'<div class="toolbar"><label>Search <input type="search" class="search" '
+           f'aria-label="Search {label}" title="Rows containing this text, in any column">'
+           '</label>'
+           '<label class="mine">Owner <select class="owner"></select></label>'
+           '<details class="chooser"><summary>Columns</summary><div class="menu"></div>'
+           '</details><span class="shown" aria-live="polite"></span>'
+           '<button type="button" class="clear">Clear filters</button>'
+           f'<span class="order" title="{escape(PRIORITY_EXPLAINED)}">Most pressing first'
+           '</span></div>').encode()
+    yield from _table(snapshot, queue, kept)
+    yield b'<p class="empty" hidden></p></section>\n'
 
 
 def _tally_cells(tally: Tally) -> str:
@@ -302,8 +322,10 @@ def page(snapshot: Snapshot) -> bytes:
     return b"".join(page_pieces(snapshot))
 
 
-def page_pieces(snapshot: Snapshot) -> Iterator[bytes]:
-    """The page, piece by piece, to write as it is made (a large queue's page is tens of MB)."""
+def page_pieces(snapshot: Snapshot, kept: FileRuns | None = None) -> Iterator[bytes]:
+    """The page, piece by piece, to write as it is made (a large queue's page is tens of MB);
+    the runs of rows `kept` from the page's last build are copied, not made again."""
+    kept = kept if kept is not None else FileRuns()
     template, script_hash = _template()
     config = json.dumps({"amber": snapshot.amber_after_minutes,
                          "red": snapshot.red_after_minutes,
@@ -321,7 +343,7 @@ def page_pieces(snapshot: Snapshot) -> Iterator[bytes]:
             yield piece.encode("utf-8")
         elif piece == "panels":
             for number, queue in enumerate(snapshot.queues, start=1):
-                yield from (text.encode("utf-8") for text in _panel(snapshot, number, queue))
+                yield from _panel(snapshot, number, queue, kept)
             yield _summary(snapshot, len(snapshot.queues) + 1).encode("utf-8")
         else:
             yield parts[piece].encode("utf-8")

@@ -28,16 +28,25 @@ scheduling queue's, a row of its own)."""
 
 def dollars_once(rows: Iterable[QueueRow]) -> Decimal:
     """The rows' dollars, a planned procedure counted once however many rows name it; a
-    row whose amount is no sum of planned procedures (a claim) adds its amount."""
+    row whose amount is no sum of planned procedures (a claim) adds its amount (as adding
+    up each row's `money_parts`, without making them: a build adds up every row several
+    times)."""
     seen: set[tuple[str, int]] = set()
     total = Decimal(0)
     for row in rows:
-        procedures, other = money_parts(row)
-        total += other
-        for procedure, amount in procedures.items():
-            if procedure not in seen:
-                seen.add(procedure)
-                total += amount
+        if not row.parts and row.priced is None:
+            total += row.amount or 0
+            continue
+        for part in row.parts or (row,):
+            if part.priced is None:
+                total += part.amount or 0
+                continue
+            source = part.source_id
+            for procedure, amount in part.priced:
+                key = (source, procedure)
+                if key not in seen:
+                    seen.add(key)
+                    total += amount
     return total
 
 

@@ -23,7 +23,6 @@ daemon's builds share them; a one-shot command reads once.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 import weakref
@@ -38,7 +37,7 @@ from tc_sync.items.changed import patients_changed
 from tc_sync.ledger.schema import items, replica
 from tc_sync.ledger.state import now_utc
 from tc_sync.queues.patients import per_patient
-from tc_sync.queues.rows import QueueRow, source_rows
+from tc_sync.queues.rows import QueueRow, row_digest, source_rows
 from tc_sync.queues.shared import SharedValues
 from tc_sync.records import Clinic, Provider
 
@@ -78,11 +77,6 @@ class _Patient:
         """One row per open item."""
         for row, _ in self.listed:
             yield from row.parts or (row,)
-
-
-def row_digest(row: QueueRow) -> bytes:
-    """What a row shows, as a digest."""
-    return hashlib.sha256(repr(row).encode("utf-8")).digest()
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ behind a claim or appointment, and the clinic. Loading is a few queries per sour
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
@@ -138,6 +139,11 @@ class QueueRow:
     def keys(self) -> tuple[str, ...]:
         """The keys of the items this row stands for."""
         return tuple(part.item_key for part in self.parts) or (self.item_key,)
+
+
+def row_digest(row: QueueRow) -> bytes:
+    """What a row shows, as a digest."""
+    return hashlib.sha256(repr(row).encode("utf-8")).digest()
 
 
 def contact_for(method: str, *, home: str, work: str, mobile: str,

@@ -6,8 +6,9 @@ half minute while the practice works (issue 17). So XlsxWriter still writes the 
 (every sheet, the styles, widths, filters, print setup, the header rows) and this module
 writes the queue sheets' data rows: the same XML XlsxWriter writes (`<row>` and `<c>`
 elements, text as inline strings, numbers and dates as numbers in their column's style),
-each distinct value of a column made once. The workbook's zip is then copied, each queue
-sheet's rows streamed into its `<sheetData>`, a couple of thousand rows at a time.
+each distinct value of a column made once, and the rows' numbers put in last (`numbered`), so
+that rows made once are kept by `tc_sync.queues.runs` wherever they move. The workbook's zip is
+then copied, each queue sheet's rows streamed into its `<sheetData>`, a run at a time.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -26,7 +27,10 @@ MAX_TEXT = 32767
 """The longest text a cell holds (UTF-16 code units): longer text is cut, as XlsxWriter does."""
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 """Day 0 of Excel's serial dates, as every date since March 1900 counts from it."""
-_ROWS_AT_ONCE = 2000
+_NUMBER = "\x00"
+"""Where a row's number goes in `rows_xml`'s text: a character no cell can hold."""
+_ROW_BREAK = "\x01"
+"""Between two rows in `rows_xml`'s text: a character no cell can hold either."""
 _COMPRESSION = 1
 """zlib's fastest level: a 21 MB sheet deflates in 0.10 s rather than 0.31 s (level 6, as
 XlsxWriter does), to a file about a third larger (3.2 MB rather than 2.4)."""
@@ -43,20 +47,23 @@ class SheetError(RuntimeError):
 
 @dataclass(frozen=True)
 class SheetRows:
-    """One queue sheet's data rows: its columns' values (row 2 on) and how each is written."""
+    """One queue sheet's data rows (row 2 on), as XML pieces to put in after its header row."""
 
     sheet: int
     """The sheet's position in the workbook, from 1 (the summary is sheet 1)."""
-    values: Sequence[list[Any]]
-    """Per column, each row's value (None or "": a blank cell)."""
-    kinds: Sequence[str]
-    """Per column: "text", "number" or "date"."""
-    styles: Sequence[int | None]
-    """Per column, the index of its cells' style in the workbook (None: the default)."""
+    count: int
+    """Data rows."""
+    columns: int
+    pieces: Iterable[bytes]
+    """The rows' XML, in order, numbered (`numbered`); read once."""
 
-    @property
-    def count(self) -> int:
-        return len(self.values[0]) if self.values else 0
+    @classmethod
+    def of(cls, sheet: int, values: Sequence[list[Any]], kinds: Sequence[str],
+           styles: Sequence[int | None]) -> SheetRows:
+        """A sheet's rows from its columns' values (row 2 on), written as `rows_xml` says."""
+        count = len(values[0]) if values else 0
+        return cls(sheet, count, len(values),
+                   [numbered(rows_xml(values, kinds, styles).encode("utf-8"), 2)])
 
 
 def column_letter(index: int) -> str:
@@ -113,23 +120,28 @@ def cell_writer(kind: str, style: int | None) -> Callable[[Any], str]:
     return {"text": text, "number": number, "date": day}[kind]
 
 
-def sheet_rows(rows: SheetRows) -> Iterator[str]:
-    """The sheet's data rows (from row 2) as XML, a couple of thousand rows at a time."""
-    letters = [column_letter(index) for index in range(len(rows.values))]
-    writers = [cell_writer(kind, style) for kind, style in zip(rows.kinds, rows.styles,
-                                                                 strict=True)]
-    for start in range(0, rows.count, _ROWS_AT_ONCE):
-        end = min(start + _ROWS_AT_ONCE, rows.count)
-        cells = [each_once(write, values[start:end])
-                 for write, values in zip(writers, rows.values, strict=True)]
-        lines = []
-        for offset, row_cells in enumerate(zip(*cells, strict=True)):
-            number = start + offset + 2
-            lines.append(f'<row r="{number}">' + "".join(
-                [f'<c r="{letter}{number}"{cell}'
-                 for letter, cell in zip(letters, row_cells, strict=True) if cell])
-                + "</row>")
-        yield "".join(lines)
+def rows_xml(values: Sequence[list[Any]], kinds: Sequence[str],
+             styles: Sequence[int | None]) -> str:
+    """Some rows as XML, their numbers left out (`numbered` puts them in), so that the text
+    stays right wherever the rows land in the sheet.
+
+    `values`: per column, each row's value (None or "": a blank cell); `kinds`: per column,
+    "text", "number" or "date"; `styles`: per column, the index of its cells' style in the
+    workbook (None: the default)."""
+    letters = [column_letter(index) for index in range(len(values))]
+    writers = [cell_writer(kind, style) for kind, style in zip(kinds, styles, strict=True)]
+    cells = [each_once(write, column) for write, column in zip(writers, values, strict=True)]
+    return _ROW_BREAK.join([f'<row r="{_NUMBER}">' + "".join(
+        [f'<c r="{letter}{_NUMBER}"{cell}'
+         for letter, cell in zip(letters, row_cells, strict=True) if cell]) + "</row>"
+        for row_cells in zip(*cells, strict=True)])
+
+
+def numbered(text: bytes, first: int) -> bytes:
+    """`rows_xml`'s rows (as UTF-8) numbered from `first`."""
+    number = _NUMBER.encode("ascii")
+    return b"".join([row.replace(number, b"%d" % row_number) for row_number, row in enumerate(
+        text.split(_ROW_BREAK.encode("ascii")), start=first)]) if text else b""
 
 
 def fill_sheets(workbook: bytes, sheets: Sequence[SheetRows]) -> bytes:
@@ -150,8 +162,8 @@ def fill_sheets(workbook: bytes, sheets: Sequence[SheetRows]) -> bytes:
             head, tail = _split(content, info.filename, rows)
             with target.open(copied, "w") as member:
                 member.write(head)
-                for piece in sheet_rows(rows):
-                    member.write(piece.encode("utf-8"))
+                for piece in rows.pieces:
+                    member.write(piece)
                 member.write(tail)
     if wanted:
         raise SheetError(f"the workbook has no {', '.join(sorted(wanted))}")
@@ -164,7 +176,7 @@ def _split(content: bytes, name: str, rows: SheetRows) -> tuple[bytes, bytes]:
     found = _DIMENSION.search(content)
     if end < 0 or found is None:
         raise SheetError(f"{name} is not a sheet with a header row alone")
-    last = column_letter(len(rows.values) - 1).encode("ascii")
+    last = column_letter(rows.columns - 1).encode("ascii")
     dimension = b'<dimension ref="A1:%s%d"/>' % (last, rows.count + 1)
     head = content[:found.start()] + dimension + content[found.end():end]
     return head, content[end:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -10,7 +11,8 @@ from typing import Any
 from tc_sync.items.model import ItemKind
 from tc_sync.queues.columns import Column, columns_for
 from tc_sync.queues.patients import dollars_once
-from tc_sync.queues.rows import KIND_LABELS, QueueRow
+from tc_sync.queues.rows import KIND_LABELS, QueueRow, row_digest
+from tc_sync.queues.runs import Run, cut_runs
 
 
 @dataclass(frozen=True)
@@ -61,25 +63,48 @@ class Snapshot:
     """Show the clinic column."""
     sources: bool
     """Show the Practice column (the files show several sources)."""
-    _values: dict[str, list[list[Any]]] = field(default_factory=dict, compare=False,
-                                                repr=False)
+    known: Mapping[int, bytes] = field(default_factory=dict, compare=False, repr=False)
+    """`row_digest` of rows, by the row's id, where already made (the rows kept between
+    builds carry theirs)."""
+    _columns: dict[str, list[Column]] = field(default_factory=dict, compare=False, repr=False)
+    _runs: dict[str, list[Run]] = field(default_factory=dict, compare=False, repr=False)
+    _values: dict[tuple[str, int], list[list[Any]]] = field(default_factory=dict,
+                                                            compare=False, repr=False)
     _tallies: dict[str | None, Tally] = field(default_factory=dict, compare=False, repr=False)
     _kinds: dict[str, list[tuple[str, Tally]]] = field(default_factory=dict, compare=False,
                                                       repr=False)
 
     def columns(self, queue: str) -> list[Column]:
         """The columns of one queue."""
-        return columns_for(self.queues[queue], clinics=self.clinics, sources=self.sources)
+        found = self._columns.get(queue)
+        if found is None:
+            found = self._columns[queue] = columns_for(self.queues[queue], clinics=self.clinics,
+                                                       sources=self.sources)
+        return found
 
-    def values(self, queue: str) -> list[list[Any]]:
-        """Each of the queue's `columns` as its rows' values, one list per column, rows in
-        order: worked out once for every format (a "why now" or a row's follow-ups is a few
-        string operations per row)."""
-        table = self._values.get(queue)
+    def digests(self, queue: str) -> list[bytes]:
+        """Each of the queue's rows' `row_digest`, in order."""
+        known = self.known
+        return [known.get(id(row)) or row_digest(row) for row in self.queues[queue]]
+
+    def runs(self, queue: str) -> list[Run]:
+        """The queue's rows cut into runs (`tc_sync.queues.runs`), worked out once."""
+        found = self._runs.get(queue)
+        if found is None:
+            found = self._runs[queue] = cut_runs(self.digests(queue))
+        return found
+
+    def values(self, queue: str, run: Run | None = None) -> list[list[Any]]:
+        """Each of the queue's `columns` as a run's rows' values (None: every row's), one
+        list per column, rows in order: worked out once for every format (a "why now" or a
+        row's follow-ups is a few string operations per row)."""
+        key = (queue, run.start if run is not None else -1)
+        table = self._values.get(key)
         if table is None:
             rows = self.queues[queue]
-            table = self._values[queue] = [column.values(rows)
-                                           for column in self.columns(queue)]
+            if run is not None:
+                rows = rows[run.start:run.end]
+            table = self._values[key] = [column.values(rows) for column in self.columns(queue)]
         return table
 
     def tally(self, rows: list[QueueRow]) -> Tally:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import xlsxwriter
@@ -24,7 +25,15 @@ from xlsxwriter.format import Format as CellFormat
 from xlsxwriter.worksheet import Worksheet
 
 from tc_sync.queues.columns import Column, Format, workbook_columns
-from tc_sync.queues.sheet_cells import ILLEGAL_CHARACTERS, SheetError, SheetRows, fill_sheets
+from tc_sync.queues.runs import FileRuns, Run, batched, run_key
+from tc_sync.queues.sheet_cells import (
+    ILLEGAL_CHARACTERS,
+    SheetError,
+    SheetRows,
+    fill_sheets,
+    numbered,
+    rows_xml,
+)
 from tc_sync.queues.snapshot import Snapshot, Tally
 
 MONEY_FORMAT = '"$"#,##0.00'
@@ -107,20 +116,21 @@ class _Formats:
                         for colour, fill in _COLOUR_FILLS.items()}
 
 
-def workbook(snapshot: Snapshot) -> bytes:
-    """The whole workbook, as the bytes of an .xlsx file."""
+def workbook(snapshot: Snapshot, kept: FileRuns | None = None) -> bytes:
+    """The whole workbook, as the bytes of an .xlsx file; the runs of rows `kept` from the
+    workbook's last build are copied, not made again."""
+    kept = kept if kept is not None else FileRuns()
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "strings_to_numbers": False,
                                         "strings_to_formulas": False, "strings_to_urls": False})
     formats = _Formats(book)
     titles = sheet_titles(snapshot.queues)
     _summary_sheet(book.add_worksheet(_SUMMARY), snapshot, titles, formats)
-    sheets = [_queue_sheet(book.add_worksheet(title), snapshot, queue, formats)
+    sheets = [_queue_sheet(book.add_worksheet(title), snapshot, queue, formats, kept)
               for queue, title in titles.items()]
-    book.close()
-    return fill_sheets(buffer.getvalue(), [
-        SheetRows(number, values, kinds, [_style_index(style) for style in styles])
-        for number, (values, kinds, styles) in enumerate(sheets, start=2)])
+    book.close()        # gives every style its index in the workbook, which the rows name
+    return fill_sheets(buffer.getvalue(), [rows(number) for number, rows in enumerate(
+        sheets, start=2)])
 
 
 def _text(value: str) -> str:
@@ -166,27 +176,53 @@ def _longest(values: list[Any]) -> int:
     return max(map(len, map(str, shown)), default=-1)
 
 
-_QueueSheet = tuple[list[list[Any]], list[str], list["CellFormat | None"]]
-"""A queue sheet's data rows to write: values per column, each column's kind and style."""
+def _shown_length(column: Column, values: list[Any]) -> int:
+    """How wide the column's values show, in characters (-1: every value is blank)."""
+    if column.format not in _SHOWN_WIDTHS:
+        return _longest(values)
+    return 0 if any(value is not None and value != "" for value in values) else -1
 
 
-def _queue_sheet(sheet: Worksheet, snapshot: Snapshot, queue: str,
-                 formats: _Formats) -> _QueueSheet:
-    """The sheet's layout and header row; its data rows, returned, are `fill_sheets`'s."""
+def _queue_sheet(sheet: Worksheet, snapshot: Snapshot, queue: str, formats: _Formats,
+                 kept: FileRuns) -> Callable[[int], SheetRows]:
+    """The sheet's layout and header row; returns its data rows, for `fill_sheets` once the
+    workbook is closed, given the sheet's position."""
     every = snapshot.columns(queue)
-    table = dict(zip(map(id, every), snapshot.values(queue), strict=True))
+    position = {id(column): index for index, column in enumerate(every)}
     columns = workbook_columns(every)
-    values = [table[id(column)] for column in columns]
-    widths = [_width(column, _longest(column_values) if column.format not in _SHOWN_WIDTHS
-                      else (0 if any(v is not None and v != "" for v in column_values) else -1))
-              for column, column_values in zip(columns, values, strict=True)]
+    picked = [position[id(column)] for column in columns]
+    keys = [column.key for column in columns]
+    runs = snapshot.runs(queue)
+
+    def lengths(run: Run) -> tuple[int, ...]:
+        values = snapshot.values(queue, run)
+        return tuple(_shown_length(column, values[index])
+                     for column, index in zip(columns, picked, strict=True))
+
+    context = repr(("widths", keys)).encode("utf-8")
+    shown = [kept.value(run_key(context, run), partial(lengths, run)) for run in runs]
+    widths = [_width(column, max((run_lengths[index] for run_lengths in shown), default=-1))
+              for index, column in enumerate(columns)]
     count = len(snapshot.queues[queue])
-    shown = sum(1 for column in columns if column.default or column.sorted_by)
     styles = [_style(column, formats) for column in columns]
-    _layout(sheet, widths, styles, count, sum(1 for column in columns if column.default), shown)
+    _layout(sheet, widths, styles, count, sum(1 for column in columns if column.default),
+            sum(1 for column in columns if column.default or column.sorted_by))
     for index, column in enumerate(columns):
         sheet.write_string(0, index, column.header, formats.queue_header)
-    return values, [_kind(column) for column in columns], styles
+    kinds = [_kind(column) for column in columns]
+
+    def rows(number: int) -> SheetRows:
+        indices = [_style_index(style) for style in styles]
+        context = repr(("sheet", keys, kinds, indices)).encode("utf-8")
+
+        def made(run: Run) -> str:
+            values = snapshot.values(queue, run)
+            return rows_xml([values[index] for index in picked], kinds, indices)
+
+        return SheetRows(number, count, len(columns), batched(
+            numbered(kept.text(run_key(context, run), partial(made, run)), run.start + 2)
+            for run in runs))
+    return rows
 
 
 def _layout(sheet: Worksheet, widths: list[float], styles: list[CellFormat | None], count: int,
