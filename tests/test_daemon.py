@@ -19,6 +19,7 @@ from tc_sync.config.mappings_file import MappingsKeeper
 from tc_sync.config.quiet import in_quiet_window
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import sync_runs
+from tc_sync.queues.build import QueueBuild
 from tc_sync.runtime.daemon import Daemon
 from tc_sync.runtime.lock import AlreadyRunning, DaemonLock
 
@@ -154,6 +155,14 @@ def test_queue_files_owed_by_looks_wait_ten_times_as_long_as_a_build_takes(tmp_p
     daemon._last_build_at = time.monotonic() - 25
     assert not daemon._queues_due()                     # a small one: queues.every_seconds
     daemon._last_build_at -= 5
+    assert daemon._queues_due()
+    # A build that read every row (the first, a new day's) does not set the pace; the wait
+    # counts from when a build began, so a look every 15 s builds every 30 s, not every 45.
+    daemon._build_seconds.clear()
+    daemon._queues_built(QueueBuild(tmp_path, seconds=2.0), None)
+    daemon._queues_built(QueueBuild(tmp_path, seconds=16.0, whole=True), None)
+    assert list(daemon._build_seconds) == [2.0]
+    daemon._last_build_at += 16.0 - 30.0        # that build began 30 s ago
     assert daemon._queues_due()
     engine.dispose()
 

@@ -93,6 +93,8 @@ class QueueBuild:
     runs: dict[str, FileRuns] = field(default_factory=dict, repr=False)
     """What each file made of its runs of rows, by its path in the folder, for the next
     build."""
+    whole: bool = False
+    """Every row was read (the first build, a new day, hourly), not only what changed."""
     runs_made: int = 0
     """Runs of rows made for the files written (the others were copied from the last build's
     text: `tc_sync.queues.runs`)."""
@@ -204,6 +206,7 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
         _RUNS[target] = result.runs
     result.seconds = time.perf_counter() - started
     read = cache.last_read
+    result.whole = bool(read and read.whole)
     log.info("queues_built", folder=str(target), items=len(rows), queues=result.queues,
              patients_read=read.patients if read else None,
              patients_moved=read.moved if read else None,

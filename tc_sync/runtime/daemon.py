@@ -213,8 +213,9 @@ class Daemon:
 
     def _queues_due(self) -> bool:
         """Whether the queue files may be rewritten now: `queues.every_seconds` since the
-        last build, and ten times as long as a build takes (the median of the last few: the
-        one after a scan, which re-reads what the scan's plan moved, is no guide)."""
+        last build began, and ten times as long as a build takes (the median of the last few
+        that did not read every row: the one after a scan, which makes again what the scan's
+        plan moved, is no guide)."""
         typical = median(self._build_seconds) if self._build_seconds else 0.0
         wait = max(self.settings.queues.every_seconds, 10 * typical)
         return time.monotonic() - self._last_build_at >= wait
@@ -230,8 +231,10 @@ class Daemon:
     def _queues_built(self, build: QueueBuild | None, problem: str | None) -> None:
         self.queue_problem = problem
         self._queues_owed = False
-        self._last_build_at = time.monotonic()
-        self._build_seconds.append(build.seconds if build is not None else 0.0)
+        seconds = build.seconds if build is not None else 0.0
+        self._last_build_at = time.monotonic() - seconds      # when it began
+        if build is None or not build.whole:    # a build that read every row (the first,
+            self._build_seconds.append(seconds)  # hourly, a new day's) is no guide either
 
     def prune(self) -> None:
         """Delete run history and outbox rows past the retention horizon; logs, never raises."""
