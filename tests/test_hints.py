@@ -16,8 +16,8 @@ from structlog.testing import capture_logs
 
 from tc_sync.config import SyncSettings
 from tc_sync.config.mappings_file import load_mappings
-from tc_sync.items.reconcile import reconcile_source
-from tc_sync.ledger.schema import items, replica, sync_runs
+from tc_sync.items.reconcile import PLAN_EVERY, reconcile_source
+from tc_sync.ledger.schema import items, reconcile_state, replica, sync_runs
 from tc_sync.pull import hints
 from tc_sync.pull.hints import HintedRun, sync_hinted
 from tc_sync.pull.patient_rows import key_windows
@@ -297,10 +297,11 @@ def test_a_bulk_change_too_large_for_a_look_runs_the_scan_at_once(office, source
 
 
 @pytest.mark.mysql
-def test_a_look_leaves_planning_the_follow_ups_to_the_next_scan(office, ledger, source,
-                                                                  tmp_path):
+def test_a_look_leaves_planning_the_follow_ups_to_a_scan_an_hour_on(office, ledger, source,
+                                                                    tmp_path):
     """Planning every open item's day costs a second at 60,000 patients and moves thousands
-    of items by a day: a look reconciles without it, and the next scan plans."""
+    of items by a day: a look reconciles without it, and a scan plans once the last plan is
+    an hour old."""
     from tc_sync.config import settings_from_mapping
     from tc_sync.cycle import cycle_source, hinted_cycle
 
@@ -331,6 +332,12 @@ def test_a_look_leaves_planning_the_follow_ups_to_the_next_scan(office, ledger, 
             items.c.item_key == newcomer)).one()
     assert waiting.next_follow_up == waiting.due_on  # its cadence's day, until planned
 
+    scanned = cycle_source(ledger, settings, mappings, "od", today=TODAY)
+    assert "planned" not in scanned.items.by_event   # planned under an hour ago: it waits
+    assert follow_ups(ledger, keys) == planned
+    with ledger.begin() as db:                       # as an hour passing would
+        last = db.scalar(sa.select(reconcile_state.c.planned_at))
+        db.execute(reconcile_state.update().values(planned_at=last - PLAN_EVERY))
     scanned = cycle_source(ledger, settings, mappings, "od", today=TODAY)
     assert scanned.items.by_event.get("planned", 0) >= 1
     after = follow_ups(ledger, [*keys, newcomer])

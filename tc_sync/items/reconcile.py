@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -58,6 +58,9 @@ from tc_sync.records import (
 )
 
 log = structlog.get_logger(__name__)
+PLAN_EVERY = timedelta(hours=1)
+"""Follow-ups are planned again at most this often while items change (and on each day's
+first full evaluation): each plan moves thousands of later follow-ups by a day."""
 _CHUNK = 500
 """Patients whose facts are read together, in a few indexed queries."""
 _WRITE_SECONDS = 0.5
@@ -408,9 +411,11 @@ def reconcile_source(engine: sa.Engine, source_id: str, mappings: Mappings, toda
     `complete_run` says the sync before it read every stream: only then may items resolve and
     the watermark move; otherwise the same changes are evaluated again next time. With `push`,
     item changes enqueue their tasks and alerts in the same transactions (`push.plan`).
-    `plan` spreads the follow-ups over the owners' days afterwards (`plan_follow_ups`); a
-    change-hint look leaves that to the next scan: it costs a second at 60,000 patients and
-    moves thousands of items by a day, and a new item keeps its cadence's day meanwhile.
+    `plan` spreads the follow-ups over the owners' days afterwards (`plan_follow_ups`) if
+    items changed, on each day's first (full) evaluation and at most every `PLAN_EVERY`
+    otherwise; a change-hint look leaves it to a scan. A plan costs a second at 60,000
+    patients and moves thousands of items by a day (an urgent one takes a place and every
+    later day shifts); a new item keeps its cadence's day until the next.
     """
     started_at = now_utc()
     with engine.connect() as connection:
@@ -432,14 +437,17 @@ def reconcile_source(engine: sa.Engine, source_id: str, mappings: Mappings, toda
         with engine.begin() as connection:
             planner.backfill(connection)
     owed = state.plan_owed or bool(totals.patients)
-    moved = plan_follow_ups(engine, source_id, mappings, today) if plan and owed else 0
+    planning = plan and owed and (everyone or state.planned_at is None
+                                  or started_at - state.planned_at >= PLAN_EVERY)
+    moved = plan_follow_ups(engine, source_id, mappings, today) if planning else 0
     if moved:               # (planned after any evaluation: also one a crash cut short)
         totals.by_event["planned"] = moved
     if complete_run:
         with engine.begin() as connection:
             save_state(connection, source_id, ReconcileState(
                 started_at, today if everyone else state.last_full_evaluation,
-                mappings.digest, plan_owed=owed and not plan))
+                mappings.digest, plan_owed=owed and not planning,
+                planned_at=started_at if planning else state.planned_at))
     log.info("reconciled", source=source_id, patients=totals.patients, full=everyone,
              seconds=round(totals.seconds, 3), **totals.by_event)
     return totals

@@ -28,6 +28,8 @@ class ReconcileState:
     mappings_digest: str | None = None
     plan_owed: bool = False
     """Items changed since the follow-ups were last planned."""
+    planned_at: datetime | None = None
+    """When the follow-ups were last planned (naive UTC)."""
 
 
 def load_state(connection: sa.Connection, source_id: str) -> ReconcileState:
@@ -36,13 +38,14 @@ def load_state(connection: sa.Connection, source_id: str) -> ReconcileState:
     if row is None:
         return ReconcileState(None, None)
     return ReconcileState(row["changes_through"], row["last_full_evaluation"],
-                          row["mappings_digest"], bool(row["plan_owed"]))
+                          row["mappings_digest"], bool(row["plan_owed"]), row["planned_at"])
 
 
 def save_state(connection: sa.Connection, source_id: str, state: ReconcileState) -> None:
     values = {"changes_through": state.changes_through,
               "last_full_evaluation": state.last_full_evaluation,
-              "mappings_digest": state.mappings_digest, "plan_owed": state.plan_owed}
+              "mappings_digest": state.mappings_digest, "plan_owed": state.plan_owed,
+              "planned_at": state.planned_at}
     updated = connection.execute(reconcile_state.update().where(
         reconcile_state.c.source_id == source_id).values(**values))
     if updated.rowcount == 0:

@@ -277,10 +277,12 @@ reconcile_state = sa.Table(
     sa.Column("last_full_evaluation", sa.Date, nullable=True),
     sa.Column("mappings_digest", sa.String(64), nullable=True),
     sa.Column("plan_owed", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("planned_at", sa.DateTime, nullable=True),
 )
 """How far each source's replica changes have been reconciled into items, and under which
 rules (a digest of the mappings: other rules re-evaluate every patient); whether items
-changed since the follow-ups were last planned (a change-hint look leaves that to a scan)."""
+changed since the follow-ups were last planned (a change-hint look leaves that to a scan),
+and when they were."""
 
 outbox = sa.Table(
     "outbox", metadata,
