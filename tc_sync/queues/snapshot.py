@@ -10,7 +10,6 @@ from typing import Any
 
 from tc_sync.items.model import ItemKind
 from tc_sync.queues.columns import Column, columns_for
-from tc_sync.queues.patients import dollars_once
 from tc_sync.queues.rows import KIND_LABELS, QueueRow, row_digest
 from tc_sync.queues.runs import Run, cut_runs
 
@@ -70,9 +69,8 @@ class Snapshot:
     _runs: dict[str, list[Run]] = field(default_factory=dict, compare=False, repr=False)
     _values: dict[tuple[str, int], list[list[Any]]] = field(default_factory=dict,
                                                             compare=False, repr=False)
-    _tallies: dict[str | None, Tally] = field(default_factory=dict, compare=False, repr=False)
-    _kinds: dict[str, list[tuple[str, Tally]]] = field(default_factory=dict, compare=False,
-                                                      repr=False)
+    _tallies: dict[str, tuple[_Sum, dict[ItemKind, _Sum]]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     def columns(self, queue: str) -> list[Column]:
         """The columns of one queue."""
@@ -107,31 +105,73 @@ class Snapshot:
             table = self._values[key] = [column.values(rows) for column in self.columns(queue)]
         return table
 
-    def tally(self, rows: list[QueueRow]) -> Tally:
-        """Counts of some rows' items and their dollars, each counted once."""
-        items = [part for row in rows for part in row.parts or (row,)]
-        return Tally(len(items), sum(1 for r in items if r.next_follow_up <= self.today),
-                     sum(1 for r in items if r.escalated), dollars_once(rows), len(rows))
-
     def queue_tally(self, queue: str | None = None) -> Tally:
         """A queue's counts and dollars (None: every queue's), worked out once."""
-        found = self._tallies.get(queue)
-        if found is None:
-            rows = self.queues[queue] if queue is not None else [
-                row for rows in self.queues.values() for row in rows]
-            found = self._tallies[queue] = self.tally(rows)
-        return found
+        if queue is not None:
+            return self._sums(queue)[0].tally()
+        whole = _Sum()
+        for name in self.queues:
+            whole.merge(self._sums(name)[0])
+        return whole.tally()
 
     def by_kind(self, queue: str) -> list[tuple[str, Tally]]:
         """One queue's items counted per kind (in the order of `ItemKind`), worked out once."""
-        if queue not in self._kinds:
-            self._kinds[queue] = self._by_kind(queue)
-        return self._kinds[queue]
+        kinds = self._sums(queue)[1]
+        return [(KIND_LABELS[kind], kinds[kind].tally()) for kind in ItemKind if kind in kinds]
 
-    def _by_kind(self, queue: str) -> list[tuple[str, Tally]]:
-        per_kind: dict[ItemKind, list[QueueRow]] = {}
-        for row in self.queues[queue]:
-            for part in row.parts or (row,):
-                per_kind.setdefault(part.kind, []).append(part)
-        return [(KIND_LABELS[kind], self.tally(per_kind[kind]))
-                for kind in ItemKind if kind in per_kind]
+    def _sums(self, queue: str) -> tuple[_Sum, dict[ItemKind, _Sum]]:
+        """The queue's counts and dollars, whole and per kind, in one pass over its rows."""
+        found = self._tallies.get(queue)
+        if found is None:
+            whole, kinds = _Sum(), dict[ItemKind, _Sum]()
+            today = self.today
+            for row in self.queues[queue]:
+                whole.rows += 1
+                for item in row.parts or (row,):
+                    due = item.next_follow_up <= today
+                    whole.add(item, due)
+                    kind = kinds.get(item.kind)
+                    if kind is None:
+                        kind = kinds[item.kind] = _Sum()
+                    kind.rows += 1
+                    kind.add(item, due)
+            found = self._tallies[queue] = (whole, kinds)
+        return found
+
+
+class _Sum:
+    """Counts and dollars of items as they are added, each planned procedure's dollars once
+    (the first row naming it gives them), as `dollars_once` adds them up."""
+
+    __slots__ = ("due", "escalated", "items", "other", "procedures", "rows")
+
+    def __init__(self) -> None:
+        self.items = self.due = self.escalated = self.rows = 0
+        self.other = Decimal(0)
+        """Dollars that are no sum of planned procedures (a claim's fee)."""
+        self.procedures: dict[tuple[str, int], Decimal] = {}
+
+    def add(self, item: QueueRow, due: bool) -> None:
+        """One item (a row of one item, or one of a patient's row's parts)."""
+        self.items += 1
+        self.due += due
+        self.escalated += item.escalated
+        if item.priced is None:
+            self.other += item.amount or 0
+            return
+        source, procedures = item.source_id, self.procedures
+        for procedure, amount in item.priced:
+            procedures.setdefault((source, procedure), amount)
+
+    def merge(self, other: _Sum) -> None:
+        """Add another's items (those after these: a procedure both name keeps these dollars)."""
+        self.items += other.items
+        self.due += other.due
+        self.escalated += other.escalated
+        self.rows += other.rows
+        self.other += other.other
+        self.procedures = {**other.procedures, **self.procedures}
+
+    def tally(self) -> Tally:
+        return Tally(self.items, self.due, self.escalated,
+                     self.other + sum(self.procedures.values(), Decimal(0)), self.rows)
