@@ -37,7 +37,7 @@ from tc_sync.cycle import cycle_source, hinted_cycle
 from tc_sync.ledger.db import LedgerError, ledger_write_problem, release_idle_connections
 from tc_sync.ledger.retention import prune
 from tc_sync.ledger.state import close_interrupted_runs
-from tc_sync.memory import trim
+from tc_sync.memory import settle, trim
 from tc_sync.observability.group_health import group_answer
 from tc_sync.observability.healthwatch import HealthCallback, HealthWatch
 from tc_sync.observability.http import HealthReport, StatusServer, health_report, port_problem
@@ -235,6 +235,8 @@ class Daemon:
         self._last_build_at = time.monotonic() - seconds      # when it began
         if build is None or not build.whole:    # a build that read every row (the first,
             self._build_seconds.append(seconds)  # hourly, a new day's) is no guide either
+        if build is not None and build.whole:
+            settle()    # the rows it read live until the next such build
 
     def prune(self) -> None:
         """Delete run history and outbox rows past the retention horizon; logs, never raises."""
