@@ -7,6 +7,7 @@ Docker is available. Under CI (CI=true) a missing server fails the test; elsewhe
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import uuid
@@ -23,6 +24,15 @@ from tests.reliability.summary import Summary
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(autouse=True)
+def _collector_as_found() -> Iterator[None]:
+    """A daemon run in the test process settles what lives out of the garbage collector's
+    reach (`tc_sync.memory.settle`); later tests, and libraries that ask the collector what
+    refers to an object (Hypothesis does), find it as they would in a process of their own."""
+    yield
+    gc.unfreeze()
 
 
 def unavailable(reason: str) -> None:
