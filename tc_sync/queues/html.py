@@ -1,13 +1,14 @@
 """The queues as one self-contained HTML page: a tab per queue, sortable, filterable.
 
-The rows are rendered here, every value escaped: the default columns as table cells, the
-others (a row's detail) as one compact JSON array per row, in a data block after the table,
-which is about half the size of the same values as cells. The page's own script sorts,
-filters, switches tabs, shows the chosen columns (the defaults until the coordinator picks
-others, remembered in her browser; a column she adds becomes cells from the data block),
-opens a row's detail (the columns not shown), narrows to one owner's items, and keeps the
-freshness colours ageing while the page stays open. It loads nothing from anywhere: its
-Content-Security-Policy allows only its own script, by hash.
+The rows are rendered here, every value escaped: the default columns as table cells, the others
+(a row's detail) as one compact JSON array per row, in a data block after the table, which is
+about half the size of the same values as cells. Rows are made a run at a time
+(`tc_sync.queues.runs`): a run the page's last build made is copied from it. The page's own
+script sorts, filters, switches tabs, shows the chosen columns (the defaults until the
+coordinator picks others, remembered in her browser; a column she adds becomes cells from the
+data block), opens a row's detail (the columns not shown), narrows to one owner's items, and
+keeps the freshness colours ageing while the page stays open. It loads nothing from anywhere:
+its Content-Security-Policy allows only its own script, by hash.
 """
 
 from __future__ import annotations
@@ -140,6 +141,18 @@ def _procedures(row: QueueRow) -> frozenset[tuple[str, int]]:
                      if part.priced is not None for procedure, _ in part.priced)
 
 
+def _procedures_by_run(rows: Sequence[QueueRow], runs: Sequence[Run],
+                       kept: FileRuns) -> list[frozenset[tuple[str, int]]]:
+    """Each row's `_procedures`, those of runs the page's last build made kept from it."""
+    context = repr(("procedures",)).encode("utf-8")
+
+    def made(run: Run) -> tuple[frozenset[tuple[str, int]], ...]:
+        return tuple(map(_procedures, rows[run.start:run.end]))
+
+    return list(chain.from_iterable(kept.value(run_key(context, run), partial(made, run))
+                                    for run in runs))
+
+
 def _row(row: QueueRow, cells: tuple[str, ...], priced: str) -> str:
     escalated = ' class="escalated"' if row.escalated else ""
     amount = f' data-amount="{row.amount:.2f}"' if row.amount is not None else ""
@@ -187,11 +200,7 @@ def _table(snapshot: Snapshot, queue: str, kept: FileRuns) -> Iterator[bytes]:
         for column in columns)
     rows = snapshot.queues[queue]
     runs = snapshot.runs(queue)
-    procedures = repr(("procedures",)).encode("utf-8")
-    priced = _priced(rows, list(chain.from_iterable(
-        kept.value(run_key(procedures, run),
-                   partial(lambda run: tuple(map(_procedures, rows[run.start:run.end])), run))
-        for run in runs)))
+    priced = _priced(rows, _procedures_by_run(rows, runs, kept))
     table_columns = [column.key for column in columns]
     shown_context = repr(("rows", table_columns, snapshot.today)).encode("utf-8")
     details_context = repr(("details", table_columns)).encode("utf-8")
