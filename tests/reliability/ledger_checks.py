@@ -28,7 +28,7 @@ from tc_sync.config.clock import practice_today
 from tc_sync.config.mappings import Mappings
 from tc_sync.config.mappings_file import load_mappings
 from tc_sync.demo.practice import PracticeSpec, write_mysql
-from tc_sync.items.reconcile import reconcile_source
+from tc_sync.items.reconcile import plan_follow_ups, reconcile_source
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import cursors, item_events, items, outbox, replica
 from tc_sync.pull.run import sync_source
@@ -216,6 +216,10 @@ def check_replica(site: Site, clean: sa.Engine) -> list[str]:
 
 
 def check_items(site: Site, clean: sa.Engine) -> list[str]:
+    # Follow-ups are planned at most hourly: a ledger that reconciled again within the hour
+    # (after a crash) shows a new item on its cadence's day until the next plan, which must
+    # then give the days a clean ledger's plan gives.
+    plan_follow_ups(site.ledger, "main", site.mappings, practice_today(site.settings))
     problems = _differences("open items", _open_items(site.ledger), _open_items(clean))
     with site.ledger.connect() as connection:
         stored = connection.execute(sa.select(
