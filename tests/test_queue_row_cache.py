@@ -1,13 +1,16 @@
-"""The work queues re-read only the patients that changed since the last build (issue 17), and
-the files they write are the ones a build from scratch writes."""
+"""The work queues re-read only the patients that changed since the last build, and make again
+only the runs of rows that changed (issue 17); the files they write are the ones a build from
+scratch writes."""
 
 from __future__ import annotations
 
 import json
 import re
 import sqlite3
-from datetime import timedelta
+import zipfile
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -218,3 +221,39 @@ def test_a_plan_that_moves_follow_ups_changes_their_days_without_rereading_anyon
     build_queues(fresh_engine, settings, folder=tmp_path / "fresh", today=TODAY)
     fresh_engine.dispose()
     assert digests(share) == digests(tmp_path / "fresh")
+
+
+BUILT = datetime(2026, 3, 2, 16, 30, tzinfo=ZoneInfo("America/Chicago"))
+"""When the builds compared byte for byte say they were built."""
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    """Every queue file's bytes; a workbook's as each of its parts'."""
+    found: dict[str, bytes] = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as book:
+                found.update({f"{path.name}:{name}": book.read(name)
+                              for name in book.namelist()})
+        elif path.suffix in (".csv", ".html"):
+            found[path.name] = path.read_bytes()
+    return found
+
+
+def test_a_build_after_a_sync_copies_the_unchanged_runs_and_writes_what_a_fresh_build_does(
+        ledger, tmp_path):
+    settings = practice_settings(tmp_path)
+    share = tmp_path / "share"
+    first = build_queues(ledger, settings, folder=share, today=TODAY, now=BUILT)
+    a_sync_changes_three_patients(ledger)
+    second = build_queues(ledger, settings, folder=share, today=TODAY, now=BUILT)
+    assert second.written and 0 < second.runs_made <= first.runs_made // 3
+
+    fresh_engine = open_ledger(settings.ledger.url)      # nothing kept: every run made
+    fresh = build_queues(fresh_engine, settings, folder=tmp_path / "fresh", today=TODAY,
+                         now=BUILT)
+    fresh_engine.dispose()
+    assert fresh.runs_made > second.runs_made
+    made, copied = contents(tmp_path / "fresh"), contents(share)
+    assert made.keys() == copied.keys() and len(made) > 5
+    assert [name for name in made if made[name] != copied[name]] == []

@@ -1,78 +1,14 @@
-"""A build after a small change makes only the runs of rows that changed and copies the rest
-from the last build's text (issue 17), and what it writes is byte for byte what a build from
-scratch writes."""
+"""Runs of queue rows: cut where the rows say, so a change moves few of them, and kept per
+file from one written build to the next (issue 17). A build that copies them writes what a
+build from scratch writes: tests/test_queue_row_cache.py."""
 
 from __future__ import annotations
 
 import hashlib
 import random
-import sqlite3
-import zipfile
-from datetime import datetime
 from itertools import pairwise
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
-import pytest
-import sqlalchemy as sa
-
-from tc_sync.ledger.db import open_ledger
-from tc_sync.queues.build import build_queues
 from tc_sync.queues.runs import LONGEST_RUN, FileRuns, cut_runs
-from tests.test_queue_row_cache import a_sync_changes_three_patients
-from tests.test_queues import TODAY, practice_settings, synced_an_hour_ago, synced_practice
-
-BUILT = datetime(2026, 3, 2, 16, 30, tzinfo=ZoneInfo("America/Chicago"))
-
-
-@pytest.fixture(scope="module")
-def practice(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("practice")
-    synced_practice(folder).dispose()
-    return folder
-
-
-@pytest.fixture
-def ledger(practice: Path, tmp_path: Path) -> sa.Engine:
-    with sqlite3.connect(practice / "ledger.db") as source, \
-            sqlite3.connect(tmp_path / "ledger.db") as copy:
-        source.backup(copy)
-        synced_an_hour_ago(copy)
-    engine = open_ledger(practice_settings(tmp_path).ledger.url)
-    yield engine
-    engine.dispose()
-
-
-def contents(folder: Path) -> dict[str, bytes]:
-    """Every queue file's bytes; a workbook's as each of its parts'."""
-    found: dict[str, bytes] = {}
-    for path in sorted(folder.iterdir()):
-        if path.suffix == ".xlsx":
-            with zipfile.ZipFile(path) as book:
-                found.update({f"{path.name}:{name}": book.read(name)
-                              for name in book.namelist()})
-        elif path.suffix in (".csv", ".html"):
-            found[path.name] = path.read_bytes()
-    return found
-
-
-def test_a_build_after_a_sync_copies_the_unchanged_runs_and_writes_what_a_fresh_build_does(
-        ledger, tmp_path):
-    settings = practice_settings(tmp_path)
-    share = tmp_path / "share"
-    first = build_queues(ledger, settings, folder=share, today=TODAY, now=BUILT)
-    a_sync_changes_three_patients(ledger)
-    second = build_queues(ledger, settings, folder=share, today=TODAY, now=BUILT)
-    assert second.written and 0 < second.runs_made <= first.runs_made // 3
-
-    fresh_engine = open_ledger(settings.ledger.url)      # nothing kept: every run made
-    fresh = build_queues(fresh_engine, settings, folder=tmp_path / "fresh", today=TODAY,
-                         now=BUILT)
-    fresh_engine.dispose()
-    assert fresh.runs_made > second.runs_made
-    made, copied = contents(tmp_path / "fresh"), contents(share)
-    assert made.keys() == copied.keys() and len(made) > 5
-    assert [name for name in made if made[name] != copied[name]] == []
 
 
 def digests(count: int, seed: int) -> list[bytes]:
