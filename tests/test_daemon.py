@@ -134,6 +134,28 @@ def test_the_daemon_catches_up_at_start_and_stops_cleanly_on_sigterm(tmp_path):
             daemon.kill()
 
 
+def test_a_stop_asked_for_while_the_daemon_starts_is_a_clean_stop(tmp_path):
+    demo = tmp_path / "demo"
+    built = subprocess.run([sys.executable, "-m", "tc_sync", "demo", "--dir", str(demo)],
+                           capture_output=True, text=True, check=False)
+    assert built.returncode == 0, built.stderr
+    config = str(demo / "tc-sync.yaml")
+    daemon = subprocess.Popen([sys.executable, "-m", "tc_sync", "--config", config, "run"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert daemon.stdout is not None
+        line = daemon.stdout.readline()
+        while line and not line.startswith("tc-sync: running"):   # the sources are now its own
+            line = daemon.stdout.readline()
+        daemon.send_signal(signal.SIGTERM)     # as systemd does when a start is cancelled
+        out, err = daemon.communicate(timeout=30)
+        assert daemon.returncode == 0, err
+        assert "tc-sync: stopped" in out
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+
+
 def test_queue_files_owed_by_looks_wait_ten_times_as_long_as_a_build_takes(tmp_path):
     config = settings(tmp_path)
     engine = open_ledger(config.ledger.url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Sequence
 
 from tc_sync.config import Settings
@@ -12,7 +13,7 @@ from tc_sync.memory import share_one_arena
 from tc_sync.observability import logs
 from tc_sync.observability.sentry import flush_sentry, init_sentry
 from tc_sync.push.health_alerts import health_alerter
-from tc_sync.runtime.daemon import Daemon
+from tc_sync.runtime.daemon import Daemon, stop_on_signals
 from tc_sync.runtime.lock import AlreadyRunning, DaemonLock
 from tc_sync.runtime.selection import SelectionError, select_sources
 
@@ -33,6 +34,8 @@ def run_daemon(settings: Settings, only: Sequence[str] | None = None) -> int:
         return 2
     share_one_arena()       # before the first thread: see tc_sync/memory.py
     _observe(settings)
+    stop = threading.Event()   # a stop while the lease is taken or the daemon made still counts
+    stop_on_signals(stop)
     mappings = MappingsKeeper(settings.mappings_file)
     engine = open_ledger(settings.ledger.url, settings.ledger.connections)
     daemons: list[Daemon] = []
@@ -52,8 +55,8 @@ def run_daemon(settings: Settings, only: Sequence[str] | None = None) -> int:
                   "stop with Ctrl+C or SIGTERM", flush=True)
             daemons.append(Daemon(engine, settings, mappings,
                                   on_health_change=health_alerter(engine, settings),
-                                  group=whole))
-            daemons[0].run()
+                                  group=whole, stop=stop))
+            daemons[0].run(install_signals=False)
     except AlreadyRunning as error:
         print(f"tc-sync: {error}", file=sys.stderr)
         return 1

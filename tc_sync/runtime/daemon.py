@@ -65,9 +65,11 @@ class Daemon:
 
     def __init__(self, engine: sa.Engine, settings: Settings, mappings: MappingsKeeper, *,
                  on_health_change: HealthCallback | None = None,
-                 metrics: Metrics | None = None, group: Settings | None = None) -> None:
+                 metrics: Metrics | None = None, group: Settings | None = None,
+                 stop: threading.Event | None = None) -> None:
         """`on_health_change` is called (on a scheduler thread) when a source's colour moves;
-        `group` is the whole configuration (before `--source`), whose practices /group shows."""
+        `group` is the whole configuration (before `--source`), whose practices /group shows;
+        `stop` is an event a stop signal caught before the daemon existed may already have set."""
         self.engine = engine
         self.settings = settings
         self.group = group or settings
@@ -88,7 +90,7 @@ class Daemon:
         self.dispatcher = (Dispatcher(engine, settings)
                            if settings.push.enabled and settings.push.targets else None)
         self.zone = ZoneInfo(settings.timezone)
-        self.stop = threading.Event()
+        self.stop = stop or threading.Event()
         self._source_locks = {source_id: threading.Lock() for source_id in settings.sources}
         self._looking: set[str] = set()
         """Sources whose lock a look at the change hints holds (a scan waits for it)."""
@@ -299,9 +301,10 @@ class Daemon:
             until: Callable[[], bool] | None = None) -> None:
         """Run until a stop is requested (or `until()` says so); returns when stopped."""
         if install_signals:
-            for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
-                if hasattr(signal, name):
-                    signal.signal(getattr(signal, name), self.request_stop)
+            stop_on_signals(self.stop)
+        if self.stop.is_set():      # asked to stop while starting: nothing was scheduled yet
+            log.info("daemon_stopped")
+            return
         with self.engine.begin() as connection:  # what a killed daemon left behind
             interrupted = close_interrupted_runs(connection, [
                 source_id for source_id, source in self.settings.sources.items()
@@ -324,6 +327,17 @@ class Daemon:
         if self.dispatcher is not None:
             self.dispatcher.close()
         log.info("daemon_stopped")
+
+
+def stop_on_signals(stop: threading.Event) -> None:
+    """Set `stop` on SIGTERM, SIGINT and (Windows) SIGBREAK instead of dying at once."""
+    def requested(*_: Any) -> None:
+        log.info("stop_requested")
+        stop.set()
+
+    for name in ("SIGTERM", "SIGINT", "SIGBREAK"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), requested)
 
 
 def _job_failed(source_id: str, job: str, error: Exception) -> None:
