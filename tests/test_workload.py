@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import date, timedelta
 
+import sqlalchemy as sa
+
 from tc_sync.config.mappings import Workload
-from tc_sync.items.workload import Planned, is_working_day, plan
+from tc_sync.config.mappings_file import load_mappings
+from tc_sync.items.reconcile import plan_follow_ups
+from tc_sync.items.workload import Planned, is_working_day, last_useful_day, plan
+from tc_sync.ledger.db import open_ledger
+from tc_sync.ledger.schema import items as ledger_items
+from tests.test_reports import SEEN, put
 
 MONDAY = date(2026, 11, 30)
 WEEK = Workload(capacity_per_day=3)
@@ -58,3 +66,50 @@ def test_nothing_is_planned_before_its_cadence_or_snooze_allows():
     later = MONDAY + timedelta(days=9)
     days = plan([Planned("x", "owner:ana", 99.0, later)], MONDAY, WEEK, lambda bucket: 3)
     assert days["x"] == later
+
+
+def test_an_item_owed_before_a_visit_goes_over_capacity_rather_than_past_the_visit():
+    wednesday = MONDAY + timedelta(days=2)
+    lab_case = Planned("lab", "owner:ana", 0.5, MONDAY, last_useful_day(wednesday, MONDAY))
+    days = plan([*items(6), lab_case], MONDAY, WEEK, lambda bucket: 3)
+    assert days["lab"] == MONDAY           # Monday and Tuesday are full of higher priorities
+    assert max(days[f"i{n}"] for n in range(6)) == MONDAY + timedelta(days=1)
+
+
+def test_a_visit_on_a_closed_day_is_worked_on_that_day_not_the_next_open_one():
+    sunday = MONDAY - timedelta(days=1)
+    today = Planned("verify", "queue:insurance", 5.0, sunday - timedelta(days=3),
+                    last_useful_day(sunday, sunday - timedelta(days=3)))
+    monday = Planned("lab", "queue:insurance", 5.0, sunday, last_useful_day(MONDAY, sunday))
+    days = plan([today, monday], sunday, WEEK, lambda bucket: 3)
+    assert days == {"verify": sunday, "lab": sunday}
+
+
+def test_a_before_visit_item_snoozed_past_its_visit_keeps_its_snooze():
+    assert last_useful_day(MONDAY, MONDAY + timedelta(days=3)) is None
+    assert last_useful_day(MONDAY, MONDAY) == MONDAY                 # due on the day: that day
+    assert last_useful_day(MONDAY, MONDAY - timedelta(days=9)) == MONDAY - timedelta(days=1)
+
+
+def test_the_plan_keeps_a_ledgers_before_visit_items_before_their_visits(tmp_path):
+    sunday = MONDAY - timedelta(days=1)
+    engine = open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    with engine.begin() as connection:
+        for n in range(8):                    # a full Monday for the insurance queue
+            put(connection, ledger_items, item_key=f"claim_outstanding:main:{n}",
+                source_id="main", kind="claim_outstanding", status="open", patient_id=n,
+                queue="insurance", priority=50.0 - n, next_follow_up=sunday, due_on=sunday,
+                codes="", details="{}", opened_at=SEEN, updated_at=SEEN)
+        put(connection, ledger_items, item_key="insurance_not_verified:main:77",
+            source_id="main", kind="insurance_not_verified", status="open", patient_id=99,
+            queue="insurance", priority=1.0, next_follow_up=sunday, due_on=sunday - timedelta(3),
+            codes="", details=json.dumps({"appointment_on": MONDAY.isoformat()}),
+            opened_at=SEEN, updated_at=SEEN)
+    mappings = load_mappings().model_copy(update={"workload": Workload(capacity_per_day=5)})
+    plan_follow_ups(engine, "main", mappings, sunday)
+    with engine.connect() as connection:
+        days = dict(connection.execute(sa.select(ledger_items.c.item_key,
+                                                 ledger_items.c.next_follow_up)).all())
+    assert days["insurance_not_verified:main:77"] == sunday
+    assert days["claim_outstanding:main:7"] == MONDAY + timedelta(days=1)
+    engine.dispose()

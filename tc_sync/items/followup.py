@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from tc_sync.config.mappings import Attempts, Cadence, Mappings, Route
 from tc_sync.items.facts import PatientFacts, SourceFacts
-from tc_sync.items.model import DesiredItem, ItemKind
+from tc_sync.items.model import BEFORE_VISIT, DesiredItem, ItemKind
 from tc_sync.records import ClaimTrackingType, ContactDirection
 
 INSURANCE_KINDS = frozenset({
@@ -121,9 +121,6 @@ def _age_words(kind: ItemKind, days: int) -> str:
     return f"{verb} today" if days == 0 else f"{verb} {days:,} day{'s' * (days != 1)} ago"
 
 
-_BEFORE_VISIT = (ItemKind.LAB_CASE_NOT_READY, ItemKind.INSURANCE_NOT_VERIFIED)
-
-
 def priority(item: DesiredItem, mappings: Mappings, today: date, *, signed: bool = False,
              ) -> tuple[float, list[str]]:
     """Points ordering a queue, and the two or three reasons for them, in words.
@@ -140,7 +137,7 @@ def priority(item: DesiredItem, mappings: Mappings, today: date, *, signed: bool
     chance = 0.5 ** (age / weights.half_life_days)
     points = max(amount, 0) / 10_000 * weights.per_100_dollars * chance
     reasons = [f"{_money(amount)} at stake" if amount > 0 else "no amount recorded"]
-    if item.kind in _BEFORE_VISIT:
+    if item.kind in BEFORE_VISIT:
         reasons[0] = f"{_money(amount)} of treatment booked" if amount > 0 else "a visit booked"
     elif item.kind == ItemKind.REFERRAL_NO_OUTCOME:
         reasons[0] = f"referred {item.details.get('days_open')} days ago, no outcome recorded"
@@ -160,7 +157,7 @@ def priority(item: DesiredItem, mappings: Mappings, today: date, *, signed: bool
         points += weights.signed_treatment
         reasons.append("the patient signed the treatment plan")
     visit = item.details.get("appointment_on")
-    if item.kind in _BEFORE_VISIT and isinstance(visit, str):
+    if item.kind in BEFORE_VISIT and isinstance(visit, str):
         days, window = (date.fromisoformat(visit) - today).days, item.details.get("window_days")
         span = (window if isinstance(window, int) else 7) + 1
         points += weights.visit_soon * max(0, span - max(days, 0)) / span

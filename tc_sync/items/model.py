@@ -24,6 +24,10 @@ class ItemKind(StrEnum):
     INSURANCE_NOT_VERIFIED = "insurance_not_verified"
 
 
+BEFORE_VISIT = frozenset({ItemKind.LAB_CASE_NOT_READY, ItemKind.INSURANCE_NOT_VERIFIED})
+"""Kinds owed before an appointment (`details.appointment_on`): of no use after it."""
+
+
 class Resolution(StrEnum):
     """Why an item closed: always something the PMS shows."""
 

@@ -32,10 +32,10 @@ from tc_sync.items.followup import (
     priority,
     route,
 )
-from tc_sync.items.model import DesiredItem, ItemKind, Resolution
+from tc_sync.items.model import BEFORE_VISIT, DesiredItem, ItemKind, Resolution
 from tc_sync.items.outcomes import OUTCOME_RESOLUTIONS, Outcome, recorded_outcome, stays_ended
 from tc_sync.items.rules import evaluate, why_resolved
-from tc_sync.items.workload import Planned, bucket_of, plan
+from tc_sync.items.workload import Planned, bucket_of, last_useful_day, plan
 from tc_sync.ledger.db import reading
 from tc_sync.ledger.items import (
     STAFF_EVENT,
@@ -379,21 +379,29 @@ def _earliest(row: Any) -> date:
     return max(earliest, row.snoozed_until) if row.snoozed_until else earliest
 
 
+def _planned(row: Any) -> Planned:
+    """What the plan needs of an open item's row (`visit`: a before-visit item's details)."""
+    earliest = _earliest(row)
+    visit = json.loads(row.visit).get("appointment_on") if row.visit else None
+    return Planned(row.item_key, bucket_of(row.owner, row.queue), float(row.priority), earliest,
+                   last_useful_day(date.fromisoformat(visit), earliest) if visit else None)
+
+
 def plan_follow_ups(engine: sa.Engine, source_id: str, mappings: Mappings, today: date) -> int:
     """Spread a source's open items' follow-ups over working days within each owner's (or
     unowned queue's) capacity (`mappings.workload`); returns how many moved. Aged items are not
     planned: they wait in their queue. Each practice (source) plans its own day: a group's
     daemons never write each other's items."""
+    visit_details = sa.case((items.c.kind.in_(sorted(BEFORE_VISIT)), items.c.details))
     columns = (items.c.item_key, items.c.queue, items.c.owner, items.c.priority, items.c.due_on,
-               items.c.next_follow_up, items.c.snoozed_until)
+               items.c.next_follow_up, items.c.snoozed_until, visit_details.label("visit"))
     with engine.begin() as connection:
         rows = connection.execute(sa.select(*columns).where(
             items.c.source_id == source_id, items.c.status == "open",
             items.c.queue != mappings.aged_queue)).all()
         current = {row.item_key: row.next_follow_up for row in rows}
-        days = plan((Planned(row.item_key, bucket_of(row.owner, row.queue),
-                             float(row.priority), _earliest(row)) for row in rows),
-                    today, mappings.workload, mappings.capacity_of)
+        days = plan((_planned(row) for row in rows), today, mappings.workload,
+                    mappings.capacity_of)
         moved = [{"key": key, "day": day} for key, day in days.items() if current[key] != day]
         if moved:
             connection.execute(items.update().where(

@@ -4,7 +4,9 @@ Every open item has a day its cadence makes it due (`due_on`: never before it op
 gives each one a working day on or after that (and after any snooze), highest priority first,
 so that no owner (or, for unowned items, no queue) has more than its capacity due on a day:
 an item that outranks today's list takes a place in it and pushes the least urgent to the next
-working day. Weekends and closed days get none. Pure functions; `plan` does no I/O.
+working day. Weekends and closed days get none. An item owed before a visit (a lab case, an
+insurance check) is never planned past the visit: with no room by then it goes over capacity
+on the day it is due. Pure functions; `plan` does no I/O.
 """
 
 from __future__ import annotations
@@ -28,6 +30,16 @@ class Planned:
     priority: float
     earliest: date
     """Its cadence's due day, or the end of a snooze: never planned before it."""
+    latest: date | None = None
+    """The last day it is of use (a before-visit item's appointment), or None."""
+
+
+def last_useful_day(visit: date, earliest: date) -> date | None:
+    """A before-visit item's `latest`: the day before the visit, or the visit's day if the
+    item is not due sooner; None if its cadence or a snooze puts it after the visit."""
+    if earliest > visit:
+        return None
+    return max(visit - timedelta(days=1), earliest)
 
 
 def bucket_of(owner: str | None, queue: str) -> str:
@@ -55,11 +67,13 @@ class _Days:
             day += timedelta(days=1)
         return day
 
-    def take(self, earliest: date) -> date:
-        day = self._working(max(earliest, self.today))
-        day = max(self.first_free, day)
+    def take(self, earliest: date, latest: date | None = None) -> date:
+        due = self._working(max(earliest, self.today))
+        day = max(self.first_free, due)
         while self.count.get(day, 0) >= self.capacity:
             day = self._working(day + timedelta(days=1))
+        if latest is not None and day > latest:    # no room before the visit: over capacity
+            day = due if due <= latest else self.today   # (a visit today on a closed day: now)
         self.count[day] = self.count.get(day, 0) + 1
         while self.count.get(self.first_free, 0) >= self.capacity:
             self.first_free = self._working(self.first_free + timedelta(days=1))
@@ -74,5 +88,5 @@ def plan(items: Iterable[Planned], today: date, settings: Workload,
     for item in sorted(items, key=lambda i: (-i.priority, i.earliest, i.key)):
         if item.bucket not in days:
             days[item.bucket] = _Days(capacity_of(item.bucket), settings, today)
-        planned[item.key] = days[item.bucket].take(item.earliest)
+        planned[item.key] = days[item.bucket].take(item.earliest, item.latest)
     return planned

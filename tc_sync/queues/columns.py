@@ -17,7 +17,7 @@ from enum import StrEnum
 from operator import attrgetter
 from typing import Any, TypeVar
 
-from tc_sync.items.model import ItemKind
+from tc_sync.items.model import BEFORE_VISIT, ItemKind
 from tc_sync.queues.patients import GROUPED, part_line
 from tc_sync.queues.reasons import next_step, why_now
 from tc_sync.queues.rows import TREATMENT_KINDS, QueueRow
@@ -91,7 +91,6 @@ _CLAIMS = frozenset({_K.PREDETERMINATION_PENDING, _K.PREDETERMINATION_RETURNED,
 _APPOINTMENTS = frozenset({_K.PLANNED_APPOINTMENT_UNSCHEDULED, _K.BROKEN_APPOINTMENT})
 _BENEFITS = frozenset({_K.UNSCHEDULED_TREATMENT, _K.BENEFITS_EXPIRING,
                        _K.PLANNED_APPOINTMENT_UNSCHEDULED, _K.PREDETERMINATION_RETURNED})
-_BEFORE_VISIT = frozenset({_K.LAB_CASE_NOT_READY, _K.INSURANCE_NOT_VERIFIED})
 
 PRIORITY_EXPLAINED = ("Points that order the queue: the money at stake weighed by how likely "
                       "it still is (the chance halves the longer it is owed), plus benefits "
@@ -129,7 +128,7 @@ COLUMNS: tuple[Column, ...] = (
            frozenset({_K.UNSCHEDULED_TREATMENT, _K.PREDETERMINATION_RETURNED}),
            explain="The patient signed a treatment plan with these procedures: when, and who "
                    "presented it"),
-    Column("appointment_on", "Appointment", Format.DATE, 12, _BEFORE_VISIT, sorted_by=True),
+    Column("appointment_on", "Appointment", Format.DATE, 12, BEFORE_VISIT, sorted_by=True),
     Column("party", "Lab / specialist", Format.TEXT, 30,
            frozenset({_K.LAB_CASE_NOT_READY, _K.REFERRAL_NO_OUTCOME})),
     Column("carrier", "Carrier", Format.TEXT, 28,
@@ -148,13 +147,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("paid", "Paid", Format.MONEY, 12, frozenset({_K.CLAIM_UNDERPAID})),
     Column("status", "Status", Format.TEXT, 20,
            frozenset({_K.CLAIM_UNSENT, _K.PREDETERMINATION_PENDING, _K.CLAIM_OUTSTANDING,
-                      _K.BROKEN_APPOINTMENT}) | _BEFORE_VISIT | {_K.REFERRAL_NO_OUTCOME}),
+                      _K.BROKEN_APPOINTMENT}) | BEFORE_VISIT | {_K.REFERRAL_NO_OUTCOME}),
     Column("escalated", "Escalated", Format.TEXT, 10),
     Column("clinic", "Clinic", Format.TEXT, 14),
     Column("patient_id", "Patient #", Format.INTEGER, 10),
     Column("claim_id", "Claim #", Format.INTEGER, 10, _CLAIMS),
     Column("appointment_id", "Appointment #", Format.INTEGER, 14,
-           _APPOINTMENTS | _BEFORE_VISIT),
+           _APPOINTMENTS | BEFORE_VISIT),
     Column("procedure_ids", "Procedure #s", Format.TEXT, 24),
     Column("item_key", "Item", Format.TEXT, 44, derive=lambda row: " ".join(row.keys)),
 )
