@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from threading import Event
 
 import sqlalchemy as sa
@@ -68,12 +68,15 @@ class CycleRun:
 def cycle_source(engine: sa.Engine, settings: Settings, mappings: Mappings, source_id: str,
                  *, full: bool = False, stop: Event | None = None,
                  push: Pusher | None = None, queues: bool = False,
-                 progress: Progress | None = None, today: date | None = None) -> CycleResult:
+                 progress: Progress | None = None, today: date | None = None,
+                 hinted_every: timedelta | None = None) -> CycleResult:
     """Pull one source, reconcile its items (resolving only after a complete run), then, if
     asked, deliver the outbox (`push`) and rewrite the work queues (`queues`). `today` ages
-    the items (default: the practice's today; the demo keeps a day of its own)."""
+    the items (default: the practice's today; the demo keeps a day of its own).
+    `hinted_every`: as in `sync_source` (the daemon's scans)."""
     run = sync_source(engine, source_id, settings.sources[source_id], settings.sync, full=full,
-                      adapters_dir=settings.adapters_dir, stop=stop, progress=progress)
+                      adapters_dir=settings.adapters_dir, stop=stop, progress=progress,
+                      hinted_every=hinted_every)
     _release(engine)
     totals = reconcile_source(
         engine, source_id, mappings, today or practice_today(settings),

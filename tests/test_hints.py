@@ -21,7 +21,7 @@ from tc_sync.ledger.schema import items, reconcile_state, replica, sync_runs
 from tc_sync.pull import hints
 from tc_sync.pull.hints import HintedRun, sync_hinted
 from tc_sync.pull.patient_rows import key_windows
-from tc_sync.pull.run import sync_source
+from tc_sync.pull.run import RunResult, sync_source
 from tc_sync.records import Appointment, Procedure
 
 from .od_office import Office
@@ -32,6 +32,8 @@ MAPPINGS = load_mappings()
 OPTIONS = SyncSettings(safety_lag_seconds=0)
 APPOINTMENT_CREATE, APPOINTMENT_EDIT, APPOINTMENT_DELETE = 25, 27, 237
 CLAIM_DELETE = 118
+NOT_DUE = timedelta(days=365_000)
+"""A period in which no stream's walk falls due for centuries (`pull.hinted_scans`)."""
 
 
 @pytest.fixture
@@ -41,10 +43,11 @@ def office(mysql_server, real_schema):  # noqa: F811
     connection.close()
 
 
-def scan(ledger, source) -> None:
-    result = sync_source(ledger, "od", source, OPTIONS)
+def scan(ledger, source, hinted_every: timedelta | None = None) -> RunResult:
+    result = sync_source(ledger, "od", source, OPTIONS, hinted_every=hinted_every)
     assert result.outcome == "ok", result.error
     reconcile_source(ledger, "od", MAPPINGS, TODAY, complete_run=True, run_id=result.run_id)
+    return result
 
 
 def look(ledger, source) -> HintedRun:
@@ -184,6 +187,46 @@ def test_an_unlogged_change_waits_for_the_next_scan(office, ledger, source):
     assert found == HintedRun(0) and status(ledger, key) == "open"
     assert runs(ledger) == ["full"]                          # a quiet look records no run
     scan(ledger, source)
+    assert status(ledger, key) == "resolved"
+
+
+@pytest.mark.mysql
+def test_while_the_hints_keep_up_a_scan_leaves_the_tables_they_reread_to_them(
+        office, ledger, source):
+    patient, procedure, key = planned_crown(office)
+    scan(ledger, source)
+    assert look(ledger, source) == HintedRun(0)        # the looks have begun
+    when = datetime.combine(TODAY + timedelta(days=14), datetime.min.time()).replace(hour=9)
+    appointment = office.appointment(patient, 1, when)      # no audit entry
+    office.run("UPDATE procedurelog SET AptNum = %s WHERE ProcNum = %s", appointment, procedure)
+
+    left = scan(ledger, source, hinted_every=NOT_DUE)
+    modes = {totals.stream: totals.mode for totals in left.streams}
+    assert modes["procedures"] == modes["appointments"] == "deferred"
+    assert modes["lab_cases"] != "deferred" and modes["benefits"] != "deferred"
+    assert left.statements < 20 and status(ledger, key) == "open"   # waits for its walk
+
+    with ledger.connect() as connection:     # as if the looks had stopped ten minutes ago
+        connection.execute(sa.text("UPDATE cursors SET since = :since WHERE stream = '@hints'"),
+                           {"since": datetime.now() - timedelta(minutes=10)})
+        connection.commit()
+    walked = scan(ledger, source, hinted_every=NOT_DUE)
+    assert "deferred" not in {totals.mode for totals in walked.streams}
+    assert status(ledger, key) == "resolved"
+
+
+@pytest.mark.mysql
+def test_the_first_look_reads_the_audit_trail_from_the_first_sync_on(office, ledger, source):
+    patient, procedure, key = planned_crown(office)
+    scan(ledger, source)
+    schedule(office, patient, procedure)        # logged before any look
+    with ledger.connect() as connection:        # the first look comes a while later
+        connection.execute(sa.text("UPDATE cursors SET since = :since WHERE stream <> '@hints'"),
+                           {"since": datetime.now() - timedelta(minutes=10)})
+        connection.commit()
+    office.run("UPDATE securitylog SET LogDateTime = NOW() - INTERVAL 5 MINUTE")
+
+    assert look(ledger, source).patients == 1
     assert status(ledger, key) == "resolved"
 
 

@@ -85,10 +85,15 @@ class ScheduleSettings(Section):
 
     interval_seconds: int = Field(300, ge=30, le=86_400)
     """An incremental scan this often: every change, deletes included, is in the ledger
-    within this many seconds (plus the scan's own time), whatever the PMS logs."""
+    within this many seconds (plus the scan's own time), whatever the PMS logs; but see
+    `hinted_scan_seconds`."""
     hint_seconds: int = Field(15, ge=0, le=3_600)
     """Between scans, a PMS that logs its changes (Open Dental's audit trail) is asked this
     often which patients changed, and only those are re-read. 0: scans only."""
+    hinted_scan_seconds: int = Field(1800, ge=0, le=86_400)
+    """While the hints keep up, a scan walks a table they re-read (appointments, procedures,
+    claims...) once in this time, not every scan: a change the PMS does not log there is in
+    the ledger within this many seconds plus `interval_seconds`. 0: every scan."""
     full_sweep_at: str = Field("02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     quiet_windows: list[str] = Field(default_factory=list)
     """Times of day with no pull (the practice's backup): ["01:00-03:00", "22:30-23:00"]."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +29,14 @@ def load_cursor(connection: sa.Connection, source_id: str, stream: str) -> Curso
                     started_at=row["pull_started_at"], after_key=row["pull_after_key"],
                     until_key=row["pull_until_key"])
     return Cursor(since=row["since"], last_full_pull=row["last_full_pull"], pull=pull)
+
+
+def first_walked(connection: sa.Connection, source_id: str) -> datetime | None:
+    """The earliest `since` among a source's streams: every change after it is in the ledger
+    or still to be read by a scan."""
+    since: datetime | None = connection.execute(sa.select(sa.func.min(cursors.c.since)).where(
+        cursors.c.source_id == source_id, cursors.c.stream != HINTS_CURSOR)).scalar()
+    return since
 
 
 def save_cursor(connection: sa.Connection, source_id: str, stream: str, cursor: Cursor) -> None:

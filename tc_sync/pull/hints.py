@@ -4,11 +4,15 @@ An adapter with `hints` (Open Dental: its audit trail, securitylog, indexed on t
 entry) names the patients whose records staff changed since the last look: one indexed range
 read, two statements in all when nothing changed. For those patients each stream with a
 `patient` column is re-read (`pull.patient_rows`), deletes included, and recorded as a run of
-mode `hinted`. A change the PMS does not log is found by the next incremental scan
-(`schedule.interval_seconds`), which stays the bound; hints only make changes arrive sooner.
+mode `hinted`. A change the PMS does not log is found by a later incremental scan: the next
+(`schedule.interval_seconds`), or, in a stream the hints re-read while they keep up, the next
+that walks it (`pull.hinted_scans`, `schedule.hinted_scan_seconds`).
 
-Hints start after the source's first complete sync, and look back `HINT_LAG` behind the PMS
-clock of the previous look, so an entry written while it was being read is read again.
+Hints start after the source's first complete sync, reading the trail from where its streams'
+cursors stand (so nothing written since that sync began goes unread), and each look goes back
+`HINT_LAG` behind the PMS clock of the previous one, so an entry written while it was being
+read is read again. The looks' cursor thus covers the trail without a gap, which lets a scan
+leave the streams they re-read alone for a while (`pull.hinted_scans`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from tc_sync.config import SourceSettings, SyncSettings
 from tc_sync.drivers.base import Driver, DriverError
 from tc_sync.drivers.registry import open_driver
 from tc_sync.ledger.state import StreamTotals, finish_run, start_run
-from tc_sync.pull.cursor_store import HINTS_CURSOR, load_cursor, save_cursor
+from tc_sync.pull.cursor_store import HINTS_CURSOR, first_walked, load_cursor, save_cursor
 from tc_sync.pull.cursors import Cursor
 from tc_sync.pull.patient_rows import MODE, PatientRows
 from tc_sync.pull.run import RunResult, first_sync
@@ -75,6 +79,8 @@ def sync_hinted(
         if first_sync(connection, source_id):
             return HintedRun(0)     # the first sync reads everything
         cursor = load_cursor(connection, source_id, HINTS_CURSOR)
+        if cursor.since is None:    # the first look reads from the first sync on: no gap
+            cursor = Cursor(since=first_walked(connection, source_id))
     try:    # no retrying a PMS that is down: the scan does that, and says so
         driver = driver_factory(source.model_copy(update={
             "connection": source.connection.model_copy(update={"retries": 0})}))
@@ -116,7 +122,7 @@ def _look(engine: sa.Engine, driver: Driver, adapter: Adapter, sql: str, cursor:
 
 def _failed(source_id: str, error: Exception) -> None:
     """Say once (not every few seconds) that a source's hints cannot be read: its scans go on,
-    so changes arrive within `interval_seconds` meanwhile."""
+    and read every stream, so changes arrive within `interval_seconds` meanwhile."""
     kind = type(error).__name__
     if _FAILING.get(source_id) != kind:
         log.warning("hints_failed", source=source_id, error_class=kind)

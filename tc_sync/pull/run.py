@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from threading import Event
 from typing import Any
 
@@ -25,12 +26,16 @@ from tc_sync.drivers.registry import open_driver
 from tc_sync.ledger.db import LedgerError, ledger_write_problem
 from tc_sync.ledger.schema import cursors as cursors_table
 from tc_sync.ledger.state import StreamTotals, finish_run, start_run, touch_source
-from tc_sync.pull.cursor_store import HINTS_CURSOR
+from tc_sync.pull.cursor_store import HINTS_CURSOR, load_cursor
+from tc_sync.pull.hinted_scans import HintedScans, is_hinted
 from tc_sync.pull.key_windows import WindowReader
 from tc_sync.pull.progress import Progress
 from tc_sync.pull.stream import PmsClock, PullStopped, StreamPuller
 
 log = structlog.get_logger(__name__)
+
+DEFERRED = "deferred"
+"""A stream's mode in a scan that left it to the change hints (`pull.hinted_scans`)."""
 
 
 @dataclass
@@ -63,10 +68,21 @@ class RunResult:
 
 def _pull_streams(engine: sa.Engine, reader: WindowReader, clock: PmsClock,
                   streams: Sequence[Stream], options: SyncSettings, result: RunResult, *,
-                  full: bool, stop: Event | None, progress: Progress | None = None) -> None:
-    """Pull each stream in turn into `result`; one stream's failure does not stop the rest."""
+                  full: bool, stop: Event | None, progress: Progress | None = None,
+                  hinted_every: timedelta | None = None) -> None:
+    """Pull each stream in turn into `result`; one stream's failure does not stop the rest.
+    With `hinted_every`, a stream the change hints re-read is left to them until its walk is
+    due."""
     failures = 0
+    deferred: set[str] = set()
+    if hinted_every is not None and not full:
+        deferred = _deferred(engine, result.source_id, streams, HintedScans(
+            hinted_every, _hints_read_to(engine, result.source_id), clock.now,
+            timedelta(seconds=options.safety_lag_seconds)))
     for stream in streams:
+        if stream.name in deferred:
+            result.streams.append(StreamTotals(stream.name, DEFERRED, completed=True))
+            continue
         puller = StreamPuller(engine, reader.driver, result.source_id, stream, options,
                               result.run_id, stop, reader, clock, progress)
         try:
@@ -90,6 +106,24 @@ def _pull_streams(engine: sa.Engine, reader: WindowReader, clock: PmsClock,
         "partial" if failures < len(result.streams) else "failed")
 
 
+def _deferred(engine: sa.Engine, source_id: str, streams: Sequence[Stream],
+              hinted: HintedScans) -> set[str]:
+    """The streams this scan leaves to the change hints (`pull.hinted_scans`)."""
+    if not hinted.keeping_up():
+        return set()
+    watched = [stream for stream in streams if is_hinted(stream)]
+    with engine.connect() as connection:
+        cursors = {stream.name: load_cursor(connection, source_id, stream.name)
+                   for stream in watched}
+    return {stream.name for index, stream in enumerate(watched)
+            if hinted.defers(stream, cursors[stream.name], index / len(watched))}
+
+
+def _hints_read_to(engine: sa.Engine, source_id: str) -> datetime | None:
+    with engine.connect() as connection:
+        return load_cursor(connection, source_id, HINTS_CURSOR).since
+
+
 def _stream_pulled(source_id: str, totals: StreamTotals) -> None:
     """One log event per stream: its mode, counts and rate (no row values)."""
     log.info("stream_pulled", source=source_id, stream=totals.stream, mode=totals.mode,
@@ -111,6 +145,7 @@ def sync_source(
     full: bool = False, adapter: Adapter | None = None,
     driver_factory: Callable[[SourceSettings], Driver] = open_driver,
     adapters_dir: Any = None, stop: Event | None = None, progress: Progress | None = None,
+    hinted_every: timedelta | None = None,
 ) -> RunResult:
     """Pull every stream of one source into the ledger; never raises for PMS problems.
 
@@ -119,6 +154,8 @@ def sync_source(
 
     Setting `stop` ends the run after the batch in flight commits (outcome 'stopped').
     `progress` is told how each stream's pull stands after every batch.
+    `hinted_every` (the daemon's scans): while the change hints keep up, a stream they re-read
+    is walked once in that time, not every scan (`pull.hinted_scans`); the rest are `deferred`.
     A source's first sync (no cursor yet) reads every row, so it is logged as `full`.
     """
     started = time.perf_counter()
@@ -145,7 +182,7 @@ def sync_source(
         clock = PmsClock(driver.server_now(), driver.write_times(
             sorted({table for stream in streams for table in stream.spec.watched_tables})))
         _pull_streams(engine, reader, clock, streams, options, result, full=full, stop=stop,
-                      progress=progress)
+                      progress=progress, hinted_every=hinted_every)
     except (DriverError, AdapterError) as error:
         result.error = str(error)
         result.error_class = type(error).__name__

@@ -30,7 +30,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from tc_sync.adapter.loading import load_adapter
 from tc_sync.adapter.manifest import AdapterError
-from tc_sync.config import Settings
+from tc_sync.config import ScheduleSettings, Settings
 from tc_sync.config.mappings_file import MappingsKeeper
 from tc_sync.config.quiet import in_quiet_window
 from tc_sync.cycle import cycle_source, hinted_cycle
@@ -180,7 +180,8 @@ class Daemon:
                 result = cycle_source(self.engine, self.settings, mappings, source_id,
                                       full=full, stop=self.stop, queues=True,
                                       push=self.push if self.dispatcher else None,
-                                      progress=self.progress)   # the queues: never raise
+                                      progress=self.progress,   # the queues: never raise
+                                      hinted_every=_hinted_every(schedule))
                 observed.ran(result.run.outcome, rows_read=result.run.rows_read,
                              quarantined=result.run.rows_quarantined)
                 self._queues_built(result.queues, result.queue_problem)
@@ -327,6 +328,13 @@ class Daemon:
         if self.dispatcher is not None:
             self.dispatcher.close()
         log.info("daemon_stopped")
+
+
+def _hinted_every(schedule: ScheduleSettings) -> timedelta | None:
+    """How often a scan walks the tables the change hints re-read (None: every scan)."""
+    if not (schedule.hint_seconds and schedule.hinted_scan_seconds):
+        return None
+    return timedelta(seconds=schedule.hinted_scan_seconds)
 
 
 def stop_on_signals(stop: threading.Event) -> None:
