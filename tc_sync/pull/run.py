@@ -79,6 +79,8 @@ def _pull_streams(engine: sa.Engine, reader: WindowReader, clock: PmsClock,
         deferred = _deferred(engine, result.source_id, streams, HintedScans(
             hinted_every, _hints_read_to(engine, result.source_id), clock.now,
             timedelta(seconds=options.safety_lag_seconds)))
+        if deferred:
+            log.info("streams_left_to_hints", source=result.source_id, streams=sorted(deferred))
     for stream in streams:
         if stream.name in deferred:
             result.streams.append(StreamTotals(stream.name, DEFERRED, completed=True))
