@@ -9,6 +9,7 @@ import sys
 import time
 from datetime import datetime
 from datetime import time as clock
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -103,14 +104,21 @@ def test_daemons_of_a_group_share_a_postgres_ledger_but_never_a_source(postgres_
     second.dispose()
 
 
-def test_the_daemon_catches_up_at_start_and_stops_cleanly_on_sigterm(tmp_path):
+def demo_daemon(tmp_path: Path) -> tuple[Path, str, subprocess.Popen[str]]:
+    """The demo practice made, and `tc-sync run` started on it: its folder, configuration and
+    process."""
     demo = tmp_path / "demo"
     built = subprocess.run([sys.executable, "-m", "tc_sync", "demo", "--dir", str(demo)],
                            capture_output=True, text=True, check=False)
     assert built.returncode == 0, built.stderr
     config = str(demo / "tc-sync.yaml")
-    daemon = subprocess.Popen([sys.executable, "-m", "tc_sync", "--config", config, "run"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return demo, config, subprocess.Popen(
+        [sys.executable, "-m", "tc_sync", "--config", config, "run"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_the_daemon_catches_up_at_start_and_stops_cleanly_on_sigterm(tmp_path):
+    demo, config, daemon = demo_daemon(tmp_path)
     try:
         engine = open_ledger(f"sqlite:///{demo / 'ledger.db'}")
         deadline = time.monotonic() + 30
@@ -135,13 +143,7 @@ def test_the_daemon_catches_up_at_start_and_stops_cleanly_on_sigterm(tmp_path):
 
 
 def test_a_stop_asked_for_while_the_daemon_starts_is_a_clean_stop(tmp_path):
-    demo = tmp_path / "demo"
-    built = subprocess.run([sys.executable, "-m", "tc_sync", "demo", "--dir", str(demo)],
-                           capture_output=True, text=True, check=False)
-    assert built.returncode == 0, built.stderr
-    config = str(demo / "tc-sync.yaml")
-    daemon = subprocess.Popen([sys.executable, "-m", "tc_sync", "--config", config, "run"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, _, daemon = demo_daemon(tmp_path)
     try:
         assert daemon.stdout is not None
         line = daemon.stdout.readline()
