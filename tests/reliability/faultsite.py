@@ -206,7 +206,10 @@ class Site:
                 "connection": {"host": self.host, "port": self.port, "user": server.user,
                                "password": server.password or None,
                                "database": self.practice.database, **self.connection},
-                "schedule": {"interval_seconds": INTERVAL, "full_sweep_at": sweep}}},
+                # The practice's changes write no audit entry (securitylog), so no hint names
+                # them: every scan walks every table, as for changes Open Dental does not log.
+                "schedule": {"interval_seconds": INTERVAL, "full_sweep_at": sweep,
+                             "hinted_scan_seconds": 0}}},
         }
         for key, value in self.extra.items():
             data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
