@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Iterator
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from email import message_from_bytes
 from email.message import Message
@@ -27,12 +28,13 @@ from structlog.testing import capture_logs
 from tc_sync.cli import main
 from tc_sync.config import ConfigError, Settings, load_settings
 from tc_sync.config.mappings_file import MappingsKeeper
-from tc_sync.digest.compose import Scope, compose
+from tc_sync.digest.compose import Scope, compose, queue_counts
 from tc_sync.digest.send import DigestError, send_digests
 from tc_sync.items.model import ItemKind
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items, replica
 from tc_sync.queues.rows import KIND_LABELS, QueueRow
+from tc_sync.queues.snapshot import Snapshot
 from tc_sync.records import Patient
 from tc_sync.runtime.daemon import Daemon
 from tc_sync.runtime.reports import run_digest, run_report
@@ -358,3 +360,16 @@ def test_the_digest_names_a_patient_once_and_counts_each_dollar_once():
     assert "$1,885.00" in top[0]          # $1,575 once, plus the claim's $310
     assert "lab_case_not_ready:main:7" in top[0] and "claim_outstanding:main:12" in top[0]
     assert digest.items == 4                # the subject still counts items
+
+
+def test_the_aged_queue_is_counted_but_nothing_in_it_is_due():
+    waiting = [replace(_row(f"claim_outstanding:main:{n}", "claim_outstanding", n, "90.00", 1.0),
+                       queue="aged", next_follow_up=TODAY - timedelta(days=n)) for n in range(3)]
+    due = _row("claim_outstanding:main:9", "claim_outstanding", 9, "310.00", 5.0)
+    counts = {count.queue: count for count in queue_counts([*waiting, due], TODAY)}
+    assert (counts["aged"].open, counts["aged"].overdue, counts["aged"].due_today) == (3, 0, 0)
+    assert (counts["insurance"].open, counts["insurance"].due_today) == (1, 1)
+    files = Snapshot("site", "All clinics", datetime(2026, 11, 26, 9, 0), TODAY,
+                     {"insurance": [due], "aged": waiting}, [], 60, 240, False, False)
+    assert (files.queue_tally("aged").items, files.queue_tally("aged").due) == (3, 0)
+    assert (files.queue_tally().items, files.queue_tally().due) == (4, 1)   # the tabs' "Due now"

@@ -158,15 +158,20 @@ class QueueCount:
 
 def queue_counts(rows: Iterable[QueueRow], today: date) -> list[QueueCount]:
     """Open, overdue (next follow-up before today), due today, escalated and dollars per queue
-    (a planned procedure counted once, however many of a patient's follow-ups name it)."""
+    (a planned procedure counted once, however many of a patient's follow-ups name it). The
+    aged queue is reported, not worked day by day: nothing in it counts as overdue or due."""
     grouped: dict[str, list[QueueRow]] = defaultdict(list)
     for row in rows:
         grouped[row.queue].append(row)
-    return [QueueCount(
-        queue, len(found), sum(1 for r in found if r.next_follow_up < today),
-        sum(1 for r in found if r.next_follow_up == today), sum(1 for r in found if r.escalated),
-        dollars_once(found))
-        for queue, found in sorted(grouped.items(), key=lambda pair: queue_order(pair[0]))]
+    return [_count(queue, found, today)
+            for queue, found in sorted(grouped.items(), key=lambda pair: queue_order(pair[0]))]
+
+
+def _count(queue: str, rows: list[QueueRow], today: date) -> QueueCount:
+    due = [] if queue == AGED_QUEUE else rows
+    return QueueCount(queue, len(rows), sum(1 for r in due if r.next_follow_up < today),
+                      sum(1 for r in due if r.next_follow_up == today),
+                      sum(1 for r in rows if r.escalated), dollars_once(rows))
 
 
 def compose(rows: Sequence[QueueRow], to: tuple[str, ...], scope: Scope, *, site_id: str,

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from tc_sync.config.mappings import AGED_QUEUE
 from tc_sync.items.model import ItemKind
 from tc_sync.queues.columns import Column, columns_for
 from tc_sync.queues.rows import KIND_LABELS, QueueRow, row_digest
@@ -35,7 +36,7 @@ class Tally:
     items: int
     """Open items (a patient's row of treatment follow-ups counts each of them)."""
     due: int
-    """Next follow-up today or earlier."""
+    """Next follow-up today or earlier (never one in the aged queue: not the day's work)."""
     escalated: int
     amount: Decimal
     """Each dollar once: a planned procedure several items name counts once."""
@@ -120,15 +121,16 @@ class Snapshot:
         return [(KIND_LABELS[kind], kinds[kind].tally()) for kind in ItemKind if kind in kinds]
 
     def _sums(self, queue: str) -> tuple[_Sum, dict[ItemKind, _Sum]]:
-        """The queue's counts and dollars, whole and per kind, in one pass over its rows."""
+        """The queue's counts and dollars, whole and per kind, in one pass over its rows
+        (nothing in the aged queue is due: it is reported, not worked day by day)."""
         found = self._tallies.get(queue)
         if found is None:
             whole, kinds = _Sum(), dict[ItemKind, _Sum]()
-            today = self.today
+            today, worked = self.today, queue != AGED_QUEUE
             for row in self.queues[queue]:
                 whole.rows += 1
                 for item in row.parts or (row,):
-                    due = item.next_follow_up <= today
+                    due = worked and item.next_follow_up <= today
                     whole.add(item, due)
                     kind = kinds.get(item.kind)
                     if kind is None:
