@@ -31,7 +31,7 @@ from tc_sync.queues.build import QueueBuild, build_queues, queues_folder
 from tc_sync.queues.patients import dollars_once, per_patient
 from tc_sync.queues.reasons import whole_dollars
 from tc_sync.queues.rows import QueueRow, by_queue, known_queues, load_rows
-from tc_sync.queues.snapshot import Tally
+from tc_sync.queues.snapshot import Tally, is_due
 
 GROUP_FOLDER = "All-practices"
 """The group's folder inside the queues folder (source ids are lower-case: no clash)."""
@@ -73,7 +73,7 @@ def group_folder(settings: Settings) -> Path:
 def tally(rows: Sequence[QueueRow], today: date) -> Tally:
     """Counts and dollars of some queue rows, each dollar once (as a queue's summary)."""
     parts = [part for row in rows for part in row.parts or (row,)]
-    return Tally(len(parts), sum(1 for part in parts if part.next_follow_up <= today),
+    return Tally(len(parts), sum(1 for part in parts if is_due(part, today)),
                  sum(1 for part in parts if part.escalated), dollars_once(rows), len(rows))
 
 

@@ -44,6 +44,12 @@ class Tally:
     """Rows listed: a patient's treatment follow-ups are one."""
 
 
+def is_due(row: QueueRow, today: date) -> bool:
+    """Whether a row counts as due now: its next follow-up today or earlier, and not in the
+    aged queue (reported, not worked day by day)."""
+    return row.queue != AGED_QUEUE and row.next_follow_up <= today
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """Everything one set of files (the practice's, or one clinic's) shows."""
