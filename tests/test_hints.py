@@ -216,6 +216,24 @@ def test_while_the_hints_keep_up_a_scan_leaves_the_tables_they_reread_to_them(
 
 
 @pytest.mark.mysql
+def test_after_a_scan_that_did_not_complete_the_next_walks_every_table(office, ledger, source):
+    patient, procedure, key = planned_crown(office)
+    scan(ledger, source)
+    assert look(ledger, source) == HintedRun(0)
+    when = datetime.combine(TODAY + timedelta(days=14), datetime.min.time()).replace(hour=9)
+    appointment = office.appointment(patient, 1, when)      # no audit entry
+    office.run("UPDATE procedurelog SET AptNum = %s WHERE ProcNum = %s", appointment, procedure)
+    with ledger.connect() as connection:     # as if a stream of that scan had failed
+        connection.execute(sa.text("UPDATE sync_runs SET outcome = 'partial'"))
+        connection.commit()
+
+    walked = scan(ledger, source, hinted_every=NOT_DUE)
+
+    assert "deferred" not in {totals.mode for totals in walked.streams}
+    assert status(ledger, key) == "resolved"
+
+
+@pytest.mark.mysql
 def test_the_first_look_reads_the_audit_trail_from_the_first_sync_on(office, ledger, source):
     patient, procedure, key = planned_crown(office)
     scan(ledger, source)

@@ -25,7 +25,8 @@ from tc_sync.drivers.base import Driver, DriverError
 from tc_sync.drivers.registry import open_driver
 from tc_sync.ledger.db import LedgerError, ledger_write_problem
 from tc_sync.ledger.schema import cursors as cursors_table
-from tc_sync.ledger.state import StreamTotals, finish_run, start_run, touch_source
+from tc_sync.ledger.schema import sync_runs
+from tc_sync.ledger.state import HINTED, StreamTotals, finish_run, start_run, touch_source
 from tc_sync.pull.cursor_store import HINTS_CURSOR, load_cursor
 from tc_sync.pull.hinted_scans import HintedScans, is_hinted
 from tc_sync.pull.key_windows import WindowReader
@@ -110,15 +111,28 @@ def _pull_streams(engine: sa.Engine, reader: WindowReader, clock: PmsClock,
 
 def _deferred(engine: sa.Engine, source_id: str, streams: Sequence[Stream],
               hinted: HintedScans) -> set[str]:
-    """The streams this scan leaves to the change hints (`pull.hinted_scans`)."""
+    """The streams this scan leaves to the change hints (`pull.hinted_scans`): none after a
+    scan that did not complete (the one a hints overflow ran, say, whose changes no look
+    re-read)."""
     if not hinted.keeping_up():
         return set()
     watched = [stream for stream in streams if is_hinted(stream)]
     with engine.connect() as connection:
+        if not _last_scan_complete(connection, source_id):
+            return set()
         cursors = {stream.name: load_cursor(connection, source_id, stream.name)
                    for stream in watched}
     return {stream.name for index, stream in enumerate(watched)
             if hinted.defers(stream, cursors[stream.name], index / len(watched))}
+
+
+def _last_scan_complete(connection: sa.Connection, source_id: str) -> bool:
+    """Whether the source's last finished scan (not a look at the hints) read what it set
+    out to."""
+    outcome = connection.execute(sa.select(sync_runs.c.outcome).where(
+        sync_runs.c.source_id == source_id, sync_runs.c.mode != HINTED,
+        sync_runs.c.outcome != "running").order_by(sync_runs.c.run_id.desc()).limit(1)).scalar()
+    return outcome == "ok"
 
 
 def _hints_read_to(engine: sa.Engine, source_id: str) -> datetime | None:
