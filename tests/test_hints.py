@@ -59,6 +59,16 @@ def look(ledger, source) -> HintedRun:
     return found
 
 
+def write(ledger, sql: str, **params: object) -> None:
+    with ledger.connect() as connection:
+        connection.execute(sa.text(sql), params)
+        connection.commit()
+
+
+def walks_every_table(run: RunResult) -> bool:
+    return "deferred" not in {totals.mode for totals in run.streams}
+
+
 def status(ledger, key: str) -> str | None:
     with ledger.connect() as connection:
         return connection.scalar(sa.select(items.c.status).where(items.c.item_key == key))
@@ -84,11 +94,28 @@ def planned_crown(office: Office) -> tuple[int, int, str]:
 def schedule(office: Office, patient: int, procedure: int) -> int:
     """Book the planned crown as Open Dental's client does: the appointment, the procedure
     attached, and the audit entry."""
+    appointment = book_unlogged(office, patient, procedure)
+    office.audit(patient, APPOINTMENT_CREATE, appointment)
+    return appointment
+
+
+def book_unlogged(office: Office, patient: int, procedure: int) -> int:
+    """Book the planned crown without the audit entry Open Dental's client writes (as a tool
+    writing to the database directly would): no hint names it. The appointment's key."""
     when = datetime.combine(TODAY + timedelta(days=14), datetime.min.time()).replace(hour=9)
     appointment = office.appointment(patient, 1, when)
     office.run("UPDATE procedurelog SET AptNum = %s WHERE ProcNum = %s", appointment, procedure)
-    office.audit(patient, APPOINTMENT_CREATE, appointment)
     return appointment
+
+
+def booked_unlogged_after_a_look(office: Office, ledger, source) -> str:
+    """A crown planned and synced, the looks begun, then booked without an audit entry: its
+    unscheduled-treatment item's key."""
+    patient, procedure, key = planned_crown(office)
+    scan(ledger, source)
+    assert look(ledger, source) == HintedRun(0)
+    book_unlogged(office, patient, procedure)
+    return key
 
 
 def test_changed_keys_close_together_share_a_window():
@@ -179,9 +206,7 @@ def test_an_unlogged_change_waits_for_the_next_scan(office, ledger, source):
     patient, procedure, key = planned_crown(office)
     scan(ledger, source)
 
-    when = datetime.combine(TODAY + timedelta(days=14), datetime.min.time()).replace(hour=9)
-    appointment = office.appointment(patient, 1, when)      # no audit entry
-    office.run("UPDATE procedurelog SET AptNum = %s WHERE ProcNum = %s", appointment, procedure)
+    book_unlogged(office, patient, procedure)
     found = look(ledger, source)
 
     assert found == HintedRun(0) and status(ledger, key) == "open"
@@ -193,12 +218,7 @@ def test_an_unlogged_change_waits_for_the_next_scan(office, ledger, source):
 @pytest.mark.mysql
 def test_while_the_hints_keep_up_a_scan_leaves_the_tables_they_reread_to_them(
         office, ledger, source):
-    patient, procedure, key = planned_crown(office)
-    scan(ledger, source)
-    assert look(ledger, source) == HintedRun(0)        # the looks have begun
-    when = datetime.combine(TODAY + timedelta(days=14), datetime.min.time()).replace(hour=9)
-    appointment = office.appointment(patient, 1, when)      # no audit entry
-    office.run("UPDATE procedurelog SET AptNum = %s WHERE ProcNum = %s", appointment, procedure)
+    key = booked_unlogged_after_a_look(office, ledger, source)
 
     left = scan(ledger, source, hinted_every=NOT_DUE)
     modes = {totals.stream: totals.mode for totals in left.streams}
@@ -206,30 +226,18 @@ def test_while_the_hints_keep_up_a_scan_leaves_the_tables_they_reread_to_them(
     assert modes["lab_cases"] != "deferred" and modes["benefits"] != "deferred"
     assert left.statements < 20 and status(ledger, key) == "open"   # waits for its walk
 
-    with ledger.connect() as connection:     # as if the looks had stopped ten minutes ago
-        connection.execute(sa.text("UPDATE cursors SET since = :since WHERE stream = '@hints'"),
-                           {"since": datetime.now() - timedelta(minutes=10)})
-        connection.commit()
-    walked = scan(ledger, source, hinted_every=NOT_DUE)
-    assert "deferred" not in {totals.mode for totals in walked.streams}
+    write(ledger, "UPDATE cursors SET since = :since WHERE stream = '@hints'",  # looks
+          since=datetime.now() - timedelta(minutes=10))                    # stopped 10 min ago
+    assert walks_every_table(scan(ledger, source, hinted_every=NOT_DUE))
     assert status(ledger, key) == "resolved"
 
 
 @pytest.mark.mysql
 def test_after_a_scan_that_did_not_complete_the_next_walks_every_table(office, ledger, source):
-    patient, procedure, key = planned_crown(office)
-    scan(ledger, source)
-    assert look(ledger, source) == HintedRun(0)
-    when = datetime.combine(TODAY + timedelta(days=14), datetime.min.time()).replace(hour=9)
-    appointment = office.appointment(patient, 1, when)      # no audit entry
-    office.run("UPDATE procedurelog SET AptNum = %s WHERE ProcNum = %s", appointment, procedure)
-    with ledger.connect() as connection:     # as if a stream of that scan had failed
-        connection.execute(sa.text("UPDATE sync_runs SET outcome = 'partial'"))
-        connection.commit()
+    key = booked_unlogged_after_a_look(office, ledger, source)
+    write(ledger, "UPDATE sync_runs SET outcome = 'partial'")   # a stream of it failed
 
-    walked = scan(ledger, source, hinted_every=NOT_DUE)
-
-    assert "deferred" not in {totals.mode for totals in walked.streams}
+    assert walks_every_table(scan(ledger, source, hinted_every=NOT_DUE))
     assert status(ledger, key) == "resolved"
 
 
@@ -238,10 +246,8 @@ def test_the_first_look_reads_the_audit_trail_from_the_first_sync_on(office, led
     patient, procedure, key = planned_crown(office)
     scan(ledger, source)
     schedule(office, patient, procedure)        # logged before any look
-    with ledger.connect() as connection:        # the first look comes a while later
-        connection.execute(sa.text("UPDATE cursors SET since = :since WHERE stream <> '@hints'"),
-                           {"since": datetime.now() - timedelta(minutes=10)})
-        connection.commit()
+    write(ledger, "UPDATE cursors SET since = :since WHERE stream <> '@hints'",  # the first
+          since=datetime.now() - timedelta(minutes=10))              # look comes a while later
     office.run("UPDATE securitylog SET LogDateTime = NOW() - INTERVAL 5 MINUTE")
 
     assert look(ledger, source).patients == 1
@@ -315,9 +321,7 @@ def test_hints_that_cannot_be_read_leave_the_scans_to_do_the_work(
     scan(ledger, source)
     with mysql_server.connect(real_schema) as connection, connection.cursor() as cursor:
         cursor.execute("DROP TABLE securitylog")       # a site whose user may not read it
-    when = datetime.combine(TODAY + timedelta(days=14), datetime.min.time()).replace(hour=9)
-    appointment = office.appointment(patient, 1, when)
-    office.run("UPDATE procedurelog SET AptNum = %s WHERE ProcNum = %s", appointment, procedure)
+    book_unlogged(office, patient, procedure)
 
     with capture_logs() as logged:
         assert look(ledger, source) == HintedRun(0) == look(ledger, source)
