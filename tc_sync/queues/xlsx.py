@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Iterable
+from datetime import UTC
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -123,6 +124,7 @@ def workbook(snapshot: Snapshot, kept: FileRuns | None = None) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "strings_to_numbers": False,
                                         "strings_to_formulas": False, "strings_to_urls": False})
+    book.set_properties({"created": snapshot.built_at.astimezone(UTC).replace(tzinfo=None)})
     formats = _Formats(book)
     titles = sheet_titles(snapshot.queues)
     _summary_sheet(book.add_worksheet(_SUMMARY), snapshot, titles, formats)
