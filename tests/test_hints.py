@@ -314,6 +314,38 @@ def test_the_daemon_looks_between_scans_and_rewrites_the_queues_at_most_every_fe
 
 
 @pytest.mark.mysql
+def test_a_daemon_walks_every_table_in_its_first_scan_and_leaves_them_to_the_hints_after(
+        office, source, tmp_path):
+    from tc_sync.config import settings_from_mapping
+    from tc_sync.config.mappings_file import MappingsKeeper
+    from tc_sync.ledger.db import open_ledger
+    from tc_sync.runtime.daemon import Daemon
+
+    connection = source.connection
+    settings = settings_from_mapping({
+        "ledger": {"url": f"sqlite:///{tmp_path / 'ledger.db'}"}, "queues": {"enabled": False},
+        "sources": {"od": {"kind": "opendental", "connection": {
+            "host": connection.host, "port": connection.port, "user": connection.user,
+            "database": connection.database},
+            "schedule": {"hinted_scan_seconds": 86_400}}}})   # no walk falls due meanwhile
+    patient, procedure, key = planned_crown(office)
+    engine = open_ledger(settings.ledger.url)
+    try:
+        first = Daemon(engine, settings, MappingsKeeper())
+        first.run_job("od", False)                   # the first sync
+        first.run_hints("od")
+        book_unlogged(office, patient, procedure)
+        first.run_job("od", False)
+        assert status(engine, key) == "open"         # left to the hints, which never saw it
+
+        restarted = Daemon(engine, settings, MappingsKeeper())
+        restarted.run_job("od", False)
+        assert status(engine, key) == "resolved"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.mysql
 def test_hints_that_cannot_be_read_leave_the_scans_to_do_the_work(
         office, ledger, source, mysql_server, real_schema, monkeypatch):  # noqa: F811
     monkeypatch.setattr(hints, "_FAILING", {})          # a daemon that has said nothing yet

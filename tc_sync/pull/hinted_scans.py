@@ -6,8 +6,8 @@ needs that walk only for changes the PMS does not log, so while the hints keep u
 scans read such a stream once every `schedule.hinted_scan_seconds` instead of every scan. Each
 stream has its own phase in that period, so the walks are spread over the scans rather than
 falling due together. A stream is always read when the hints are behind (a look failing, or not
-run), when its last pull was cut short, after a scan that did not complete (`pull.run`), and
-by a full sweep.
+run), when its last pull was cut short, after a scan that did not complete (`pull.run`), in
+a daemon's first scan after it starts (`runtime.daemon`), and by a full sweep.
 """
 
 from __future__ import annotations

@@ -94,6 +94,8 @@ class Daemon:
         self._source_locks = {source_id: threading.Lock() for source_id in settings.sources}
         self._looking: set[str] = set()
         """Sources whose lock a look at the change hints holds (a scan waits for it)."""
+        self._scanned: set[str] = set()
+        """Sources scanned since the daemon started: the first scan walks every table."""
         self.scheduler = BackgroundScheduler(
             timezone=self.zone, job_defaults=JOB_DEFAULTS,
             executors={"default": {"type": "threadpool",
@@ -181,7 +183,9 @@ class Daemon:
                                       full=full, stop=self.stop, queues=True,
                                       push=self.push if self.dispatcher else None,
                                       progress=self.progress,   # the queues: never raise
-                                      hinted_every=_hinted_every(schedule))
+                                      hinted_every=_hinted_every(schedule)
+                                      if source_id in self._scanned else None)
+                self._scanned.add(source_id)
                 observed.ran(result.run.outcome, rows_read=result.run.rows_read,
                              quarantined=result.run.rows_quarantined)
                 self._queues_built(result.queues, result.queue_problem)
