@@ -8,14 +8,21 @@ stream has its own phase in that period, so the walks are spread over the scans 
 falling due together. A stream is always read when the hints are behind (a look failing, or not
 run), when its last pull was cut short, after a scan that did not complete (`pull.run`), in
 a daemon's first scan after it starts (`runtime.daemon`), and by a full sweep.
+`left_to_hints` puts those rules together for a scan.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
 from tc_sync.adapter.manifest import Stream
+from tc_sync.ledger.schema import sync_runs
+from tc_sync.ledger.state import HINTED
+from tc_sync.pull.cursor_store import HINTS_CURSOR, load_cursor
 from tc_sync.pull.cursors import Cursor
 
 HINTS_KEEPING_UP = timedelta(minutes=2)
@@ -59,6 +66,33 @@ class HintedScans:
             return False
         walked = since + self.safety_lag
         return _period(self.now, self.every, phase) == _period(walked, self.every, phase)
+
+
+def left_to_hints(engine: sa.Engine, source_id: str, streams: Sequence[Stream],
+                  every: timedelta, now: datetime, safety_lag: timedelta) -> set[str]:
+    """The names of the streams a scan beginning at `now` (the PMS clock) leaves to the
+    change hints: none while the hints are behind, none after a scan that did not complete
+    (the one a hints overflow ran, say, whose changes no look re-read), otherwise each
+    hinted stream whose walk is not due (`HintedScans.defers`)."""
+    with engine.connect() as connection:
+        scans = HintedScans(every, load_cursor(connection, source_id, HINTS_CURSOR).since,
+                            now, safety_lag)
+        if not scans.keeping_up() or not _last_scan_complete(connection, source_id):
+            return set()
+        watched = [stream for stream in streams if is_hinted(stream)]
+        cursors = [load_cursor(connection, source_id, stream.name) for stream in watched]
+    return {stream.name for index, (stream, cursor) in enumerate(zip(watched, cursors,
+                                                                     strict=True))
+            if scans.defers(stream, cursor, index / len(watched))}
+
+
+def _last_scan_complete(connection: sa.Connection, source_id: str) -> bool:
+    """Whether the source's last finished scan (not a look at the hints) read what it set
+    out to."""
+    outcome = connection.execute(sa.select(sync_runs.c.outcome).where(
+        sync_runs.c.source_id == source_id, sync_runs.c.mode != HINTED,
+        sync_runs.c.outcome != "running").order_by(sync_runs.c.run_id.desc()).limit(1)).scalar()
+    return outcome == "ok"
 
 
 def _period(moment: datetime, every: timedelta, phase: float) -> int:

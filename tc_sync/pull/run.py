@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from threading import Event
 from typing import Any
 
@@ -25,10 +25,9 @@ from tc_sync.drivers.base import Driver, DriverError
 from tc_sync.drivers.registry import open_driver
 from tc_sync.ledger.db import LedgerError, ledger_write_problem
 from tc_sync.ledger.schema import cursors as cursors_table
-from tc_sync.ledger.schema import sync_runs
-from tc_sync.ledger.state import HINTED, StreamTotals, finish_run, start_run, touch_source
-from tc_sync.pull.cursor_store import HINTS_CURSOR, load_cursor
-from tc_sync.pull.hinted_scans import HintedScans, is_hinted
+from tc_sync.ledger.state import StreamTotals, finish_run, start_run, touch_source
+from tc_sync.pull.cursor_store import HINTS_CURSOR
+from tc_sync.pull.hinted_scans import left_to_hints
 from tc_sync.pull.key_windows import WindowReader
 from tc_sync.pull.progress import Progress
 from tc_sync.pull.stream import PmsClock, PullStopped, StreamPuller
@@ -77,9 +76,8 @@ def _pull_streams(engine: sa.Engine, reader: WindowReader, clock: PmsClock,
     failures = 0
     deferred: set[str] = set()
     if hinted_every is not None and not full:
-        deferred = _deferred(engine, result.source_id, streams, HintedScans(
-            hinted_every, _hints_read_to(engine, result.source_id), clock.now,
-            timedelta(seconds=options.safety_lag_seconds)))
+        deferred = left_to_hints(engine, result.source_id, streams, hinted_every, clock.now,
+                                 timedelta(seconds=options.safety_lag_seconds))
         if deferred:
             log.info("streams_left_to_hints", source=result.source_id, streams=sorted(deferred))
     for stream in streams:
@@ -107,37 +105,6 @@ def _pull_streams(engine: sa.Engine, reader: WindowReader, clock: PmsClock,
                       error_class=type(error).__name__)
     result.outcome = "stopped" if failures < 0 else "ok" if failures == 0 else (
         "partial" if failures < len(result.streams) else "failed")
-
-
-def _deferred(engine: sa.Engine, source_id: str, streams: Sequence[Stream],
-              hinted: HintedScans) -> set[str]:
-    """The streams this scan leaves to the change hints (`pull.hinted_scans`): none after a
-    scan that did not complete (the one a hints overflow ran, say, whose changes no look
-    re-read)."""
-    if not hinted.keeping_up():
-        return set()
-    watched = [stream for stream in streams if is_hinted(stream)]
-    with engine.connect() as connection:
-        if not _last_scan_complete(connection, source_id):
-            return set()
-        cursors = {stream.name: load_cursor(connection, source_id, stream.name)
-                   for stream in watched}
-    return {stream.name for index, stream in enumerate(watched)
-            if hinted.defers(stream, cursors[stream.name], index / len(watched))}
-
-
-def _last_scan_complete(connection: sa.Connection, source_id: str) -> bool:
-    """Whether the source's last finished scan (not a look at the hints) read what it set
-    out to."""
-    outcome = connection.execute(sa.select(sync_runs.c.outcome).where(
-        sync_runs.c.source_id == source_id, sync_runs.c.mode != HINTED,
-        sync_runs.c.outcome != "running").order_by(sync_runs.c.run_id.desc()).limit(1)).scalar()
-    return outcome == "ok"
-
-
-def _hints_read_to(engine: sa.Engine, source_id: str) -> datetime | None:
-    with engine.connect() as connection:
-        return load_cursor(connection, source_id, HINTS_CURSOR).since
 
 
 def _stream_pulled(source_id: str, totals: StreamTotals) -> None:
