@@ -2,6 +2,8 @@
 
 import os
 import stat
+import subprocess
+import sys
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -10,8 +12,9 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
-from tc_sync.ledger.db import LedgerError, head_revision, migrate, open_ledger
+from tc_sync.ledger.db import MIGRATIONS, LedgerError, head_revision, migrate, open_ledger
 from tc_sync.ledger.replica import ReplicaWriter
 from tc_sync.ledger.schema import metadata, replica
 from tc_sync.records import Procedure, ProcedureStatus
@@ -46,6 +49,29 @@ def test_migrations_build_exactly_the_schema_the_code_expects(ledger):
         assert compare_metadata(context, metadata) == []
         assert context.get_current_revision() == head_revision()
     assert migrate(engine) == head_revision()      # a second run has nothing to do
+
+
+def test_the_newest_migration_is_the_one_alembic_applies_last():
+    assert head_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def test_a_daemon_on_a_current_ledger_without_sentry_carries_neither_alembic_nor_its_sdk(
+        tmp_path):
+    """Together about 30 MB of a daemon's memory for its whole life (issue 17)."""
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    open_ledger(url).dispose()                      # made, and migrated, by an earlier start
+    started = subprocess.run([sys.executable, "-c", f"""
+import sys
+from tc_sync.config import Settings
+from tc_sync.commands import run
+from tc_sync.ledger.db import open_ledger
+from tc_sync.observability.sentry import flush_sentry, init_sentry
+assert not init_sentry(Settings(site_id="clinic", ledger={{"url": {url!r}}}))
+open_ledger({url!r}).dispose()
+flush_sentry()
+print(sorted(name for name in ("alembic", "sentry_sdk") if name in sys.modules))
+"""], capture_output=True, text=True, check=True)
+    assert started.stdout.strip() == "[]", started.stderr
 
 
 def test_a_schema_that_cannot_be_migrated_is_one_sentence_not_a_traceback(tmp_path):

@@ -25,7 +25,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
@@ -46,7 +45,13 @@ from tc_sync.config.mappings import Mappings, MappingsError
 from tc_sync.config.mappings_file import load_mappings
 from tc_sync.drivers.base import Driver, DriverError
 from tc_sync.drivers.registry import open_driver
-from tc_sync.ledger.db import MIGRATIONS, LedgerError, create_ledger_engine, head_revision
+from tc_sync.ledger.db import (
+    MIGRATIONS,
+    LedgerError,
+    create_ledger_engine,
+    current_revision,
+    head_revision,
+)
 from tc_sync.observability.health import Colour, source_health
 from tc_sync.observability.logs import default_log_file
 from tc_sync.push.targets.base import PushError
@@ -277,7 +282,7 @@ def _ledger(settings: Settings) -> Generator[Finding, None, sa.Engine | None]:
                                   REBUILD_FIX)
                     engine.dispose()
                     return None
-            revision = MigrationContext.configure(connection).get_current_revision()
+            revision = current_revision(connection)
     except LedgerError as error:
         yield Finding("ledger", "fail", str(error), "check ledger.url in the configuration")
         return None

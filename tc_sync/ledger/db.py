@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic import util as alembic_util
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version"
+"""Where alembic records the ledger's schema revision."""
 
 
 class LedgerError(Exception):
@@ -183,6 +183,8 @@ def ledger_write_problem(error: BaseException) -> str | None:
 
 
 def _alembic_config(connection: sa.Connection) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -203,34 +205,58 @@ def migrate(engine: sa.Engine) -> str:
 
     Any number of processes may call it at once on one ledger: on PostgreSQL the upgrade runs
     under a transaction-scoped advisory lock (so it also works through a pooler in
-    transaction mode), and whoever comes second finds the schema already current.
+    transaction mode), and whoever comes second finds the schema already current. Alembic
+    is loaded only when there is something to apply: a daemon that starts on a current
+    ledger does not carry it (and what it loads) for the rest of its life.
     """
     head = head_revision()
     try:
         with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
+            current = current_revision(connection)
         if current == head:   # the usual start: nothing to do, no lock to wait for
             return head
         with engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
                                    {"key": MIGRATION_LOCK_KEY})
-            command.upgrade(_alembic_config(connection), "head")
-            revision = MigrationContext.configure(connection).get_current_revision()
+            _upgrade(connection)
+            revision = current_revision(connection)
     except sa.exc.OperationalError as error:
         raise LedgerError(f"cannot open the ledger: {_first_line(error)}") from None
-    except (sa.exc.SQLAlchemyError, alembic_util.CommandError) as error:
-        raise LedgerError(
-            f"cannot bring the ledger's schema up to date ({type(error).__name__}: "
-            f"{_first_line(error)}); run the command again, and if it persists check "
-            "ledger.url and the database user's rights") from None
+    except sa.exc.SQLAlchemyError as error:
+        raise _not_brought_up_to_date(error) from None
     return revision or ""
 
 
+def _upgrade(connection: sa.Connection) -> None:
+    from alembic import command
+    from alembic.util import CommandError
+
+    try:
+        command.upgrade(_alembic_config(connection), "head")
+    except CommandError as error:
+        raise _not_brought_up_to_date(error) from None
+
+
+def _not_brought_up_to_date(error: Exception) -> LedgerError:
+    return LedgerError(
+        f"cannot bring the ledger's schema up to date ({type(error).__name__}: "
+        f"{_first_line(error)}); run the command again, and if it persists check "
+        "ledger.url and the database user's rights")
+
+
 def head_revision() -> str:
-    """The newest migration this version of tc-sync ships."""
-    script = ScriptDirectory(str(MIGRATIONS))
-    return script.get_current_head() or ""
+    """The newest migration this version of tc-sync ships: each is named by its revision
+    (`0014_plan_times.py` is revision 0014, after 0013), so the newest is the highest."""
+    return max(path.name.split("_", 1)[0]
+               for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+def current_revision(connection: sa.Connection) -> str | None:
+    """The schema revision the ledger is at (None: no tables yet), as alembic recorded it."""
+    if not sa.inspect(connection).has_table(VERSION_TABLE):
+        return None
+    return connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
 
 
 def open_ledger(url: str, connections: int | None = None) -> sa.Engine:

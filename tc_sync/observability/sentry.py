@@ -5,23 +5,19 @@ request bodies, no default PII, no exception messages (a database error quotes r
 breadcrumbs and extras through `redact`. Sentry's logging, HTTP and argv integrations are off:
 our own events reach Sentry through `forward_to_sentry`, after redaction. The check-ins are a
 dead man's switch: Sentry alerts when a source's cycle stops checking in (server off, service
-stopped, antivirus), which no error report can.
+stopped, antivirus), which no error report can. The SDK is loaded only once a DSN is set: a
+daemon without one does not carry it (about 20 MB with what it loads).
 """
 
 from __future__ import annotations
 
 import inspect
 import re
+import sys
 import zlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import sentry_sdk
-from sentry_sdk.consts import ClientConstructor
-from sentry_sdk.crons import MonitorStatus, capture_checkin
-from sentry_sdk.integrations.argv import ArgvIntegration
-from sentry_sdk.integrations.logging import LoggingIntegration
-from sentry_sdk.integrations.stdlib import StdlibIntegration
 from structlog.typing import EventDict, WrappedLogger
 
 from tc_sync import __version__
@@ -44,6 +40,11 @@ def init_sentry(settings: Settings) -> bool:
     """Start Sentry when `sentry.dsn` is set; True when it is on."""
     if settings.sentry.dsn is None:
         return False
+    import sentry_sdk
+    from sentry_sdk.integrations.argv import ArgvIntegration
+    from sentry_sdk.integrations.logging import LoggingIntegration
+    from sentry_sdk.integrations.stdlib import StdlibIntegration
+
     sentry_sdk.init(  # raises BadDsn for a DSN that is not one
         dsn=settings.sentry.dsn.get_secret_value(),
         release=f"tc-sync@{__version__}",
@@ -76,6 +77,8 @@ _COLLECT_NOTHING = {
 def _no_default_pii() -> dict[str, Any]:
     """`send_default_pii=False`, said the way the installed SDK understands it: releases that
     have `data_collection` (2.7x on) deprecate the flag, so there every category is off."""
+    from sentry_sdk.consts import ClientConstructor
+
     if "data_collection" in inspect.signature(ClientConstructor.__init__).parameters:
         return {"data_collection": dict(_COLLECT_NOTHING)}
     return {"send_default_pii": False}
@@ -83,6 +86,10 @@ def _no_default_pii() -> dict[str, Any]:
 
 def flush_sentry() -> None:
     """Send what is queued (at a stop); quick no-op when Sentry is off."""
+    if "sentry_sdk" not in sys.modules:
+        return                                  # never started: nothing queued
+    import sentry_sdk
+
     if sentry_sdk.get_client().is_active():
         sentry_sdk.flush(timeout=2)
 
@@ -153,6 +160,8 @@ def scrub_breadcrumb(crumb: Any, _hint: Any) -> Any:
 def forward_to_sentry(_: WrappedLogger, method: str, event_dict: EventDict) -> EventDict:
     """structlog processor (after redaction): errors become Sentry events, the rest
     breadcrumbs. Does nothing while Sentry is off."""
+    import sentry_sdk  # loaded: `init_sentry` added this processor
+
     if not sentry_sdk.get_client().is_active():
         return event_dict
     level = str(event_dict.get("level", method))
@@ -219,11 +228,15 @@ class CheckIn:
 
     def started(self) -> None:
         if self.enabled:
+            from sentry_sdk.crons import MonitorStatus, capture_checkin
+
             self._id = capture_checkin(monitor_slug=self.slug, status=MonitorStatus.IN_PROGRESS,
                                        monitor_config=self.config)
 
     def finished(self, ok: bool, seconds: float | None = None) -> None:
         if self.enabled:
+            from sentry_sdk.crons import MonitorStatus, capture_checkin
+
             capture_checkin(monitor_slug=self.slug, check_in_id=self._id,
                             status=MonitorStatus.OK if ok else MonitorStatus.ERROR,
                             duration=seconds, monitor_config=self.config)
