@@ -135,22 +135,31 @@ def _details(columns: list[list[str]]) -> str:
 
 def _procedures(row: QueueRow) -> frozenset[tuple[str, int]]:
     """The planned procedures a row's dollars are made of (`money_parts`'), by source."""
-    if not row.parts and row.priced is None:
-        return frozenset()
     return frozenset((part.source_id, procedure) for part in row.parts or (row,)
                      if part.priced is not None for procedure, _ in part.priced)
 
 
-def _procedures_by_run(rows: Sequence[QueueRow], runs: Sequence[Run],
-                       kept: FileRuns) -> list[frozenset[tuple[str, int]]]:
-    """Each row's `_procedures`, those of runs the page's last build made kept from it."""
-    context = repr(("procedures",)).encode("utf-8")
-
-    def made(run: Run) -> tuple[frozenset[tuple[str, int]], ...]:
-        return tuple(map(_procedures, rows[run.start:run.end]))
-
-    return list(chain.from_iterable(kept.value(run_key(context, run), partial(made, run))
-                                    for run in runs))
+def _priced(rows: Sequence[QueueRow]) -> list[str]:
+    """For each row naming a planned procedure another row of its queue names too: its
+    dollars by procedure (`source:procedure:dollars`) and the rest, so that the page's total
+    of the rows shown counts each procedure once, as the tab's does; "" for the other rows
+    (the page adds their amount). A planned procedure is one patient's, so only rows of a
+    patient with several rows pricing procedures are compared."""
+    pricing: dict[tuple[str, int], list[int]] = {}
+    for index, row in enumerate(rows):
+        if row.parts or row.priced is not None:
+            pricing.setdefault((row.source_id, row.patient_id), []).append(index)
+    attributes = [""] * len(rows)
+    for indices in pricing.values():
+        if len(indices) < 2:
+            continue
+        named = [_procedures(rows[index]) for index in indices]
+        shared = {procedure for procedure, rows_naming in Counter(chain.from_iterable(named))
+                  .items() if rows_naming > 1}
+        for index, procedures_named in zip(indices, named, strict=True):
+            if not shared.isdisjoint(procedures_named):
+                attributes[index] = _priced_attributes(rows[index])
+    return attributes
 
 
 def _row(row: QueueRow, cells: tuple[str, ...], priced: str) -> str:
@@ -160,24 +169,11 @@ def _row(row: QueueRow, cells: tuple[str, ...], priced: str) -> str:
             + "".join(cells) + "</tr>")
 
 
-def _priced(rows: Sequence[QueueRow], named: Sequence[frozenset[tuple[str, int]]]) -> list[str]:
-    """For each row naming a planned procedure another row of its queue names too: its
-    dollars by procedure (`source:procedure:dollars`) and the rest, so that the page's total
-    of the rows shown counts each procedure once, as the tab's does; "" for the other rows
-    (the page adds their amount). `named`: each row's `_procedures`."""
-    shared = {procedure for procedure, rows_naming in Counter(chain.from_iterable(named)).items()
-              if rows_naming > 1}
-    attributes = []
-    for row, procedures_named in zip(rows, named, strict=True):
-        if shared.isdisjoint(procedures_named):
-            attributes.append("")
-            continue
-        procedures, other = money_parts(row)
-        tokens = " ".join(f"{source}:{procedure}:{amount:.2f}"
-                          for (source, procedure), amount in procedures.items())
-        attributes.append(f' data-priced="{escape(tokens)}"'
-                          + (f' data-other="{other:.2f}"' if other else ""))
-    return attributes
+def _priced_attributes(row: QueueRow) -> str:
+    procedures, other = money_parts(row)
+    tokens = " ".join(f"{source}:{procedure}:{amount:.2f}"
+                      for (source, procedure), amount in procedures.items())
+    return f' data-priced="{escape(tokens)}"' + (f' data-other="{other:.2f}"' if other else "")
 
 
 _FILTER_HELP = ("Type text to keep the rows that contain it; for numbers and dates, "
@@ -200,7 +196,7 @@ def _table(snapshot: Snapshot, queue: str, kept: FileRuns) -> Iterator[bytes]:
         for column in columns)
     rows = snapshot.queues[queue]
     runs = snapshot.runs(queue)
-    priced = _priced(rows, _procedures_by_run(rows, runs, kept))
+    priced = _priced(rows)
     table_columns = [column.key for column in columns]
     shown_context = repr(("rows", table_columns, snapshot.today)).encode("utf-8")
     details_context = repr(("details", table_columns)).encode("utf-8")

@@ -65,17 +65,18 @@ class _Kept:
     shared: SharedValues = field(default_factory=SharedValues)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Patient:
-    """One patient's rows as the files list them (`per_patient`), each with its digest. Its
+    """One patient's rows as the files list them (`per_patient`), and each one's digest. Its
     items' own rows are the listed rows' parts (a row of one item: the row itself), so they
-    are not kept twice."""
+    are not kept twice. (Slots and tuples: a large practice keeps tens of thousands.)"""
 
-    listed: list[tuple[QueueRow, bytes]]
+    listed: tuple[QueueRow, ...]
+    digests: tuple[bytes, ...]
 
     def items(self) -> Iterator[QueueRow]:
         """One row per open item."""
-        for row, _ in self.listed:
+        for row in self.listed:
             yield from row.parts or (row,)
 
 
@@ -122,14 +123,16 @@ class RowCache:
         if (kept is None or kept.sources != tuple(source_ids) or kept.day != today
                 or time.monotonic() - kept.whole_at >= WHOLE_READ_SECONDS
                 or not self._refresh(connection, kept, today)):
+            self._kept = kept = None        # not held while every row is read again
             kept = self._read_all(connection, source_ids, today)
         kept.read_at = started
         self._kept = kept
         patients = [patient for by_patient in kept.rows.values()
                     for patient in by_patient.values()]
-        listed = [pair for patient in patients for pair in patient.listed]
         return QueueRows([row for patient in patients for row in patient.items()],
-                         [row for row, _ in listed], {id(row): digest for row, digest in listed})
+                         [row for patient in patients for row in patient.listed],
+                         {id(row): digest for patient in patients
+                          for row, digest in zip(patient.listed, patient.digests, strict=True)})
 
     def _read_all(self, connection: sa.Connection, source_ids: Sequence[str],
                   today: date) -> _Kept:
@@ -225,8 +228,11 @@ def _by_patient(rows: Iterable[QueueRow]) -> dict[int, _Patient]:
     found: dict[int, list[QueueRow]] = {}
     for row in rows:
         found.setdefault(row.patient_id, []).append(row)
-    return {patient: _Patient([(row, row_digest(row)) for row in per_patient(items)])
-            for patient, items in found.items()}
+    return {patient: _listed(per_patient(items)) for patient, items in found.items()}
+
+
+def _listed(rows: list[QueueRow]) -> _Patient:
+    return _Patient(tuple(rows), tuple(map(row_digest, rows)))
 
 
 _CACHES: weakref.WeakKeyDictionary[sa.Engine, dict[tuple[str, ...], RowCache]] = (

@@ -244,6 +244,10 @@ class _SourceFacts:
                 self.benefits[item["patient_id"]] = details
             if item["kind"] == ItemKind.UNSCHEDULED_TREATMENT:
                 self.treatment[item["patient_id"]] = tuple(details.get("procedures", ()))
+        self.priced_memo: dict[tuple[tuple[int, ...], Decimal | None],
+                               tuple[tuple[int, Decimal], ...] | None] = {}
+        self.priced_pairs: dict[int, tuple[int, Decimal]] = {}
+        self.procedure_ids: dict[tuple[int, ...], tuple[int, ...]] = {}
         self.prices = planned_procedures(connection, source_id, {
             procedure: item["patient_id"] for item in open_items
             if item["kind"] in _PRICED_KINDS
@@ -324,6 +328,7 @@ class _SourceFacts:
         kind = ItemKind(item["kind"])
         details = self.details[item["item_key"]]
         procedures = self.procedures(kind, item, details)
+        procedures = self.procedure_ids.setdefault(procedures, procedures)   # one per patient
         shared = self.shared
         text, day = shared.text.setdefault, shared.days.setdefault
 
@@ -381,7 +386,7 @@ class _SourceFacts:
         provider = self.providers.get(item["provider_id"] or 0, "")
         if kind not in TREATMENT_KINDS:
             return {"provider": provider,
-                    "priced": priced(procedures, self.prices, dollars(item["amount"]))
+                    "priced": self._priced(procedures, dollars(item["amount"]))
                     if kind in _PRICED_KINDS else None}
         mine = [self.prices[p] for p in procedures if p in self.prices]
         planned = [p.date_planned for p in mine if p.date_planned is not None]
@@ -390,7 +395,22 @@ class _SourceFacts:
         return {"provider": provider or _first_provider(mine, self.providers),
                 "date_planned": min(planned) if planned else None,
                 "patient_portion": patient_portion(procedures, self.prices),
-                "priced": priced(procedures, self.prices, expected)}
+                "priced": self._priced(procedures, expected)}
+
+    def _priced(self, procedures: tuple[int, ...],
+                expected: Decimal | None) -> tuple[tuple[int, Decimal], ...] | None:
+        """`priced`, one tuple for the rows naming the same procedures at the same dollars (a
+        patient's unscheduled treatment, benefits and planned appointment mostly do), made of
+        one pair per procedure: a large practice's rows would otherwise hold ~20 MB of them."""
+        key = (procedures, expected)
+        if key in self.priced_memo:
+            return self.priced_memo[key]
+        found = priced(procedures, self.prices, expected)
+        if found is not None:
+            pairs = self.priced_pairs
+            found = tuple(pairs.setdefault(pair[0], pair) for pair in found)
+        self.priced_memo[key] = found
+        return found
 
     def patient(self, patient_id: int) -> tuple[str, str, str, str]:
         """The patient's name, preferred name, contact method and contact (once per patient)."""
