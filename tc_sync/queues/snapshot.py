@@ -131,25 +131,27 @@ class Snapshot:
         (nothing in the aged queue is due: it is reported, not worked day by day)."""
         found = self._tallies.get(queue)
         if found is None:
-            whole, kinds = _Sum(), dict[ItemKind, _Sum]()
+            kinds = dict[ItemKind, _Sum]()
             today, worked = self.today, queue != AGED_QUEUE
-            for row in self.queues[queue]:
-                whole.rows += 1
+            rows = self.queues[queue]
+            for row in rows:
                 for item in row.parts or (row,):
-                    due = worked and item.next_follow_up <= today
-                    whole.add(item, due)
                     kind = kinds.get(item.kind)
                     if kind is None:
                         kind = kinds[item.kind] = _Sum()
-                    kind.rows += 1
-                    kind.add(item, due)
+                    kind.add(item, worked and item.next_follow_up <= today)
+            whole = _Sum()
+            for kind in kinds.values():
+                whole.merge(kind)
+            whole.rows = len(rows)
             found = self._tallies[queue] = (whole, kinds)
         return found
 
 
 class _Sum:
     """Counts and dollars of items as they are added, each planned procedure's dollars once
-    (the first row naming it gives them), as `dollars_once` adds them up."""
+    (by source: a procedure's dollars are the same whichever row names it), as
+    `dollars_once` adds them up."""
 
     __slots__ = ("due", "escalated", "items", "other", "procedures", "rows")
 
@@ -157,29 +159,34 @@ class _Sum:
         self.items = self.due = self.escalated = self.rows = 0
         self.other = Decimal(0)
         """Dollars that are no sum of planned procedures (a claim's fee)."""
-        self.procedures: dict[tuple[str, int], Decimal] = {}
+        self.procedures: dict[str, dict[int, Decimal]] = {}
+        """Each planned procedure's dollars, by source and procedure id."""
 
     def add(self, item: QueueRow, due: bool) -> None:
         """One item (a row of one item, or one of a patient's row's parts)."""
         self.items += 1
+        self.rows += 1
         self.due += due
         self.escalated += item.escalated
         if item.priced is None:
             self.other += item.amount or 0
             return
-        source, procedures = item.source_id, self.procedures
-        for procedure, amount in item.priced:
-            procedures.setdefault((source, procedure), amount)
+        source = self.procedures.get(item.source_id)
+        if source is None:
+            source = self.procedures[item.source_id] = {}
+        source.update(item.priced)
 
     def merge(self, other: _Sum) -> None:
-        """Add another's items (those after these: a procedure both name keeps these dollars)."""
+        """Add another's items."""
         self.items += other.items
         self.due += other.due
         self.escalated += other.escalated
         self.rows += other.rows
         self.other += other.other
-        self.procedures = {**other.procedures, **self.procedures}
+        for source, procedures in other.procedures.items():
+            self.procedures.setdefault(source, {}).update(procedures)
 
     def tally(self) -> Tally:
-        return Tally(self.items, self.due, self.escalated,
-                     self.other + sum(self.procedures.values(), Decimal(0)), self.rows)
+        dollars = sum((sum(procedures.values(), Decimal(0))
+                       for procedures in self.procedures.values()), Decimal(0))
+        return Tally(self.items, self.due, self.escalated, self.other + dollars, self.rows)
