@@ -25,6 +25,7 @@ from tc_sync.ledger.schema import items, replica, sync_runs
 from tc_sync.ledger.state import now_utc
 from tc_sync.observability import logs
 from tc_sync.queues.build import MANIFEST, build_queues
+from tc_sync.queues import row_cache as row_cache_module
 from tc_sync.queues.row_cache import row_cache
 from tc_sync.records import Claim, Patient, Procedure, ProcedureStatus
 from tests import observed
@@ -157,6 +158,37 @@ def test_an_item_changed_without_its_stamp_is_caught_by_the_count_and_everything
     assert read is not None and read.whole
     assert any(entry["event"] == "queue_rows_reread" for entry in logs)
     assert not shows(share, key)
+
+
+def test_a_write_still_open_when_a_build_read_is_in_the_next_build_however_long_it_took(
+        ledger, tmp_path, monkeypatch):
+    """A reconcile's chunk stamps its items, then commits after a build began reading: the
+    next build looks back to when that transaction began (`ledger.open_transactions`), not a
+    fixed time before the read, so a slow write is never missed and a change is not re-read
+    by build after build."""
+    monkeypatch.setattr(row_cache_module, "LAG", timedelta(0))   # no margin to hide behind
+    settings = practice_settings(tmp_path)
+    share = tmp_path / "share"
+    build_queues(ledger, settings, folder=share, today=TODAY)
+    with ledger.begin() as connection:          # something committed for the next build
+        done, _ = first_open(connection, "claim_outstanding", set())
+        update_item(connection, done, {"owner": "Dana"})
+    with ledger.connect() as writer:
+        with writer.begin():
+            slow, patient = first_open(writer, "unscheduled_treatment", set())
+            update_item(writer, slow, {"owner": "Morgan"})      # stamped now, committed later
+            build_queues(ledger, settings, folder=share, today=TODAY)
+            assert row_cache(ledger, ["main"]).last_read.patients >= 1
+    assert "Morgan" not in (share / "queues.html").read_text("utf-8")
+
+    build_queues(ledger, settings, folder=share, today=TODAY)
+    read = row_cache(ledger, ["main"]).last_read
+    assert read is not None and not read.whole and read.patients >= 1
+    fresh_engine = open_ledger(settings.ledger.url)
+    build_queues(fresh_engine, settings, folder=tmp_path / "fresh", today=TODAY)
+    fresh_engine.dispose()
+    assert digests(share) == digests(tmp_path / "fresh")
+    assert "Morgan" in (share / "queues.html").read_text("utf-8")
 
 
 def test_rows_kept_for_one_ledger_are_never_another_ledgers(practice, tmp_path):

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from tc_sync.ledger.open_transactions import track
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -124,6 +126,7 @@ def create_ledger_engine(url: str, connections: int | None = None) -> sa.Engine:
         raise LedgerError(f"cannot use ledger {parsed.render_as_string()}: {error}") from None
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _on_sqlite_connect)
+    track(engine)       # how far back "changed since" must look: `ledger.open_transactions`
     return engine
 
 

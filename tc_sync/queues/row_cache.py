@@ -4,8 +4,9 @@ Reading every open item with what the replica adds to it was a third of a build 
 patients (issue 17), and the daemon rebuilds the files every half minute while the practice
 works. So each build's rows are kept, by source and patient, and the next build asks the
 ledger which patients changed since the last read began (`tc_sync.items.changed`: their
-records, what they lean on, staff's changes; and any item of theirs written since), less
-`LAG` for writes still uncommitted then, and re-reads only those. An item the follow-up plan
+records, what they lean on, staff's changes; and any item of theirs written since), looking
+back past the writes still open then (`ledger.open_transactions`; `LAG` more for other
+processes' short ones), and re-reads only those. An item the follow-up plan
 moved (it stamps `planned_at`, and can move thousands at once) only has its row's day
 changed. Everything is read again:
 
@@ -34,6 +35,7 @@ import sqlalchemy as sa
 import structlog
 
 from tc_sync.items.changed import patients_changed
+from tc_sync.ledger.open_transactions import tracked
 from tc_sync.ledger.schema import items, replica
 from tc_sync.ledger.state import now_utc
 from tc_sync.queues.patients import per_patient
@@ -43,9 +45,13 @@ from tc_sync.records import Clinic, Provider
 
 log = structlog.get_logger(__name__)
 
-LAG = timedelta(seconds=120)
-"""How far before the last read a change is looked for: a write stamped before that read
-began may have committed after it (a sync's batch, a reconcile's chunk)."""
+LAG = timedelta(seconds=15)
+"""How far before the last read (or the oldest of this process's transactions open then) a
+change is looked for: another process's write (a coordinator's `tc-sync items` command)
+stamped before that read began may have committed after it."""
+UNTRACKED_LAG = timedelta(seconds=120)
+"""The same, for a ledger engine whose transactions are not followed: long enough for the
+slowest of a sync's batches or a reconcile's chunks."""
 WHOLE_READ_SECONDS = 3600.0
 """At least this often every row is read again, whatever the ledger says changed."""
 _LABELS = (Clinic, Provider)
@@ -56,8 +62,9 @@ _LABELS = (Clinic, Provider)
 class _Kept:
     sources: tuple[str, ...]
     day: date
-    read_at: datetime
-    """The ledger's clock when the last read began."""
+    look_from: datetime
+    """Where the next read looks for changes from: when the last one began, less what was
+    still open then (`_read_began`)."""
     whole_at: float
     """`time.monotonic()` when every row was last read."""
     rows: dict[str, dict[int, _Patient]] = field(default_factory=dict)
@@ -118,14 +125,14 @@ class RowCache:
              today: date) -> QueueRows:
         """Every open item of these sources as a queue row: the patients changed since the
         last call re-read, the others' rows as they were."""
-        started = now_utc()
+        started = _read_began(connection.engine)
         kept = self._kept
         if (kept is None or kept.sources != tuple(source_ids) or kept.day != today
                 or time.monotonic() - kept.whole_at >= WHOLE_READ_SECONDS
                 or not self._refresh(connection, kept, today)):
             self._kept = kept = None        # not held while every row is read again
             kept = self._read_all(connection, source_ids, today)
-        kept.read_at = started
+        kept.look_from = started
         self._kept = kept
         patients = [patient for by_patient in kept.rows.values()
                     for patient in by_patient.values()]
@@ -145,7 +152,7 @@ class RowCache:
 
     def _refresh(self, connection: sa.Connection, kept: _Kept, today: date) -> bool:
         """Re-read the patients changed since the last read; False if every row must be."""
-        since = kept.read_at - LAG
+        since = kept.look_from
         changed: dict[str, set[int]] = {}
         for source_id in kept.sources:
             patients = _changed(connection, source_id, since)
@@ -175,6 +182,18 @@ class RowCache:
             log.warning("queue_rows_reread", reason="open items differ from the rows kept")
             return False
         return True
+
+
+def _read_began(engine: sa.Engine) -> datetime:
+    """When a read beginning now began, for the next one's "changed since": now, or when the
+    oldest of this process's transactions still open began (they may commit what they stamped
+    after this read), less `LAG` for other processes'."""
+    now = now_utc()
+    transactions = tracked(engine)
+    if transactions is None:
+        return now - UNTRACKED_LAG
+    oldest = transactions.oldest()
+    return min(now, oldest or now) - LAG
 
 
 def _changed(connection: sa.Connection, source_id: str, since: datetime) -> set[int] | None:
