@@ -46,16 +46,10 @@ from tc_sync.queues.atomic import (
 from tc_sync.queues.csv_writer import queue_csv
 from tc_sync.queues.fingerprint import fingerprint, ledger_state
 from tc_sync.queues.html import page_pieces
+from tc_sync.queues.labels import clinic_labels, known_queues
 from tc_sync.queues.patients import per_patient
 from tc_sync.queues.row_cache import row_cache
-from tc_sync.queues.rows import (
-    QueueRow,
-    by_queue,
-    clinic_labels,
-    known_queues,
-    queue_order,
-    row_digest,
-)
+from tc_sync.queues.rows import QueueRow, by_queue, queue_order, row_digest
 from tc_sync.queues.runs import FileRuns
 from tc_sync.queues.snapshot import Freshness, Snapshot
 from tc_sync.queues.xlsx import workbook

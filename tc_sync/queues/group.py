@@ -28,9 +28,10 @@ from tc_sync.config.clock import practice_today
 from tc_sync.ledger.db import reading
 from tc_sync.queues.atomic import group_id, write_atomic
 from tc_sync.queues.build import QueueBuild, build_queues, queues_folder
+from tc_sync.queues.labels import known_queues
 from tc_sync.queues.patients import dollars_once, per_patient
 from tc_sync.queues.reasons import whole_dollars
-from tc_sync.queues.rows import QueueRow, by_queue, known_queues, load_rows
+from tc_sync.queues.rows import QueueRow, by_queue, load_rows
 from tc_sync.queues.snapshot import Tally, is_due
 
 GROUP_FOLDER = "All-practices"

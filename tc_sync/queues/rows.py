@@ -23,15 +23,13 @@ from tc_sync.config.mappings import AGED_QUEUE
 from tc_sync.items.model import ItemKind
 from tc_sync.ledger.schema import items, replica
 from tc_sync.queues.details import party_of, signed_of, status_of
+from tc_sync.queues.labels import Labels, source_labels
 from tc_sync.queues.pricing import PlannedProcedure, patient_portion, planned_procedures, priced
 from tc_sync.queues.shared import SharedValues
 from tc_sync.records import (
     ClaimProcedure,
-    Clinic,
     Patient,
     Procedure,
-    ProcedureCode,
-    Provider,
 )
 
 KIND_LABELS: dict[ItemKind, str] = {
@@ -199,31 +197,11 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield ordered[start:start + _CHUNK]
 
 
-_Labels = tuple[dict[str, str], dict[tuple[str, int], str], dict[int, str]]
-"""A source's code descriptions, clinic and provider names."""
-
-
-def _labels(connection: sa.Connection, source_id: str) -> _Labels:
-    return (_descriptions(connection, source_id), clinic_labels(connection, [source_id]),
-            provider_labels(connection, source_id))
-
-
-def _descriptions(connection: sa.Connection, source_id: str) -> dict[str, str]:
-    table = replica[ProcedureCode]
-    rows = connection.execute(sa.select(table.c.code, table.c.description).where(
-        table.c.source_id == source_id, table.c.deleted_at.is_(None))
-        .order_by(table.c.pms_id))
-    found: dict[str, str] = {}
-    for code, description in rows:
-        found.setdefault(code, description)
-    return found
-
-
 class _SourceFacts:
     """What the replica adds to one source's open items, read in a few queries."""
 
     def __init__(self, connection: sa.Connection, source_id: str,
-                 open_items: Sequence[Mapping[str, Any]], labels: _Labels,
+                 open_items: Sequence[Mapping[str, Any]], labels: Labels,
                  shared: SharedValues | None = None) -> None:
         self.source_id = source_id
         self.shared = shared or SharedValues()
@@ -460,7 +438,7 @@ def source_rows(connection: sa.Connection, source_id: str, today: date, shared: 
     Items are read a few thousand patients at a time (a patient's items together: one
     item's row may borrow another's facts), so what the replica adds is held for those only.
     """
-    labels = _labels(connection, source_id)
+    labels = source_labels(connection, source_id)
     query = sa.select(*(items.c[name] for name in _SHOWN)).where(
         items.c.source_id == source_id, items.c.status == "open")
     if patients is None:
@@ -481,38 +459,8 @@ def source_rows(connection: sa.Connection, source_id: str, today: date, shared: 
 
 
 def _rows(connection: sa.Connection, source_id: str, batch: Sequence[Mapping[str, Any]],
-          labels: _Labels, today: date, shared: SharedValues) -> list[QueueRow]:
+          labels: Labels, today: date, shared: SharedValues) -> list[QueueRow]:
     if not batch:
         return []
     facts = _SourceFacts(connection, source_id, batch, labels, shared)
     return [facts.row(item, today) for item in batch]
-
-
-def known_queues(connection: sa.Connection, source_ids: Sequence[str]) -> list[str]:
-    """Every queue that has ever held an item, so a queue that empties shows as empty."""
-    return sorted(connection.execute(sa.select(items.c.queue).distinct().where(
-        items.c.source_id.in_(source_ids))).scalars())
-
-
-def clinic_labels(connection: sa.Connection, source_ids: Sequence[str], *,
-                  visible_only: bool = False) -> dict[tuple[str, int], str]:
-    """Each clinic's short name (abbreviation, else description), by source and PMS id."""
-    table = replica[Clinic]
-    query = sa.select(
-        table.c.source_id, table.c.pms_id, table.c.abbreviation, table.c.description).where(
-        table.c.source_id.in_(source_ids), table.c.deleted_at.is_(None))
-    if visible_only:
-        query = query.where(table.c.hidden.is_(False))
-    rows = connection.execute(query)
-    return {(source, clinic): (abbreviation or description or f"clinic {clinic}").strip()
-            for source, clinic, abbreviation, description in rows}
-
-
-def provider_labels(connection: sa.Connection, source_id: str) -> dict[int, str]:
-    """Each provider's short name (abbreviation, else first and last name), by PMS id."""
-    table = replica[Provider]
-    rows = connection.execute(sa.select(
-        table.c.pms_id, table.c.abbreviation, table.c.first_name, table.c.last_name).where(
-        table.c.source_id == source_id, table.c.deleted_at.is_(None)))
-    return {pms_id: (abbreviation or f"{first} {last}").strip()
-            for pms_id, abbreviation, first, last in rows}
