@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import threading
 import weakref
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from tc_sync.ledger.state import now_utc
+
+STALE_AFTER = timedelta(hours=1)
+"""A transaction open longer than this is taken for one whose end was never seen."""
 
 
 class OpenTransactions:
@@ -35,10 +38,14 @@ class OpenTransactions:
         with self._lock:
             self._began.pop(id(connection), None)
 
-    def oldest(self) -> datetime | None:
-        """When the oldest transaction still open began (None: none is open)."""
+    def oldest(self, within: timedelta = STALE_AFTER) -> datetime | None:
+        """When the oldest transaction still open began, of those begun `within` (None: none
+        is open). One open longer is taken for lost (a connection dropped mid-transaction
+        says nothing): no tc-sync transaction lasts that long."""
+        horizon = now_utc() - within
         with self._lock:
-            return min(self._began.values(), default=None)
+            return min((began for began in self._began.values() if began >= horizon),
+                       default=None)
 
 
 _TRACKED: weakref.WeakKeyDictionary[sa.Engine, OpenTransactions] = weakref.WeakKeyDictionary()
