@@ -352,7 +352,7 @@ class _SourceFacts:
             clinic=self.clinics.get((self.source_id, clinic_id), "") if clinic_id else "",
             days_at_carrier=max(0, (today - sent).days) if sent and kind in _AGED_FROM_SENT
             else None,
-            reasons=tuple(text(why, why) for why in map(str, details.get("reasons") or ())),
+            reasons=self._reasons(details.get("reasons")),
             appointment_on=day(visit := _day(details.get("appointment_on")), visit),
             party=party_of(details), signed=signed_of(details),
             **self._planned(kind, item, details, procedures))
@@ -372,7 +372,8 @@ class _SourceFacts:
                            else item["amount"])
         return {"provider": provider or _first_provider(mine, self.providers),
                 "date_planned": min(planned) if planned else None,
-                "patient_portion": patient_portion(procedures, self.prices),
+                "patient_portion": self.shared.money.setdefault(
+                    portion := patient_portion(procedures, self.prices), portion),
                 "priced": self._priced(procedures, expected)}
 
     def _priced(self, procedures: tuple[int, ...],
@@ -385,10 +386,18 @@ class _SourceFacts:
             return self.priced_memo[key]
         found = priced(procedures, self.prices, expected)
         if found is not None:
-            pairs = self.priced_pairs
-            found = tuple(pairs.setdefault(pair[0], pair) for pair in found)
+            pairs, money = self.priced_pairs, self.shared.money
+            found = tuple(pairs.get(procedure) or pairs.setdefault(
+                procedure, (procedure, money.setdefault(amount, amount) or amount))
+                for procedure, amount in found)
         self.priced_memo[key] = found
         return found
+
+    def _reasons(self, reasons: Any) -> tuple[str, ...]:
+        """The item's reasons, one tuple for the rows that give the same ones."""
+        text = self.shared.text.setdefault
+        found = tuple(text(why, why) for why in map(str, reasons or ()))
+        return self.shared.reasons.setdefault(found, found)
 
     def patient(self, patient_id: int) -> tuple[str, str, str, str]:
         """The patient's name, preferred name, contact method and contact (once per patient)."""

@@ -20,5 +20,7 @@ class SharedValues:
         """Dates and date-times (a date never equals a date-time)."""
         self.money: dict[Decimal | None, Decimal | None] = {}
         self.codes: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.reasons: dict[tuple[str, ...], tuple[str, ...]] = {}
+        """A row's reasons (`QueueRow.reasons`): most rows give one of a few hundred."""
         self.treatment: dict[tuple[str, tuple[str, ...]], str] = {}
         """By source and codes: each source describes its own codes."""
