@@ -24,8 +24,8 @@ from tc_sync.ledger.items import update_item
 from tc_sync.ledger.schema import items, replica, sync_runs
 from tc_sync.ledger.state import now_utc
 from tc_sync.observability import logs
-from tc_sync.queues.build import MANIFEST, build_queues
 from tc_sync.queues import row_cache as row_cache_module
+from tc_sync.queues.build import MANIFEST, build_queues
 from tc_sync.queues.row_cache import row_cache
 from tc_sync.records import Claim, Patient, Procedure, ProcedureStatus
 from tests import observed
@@ -173,12 +173,11 @@ def test_a_write_still_open_when_a_build_read_is_in_the_next_build_however_long_
     with ledger.begin() as connection:          # something committed for the next build
         done, _ = first_open(connection, "claim_outstanding", set())
         update_item(connection, done, {"owner": "Dana"})
-    with ledger.connect() as writer:
-        with writer.begin():
-            slow, patient = first_open(writer, "unscheduled_treatment", set())
-            update_item(writer, slow, {"owner": "Morgan"})      # stamped now, committed later
-            build_queues(ledger, settings, folder=share, today=TODAY)
-            assert row_cache(ledger, ["main"]).last_read.patients >= 1
+    with ledger.connect() as writer, writer.begin():
+        slow, _ = first_open(writer, "unscheduled_treatment", set())
+        update_item(writer, slow, {"owner": "Morgan"})      # stamped now, committed later
+        build_queues(ledger, settings, folder=share, today=TODAY)
+        assert row_cache(ledger, ["main"]).last_read.patients >= 1
     assert "Morgan" not in (share / "queues.html").read_text("utf-8")
 
     build_queues(ledger, settings, folder=share, today=TODAY)
