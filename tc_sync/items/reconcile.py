@@ -109,6 +109,9 @@ class Reconciler:
         self.run_id = run_id
         self.totals = ReconcileTotals()
         self._staff_done: dict[str, list[Attempt]] = {}
+        # Open items per owner, for round robin: read when a chunk first routes an item (most
+        # runs route none), then counted up as this run gives out items.
+        self._owners: dict[str, int] | None = None
 
     def run(self, patient_ids: Iterable[int]) -> ReconcileTotals:
         started = time.perf_counter()
@@ -131,7 +134,7 @@ class Reconciler:
             facts = load_patient_facts(connection, self.source_id, ids)
             existing = load_items(connection, self.source_id, ids)
             self._staff_done = tasks_done_by_staff(connection, list(existing))
-            owners = open_per_owner(connection, self.source_id)
+        self._owners = None
         by_patient: dict[int, list[dict[str, Any]]] = {}
         for stored in existing.values():
             by_patient.setdefault(stored["patient_id"], []).append(stored)
@@ -141,19 +144,19 @@ class Reconciler:
                 until = time.monotonic() + _WRITE_SECONDS
                 for patient_id in ids[done:]:
                     self._patient(connection, facts[patient_id], source, existing,
-                                  by_patient.get(patient_id, ()), owners)
+                                  by_patient.get(patient_id, ()))
                     done += 1
                     if time.monotonic() >= until:
                         break
 
     def _patient(self, connection: sa.Connection, patient: PatientFacts, source: SourceFacts,
-                 existing: dict[str, dict[str, Any]], stored_items: Iterable[dict[str, Any]],
-                 owners: dict[str, int]) -> None:
+                 existing: dict[str, dict[str, Any]], stored_items: Iterable[dict[str, Any]]
+                 ) -> None:
         """Open, change and end one patient's items as their PMS facts say."""
         desired = evaluate(self.source_id, patient, source, self.mappings, self.today)
         for key, item in desired.items():
             if not self._ended(connection, item, existing.get(key), patient, source):
-                self._keep(connection, item, existing.get(key), patient, source, owners)
+                self._keep(connection, item, existing.get(key), patient, source)
         for stored in stored_items:
             if stored["status"] == "open" and stored["item_key"] not in desired:
                 self._resolve(connection, stored, patient, source)
@@ -183,29 +186,31 @@ class Reconciler:
             "escalated": item.escalate or escalated(len(found), cadence), "priority": points,
         }, found
 
-    def _queue(self, item: DesiredItem, owners: dict[str, int]) -> tuple[str, str | None]:
+    def _queue(self, connection: sa.Connection, item: DesiredItem) -> tuple[str, str | None]:
         if is_aged(item, self.mappings):
             return self.mappings.aged_queue, None
-        queue, owner = route(item, self.mappings, owners)
+        if self._owners is None:
+            self._owners = open_per_owner(connection, self.source_id)
+        queue, owner = route(item, self.mappings, self._owners)
         if owner:
-            owners[owner] = owners.get(owner, 0) + 1
+            self._owners[owner] = self._owners.get(owner, 0) + 1
         return queue, owner
 
     def _keep(self, connection: sa.Connection, item: DesiredItem,
-              stored: dict[str, Any] | None, patient: PatientFacts, source: SourceFacts,
-              owners: dict[str, int]) -> None:
+              stored: dict[str, Any] | None, patient: PatientFacts, source: SourceFacts
+              ) -> None:
         raw, found = self._fields(item, patient, source, stored)
         fields = encode(raw)
         if stored is None:
-            self._open(connection, item, fields, owners)
+            self._open(connection, item, fields)
         elif stored["status"] != "open":
             self._reopen(connection, item.key, stored, fields)
         else:
-            self._update(connection, item, stored, fields, found, owners)
+            self._update(connection, item, stored, fields, found)
 
-    def _open(self, connection: sa.Connection, item: DesiredItem, fields: dict[str, Any],
-              owners: dict[str, int]) -> None:
-        queue, owner = self._queue(item, owners)
+    def _open(self, connection: sa.Connection, item: DesiredItem, fields: dict[str, Any]
+              ) -> None:
+        queue, owner = self._queue(connection, item)
         opened = {**fields, "status": "open", "queue": queue, "owner": owner,
                   "opened_at": now_utc(), "episode": 1}
         insert_item(connection, item.key, opened)
@@ -223,7 +228,7 @@ class Reconciler:
             self.planner.opened(connection, key, {**stored, **fields}, episode)
 
     def _update(self, connection: sa.Connection, item: DesiredItem, stored: dict[str, Any],
-                fields: dict[str, Any], found: list[Attempt], owners: dict[str, int]) -> None:
+                fields: dict[str, Any], found: list[Attempt]) -> None:
         if stored["due_on"] == fields["due_on"] and stored["next_follow_up"] >= fields["due_on"]:
             fields["next_follow_up"] = stored["next_follow_up"]    # as the day's plan put it
         snoozed = stored["snoozed_until"]
@@ -232,7 +237,7 @@ class Reconciler:
         aged = self.mappings.aged_queue
         if is_aged(item, self.mappings) != (stored["queue"] == aged):
             fields["queue"], fields["owner"] = (aged, None) if stored["queue"] != aged else (
-                self._queue(item, owners))
+                self._queue(connection, item))
         changes = {name: [stored[name], fields[name]] for name in TRACKED
                    if _differs(_without_reasons(name, stored[name]),
                                _without_reasons(name, fields[name]))}

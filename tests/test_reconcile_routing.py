@@ -1,0 +1,56 @@
+"""Round robin shares new items by the owners' open items in the ledger, counting those opened
+by earlier reconciles, whatever chunk the new items fall in. Real SQLite practice and ledger."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+import sqlalchemy as sa
+
+from tc_sync.config import settings_from_mapping
+from tc_sync.config.mappings import Route
+from tc_sync.config.mappings_file import load_mappings
+from tc_sync.demo.practice import PracticeSpec, write_sqlite
+from tc_sync.items import reconcile
+from tc_sync.ledger.db import open_ledger
+from tc_sync.ledger.schema import items, replica
+from tc_sync.pull.run import sync_source
+from tc_sync.records import Patient
+
+TODAY = date(2026, 11, 20)
+
+
+def _open_per_owner(engine: sa.Engine) -> Counter[str]:
+    with engine.connect() as connection:
+        return Counter(owner for (owner,) in connection.execute(
+            sa.select(items.c.owner).where(items.c.status == "open")))
+
+
+def test_round_robin_counts_the_items_earlier_reconciles_gave_out(tmp_path, monkeypatch):
+    practice = tmp_path / "practice.db"
+    write_sqlite(practice, PracticeSpec(patients=120, today=TODAY))
+    settings = settings_from_mapping({
+        "ledger": {"url": f"sqlite:///{tmp_path / 'ledger.db'}"},
+        "sources": {"main": {"kind": "opendental",
+                             "connection": {"driver": "sqlite", "path": str(practice)}}}})
+    engine = open_ledger(settings.ledger.url)
+    assert sync_source(engine, "main", settings.sources["main"], settings.sync).outcome == "ok"
+    with engine.connect() as connection:
+        patients = sorted(connection.execute(sa.select(replica[Patient].c.pms_id)).scalars())
+    first, rest = patients[:30], patients[30:]
+    monkeypatch.setattr(reconcile, "_CHUNK", 20)     # several chunks, each its own read
+    mappings = load_mappings()
+
+    alone = mappings.model_copy(update={"routing": [Route(queue="front", owners=["ana"])]})
+    reconcile.Reconciler(engine, "main", alone, TODAY, may_resolve=False, run_id=None).run(first)
+    head_start = _open_per_owner(engine)["ana"]
+    assert head_start > 0, "the first patients opened no items: the test proves nothing"
+
+    shared = mappings.model_copy(update={"routing": [
+        Route(queue="front", owners=["ana", "ben"], assign="round_robin")]})
+    reconcile.Reconciler(engine, "main", shared, TODAY, may_resolve=False, run_id=None).run(rest)
+    owned = _open_per_owner(engine)
+    assert owned["ben"] >= head_start, "ben never caught up: ana's earlier items were not counted"
+    assert abs(owned["ana"] - owned["ben"]) <= 1, owned
+
