@@ -34,7 +34,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 import structlog
 
-from tc_sync.items.changed import patients_changed
+from tc_sync.items.changed import changed_since, patients_changed
 from tc_sync.ledger.open_transactions import tracked
 from tc_sync.ledger.schema import items, replica
 from tc_sync.ledger.state import now_utc
@@ -198,11 +198,8 @@ def _read_began(engine: sa.Engine) -> datetime:
 
 def _changed(connection: sa.Connection, source_id: str, since: datetime) -> set[int] | None:
     """The source's patients whose rows may differ since `since`; None: maybe everyone's."""
-    for record in _LABELS:
-        table = replica[record]
-        if connection.scalar(sa.select(sa.func.count()).where(
-                table.c.source_id == source_id, table.c.last_changed > since)):
-            return None
+    if any(changed_since(connection, replica[record], source_id, since) for record in _LABELS):
+        return None
     patients, everyone = patients_changed(connection, source_id, since)
     if everyone:
         return None
