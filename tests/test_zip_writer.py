@@ -22,7 +22,7 @@ def _written(members: dict[str, list[bytes]], deflate: ModuleType) -> bytes:
     output = io.BytesIO()
     writer = ZipWriter(output, deflate)
     for name, pieces in members.items():
-        writer.add(name, iter(pieces), (2026, 12, 6, 7, 45, 31), 0o640 << 16)
+        writer.add(name, iter(pieces), (2026, 12, 6, 7, 45, 31), 0o100640 << 16, 3)
     writer.close()
     return output.getvalue()
 
@@ -43,7 +43,7 @@ def test_what_is_written_reads_back_whole_with_right_checksums(deflate):
         assert info.date_time == (2026, 12, 6, 7, 45, 30)    # DOS time: two-second steps
         assert info.compress_type == zipfile.ZIP_DEFLATED
         assert info.compress_size < info.file_size / 2
-        assert info.external_attr == 0o640 << 16
+        assert (info.external_attr, info.create_system) == (0o100640 << 16, 3)   # Unix mode
 
 
 def test_the_fast_deflate_is_used_where_installed_and_zlib_otherwise(monkeypatch):

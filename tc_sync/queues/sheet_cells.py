@@ -157,7 +157,8 @@ def fill_sheets(workbook: bytes, sheets: Sequence[SheetRows]) -> bytes:
             if rows is not None:
                 head, tail = _split(content, info.filename, rows)
                 pieces = itertools.chain([head], rows.pieces, [tail])
-            target.add(info.filename, pieces, info.date_time, info.external_attr)
+            target.add(info.filename, pieces, info.date_time, info.external_attr,
+                       info.create_system)
     if wanted:
         raise SheetError(f"the workbook has no {', '.join(sorted(wanted))}")
     target.close()

@@ -40,6 +40,7 @@ class _Entry:
     compressed: int
     size: int
     external_attr: int
+    made_by: int
     offset: int
 
 
@@ -54,8 +55,9 @@ class ZipWriter:
 
     def add(self, name: str, pieces: Iterable[bytes],
             date_time: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0),
-            external_attr: int = 0) -> None:
-        """A member holding `pieces` joined, deflated as they come."""
+            external_attr: int = 0, create_system: int = 0) -> None:
+        """A member holding `pieces` joined, deflated as they come. `external_attr` and
+        `create_system` as `zipfile.ZipInfo` has them (3: Unix, its mode in the top bits)."""
         deflate = self._deflate
         compressor = deflate.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
         chunks: list[bytes] = []
@@ -72,7 +74,7 @@ class ZipWriter:
         year, month, day, hour, minute, second = date_time
         entry = _Entry(encoded, flags, hour << 11 | minute << 5 | second // 2,
                        (year - 1980) << 9 | month << 5 | day, crc, compressed, size,
-                       external_attr, self._offset)
+                       external_attr, create_system << 8 | _VERSION, self._offset)
         header = _LOCAL.pack(0x04034B50, _VERSION, flags, _DEFLATED, entry.dos_time,
                              entry.dos_date, crc, compressed, size, len(encoded), 0) + encoded
         self._output.write(header)
@@ -84,7 +86,7 @@ class ZipWriter:
         """Write the central directory: the file is whole from here on."""
         start = self._offset
         directory = b"".join(
-            _CENTRAL.pack(0x02014B50, _VERSION, _VERSION, entry.flags, _DEFLATED,
+            _CENTRAL.pack(0x02014B50, entry.made_by, _VERSION, entry.flags, _DEFLATED,
                           entry.dos_time, entry.dos_date, entry.crc, entry.compressed,
                           entry.size, len(entry.name), 0, 0, 0, 0, entry.external_attr,
                           entry.offset) + entry.name
