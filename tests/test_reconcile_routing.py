@@ -13,6 +13,7 @@ from tc_sync.config.mappings import Route
 from tc_sync.config.mappings_file import load_mappings
 from tc_sync.demo.practice import PracticeSpec, write_sqlite
 from tc_sync.items import reconcile
+from tc_sync.items.followup import OpenPerOwner
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items, replica
 from tc_sync.pull.run import sync_source
@@ -54,3 +55,13 @@ def test_round_robin_counts_the_items_earlier_reconciles_gave_out(tmp_path, monk
     assert owned["ben"] >= head_start, "ben never caught up: ana's earlier items were not counted"
     assert abs(owned["ana"] - owned["ben"]) <= 1, owned
 
+
+
+def test_owner_counts_are_read_only_when_a_route_asks_for_them():
+    reads = []
+    counts = OpenPerOwner(lambda: reads.append(1) or {"ana": 2})
+    counts.given("ana")                    # unread: the read will find this item itself
+    assert not counts.read and reads == []
+    assert counts.get("ben", 0) == 0 and counts["ana"] == 2 and reads == [1]
+    counts.given("ana")
+    assert counts["ana"] == 3 and len(counts) == 1 and reads == [1]

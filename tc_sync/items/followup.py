@@ -6,7 +6,7 @@ Pure functions over plain values, so each rule a coordinator relies on is tested
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -178,6 +178,40 @@ def _matches(route: Route, item: DesiredItem) -> bool:
     return ((not route.kinds or item.kind.value in route.kinds)
             and (not route.clinics or item.clinic_id in route.clinics)
             and (not route.providers or item.provider_id in route.providers))
+
+
+class OpenPerOwner(Mapping[str, int]):
+    """Open items per owner, for round robin: read (`load`) only when a route first asks, so
+    a practice whose routes and queues name no owners never reads them."""
+
+    def __init__(self, load: Callable[[], dict[str, int]]) -> None:
+        self._load = load
+        self._counts: dict[str, int] | None = None
+
+    @property
+    def read(self) -> bool:
+        """Whether the counts have been read."""
+        return self._counts is not None
+
+    def _all(self) -> dict[str, int]:
+        if self._counts is None:
+            self._counts = self._load()
+        return self._counts
+
+    def __getitem__(self, owner: str) -> int:
+        return self._all()[owner]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def given(self, owner: str) -> None:
+        """`owner` has one more open item. Unread, nothing to count: a read after this
+        finds the item in the ledger."""
+        if self._counts is not None:
+            self._counts[owner] = self._counts.get(owner, 0) + 1
 
 
 def _least_loaded(names: list[str], open_per_owner: Mapping[str, int]) -> str:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from tc_sync.items.changed import patients_changed
 from tc_sync.items.facts import PatientFacts, SourceFacts, load_patient_facts, load_source_facts
 from tc_sync.items.followup import (
     Attempt,
+    OpenPerOwner,
     attempts_for,
     escalated,
     is_aged,
@@ -109,9 +111,9 @@ class Reconciler:
         self.run_id = run_id
         self.totals = ReconcileTotals()
         self._staff_done: dict[str, list[Attempt]] = {}
-        # Open items per owner, for round robin: read when a chunk first routes an item (most
-        # runs route none), then counted up as this run gives out items.
-        self._owners: dict[str, int] | None = None
+        # Open items per owner, for round robin: read in the chunk's transaction when a route
+        # first asks (most runs route nothing to an owner), then counted up as items are given.
+        self._owners: OpenPerOwner | None = None
 
     def run(self, patient_ids: Iterable[int]) -> ReconcileTotals:
         started = time.perf_counter()
@@ -189,11 +191,11 @@ class Reconciler:
     def _queue(self, connection: sa.Connection, item: DesiredItem) -> tuple[str, str | None]:
         if is_aged(item, self.mappings):
             return self.mappings.aged_queue, None
-        if self._owners is None:
-            self._owners = open_per_owner(connection, self.source_id)
+        if self._owners is None or not self._owners.read:
+            self._owners = OpenPerOwner(partial(open_per_owner, connection, self.source_id))
         queue, owner = route(item, self.mappings, self._owners)
         if owner:
-            self._owners[owner] = self._owners.get(owner, 0) + 1
+            self._owners.given(owner)
         return queue, owner
 
     def _keep(self, connection: sa.Connection, item: DesiredItem,
