@@ -26,6 +26,8 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 import structlog
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
 from tc_sync.config import ConfigError, load_settings, settings_from_mapping
@@ -224,6 +226,20 @@ def test_each_queue_is_sorted_by_priority_then_next_follow_up(built, book):
         assert len({row["Priority"] for row in rows}) > 5      # an order that means something
         in_csv = [row["Item"] for row in read_csv(built[0] / f"{queue}.csv")]
         assert in_csv == [row["Item"] for row in rows]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.0, 1.5, 2.0, 7.25]),
+                          st.dates(date(2026, 1, 1), date(2026, 1, 5)),
+                          st.text("abc", max_size=3)), max_size=40))
+def test_rows_sort_by_priority_then_follow_up_then_key_ties_and_all(rows):
+    from tc_sync.queues.rows import QueueRow, sort_rows
+
+    made = [QueueRow(**{name: None for name in QueueRow.__dataclass_fields__} | {
+        "priority": priority, "next_follow_up": day, "item_key": key})
+        for priority, day, key in rows]
+    assert [(row.priority, row.next_follow_up, row.item_key) for row in sort_rows(made)] == (
+        sorted(rows, key=lambda row: (-row[0], row[1], row[2])))
 
 
 def test_a_queue_sheet_has_a_frozen_header_filters_formats_and_widths(practice, book):
