@@ -9,13 +9,9 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from tc_sync.config import settings_from_mapping
-from tc_sync.demo.practice import PracticeSpec, write_sqlite
 from tc_sync.items.changed import patients_changed
-from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import replica
 from tc_sync.ledger.state import now_utc
-from tc_sync.pull.run import sync_source
 from tc_sync.records import (
     Appointment,
     Benefit,
@@ -26,22 +22,14 @@ from tc_sync.records import (
     Referral,
     ReferralAttachment,
 )
+from tests.demo_ledger import synced_ledger
 
 TODAY = date(2026, 11, 20)
 
 
 @pytest.fixture(scope="module")
 def ledger(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("changed")
-    practice = folder / "practice.db"
-    write_sqlite(practice, PracticeSpec(patients=120, today=TODAY))
-    settings = settings_from_mapping({
-        "ledger": {"url": f"sqlite:///{folder / 'ledger.db'}"},
-        "sources": {"main": {"kind": "opendental",
-                             "connection": {"driver": "sqlite", "path": str(practice)}}}})
-    engine = open_ledger(settings.ledger.url)
-    assert sync_source(engine, "main", settings.sources["main"], settings.sync).outcome == "ok"
-    return engine
+    return synced_ledger(tmp_path_factory.mktemp("changed"), TODAY)
 
 
 def _touched(engine: sa.Engine, record: type, key_column: str) -> tuple[object, object]:

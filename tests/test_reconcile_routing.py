@@ -8,16 +8,13 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from tc_sync.config import settings_from_mapping
 from tc_sync.config.mappings import Route
 from tc_sync.config.mappings_file import load_mappings
-from tc_sync.demo.practice import PracticeSpec, write_sqlite
 from tc_sync.items import reconcile
 from tc_sync.items.followup import OpenPerOwner
-from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import items, replica
-from tc_sync.pull.run import sync_source
 from tc_sync.records import Patient
+from tests.demo_ledger import synced_ledger
 
 TODAY = date(2026, 11, 20)
 
@@ -29,14 +26,7 @@ def _open_per_owner(engine: sa.Engine) -> Counter[str]:
 
 
 def test_round_robin_counts_the_items_earlier_reconciles_gave_out(tmp_path, monkeypatch):
-    practice = tmp_path / "practice.db"
-    write_sqlite(practice, PracticeSpec(patients=120, today=TODAY))
-    settings = settings_from_mapping({
-        "ledger": {"url": f"sqlite:///{tmp_path / 'ledger.db'}"},
-        "sources": {"main": {"kind": "opendental",
-                             "connection": {"driver": "sqlite", "path": str(practice)}}}})
-    engine = open_ledger(settings.ledger.url)
-    assert sync_source(engine, "main", settings.sources["main"], settings.sync).outcome == "ok"
+    engine = synced_ledger(tmp_path, TODAY)
     with engine.connect() as connection:
         patients = sorted(connection.execute(sa.select(replica[Patient].c.pms_id)).scalars())
     first, rest = patients[:30], patients[30:]
