@@ -42,15 +42,13 @@ from tc_sync.ledger.db import reading
 from tc_sync.ledger.items import (
     STAFF_EVENT,
     TRACKED,
+    ItemWrites,
     ReconcileState,
     encode,
-    insert_item,
     load_items,
     load_state,
     open_per_owner,
-    record_event,
     save_state,
-    update_item,
 )
 from tc_sync.ledger.schema import item_events, items, replica
 from tc_sync.ledger.state import now_utc
@@ -114,6 +112,8 @@ class Reconciler:
         # Open items per owner, for round robin: read in the chunk's transaction when a route
         # first asks (most runs route nothing to an owner), then counted up as items are given.
         self._owners: OpenPerOwner | None = None
+        self._writes = ItemWrites()
+        """The current transaction's item writes, written just before it commits."""
 
     def run(self, patient_ids: Iterable[int]) -> ReconcileTotals:
         started = time.perf_counter()
@@ -150,6 +150,7 @@ class Reconciler:
                     done += 1
                     if time.monotonic() >= until:
                         break
+                self._writes.flush(connection)
 
     def _patient(self, connection: sa.Connection, patient: PatientFacts, source: SourceFacts,
                  existing: dict[str, dict[str, Any]], stored_items: Iterable[dict[str, Any]]
@@ -215,17 +216,17 @@ class Reconciler:
         queue, owner = self._queue(connection, item)
         opened = {**fields, "status": "open", "queue": queue, "owner": owner,
                   "opened_at": now_utc(), "episode": 1}
-        insert_item(connection, item.key, opened)
-        self._event(connection, item.key, "opened", {"queue": queue, "owner": owner})
+        self._writes.insert(item.key, opened)
+        self._event(item.key, "opened", {"queue": queue, "owner": owner})
         if self.planner:
             self.planner.opened(connection, item.key, opened, 1)
 
     def _reopen(self, connection: sa.Connection, key: str, stored: dict[str, Any],
                 fields: dict[str, Any]) -> None:
         episode = stored["episode"] + 1
-        update_item(connection, key, {**fields, "status": "open", "resolved_at": None,
-                                      "resolution": None, "episode": episode})
-        self._event(connection, key, "reopened", {"episode": episode})
+        self._writes.update(key, {**fields, "status": "open", "resolved_at": None,
+                                  "resolution": None, "episode": episode})
+        self._event(key, "reopened", {"episode": episode})
         if self.planner:
             self.planner.opened(connection, key, {**stored, **fields}, episode)
 
@@ -247,22 +248,22 @@ class Reconciler:
             "priority", "next_follow_up", "due_on", "last_contact_at", "details", "attempts",
             "escalated"))
         if changes or silent or "queue" in fields:
-            update_item(connection, item.key, fields)
+            self._writes.update(item.key, fields)
         if changes:
-            self._event(connection, item.key, "changed", changes)
+            self._event(item.key, "changed", changes)
         if "queue" in fields:
-            self._event(connection, item.key, "aged" if fields["queue"] == aged else "routed",
+            self._event(item.key, "aged" if fields["queue"] == aged else "routed",
                         {"queue": fields["queue"]})
         if fields["attempts"] > stored["attempts"]:
             since = stored["last_contact_at"]
-            self._event(connection, item.key, "contacted", {
+            self._event(item.key, "contacted", {
                 "attempts": fields["attempts"], "next_follow_up": fields["next_follow_up"],
                 "new": [a.as_detail() for a in found if since is None or a.at > since]})
         if self.planner and item.key in self._staff_done and fields["due_on"] <= self.today and (
                 snoozed is None or snoozed <= self.today):   # a staff-done task's next step
             self.planner.next_step(connection, item.key, {**stored, **fields}, stored["episode"])
         if fields["escalated"] and not stored["escalated"]:
-            self._event(connection, item.key, "escalated", {"attempts": fields["attempts"]})
+            self._event(item.key, "escalated", {"attempts": fields["attempts"]})
             if self.planner:
                 self.planner.escalated(connection, item.key, {**stored, **fields},
                                        stored["episode"])
@@ -315,17 +316,16 @@ class Reconciler:
     def _close(self, connection: sa.Connection, stored: dict[str, Any], reason: str,
                fields: dict[str, Any] | None = None,
                detail: dict[str, Any] | None = None) -> None:
-        update_item(connection, stored["item_key"], {
+        self._writes.update(stored["item_key"], {
             "status": "resolved", "resolved_at": now_utc(), "resolution": reason,
             **(fields or {})})
-        self._event(connection, stored["item_key"], "resolved", {"reason": reason,
+        self._event(stored["item_key"], "resolved", {"reason": reason,
                                                                   **(detail or {})})
         if self.planner:
             self.planner.resolved(connection, stored["item_key"], stored["episode"], reason)
 
-    def _event(self, connection: sa.Connection, key: str, event: str,
-               detail: dict[str, Any]) -> None:
-        record_event(connection, key, event, detail, self.run_id)
+    def _event(self, key: str, event: str, detail: dict[str, Any]) -> None:
+        self._writes.event(key, event, detail, self.run_id)
         self.totals.by_event[event] = self.totals.by_event.get(event, 0) + 1
         if hasattr(self.totals, event):
             setattr(self.totals, event, getattr(self.totals, event) + 1)
