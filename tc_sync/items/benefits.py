@@ -100,15 +100,11 @@ def annual_maximum(
     `patient_overrides`, the patient's own maximum competes and the smaller is shown, as Open
     Dental's Family module does; alone, it is the maximum.
     """
-    def largest(overrides: bool) -> Cents | None:
-        amounts = [b.amount for b in benefits
-                   if (b.coverage_id is not None) == overrides and _applies(coverage, b)
-                   and _is_annual_maximum(b, other_categories, level)]
-        return max(amounts) if amounts else None
-
-    benefits = tuple(benefits)
-    plans = largest(overrides=False)
-    own = largest(overrides=True) if patient_overrides else None
+    maximums = [b for b in benefits
+                if _applies(coverage, b) and _is_annual_maximum(b, other_categories, level)]
+    plans = max((b.amount for b in maximums if b.coverage_id is None), default=None)
+    own = max((b.amount for b in maximums if b.coverage_id is not None),
+              default=None) if patient_overrides else None
     if own is None or plans is None:
         return plans if own is None else own
     return min(plans, own)
@@ -192,7 +188,7 @@ def benefit_position(
     a position: whether to show it is the caller's decision. The Treatment Finder shows a
     remaining amount below zero as it is (`floor_at_zero` off).
     """
-    benefits = tuple(benefits)
+    benefits = tuple(b for b in benefits if _applies(coverage, b))
     claim_procedures = tuple(claim_procedures)
     annual_max = annual_maximum(coverage, benefits, other_categories,
                                 patient_overrides=patient_overrides)

@@ -64,6 +64,10 @@ class PatientFacts:
     referrals: list[ReferralAttachment] = field(default_factory=list)
     verifications: list[InsuranceVerification] = field(default_factory=list)
     """Verifications of the patient's plans' benefits and of the patient's enrollments."""
+    derived: dict[tuple[object, ...], Any] = field(default_factory=dict, repr=False,
+                                                   compare=False)
+    """What rules worked out from these records that another rule reuses (the benefit
+    position, the planned treatment), by what it was worked out with: see `rules.derived`."""
 
 
 @dataclass(frozen=True)

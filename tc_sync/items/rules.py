@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import TypeVar
 
 from tc_sync.config.mappings import InsuranceNotVerified, Mappings
 from tc_sync.items.benefits import BenefitPosition, benefit_position
@@ -51,11 +52,29 @@ from tc_sync.records import (
     ProcedureStatus,
 )
 
+T = TypeVar("T")
 _UNSCHEDULED_LIST_PATIENTS = {PatientStatus.ACTIVE, PatientStatus.PROSPECTIVE}
+
+
+def derived(facts: PatientFacts, name: str, source: SourceFacts, mappings: Mappings,
+            today: date, work: Callable[[], T]) -> T:
+    """`work()`'s result, worked out once per patient's facts, settings and day (several
+    rules need the benefit position and the planned treatment)."""
+    key = (name, id(source), id(mappings), today)
+    if key not in facts.derived:
+        facts.derived[key] = work()
+    result: T = facts.derived[key]
+    return result
 
 
 def _position(facts: PatientFacts, source: SourceFacts, mappings: Mappings, today: date
               ) -> tuple[Coverage | None, BenefitPosition | None]:
+    return derived(facts, "position", source, mappings, today,
+                   lambda: _work_out_position(facts, source, mappings, today))
+
+
+def _work_out_position(facts: PatientFacts, source: SourceFacts, mappings: Mappings,
+                       today: date) -> tuple[Coverage | None, BenefitPosition | None]:
     coverage = primary_coverage(facts)
     if coverage is None:
         return None, None
@@ -136,12 +155,19 @@ def unscheduled_treatment(source_id: str, facts: PatientFacts, source: SourceFac
                  **signed_details(facts, source, (p.pms_id for p in waiting))})]
 
 
+def _treatment(source_id: str, facts: PatientFacts, source: SourceFacts, mappings: Mappings,
+               today: date) -> list[DesiredItem]:
+    """`unscheduled_treatment`, worked out once: `benefits_expiring` builds on it."""
+    return derived(facts, f"treatment {source_id}", source, mappings, today,
+                   lambda: unscheduled_treatment(source_id, facts, source, mappings, today))
+
+
 def benefits_expiring(source_id: str, facts: PatientFacts, source: SourceFacts,
                       mappings: Mappings, today: date) -> list[DesiredItem]:
     """A patient with unscheduled treatment whose primary plan renews within `within_days`
     with at least `min_remaining` left (either off: no limit); the amount is what remains."""
     settings = mappings.kinds.benefits_expiring
-    treatment = unscheduled_treatment(source_id, facts, source, mappings, today)
+    treatment = _treatment(source_id, facts, source, mappings, today)
     coverage, position = _position(facts, source, mappings, today)
     if not treatment or coverage is None or position is None or position.remaining is None:
         return []
@@ -238,7 +264,7 @@ Rule = Callable[[str, PatientFacts, SourceFacts, Mappings, date], list[DesiredIt
 
 
 RULES: dict[ItemKind, Rule] = {
-    ItemKind.UNSCHEDULED_TREATMENT: unscheduled_treatment,
+    ItemKind.UNSCHEDULED_TREATMENT: _treatment,
     ItemKind.PREDETERMINATION_PENDING: predetermination_pending,
     ItemKind.PREDETERMINATION_RETURNED: predetermination_returned,
     ItemKind.CLAIM_UNSENT: claim_unsent,
