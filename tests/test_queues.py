@@ -10,6 +10,7 @@ import csv
 import json
 import logging
 import os
+import re
 import sqlite3
 import stat
 import subprocess
@@ -761,11 +762,20 @@ def test_why_now_is_the_items_own_reasons_else_a_sentence_from_the_row(practice,
     from tc_sync.queues.reasons import next_step, why_now
 
     items_by_key = {item["item_key"]: item for item in open_items(practice[1])}
+    merged = 0
     for queue in ("insurance", "treatment"):
         for row in read_csv(built[0] / f"{queue}.csv"):
-            reasons = [reason for key in row["Item"].split()
+            keys = row["Item"].split()
+            reasons = [reason for key in keys
                        for reason in json.loads(items_by_key[key]["details"])["reasons"]]
-            assert row["Why now"] == "; ".join(list(dict.fromkeys(reasons))[:3])
+            if len(keys) == 1:
+                assert row["Why now"] == "; ".join(list(dict.fromkeys(reasons))[:3])
+                continue
+            merged += 1          # each reason told, the dollars at stake only once
+            stakes = re.findall(r"\$[\d,.]+ at stake", row["Why now"])
+            assert stakes and len(stakes) == len(set(stakes)), row["Why now"]
+            assert row["Why now"].startswith(reasons[0])
+    assert merged
     outstanding = next(row for row in read_csv(built[0] / "insurance.csv")
                        if row["What"] == "Claim outstanding")
     assert outstanding["Next step"].startswith(f"Call {outstanding['Carrier']}")
@@ -778,6 +788,14 @@ def test_why_now_is_the_items_own_reasons_else_a_sentence_from_the_row(practice,
     assert next_step(row) == "Call to reschedule"
     told = replace(row, reasons=("$5,190 implant planned 12 days ago", "renews Jan 1"))
     assert why_now(told) == "$5,190 implant planned 12 days ago; renews Jan 1"
+    returned = replace(row, reasons=("$5,190 at stake, answered 1 day ago",
+                                      "the patient signed the treatment plan"))
+    treatment = replace(row, reasons=("$5,190 at stake, planned 8 days ago",))
+    assert why_now(replace(row, parts=(returned, treatment))) == (
+        "$5,190 at stake, answered 1 day ago; the patient signed the treatment plan; "
+        "planned 8 days ago")
+    assert why_now(replace(row, parts=(returned, replace(row, reasons=("$5,190 at stake",))))
+                   ) == "$5,190 at stake, answered 1 day ago; the patient signed the treatment plan"
 
 
 def test_a_broken_appointment_shows_its_procedures_amount_provider_and_date_planned(

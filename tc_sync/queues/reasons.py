@@ -7,6 +7,7 @@ amount, age, bucket and renewal date. Pure functions of a row.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -94,13 +95,28 @@ _DERIVED: dict[ItemKind, Callable[[QueueRow], str]] = {
 }
 
 
+_AT_STAKE = re.compile(r"(?P<money>\$[\d,.]+ at stake)(?:, (?P<rest>.+))?")
+"""A rule's first reason: the dollars at stake, then (after a comma) how long owed."""
+
+
 def reasons(row: QueueRow) -> tuple[str, ...]:
     """The row's reasons: the items' own when they carry some, else one derived sentence
-    per follow-up in the row (at most three)."""
+    per follow-up in the row (at most three). Follow-ups merged into one row often stake the
+    same dollars: those are said once ("$5,190 at stake, answered 1 day ago; planned 8 days
+    ago", not "...; $5,190 at stake, planned 8 days ago")."""
     parts = row.parts or (row,)
     found: list[str] = []
+    staked: set[str] = set()
     for part in parts:
-        found += part.reasons or (_DERIVED[part.kind](part),)
+        for reason in part.reasons or (_DERIVED[part.kind](part),):
+            stake = _AT_STAKE.fullmatch(reason)
+            if stake is not None and stake["money"] in staked:
+                if stake["rest"]:
+                    found.append(stake["rest"])
+                continue
+            if stake is not None:
+                staked.add(stake["money"])
+            found.append(reason)
     return tuple(dict.fromkeys(found))[:3]
 
 
