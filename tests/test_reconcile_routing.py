@@ -46,6 +46,24 @@ def test_round_robin_counts_the_items_earlier_reconciles_gave_out(tmp_path, monk
     assert abs(owned["ana"] - owned["ben"]) <= 1, owned
 
 
+def test_round_robin_counts_items_a_fixed_route_gave_out_earlier_in_the_same_transaction(
+        tmp_path, monkeypatch):
+    engine = synced_ledger(tmp_path, TODAY)
+    with engine.connect() as connection:
+        patients = sorted(connection.execute(sa.select(replica[Patient].c.pms_id)).scalars())
+    monkeypatch.setattr(reconcile, "_WRITE_SECONDS", 3600)     # one transaction per chunk
+    routes = load_mappings().model_copy(update={"routing": [
+        Route(kinds=["unscheduled_treatment"], queue="front", owners=["ana"]),
+        Route(queue="front", owners=["ana", "ben"], assign="round_robin")]})
+    reconcile.Reconciler(engine, "main", routes, TODAY, may_resolve=False,
+                         run_id=None).run(patients)
+    with engine.connect() as connection:
+        fixed = connection.execute(sa.select(sa.func.count()).where(
+            items.c.kind == "unscheduled_treatment")).scalar_one()
+    owned = _open_per_owner(engine)
+    assert fixed > 1, "no treatment items: the test proves nothing"
+    assert abs(owned["ana"] - owned["ben"]) <= 1, (owned, fixed)
+
 
 def test_owner_counts_are_read_only_when_a_route_asks_for_them():
     reads = []

@@ -193,11 +193,17 @@ class Reconciler:
         if is_aged(item, self.mappings):
             return self.mappings.aged_queue, None
         if self._owners is None or not self._owners.read:
-            self._owners = OpenPerOwner(partial(open_per_owner, connection, self.source_id))
+            self._owners = OpenPerOwner(partial(self._open_per_owner, connection))
         queue, owner = route(item, self.mappings, self._owners)
         if owner:
             self._owners.given(owner)
         return queue, owner
+
+    def _open_per_owner(self, connection: sa.Connection) -> dict[str, int]:
+        """Open items per owner as the ledger has them with this transaction's writes in
+        (items given out before the first read are counted by it, not in memory)."""
+        self._writes.flush(connection)
+        return open_per_owner(connection, self.source_id)
 
     def _keep(self, connection: sa.Connection, item: DesiredItem,
               stored: dict[str, Any] | None, patient: PatientFacts, source: SourceFacts
