@@ -159,6 +159,18 @@ def test_benefits_renewing_within_sixty_days_with_money_left_raise_benefits_expi
     assert item.details["benefits_renew_on"] == "2027-01-01"
 
 
+def test_a_second_evaluation_of_changed_facts_sees_the_change(mappings):
+    """The rules work the benefit position and the planned treatment out once per
+    evaluation; a later evaluation of the same facts, changed, must not reuse them."""
+    chart = facts(procedures=[procedure(1)], coverages=[coverage()], benefits=[annual_max()])
+    first = kinds(evaluate("main", chart, SOURCE, mappings, TODAY))
+    assert first[ItemKind.BENEFITS_EXPIRING][0].details["treatment_amount"] == 125000
+    chart.procedures.append(procedure(2, "D2750"))
+    again = kinds(evaluate("main", chart, SOURCE, mappings, TODAY))
+    assert again[ItemKind.UNSCHEDULED_TREATMENT][0].amount == 250000
+    assert again[ItemKind.BENEFITS_EXPIRING][0].details["treatment_amount"] == 250000
+
+
 def test_a_plan_renewing_in_july_is_not_expiring_in_november(mappings):
     found = kinds(evaluate("main", facts(procedures=[procedure(1)], coverages=[coverage(7)],
                                          benefits=[annual_max()]), SOURCE, mappings, TODAY))

@@ -284,6 +284,7 @@ def evaluate(source_id: str, facts: PatientFacts, source: SourceFacts, mappings:
              today: date) -> dict[str, DesiredItem]:
     """Every item one patient's data says is owed today, by natural key."""
     desired: dict[str, DesiredItem] = {}
+    facts.derived.clear()       # worked out afresh, should the facts have changed since
     for kind, rule in RULES.items():
         if getattr(mappings.kinds, kind.value).enabled:
             for item in rule(source_id, facts, source, mappings, today):
