@@ -796,6 +796,13 @@ def test_why_now_is_the_items_own_reasons_else_a_sentence_from_the_row(practice,
         "planned 8 days ago")
     assert why_now(replace(row, parts=(returned, replace(row, reasons=("$5,190 at stake",))))
                    ) == "$5,190 at stake, answered 1 day ago; the patient signed the treatment plan"
+    expiring = replace(row, reasons=("$1,263 at stake, owed 85 days ago",
+                                      "benefits renew 2027-01-01, $1,263 left"))
+    renewing = replace(row, reasons=("$5,190 at stake, planned 85 days ago",
+                                     "benefits renew 2027-01-01, $1,263 left"))
+    assert why_now(replace(row, parts=(renewing, expiring))) == (
+        "$5,190 at stake, planned 85 days ago; benefits renew 2027-01-01, $1,263 left; "
+        "owed 85 days ago")
 
 
 def test_a_broken_appointment_shows_its_procedures_amount_provider_and_date_planned(

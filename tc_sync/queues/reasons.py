@@ -95,27 +95,27 @@ _DERIVED: dict[ItemKind, Callable[[QueueRow], str]] = {
 }
 
 
-_AT_STAKE = re.compile(r"(?P<money>\$[\d,.]+ at stake)(?:, (?P<rest>.+))?")
+_AT_STAKE = re.compile(r"(?P<dollars>\$[\d,]+(?:\.\d+)?) at stake(?:, (?P<rest>.+))?")
 """A rule's first reason: the dollars at stake, then (after a comma) how long owed."""
+_DOLLARS = re.compile(r"\$[\d,]+(?:\.\d+)?")
 
 
 def reasons(row: QueueRow) -> tuple[str, ...]:
     """The row's reasons: the items' own when they carry some, else one derived sentence
-    per follow-up in the row (at most three). Follow-ups merged into one row often stake the
-    same dollars: those are said once ("$5,190 at stake, answered 1 day ago; planned 8 days
-    ago", not "...; $5,190 at stake, planned 8 days ago")."""
+    per follow-up in the row (at most three). Follow-ups merged into one row often stake
+    dollars an earlier reason named: those are said once ("$5,190 at stake, answered 1 day
+    ago; planned 8 days ago", not "...; $5,190 at stake, planned 8 days ago")."""
     parts = row.parts or (row,)
     found: list[str] = []
-    staked: set[str] = set()
+    said: set[str] = set()
     for part in parts:
         for reason in part.reasons or (_DERIVED[part.kind](part),):
             stake = _AT_STAKE.fullmatch(reason)
-            if stake is not None and stake["money"] in staked:
+            if stake is not None and stake["dollars"] in said:
                 if stake["rest"]:
                     found.append(stake["rest"])
                 continue
-            if stake is not None:
-                staked.add(stake["money"])
+            said.update(_DOLLARS.findall(reason))
             found.append(reason)
     return tuple(dict.fromkeys(found))[:3]
 
