@@ -325,8 +325,7 @@ class Reconciler:
         self._writes.update(stored["item_key"], {
             "status": "resolved", "resolved_at": now_utc(), "resolution": reason,
             **(fields or {})})
-        self._event(stored["item_key"], "resolved", {"reason": reason,
-                                                                  **(detail or {})})
+        self._event(stored["item_key"], "resolved", {"reason": reason, **(detail or {})})
         if self.planner:
             self.planner.resolved(connection, stored["item_key"], stored["episode"], reason)
 

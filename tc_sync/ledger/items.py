@@ -109,9 +109,10 @@ def update_item(connection: sa.Connection, key: str, fields: Mapping[str, Any]) 
 
 class ItemWrites:
     """One transaction's item inserts, updates and events, written at its end with one
-    statement per kind of write and set of columns (the database's executemany), in the
-    order they were asked for within each kind: inserts, then updates, then events. Each
-    write is stamped when asked for, as if it had been executed then."""
+    statement per kind of write and set of columns (the database's executemany): inserts,
+    then updates, then events, each in the order asked for. Each write is stamped when asked
+    for, as if it had been executed then. Nothing may read the items written meanwhile
+    without a `flush` first."""
 
     def __init__(self) -> None:
         self._inserts: dict[tuple[str, ...], list[dict[str, Any]]] = {}
