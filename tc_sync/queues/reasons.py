@@ -95,9 +95,9 @@ _DERIVED: dict[ItemKind, Callable[[QueueRow], str]] = {
 }
 
 
-_AT_STAKE = re.compile(r"(?P<dollars>\$[\d,]+(?:\.\d+)?) at stake(?:, (?P<rest>.+))?")
-"""A rule's first reason: the dollars at stake, then (after a comma) how long owed."""
 _DOLLARS = re.compile(r"\$[\d,]+(?:\.\d+)?")
+_AT_STAKE = re.compile(rf"(?P<dollars>{_DOLLARS.pattern}) at stake(?:, (?P<rest>.+))?")
+"""A rule's first reason: the dollars at stake, then (after a comma) how long owed."""
 
 
 def reasons(row: QueueRow) -> tuple[str, ...]:
