@@ -7,11 +7,13 @@ import typing
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from tc_sync.items.history import procedures_worth_reading
 from tc_sync.ledger.schema import Money, replica
 from tc_sync.records import (
     Appointment,
@@ -152,8 +154,13 @@ def load_source_facts(connection: sa.Connection, source_id: str) -> SourceFacts:
 
 
 def load_patient_facts(connection: sa.Connection, source_id: str,
-                       patient_ids: Iterable[int]) -> dict[int, PatientFacts]:
-    """Every live record of these patients, in a few queries per chunk of patients."""
+                       patient_ids: Iterable[int], history_from: date | None = None
+                       ) -> dict[int, PatientFacts]:
+    """Every live record of these patients, in a few queries per chunk of patients.
+
+    With `history_from`, finished procedures before it are left out unless something recent
+    or open names them (`tc_sync.items.history`): the rules see the same.
+    """
     facts: dict[int, PatientFacts] = defaultdict(PatientFacts)
     ids = sorted(set(patient_ids))
     for start in range(0, len(ids), _CHUNK):
@@ -169,8 +176,10 @@ def load_patient_facts(connection: sa.Connection, source_id: str,
             (PlanAttachment, "plan_attachments"), (LabCase, "lab_cases"),
             (ReferralAttachment, "referrals"))
         for record, attribute in per_patient:
-            rows: list[Any] = read_records(connection, record, source_id,
-                                           replica[record].c.patient_id.in_(chunk))
+            where: sa.ColumnElement[bool] = replica[record].c.patient_id.in_(chunk)
+            if record is Procedure and history_from is not None:
+                where = sa.and_(where, procedures_worth_reading(source_id, chunk, history_from))
+            rows: list[Any] = read_records(connection, record, source_id, where)
             for row in rows:
                 getattr(facts[row.patient_id], attribute).append(row)
         _attach_benefits(connection, source_id, [facts[i] for i in chunk])

@@ -34,6 +34,7 @@ from tc_sync.items.followup import (
     priority,
     route,
 )
+from tc_sync.items.history import history_from
 from tc_sync.items.model import BEFORE_VISIT, DesiredItem, ItemKind, Resolution
 from tc_sync.items.outcomes import OUTCOME_RESOLUTIONS, Outcome, recorded_outcome, stays_ended
 from tc_sync.items.rules import evaluate, why_resolved
@@ -133,7 +134,8 @@ class Reconciler:
         are evaluated again next time). No one else writes this source's rows meanwhile: the
         pull before it has finished, and the source's lease keeps other agents out."""
         with reading(self.engine) as connection:
-            facts = load_patient_facts(connection, self.source_id, ids)
+            facts = load_patient_facts(connection, self.source_id, ids,
+                                       history_from(self.mappings, self.today))
             existing = load_items(connection, self.source_id, ids)
             self._staff_done = tasks_done_by_staff(connection, list(existing))
         self._owners = None

@@ -1,0 +1,97 @@
+"""A reconcile reads only the history the rules can look at, and the rules see the same.
+
+The reconcile leaves old finished procedures out of the facts it reads (issue 17); these
+tests evaluate every patient of a demo practice with the whole history and with the
+reconcile's, after moving the work an open claim, a recently received claim and an upcoming
+visit name five years back, where only what names them keeps them in.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tc_sync.config.mappings_file import load_mappings
+from tc_sync.items.facts import PatientFacts, load_patient_facts, load_source_facts
+from tc_sync.items.history import history_from
+from tc_sync.items.model import DesiredItem, ItemKind
+from tc_sync.items.rules import evaluate
+from tc_sync.ledger.schema import replica
+from tc_sync.records import ClaimProcedure, Patient, Procedure, ProcedureStatus
+from tests.demo_ledger import synced_ledger
+
+TODAY = date(2025, 6, 16)
+LONG_AGO = TODAY - timedelta(days=5 * 365)
+CLAIMS = (ItemKind.CLAIM_UNSENT, ItemKind.CLAIM_OUTSTANDING, ItemKind.CLAIM_DENIED,
+          ItemKind.CLAIM_UNDERPAID)
+VISITS = (ItemKind.INSURANCE_NOT_VERIFIED, ItemKind.LAB_CASE_NOT_READY)
+"""Kinds whose codes are the visit's procedures, finished or not (any but deleted)."""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
+    return synced_ledger(Path(tmp_path_factory.mktemp("history")), TODAY, patients=300)
+
+
+def _facts(engine: sa.Engine, since: date | None) -> dict[int, PatientFacts]:
+    with engine.connect() as connection:
+        ids = connection.execute(sa.select(replica[Patient].c.pms_id)).scalars().all()
+        return load_patient_facts(connection, "main", ids, since)
+
+
+def _evaluated(engine: sa.Engine, since: date | None) -> dict[int, dict[str, DesiredItem]]:
+    mappings = load_mappings()
+    with engine.connect() as connection:
+        source = load_source_facts(connection, "main")
+    return {patient: evaluate("main", facts, source, mappings, TODAY)
+            for patient, facts in _facts(engine, since).items()}
+
+
+def _backdate(engine: sa.Engine, procedure_ids: set[int],
+              status: ProcedureStatus = ProcedureStatus.COMPLETE) -> None:
+    """Make these procedures finished work (and their claim procedures) from `LONG_AGO`."""
+    procedures, claim_procedures = replica[Procedure], replica[ClaimProcedure]
+    with engine.begin() as connection:
+        connection.execute(procedures.update().where(procedures.c.pms_id.in_(procedure_ids))
+                           .values(status=status.value, procedure_date=LONG_AGO,
+                                   date_complete=LONG_AGO))
+        connection.execute(claim_procedures.update()
+                           .where(claim_procedures.c.procedure_id.in_(procedure_ids))
+                           .values(procedure_date=LONG_AGO))
+
+
+def test_the_history_horizon_reaches_back_past_every_claim_rule_window(tmp_path: Path) -> None:
+    assert history_from(load_mappings(), TODAY) == TODAY - timedelta(days=730)
+    site = tmp_path / "mappings.yaml"
+    site.write_text("kinds:\n  claim_denied:\n    within_days: 1000\n")
+    assert history_from(load_mappings(site), TODAY) == TODAY - timedelta(days=1000)
+
+
+def test_rules_see_the_same_with_the_reconciles_history(engine: sa.Engine) -> None:
+    whole = _evaluated(engine, None)
+    items = [item for found in whole.values() for item in found.values()]
+    claimed = {kind: next(item for item in items if item.kind == kind and item.codes)
+               for kind in CLAIMS if any(item.kind == kind for item in items)}
+    visit = next(item for item in items if item.kind in VISITS and item.codes)
+    assert len(claimed) >= 2, "the demo practice should have open and received claim items"
+    facts = _facts(engine, None)
+    for item in claimed.values():
+        on_claim = {cp.procedure_id for cp in facts[item.patient_id].claim_procedures
+                    if cp.claim_id == item.claim_id and cp.procedure_id is not None}
+        _backdate(engine, on_claim)
+    on_visit = {p.pms_id for p in facts[visit.patient_id].procedures
+                if p.appointment_id == visit.appointment_id}
+    _backdate(engine, on_visit, ProcedureStatus.EXISTING_OTHER_PROVIDER)
+
+    since = history_from(load_mappings(), TODAY)
+    whole = _evaluated(engine, None)
+    reconciled = _evaluated(engine, since)
+
+    assert reconciled == whole
+    for item in [*claimed.values(), visit]:
+        assert whole[item.patient_id][item.key].codes, item.kind
+    read = sum(len(f.procedures) for f in _facts(engine, since).values())
+    assert read < sum(len(f.procedures) for f in facts.values())
