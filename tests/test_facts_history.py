@@ -1,9 +1,10 @@
 """A reconcile reads only the history the rules can look at, and the rules see the same.
 
-The reconcile leaves old finished procedures out of the facts it reads (issue 17); these
-tests evaluate every patient of a demo practice with the whole history and with the
-reconcile's, after moving the work an open claim, a recently received claim and an upcoming
-visit name five years back, where only what names them keeps them in.
+The reconcile leaves old finished procedures and settled claims' procedures out of the facts
+it reads (issue 17); these tests evaluate every patient of a demo practice with the whole
+history and with the reconcile's, after moving five years back the work an open claim, a
+recently received claim and an upcoming visit name, and a predetermination's return: only
+what names them keeps them in.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from tc_sync.items.history import history_from
 from tc_sync.items.model import DesiredItem, ItemKind
 from tc_sync.items.rules import evaluate
 from tc_sync.ledger.schema import replica
-from tc_sync.records import ClaimProcedure, Patient, Procedure, ProcedureStatus
+from tc_sync.records import Claim, ClaimProcedure, Patient, Procedure, ProcedureStatus
 from tests.demo_ledger import synced_ledger
 
 TODAY = date(2025, 6, 16)
@@ -70,12 +71,24 @@ def test_the_history_horizon_reaches_back_past_every_claim_rule_window(tmp_path:
     assert history_from(load_mappings(site), TODAY) == TODAY - timedelta(days=1000)
 
 
+def _returned_long_ago(engine: sa.Engine, claim_id: int) -> None:
+    """Make a returned predetermination (and its claim procedures' dates) `LONG_AGO`'s."""
+    claims, claim_procedures = replica[Claim], replica[ClaimProcedure]
+    with engine.begin() as connection:
+        connection.execute(claims.update().where(claims.c.pms_id == claim_id)
+                           .values(date_received=LONG_AGO))
+        connection.execute(claim_procedures.update()
+                           .where(claim_procedures.c.claim_id == claim_id)
+                           .values(procedure_date=LONG_AGO))
+
+
 def test_rules_see_the_same_with_the_reconciles_history(engine: sa.Engine) -> None:
     whole = _evaluated(engine, None)
     items = [item for found in whole.values() for item in found.values()]
     claimed = {kind: next(item for item in items if item.kind == kind and item.codes)
                for kind in CLAIMS if any(item.kind == kind for item in items)}
     visit = next(item for item in items if item.kind in VISITS and item.codes)
+    returned = next(item for item in items if item.kind == ItemKind.PREDETERMINATION_RETURNED)
     assert len(claimed) >= 2, "the demo practice should have open and received claim items"
     facts = _facts(engine, None)
     for item in claimed.values():
@@ -85,13 +98,17 @@ def test_rules_see_the_same_with_the_reconciles_history(engine: sa.Engine) -> No
     on_visit = {p.pms_id for p in facts[visit.patient_id].procedures
                 if p.appointment_id == visit.appointment_id}
     _backdate(engine, on_visit, ProcedureStatus.EXISTING_OTHER_PROVIDER)
+    assert returned.claim_id is not None
+    _returned_long_ago(engine, returned.claim_id)
 
     since = history_from(load_mappings(), TODAY)
     whole = _evaluated(engine, None)
     reconciled = _evaluated(engine, since)
 
     assert reconciled == whole
-    for item in [*claimed.values(), visit]:
+    for item in [*claimed.values(), visit, returned]:
         assert whole[item.patient_id][item.key].codes, item.kind
-    read = sum(len(f.procedures) for f in _facts(engine, since).values())
-    assert read < sum(len(f.procedures) for f in facts.values())
+    read = _facts(engine, since).values()
+    assert sum(len(f.procedures) for f in read) < sum(len(f.procedures) for f in facts.values())
+    assert (sum(len(f.claim_procedures) for f in read)
+            < sum(len(f.claim_procedures) for f in facts.values()))

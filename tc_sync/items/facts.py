@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from tc_sync.items.history import procedures_worth_reading
+from tc_sync.items.history import claim_procedures_worth_reading, procedures_worth_reading
 from tc_sync.ledger.schema import Money, replica
 from tc_sync.records import (
     Appointment,
@@ -44,6 +44,8 @@ from tc_sync.records import (
 
 R = TypeVar("R")
 _CHUNK = 500
+_HISTORY = {Procedure: procedures_worth_reading, ClaimProcedure: claim_procedures_worth_reading}
+"""The records whose old rows a reconcile leaves out (`tc_sync.items.history`)."""
 
 
 @dataclass
@@ -158,8 +160,9 @@ def load_patient_facts(connection: sa.Connection, source_id: str,
                        ) -> dict[int, PatientFacts]:
     """Every live record of these patients, in a few queries per chunk of patients.
 
-    With `history_from`, finished procedures before it are left out unless something recent
-    or open names them (`tc_sync.items.history`): the rules see the same.
+    With `history_from`, finished procedures and settled claims' procedures before it are
+    left out unless something recent or open names them (`tc_sync.items.history`): the rules
+    see the same.
     """
     facts: dict[int, PatientFacts] = defaultdict(PatientFacts)
     ids = sorted(set(patient_ids))
@@ -177,8 +180,8 @@ def load_patient_facts(connection: sa.Connection, source_id: str,
             (ReferralAttachment, "referrals"))
         for record, attribute in per_patient:
             where: sa.ColumnElement[bool] = replica[record].c.patient_id.in_(chunk)
-            if record is Procedure and history_from is not None:
-                where = sa.and_(where, procedures_worth_reading(source_id, chunk, history_from))
+            if history_from is not None and record in _HISTORY:
+                where = sa.and_(where, _HISTORY[record](source_id, chunk, history_from))
             rows: list[Any] = read_records(connection, record, source_id, where)
             for row in rows:
                 getattr(facts[row.patient_id], attribute).append(row)

@@ -1,27 +1,30 @@
-"""Which of a patient's finished procedures the rules can still look at.
+"""Which of a patient's old rows the rules can still look at.
 
 Most of a practice's procedure rows are finished work from years ago: completed, existing,
-referred out or deleted. At 60,000 patients that is 1.6 of 2.0 million rows, and reading them
-back was a fifth of a full reconcile (issue 17). No rule looks at them except through
-something recent or still open, so a reconcile reads a finished procedure only when it is
-dated (or completed) within the history horizon, or one of these names it:
+referred out or deleted. At 60,000 patients that is 1.35 of 2.0 million rows, and most claim
+procedures belong to claims paid years ago; reading them back was a fifth of a full
+reconcile (issue 17). No rule looks at them except through something recent or still open,
+so a reconcile reads, of what is dated before the history horizon (`history_from`):
 
-* a claim that can still be an item: any not received (unsent, sent, on hold; Outstanding
-  Claims lists them whatever their age), or received within the horizon (denied, underpaid);
-* a claim procedure dated within the horizon (a benefit year's insurance used leaves out
-  separately limited procedures by their id);
-* an appointment dated within the horizon, or undated (a visit's duties list its
+* a claim procedure only if its claim is not settled: not received (unsent, sent, on hold:
+  Outstanding Claims lists them whatever their age), received within the horizon (denied,
+  underpaid), or a predetermination (a returned one is followed while its procedures wait);
+  or if it is on no claim (an estimate, an insurance history entry);
+* a finished procedure only if such a claim procedure (on a claim) names it, or an
+  appointment dated within the horizon, or undated, has it (a visit's duties list its
   procedures).
 
-Planned, inactive planned and condition rows are always read. The horizon (`history_from`)
-reaches back two years, or further when a claim rule looks back further, so it always covers
-the benefit year, the 30 days a completed procedure resolves treatment, and every rule's
-window. Reading more than this is never wrong, only slower: the conditions err that way.
+Planned, inactive planned and condition procedures, and anything undated, are always read.
+The horizon reaches back two years, or further when a claim rule looks back further, so it
+covers the benefit year (insurance used leaves out separately limited procedures by their
+id), the 30 days a completed procedure resolves treatment, and every rule's window. Reading
+more than this is never wrong, only slower: the conditions err that way.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -32,6 +35,7 @@ from tc_sync.records import (
     Claim,
     ClaimProcedure,
     ClaimStatus,
+    ClaimType,
     Procedure,
     ProcedureStatus,
 )
@@ -55,24 +59,13 @@ def procedures_worth_reading(source_id: str, patient_ids: list[int],
                              since: date) -> sa.ColumnElement[bool]:
     """The condition on these patients' replica procedures that leaves out finished work
     before `since` that nothing recent or open names."""
-    procedures = replica[Procedure]
-    claim_procedures, claims = replica[ClaimProcedure], replica[Claim]
+    procedures, claim_procedures = replica[Procedure], replica[ClaimProcedure]
     appointments = replica[Appointment]
-    claimed = (
-        sa.select(claim_procedures.c.procedure_id)
-        .select_from(claim_procedures.outerjoin(claims, sa.and_(
-            claims.c.source_id == claim_procedures.c.source_id,
-            claims.c.pms_id == claim_procedures.c.claim_id)))
-        .where(claim_procedures.c.source_id == source_id,
-               claim_procedures.c.patient_id.in_(patient_ids),
-               claim_procedures.c.procedure_id.is_not(None),
-               sa.or_(claim_procedures.c.procedure_date.is_(None),
-                      claim_procedures.c.procedure_date >= since,
-                      sa.and_(claim_procedures.c.claim_id.is_not(None), sa.or_(
-                          claims.c.pms_id.is_(None),    # a claim not (yet) in the replica
-                          claims.c.status != ClaimStatus.RECEIVED.value,
-                          claims.c.date_received.is_(None),
-                          claims.c.date_received >= since)))))
+    claimed = (sa.select(claim_procedures.c.procedure_id)
+               .where(claim_procedures.c.source_id == source_id,
+                      claim_procedures.c.patient_id.in_(patient_ids),
+                      claim_procedures.c.procedure_id.is_not(None),
+                      _claim_procedure_worth_reading(source_id, patient_ids, since, False)))
     visits = (
         sa.select(appointments.c.pms_id)
         .where(appointments.c.source_id == source_id,
@@ -84,3 +77,33 @@ def procedures_worth_reading(source_id: str, patient_ids: list[int],
         procedures.c.procedure_date.is_(None), procedures.c.procedure_date >= since,
         procedures.c.date_complete >= since,
         procedures.c.pms_id.in_(claimed), procedures.c.appointment_id.in_(visits))
+
+
+def claim_procedures_worth_reading(source_id: str, patient_ids: list[int],
+                                   since: date) -> sa.ColumnElement[bool]:
+    """The condition on these patients' replica claim procedures that leaves out those of
+    settled claims (see `_settled_claims`) dated before `since`."""
+    return _claim_procedure_worth_reading(source_id, patient_ids, since, True)
+
+
+def _claim_procedure_worth_reading(source_id: str, patient_ids: list[int], since: date,
+                                   estimates: bool) -> sa.ColumnElement[bool]:
+    """Dated since `since` (or undated), or on a claim not settled; with `estimates`, also
+    one on no claim (an estimate or an insurance history entry)."""
+    claim_procedures = replica[ClaimProcedure]
+    on_claim = sa.and_(claim_procedures.c.claim_id.is_not(None),
+                       claim_procedures.c.claim_id.not_in(
+                           _settled_claims(source_id, patient_ids, since)))
+    return sa.or_(claim_procedures.c.procedure_date.is_(None),
+                  claim_procedures.c.procedure_date >= since,
+                  claim_procedures.c.claim_id.is_(None) if estimates else sa.false(), on_claim)
+
+
+def _settled_claims(source_id: str, patient_ids: list[int], since: date) -> sa.Select[Any]:
+    """These patients' claims no rule follows up any more: received before `since`, and not
+    predeterminations (a returned one is followed while its procedures wait, however old)."""
+    claims = replica[Claim]
+    return sa.select(claims.c.pms_id).where(
+        claims.c.source_id == source_id, claims.c.patient_id.in_(patient_ids),
+        claims.c.status == ClaimStatus.RECEIVED.value, claims.c.date_received < since,
+        claims.c.claim_type != ClaimType.PREDETERMINATION.value)
