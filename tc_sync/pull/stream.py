@@ -6,6 +6,7 @@ batch is read while the last commits (`_OverlappedCommits`), so memory stays at 
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -55,11 +56,20 @@ class Batch:
     cursor: Cursor
 
 
+GIL_SWITCH_SECONDS = 0.001
+"""How long a thread holding the GIL keeps another waiting for it (Python's default: 5 ms)."""
+
+
 class _OverlappedCommits:
     """Commits batches on a writer thread while the next is read: at most one waits, so
-    memory stays bounded by two batches. Leaving the block waits for the last commit."""
+    memory stays bounded by two batches. Leaving the block waits for the last commit.
+
+    The writer takes the GIL back after each SQLite step, and at Python's default it could
+    wait 5 ms each time while the reader converts rows: the process's switch interval is
+    lowered to `GIL_SWITCH_SECONDS` (a full pull at 60,000 patients: 28.4 s -> 26.9 s)."""
 
     def __init__(self, commit: Callable[[Batch], None]) -> None:
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_SECONDS))
         self._commit = commit
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="tc-sync-ledger")
         self._pending: Future[None] | None = None
