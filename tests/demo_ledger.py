@@ -1,4 +1,4 @@
-"""A SQLite ledger synced from a small synthetic demo practice, as the daemon syncs it."""
+"""A ledger synced from a small synthetic demo practice, as the daemon syncs it."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from tc_sync.ledger.db import open_ledger
 from tc_sync.pull.run import sync_source
 
 
-def synced_ledger(folder: Path, today: date, patients: int = 120) -> sa.Engine:
-    """A demo practice of `patients` written into `folder` and synced into a new ledger there
-    (source "main"); nothing reconciled yet."""
+def synced_ledger(folder: Path, today: date, patients: int = 120,
+                  url: str | None = None) -> sa.Engine:
+    """A demo practice of `patients` written into `folder` and synced into a new ledger
+    (source "main"): at `url`, or a SQLite file there; nothing reconciled yet."""
     practice = folder / "practice.db"
     write_sqlite(practice, PracticeSpec(patients=patients, today=today))
     settings = settings_from_mapping({
-        "ledger": {"url": f"sqlite:///{folder / 'ledger.db'}"},
+        "ledger": {"url": url or f"sqlite:///{folder / 'ledger.db'}"},
         "sources": {"main": {"kind": "opendental",
                              "connection": {"driver": "sqlite", "path": str(practice)}}}})
     engine = open_ledger(settings.ledger.url)

@@ -9,6 +9,7 @@ what names them keeps them in.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -32,9 +33,12 @@ VISITS = (ItemKind.INSURANCE_NOT_VERIFIED, ItemKind.LAB_CASE_NOT_READY)
 """Kinds whose codes are the visit's procedures, finished or not (any but deleted)."""
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
-    return synced_ledger(Path(tmp_path_factory.mktemp("history")), TODAY, patients=300)
+@pytest.fixture
+def engine(tmp_path: Path, ledger_url: str) -> Iterator[sa.Engine]:
+    """The demo practice synced into a ledger on each backend tc-sync supports."""
+    engine = synced_ledger(tmp_path, TODAY, patients=300, url=ledger_url)
+    yield engine
+    engine.dispose()
 
 
 def _facts(engine: sa.Engine, since: date | None) -> dict[int, PatientFacts]:
