@@ -68,13 +68,6 @@ def _backdate(engine: sa.Engine, procedure_ids: set[int],
                            .values(procedure_date=LONG_AGO))
 
 
-def test_the_history_horizon_reaches_back_past_every_claim_rule_window(tmp_path: Path) -> None:
-    assert history_from(load_mappings(), TODAY) == TODAY - timedelta(days=730)
-    site = tmp_path / "mappings.yaml"
-    site.write_text("kinds:\n  claim_denied:\n    within_days: 1000\n")
-    assert history_from(load_mappings(site), TODAY) == TODAY - timedelta(days=1000)
-
-
 def _returned_long_ago(engine: sa.Engine, claim_id: int) -> None:
     """Make a returned predetermination (and its claim procedures' dates) `LONG_AGO`'s."""
     claims, claim_procedures = replica[Claim], replica[ClaimProcedure]
@@ -84,6 +77,13 @@ def _returned_long_ago(engine: sa.Engine, claim_id: int) -> None:
         connection.execute(claim_procedures.update()
                            .where(claim_procedures.c.claim_id == claim_id)
                            .values(procedure_date=LONG_AGO))
+
+
+def test_the_history_horizon_reaches_back_past_every_claim_rule_window(tmp_path: Path) -> None:
+    assert history_from(load_mappings(), TODAY) == TODAY - timedelta(days=730)
+    site = tmp_path / "mappings.yaml"
+    site.write_text("kinds:\n  claim_denied:\n    within_days: 1000\n")
+    assert history_from(load_mappings(site), TODAY) == TODAY - timedelta(days=1000)
 
 
 def test_rules_see_the_same_with_the_reconciles_history(engine: sa.Engine) -> None:

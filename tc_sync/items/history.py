@@ -65,7 +65,7 @@ def procedures_worth_reading(source_id: str, patient_ids: list[int],
                .where(claim_procedures.c.source_id == source_id,
                       claim_procedures.c.patient_id.in_(patient_ids),
                       claim_procedures.c.procedure_id.is_not(None),
-                      _claim_procedure_worth_reading(source_id, patient_ids, since, False)))
+                      _claim_procedure_worth_reading(source_id, patient_ids, since)))
     visits = (
         sa.select(appointments.c.pms_id)
         .where(appointments.c.source_id == source_id,
@@ -82,21 +82,21 @@ def procedures_worth_reading(source_id: str, patient_ids: list[int],
 def claim_procedures_worth_reading(source_id: str, patient_ids: list[int],
                                    since: date) -> sa.ColumnElement[bool]:
     """The condition on these patients' replica claim procedures that leaves out those of
-    settled claims (see `_settled_claims`) dated before `since`."""
-    return _claim_procedure_worth_reading(source_id, patient_ids, since, True)
+    settled claims (see `_settled_claims`) dated before `since`; one on no claim (an estimate,
+    an insurance history entry) is kept."""
+    return sa.or_(replica[ClaimProcedure].c.claim_id.is_(None),
+                  _claim_procedure_worth_reading(source_id, patient_ids, since))
 
 
-def _claim_procedure_worth_reading(source_id: str, patient_ids: list[int], since: date,
-                                   estimates: bool) -> sa.ColumnElement[bool]:
-    """Dated since `since` (or undated), or on a claim not settled; with `estimates`, also
-    one on no claim (an estimate or an insurance history entry)."""
+def _claim_procedure_worth_reading(source_id: str, patient_ids: list[int],
+                                   since: date) -> sa.ColumnElement[bool]:
+    """Dated since `since` (or undated), or on a claim not settled."""
     claim_procedures = replica[ClaimProcedure]
     on_claim = sa.and_(claim_procedures.c.claim_id.is_not(None),
                        claim_procedures.c.claim_id.not_in(
                            _settled_claims(source_id, patient_ids, since)))
     return sa.or_(claim_procedures.c.procedure_date.is_(None),
-                  claim_procedures.c.procedure_date >= since,
-                  claim_procedures.c.claim_id.is_(None) if estimates else sa.false(), on_claim)
+                  claim_procedures.c.procedure_date >= since, on_claim)
 
 
 def _settled_claims(source_id: str, patient_ids: list[int], since: date) -> sa.Select[Any]:
