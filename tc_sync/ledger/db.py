@@ -30,6 +30,12 @@ def _sqlite_file(url: sa.URL) -> Path | None:
     return Path(database)
 
 
+def ledger_folder(url: str) -> Path | None:
+    """The folder of a SQLite ledger's file; None for any other ledger."""
+    ledger_file = _sqlite_file(sa.make_url(url))
+    return ledger_file.parent if ledger_file is not None else None
+
+
 def folder_beside_ledger(url: str, name: str) -> Path:
     """Folder `name` beside a SQLite ledger's file, else `name` in the working directory."""
     ledger_file = _sqlite_file(sa.make_url(url))

@@ -13,6 +13,7 @@ Logs carry counts, queue names and file names, never a patient's name.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import re
@@ -33,7 +34,7 @@ import structlog
 from tc_sync import __version__
 from tc_sync.config import Settings
 from tc_sync.config.clock import practice_today
-from tc_sync.ledger.db import folder_beside_ledger, reading
+from tc_sync.ledger.db import folder_beside_ledger, ledger_folder, reading
 from tc_sync.observability.health import source_health
 from tc_sync.queues.atomic import (
     GroupError,
@@ -50,8 +51,9 @@ from tc_sync.queues.labels import clinic_labels, known_queues
 from tc_sync.queues.patients import per_patient
 from tc_sync.queues.row_cache import row_cache
 from tc_sync.queues.rows import QueueRow, by_queue, queue_order, row_digest
-from tc_sync.queues.runs import FileRuns
+from tc_sync.queues.runs import FileRuns, compact
 from tc_sync.queues.snapshot import Freshness, Snapshot
+from tc_sync.queues.spool import Spool
 from tc_sync.queues.xlsx import workbook
 
 log = structlog.get_logger(__name__)
@@ -64,6 +66,10 @@ _BUILDING = threading.Lock()     # two sources' cycles ending together build one
 _RUNS: dict[Path, dict[str, FileRuns]] = {}
 """What the last build into each folder made of its files' runs of rows (`tc_sync.queues.runs`),
 by the file's path in the folder: the next build copies what did not change."""
+_SPOOLS: dict[Path, Spool] = {}
+"""Where the runs of each folder's files keep their text (`tc_sync.queues.spool`)."""
+_KEPT_FOLDERS = 4
+"""Folders whose runs are kept at most (a daemon builds into one; the oldest is forgotten)."""
 _READ_CACHE_KIB = 8192
 """SQLite page cache while the build reads: its reads are indexed look-ups, which gain little
 from the 16 MiB a sync's batches keep hot, and the build should not grow the process by it."""
@@ -173,6 +179,7 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
             if force:
                 cache.forget()
                 _RUNS.pop(target, None)
+                _close_spool(target)
             kept = cache.rows(connection, source_ids, day)
             queues = known_queues(connection, source_ids)
             clinics = clinic_labels(connection, source_ids)
@@ -192,12 +199,14 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
                 clinics=group.clinic_column, sources=len(source_ids) > 1, known=group.digests)
             _write_group(group.folder, snapshot, settings.queues.formats, result,
                          _Previous(target, {} if force else _digests(before), gid,
-                                   _RUNS.get(target, {})), group.digests)
+                                   _RUNS.get(target, {}), _spool(target, settings)),
+                         group.digests)
         counts = Counter(row.queue for row in rows)
         result.queues = {queue: counts[queue]
                          for queue in sorted({*queues, *counts}, key=queue_order)}
         _forget_old_files(target, result, before, gid, inputs)
         _RUNS[target] = result.runs
+        compact(_spool(target, settings), result.runs.values())
     result.seconds = time.perf_counter() - started
     read = cache.last_read
     result.whole = bool(read and read.whole)
@@ -209,6 +218,31 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
              unchanged=len(result.unchanged), skipped=len(result.skipped),
              seconds=round(result.seconds, 3))
     return result
+
+
+def _spool(target: Path, settings: Settings) -> Spool:
+    """The spool of the folder's kept runs: beside a SQLite ledger (a folder as private as
+    the ledger's PHI), else in the system's temporary folder."""
+    spool = _SPOOLS.get(target)
+    if spool is None:
+        for older in list(_SPOOLS)[:max(0, len(_SPOOLS) - _KEPT_FOLDERS + 1)]:
+            _RUNS.pop(older, None)
+            _close_spool(older)
+        spool = _SPOOLS[target] = Spool(ledger_folder(settings.ledger.url))
+    return spool
+
+
+def _close_spool(target: Path) -> None:
+    """Forget the folder's spool, and with it the text its runs kept."""
+    spool = _SPOOLS.pop(target, None)
+    if spool is not None:
+        spool.close()
+
+
+@atexit.register
+def _close_spools() -> None:
+    for target in list(_SPOOLS):
+        _close_spool(target)
 
 
 def _shaping(settings: Settings) -> list[object]:
@@ -318,6 +352,8 @@ class _Previous:
     group: int | None
     runs: dict[str, FileRuns]
     """What each file made of its runs of rows, by its path in the folder."""
+    spool: Spool
+    """Where new runs keep their text."""
 
 
 def content_digest(snapshot: Snapshot, known: Mapping[int, bytes] | None = None) -> str:
@@ -369,7 +405,7 @@ def _write_group(folder: Path, snapshot: Snapshot, formats: Sequence[str],
         name = path.relative_to(previous.target).as_posix()
         file_digest = hashlib.sha256(f"{digest}:{name}".encode()).hexdigest()
         result.digests[name] = file_digest
-        kept = result.runs[name] = previous.runs.get(name) or FileRuns()
+        kept = result.runs[name] = previous.runs.get(name) or FileRuns(previous.spool)
         if previous.digests.get(name) == file_digest and path.is_file():
             result.unchanged.append(path)
             continue

@@ -4,7 +4,8 @@ After a look (a couple of hundred of 60,000 patients changed) a build made every
 queue again in three formats: about 5 s of processor time at 60,000 patients, every half
 minute while the practice works (issue 17). So a queue's rows are cut into runs of a few rows,
 and each file keeps what it made of each run, compressed, until its next build, which makes
-only the runs whose rows changed and copies the rest.
+only the runs whose rows changed and copies the rest. The text is kept on disk, in a spool
+(`tc_sync.queues.spool`) the files of a folder share, not in the process's memory.
 
 Runs end where a row's own digest says (content-defined, as backup tools cut files): a row
 changed, added or removed changes its own run and at most the next, wherever it falls in the
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from tc_sync.queues.deflate import DEFLATE
+from tc_sync.queues.spool import Spool, Spooled
 
 RUN_ROWS = 16
 """Rows in a run, on average: a run ends after a row whose digest's first byte is below
@@ -29,9 +31,10 @@ LONGEST_RUN = 256
 """A run never holds more rows than this, whatever the digests say."""
 _LEVEL = 1
 """zlib's fastest level: the kept text of a 60,000-patient practice's files (about 100 MB as
-written) is a few MB. Kept text is compressed by zlib, whose output is sized as it grows:
-ISA-L's (`tc_sync.queues.deflate`), three times as fast, left the process 14 MB larger at
-that size by fragmenting the heap. It is read back by the fastest inflate installed."""
+written) is about 20 MB. It is read back by the fastest inflate installed."""
+SPOOL_SLACK = 8 << 20
+"""Bytes of text no file keeps any more that a spool may hold before it is rewritten (and
+never more than the text kept)."""
 _T = TypeVar("_T")
 
 
@@ -74,9 +77,11 @@ class FileRuns:
     A build asks for each run's text by key (`text`, `value`): found, it is the one kept;
     otherwise `make` makes it. Once the file is written, `keep` keeps this build's runs and
     forgets the others; a build that failed (`discard`) leaves the last one's as they were.
+    Text is kept in `spool`, or in memory without one (a file made once).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, spool: Spool | None = None) -> None:
+        self.spool = spool
         self._last: dict[bytes, object] = {}
         self._now: dict[bytes, object] = {}
         self.made = 0
@@ -85,15 +90,18 @@ class FileRuns:
     def text(self, key: bytes, make: Callable[[], str]) -> bytes:
         """The run's text, as UTF-8."""
         found = self._find(key)
-        if isinstance(found, bytes):
+        if isinstance(found, Spooled):
+            found = self.spool.read(found) if self.spool is not None else None
+        if isinstance(found, bytes):    # in memory: no spool, or it could not be written
             return DEFLATE.decompress(found)  # type: ignore[no-any-return]
         text = make().encode("utf-8")
-        self._now[key] = zlib.compress(text, _LEVEL)
+        packed = zlib.compress(text, _LEVEL)
+        self._now[key] = self.spool.keep(packed) if self.spool is not None else packed
         self.made += 1
         return text
 
     def value(self, key: bytes, make: Callable[[], _T]) -> _T:
-        """A small value worked out from the run (widths, counts): kept as it is."""
+        """A small value worked out from the run (widths, counts): kept as it is, in memory."""
         found = self._find(key)
         if found is None:
             found = self._now[key] = make()
@@ -117,8 +125,34 @@ class FileRuns:
 
     @property
     def size(self) -> int:
-        """Bytes of text kept (compressed)."""
-        return sum(len(value) for value in self._last.values() if isinstance(value, bytes))
+        """Bytes of text kept (compressed), in the spool or in memory."""
+        return sum(value.length if isinstance(value, Spooled) else len(value)
+                   for value in self._last.values() if isinstance(value, Spooled | bytes))
+
+    def spooled(self) -> list[Spooled]:
+        """Where the text kept lies in the spool."""
+        return [value for value in self._last.values() if isinstance(value, Spooled)]
+
+    def moved(self, where: dict[Spooled, Spooled]) -> None:
+        """The spool was rewritten: text kept lies `where` says now (or was lost, and is made
+        again when asked for)."""
+        self._last = {key: where[value] if isinstance(value, Spooled) else value
+                      for key, value in self._last.items()
+                      if not isinstance(value, Spooled) or value in where}
+
+
+def compact(spool: Spool, files: Iterable[FileRuns]) -> None:
+    """Rewrite the spool with only the text these files keep (between builds: each file
+    written, discarded or left alone), when what no file keeps outgrows `SPOOL_SLACK` and
+    the text kept."""
+    files = [file for file in files if file.spool is spool]
+    live = [where for file in files for where in file.spooled()]
+    kept = sum(where.length for where in live)
+    if spool.size - kept <= max(SPOOL_SLACK, kept):
+        return
+    where = spool.rewritten(live)
+    for file in files:
+        file.moved(where)
 
 
 BATCH_BYTES = 1 << 18
