@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC
 from decimal import Decimal
 from functools import partial
@@ -31,7 +31,7 @@ from tc_sync.queues.sheet_cells import (
     ILLEGAL_CHARACTERS,
     SheetError,
     SheetRows,
-    fill_sheets,
+    filled_pieces,
     numbered,
     rows_xml,
 )
@@ -117,9 +117,9 @@ class _Formats:
                         for colour, fill in _COLOUR_FILLS.items()}
 
 
-def workbook(snapshot: Snapshot, kept: FileRuns | None = None) -> bytes:
-    """The whole workbook, as the bytes of an .xlsx file; the runs of rows `kept` from the
-    workbook's last build are copied, not made again."""
+def workbook(snapshot: Snapshot, kept: FileRuns | None = None) -> Iterator[bytes]:
+    """The whole workbook, as the bytes of an .xlsx file in pieces (made as they are read);
+    the runs of rows `kept` from the workbook's last build are copied, not made again."""
     kept = kept if kept is not None else FileRuns()
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "strings_to_numbers": False,
@@ -131,7 +131,7 @@ def workbook(snapshot: Snapshot, kept: FileRuns | None = None) -> bytes:
     sheets = [_queue_sheet(book.add_worksheet(title), snapshot, queue, formats, kept)
               for queue, title in titles.items()]
     book.close()        # gives every style its index in the workbook, which the rows name
-    return fill_sheets(buffer.getvalue(), [rows(number) for number, rows in enumerate(
+    return filled_pieces(buffer.getvalue(), [rows(number) for number, rows in enumerate(
         sheets, start=2)])
 
 
@@ -187,7 +187,7 @@ def _shown_length(column: Column, values: list[Any]) -> int:
 
 def _queue_sheet(sheet: Worksheet, snapshot: Snapshot, queue: str, formats: _Formats,
                  kept: FileRuns) -> Callable[[int], SheetRows]:
-    """The sheet's layout and header row; returns its data rows, for `fill_sheets` once the
+    """The sheet's layout and header row; returns its data rows, for `filled_pieces` once the
     workbook is closed, given the sheet's position."""
     every = snapshot.columns(queue)
     position = {id(column): index for index, column in enumerate(every)}

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import BinaryIO
+from typing import Protocol
 
 from tc_sync.queues.deflate import DEFLATE
 
@@ -28,6 +28,14 @@ _END = struct.Struct("<IHHHHIIH")
 _VERSION = 20           # 2.0: deflate
 _DEFLATED = 8
 _UTF8_NAME = 0x800
+
+
+class Output(Protocol):
+    """Where a ZIP is written: a binary file, or anything that takes bytes as one does."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def writelines(self, lines: Iterable[bytes], /) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,7 @@ class _Entry:
 class ZipWriter:
     """Write members one after another into `output`, then `close` to write the directory."""
 
-    def __init__(self, output: BinaryIO, deflate: ModuleType | None = None) -> None:
+    def __init__(self, output: Output, deflate: ModuleType | None = None) -> None:
         self._output = output
         self._deflate = deflate or DEFLATE
         self._entries: list[_Entry] = []
