@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from email import message_from_bytes
@@ -329,7 +329,7 @@ def test_failed_jobs_are_logged_without_phi_and_never_raised(ledger_folder):
 def _row(key: str, kind: str, patient: int, amount: str | None, priority: float, *,
          priced: tuple[tuple[int, Decimal], ...] | None = None,
          appointment: int | None = None) -> QueueRow:
-    blank = {name: None for name in QueueRow.__dataclass_fields__}
+    blank = {field.name: None for field in fields(QueueRow) if field.init}
     return QueueRow(**blank | {
         "item_key": key, "source_id": "main", "kind": ItemKind(kind), "queue": "insurance",
         "priority": priority, "next_follow_up": TODAY, "what": KIND_LABELS[ItemKind(kind)],

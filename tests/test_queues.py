@@ -18,6 +18,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -236,7 +237,7 @@ def test_each_queue_is_sorted_by_priority_then_next_follow_up(built, book):
 def test_rows_sort_by_priority_then_follow_up_then_key_ties_and_all(rows):
     from tc_sync.queues.rows import QueueRow, sort_rows
 
-    made = [QueueRow(**{name: None for name in QueueRow.__dataclass_fields__} | {
+    made = [QueueRow(**{field.name: None for field in fields(QueueRow) if field.init} | {
         "priority": priority, "next_follow_up": day, "item_key": key})
         for priority, day, key in rows]
     assert [(row.priority, row.next_follow_up, row.item_key) for row in sort_rows(made)] == (
@@ -757,7 +758,7 @@ def test_a_postgres_ledger_gives_the_same_queues(practice, built, postgres_url, 
 
 
 def test_why_now_is_the_items_own_reasons_else_a_sentence_from_the_row(practice, built):
-    from dataclasses import replace
+    from dataclasses import fields, replace
 
     from tc_sync.queues.reasons import next_step, why_now
 
@@ -781,7 +782,7 @@ def test_why_now_is_the_items_own_reasons_else_a_sentence_from_the_row(practice,
     assert outstanding["Next step"].startswith(f"Call {outstanding['Carrier']}")
     from tc_sync.queues.rows import QueueRow
 
-    row = QueueRow(**{name: None for name in QueueRow.__dataclass_fields__} | {
+    row = QueueRow(**{field.name: None for field in fields(QueueRow) if field.init} | {
         "kind": ItemKind.BROKEN_APPOINTMENT, "amount": Decimal("450.00"), "age_days": 3,
         "parts": (), "reasons": ()})
     assert why_now(row) == "$450 appointment broken 3 days ago"

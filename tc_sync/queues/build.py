@@ -20,7 +20,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -50,7 +50,7 @@ from tc_sync.queues.html import page_pieces
 from tc_sync.queues.labels import clinic_labels, known_queues
 from tc_sync.queues.patients import per_patient
 from tc_sync.queues.row_cache import row_cache
-from tc_sync.queues.rows import QueueRow, by_queue, queue_order, row_digest
+from tc_sync.queues.rows import QueueRow, by_queue, queue_order
 from tc_sync.queues.runs import FileRuns, compact
 from tc_sync.queues.snapshot import Freshness, Snapshot
 from tc_sync.queues.spool import Spool
@@ -117,8 +117,6 @@ class _Group:
     clinic_column: bool
     listed: list[QueueRow] | None = None
     """`per_patient(rows)`, if known."""
-    digests: Mapping[int, bytes] = field(default_factory=dict)
-    """`row_digest` of rows of `listed`, by id, where known."""
 
 
 def queues_folder(settings: Settings) -> Path:
@@ -187,7 +185,7 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
             visible = clinic_labels(connection, source_ids, visible_only=True)
         rows = kept.items
         result = QueueBuild(target)
-        groups = [_Group(target, ALL_CLINICS, rows, bool(clinics), kept.listed, kept.digests)]
+        groups = [_Group(target, ALL_CLINICS, rows, bool(clinics), kept.listed)]
         if settings.queues.per_clinic:
             groups += _clinic_groups(target, rows, clinics, visible, len(source_ids) > 1)
         for group in groups:
@@ -197,11 +195,10 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
                 queues=by_queue(listed, queues), freshness=freshness,
                 amber_after_minutes=settings.health.amber_after_minutes,
                 red_after_minutes=settings.health.red_after_minutes,
-                clinics=group.clinic_column, sources=len(source_ids) > 1, known=group.digests)
+                clinics=group.clinic_column, sources=len(source_ids) > 1)
             _write_group(group.folder, snapshot, settings.queues.formats, result,
                          _Previous(target, {} if force else _digests(before), gid,
-                                   _RUNS.get(target, {}), _spool(target, settings)),
-                         group.digests)
+                                   _RUNS.get(target, {}), _spool(target, settings)))
         counts = Counter(row.queue for row in rows)
         result.queues = {queue: counts[queue]
                          for queue in sorted({*queues, *counts}, key=queue_order)}
@@ -357,10 +354,10 @@ class _Previous:
     """Where new runs keep their text."""
 
 
-def content_digest(snapshot: Snapshot, known: Mapping[int, bytes] | None = None) -> str:
+def content_digest(snapshot: Snapshot) -> str:
     """What a set of files shows, as a digest: the rows, the sources' colours, the day, the
     settings that shape the files and this tc-sync's version; not the time of the build.
-    `known` gives rows' `row_digest`s already made, by the row's id."""
+    Each row's digest is the one it keeps (`QueueRow.digest`)."""
     shown = (__version__, snapshot.site_id, snapshot.scope, snapshot.today,
              [(f.source_id, f.colour) for f in snapshot.freshness],
              snapshot.amber_after_minutes, snapshot.red_after_minutes, snapshot.clinics,
@@ -369,8 +366,7 @@ def content_digest(snapshot: Snapshot, known: Mapping[int, bytes] | None = None)
     for queue, rows in snapshot.queues.items():    # row by row: never one string of them all
         digest.update(repr(queue).encode("utf-8"))
         for row in rows:
-            found = known.get(id(row)) if known else None
-            digest.update(found or row_digest(row))
+            digest.update(row.digest)
     return digest.hexdigest()
 
 
@@ -390,10 +386,10 @@ def _digests(manifest: dict[str, object]) -> dict[str, str]:
 
 
 def _write_group(folder: Path, snapshot: Snapshot, formats: Sequence[str],
-                 result: QueueBuild, previous: _Previous, known: Mapping[int, bytes]) -> None:
+                 result: QueueBuild, previous: _Previous) -> None:
     make_folder(folder, previous.group)
     remove_leftovers(folder)
-    digest = content_digest(snapshot, known)
+    digest = content_digest(snapshot)
     outputs: list[tuple[Path, Callable[[FileRuns], bytes | Iterator[bytes]]]] = []
     if "xlsx" in formats:
         outputs.append((folder / WORKBOOK, partial(workbook, snapshot)))

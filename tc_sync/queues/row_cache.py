@@ -16,8 +16,9 @@ changed. Everything is read again:
 * when the open items the ledger counts differ from the rows kept (a change nothing named);
 * at least every `WHOLE_READ_SECONDS`, whatever else happened.
 
-Each patient's row of treatment follow-ups (`per_patient`) and each row's digest (for the
-files' content digests) are kept with the rows, made again only for the patients re-read.
+Each patient's row of treatment follow-ups (`per_patient`) is kept with the rows, and each
+row keeps its digest (for the files' content digests), made again only for the patients
+re-read.
 Rows are kept per ledger engine and set of sources for the life of the process: the
 daemon's builds share them; a one-shot command reads once.
 """
@@ -39,7 +40,7 @@ from tc_sync.ledger.open_transactions import tracked
 from tc_sync.ledger.schema import items, replica
 from tc_sync.ledger.state import now_utc
 from tc_sync.queues.patients import per_patient
-from tc_sync.queues.rows import QueueRow, row_digest, source_rows
+from tc_sync.queues.rows import QueueRow, source_rows
 from tc_sync.queues.shared import SharedValues
 from tc_sync.records import Clinic, Provider
 
@@ -74,12 +75,11 @@ class _Kept:
 
 @dataclass(frozen=True, slots=True)
 class _Patient:
-    """One patient's rows as the files list them (`per_patient`), and each one's digest. Its
-    items' own rows are the listed rows' parts (a row of one item: the row itself), so they
-    are not kept twice. (Slots and tuples: a large practice keeps tens of thousands.)"""
+    """One patient's rows as the files list them (`per_patient`). Its items' own rows are the
+    listed rows' parts (a row of one item: the row itself), so they are not kept twice.
+    (Slots and tuples: a large practice keeps tens of thousands.)"""
 
     listed: tuple[QueueRow, ...]
-    digests: tuple[bytes, ...]
 
     def items(self) -> Iterator[QueueRow]:
         """One row per open item."""
@@ -95,8 +95,6 @@ class QueueRows:
     """One row per open item, in no particular order."""
     listed: list[QueueRow]
     """`per_patient(items)`: each patient's treatment follow-ups one row."""
-    digests: dict[int, bytes]
-    """`row_digest` of each of `listed`, by the row's id (valid while `listed` is held)."""
 
 
 @dataclass
@@ -137,9 +135,7 @@ class RowCache:
         patients = [patient for by_patient in kept.rows.values()
                     for patient in by_patient.values()]
         return QueueRows([row for patient in patients for row in patient.items()],
-                         [row for patient in patients for row in patient.listed],
-                         {id(row): digest for patient in patients
-                          for row, digest in zip(patient.listed, patient.digests, strict=True)})
+                         [row for patient in patients for row in patient.listed])
 
     def _read_all(self, connection: sa.Connection, source_ids: Sequence[str],
                   today: date) -> _Kept:
@@ -248,7 +244,7 @@ def _by_patient(rows: Iterable[QueueRow]) -> dict[int, _Patient]:
 
 
 def _listed(rows: list[QueueRow]) -> _Patient:
-    return _Patient(tuple(rows), tuple(map(row_digest, rows)))
+    return _Patient(tuple(rows))
 
 
 _CACHES: weakref.WeakKeyDictionary[sa.Engine, dict[tuple[str, ...], RowCache]] = (

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from operator import attrgetter
@@ -133,16 +133,23 @@ class QueueRow:
     """Who to call besides the patient: the lab or the specialist, with their phone."""
     signed: str = ""
     """Treatment the patient signed for: when, and who presented the plan."""
+    _digest: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    """`digest`, once made (a row made from this one by `replace` makes its own)."""
+
+    @property
+    def digest(self) -> bytes:
+        """What the row shows, as a digest: made once, and kept with the row (the rows kept
+        between builds are not digested again at every build)."""
+        found = self._digest
+        if found is None:
+            found = hashlib.sha256(repr(self).encode("utf-8")).digest()
+            object.__setattr__(self, "_digest", found)
+        return found
 
     @property
     def keys(self) -> tuple[str, ...]:
         """The keys of the items this row stands for."""
         return tuple(part.item_key for part in self.parts) or (self.item_key,)
-
-
-def row_digest(row: QueueRow) -> bytes:
-    """What a row shows, as a digest."""
-    return hashlib.sha256(repr(row).encode("utf-8")).digest()
 
 
 def contact_for(method: str, *, home: str, work: str, mobile: str,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -11,7 +10,7 @@ from typing import Any
 from tc_sync.config.mappings import AGED_QUEUE
 from tc_sync.items.model import ItemKind
 from tc_sync.queues.columns import Column, columns_for
-from tc_sync.queues.rows import KIND_LABELS, QueueRow, row_digest
+from tc_sync.queues.rows import KIND_LABELS, QueueRow
 from tc_sync.queues.runs import Run, cut_runs
 
 
@@ -69,9 +68,6 @@ class Snapshot:
     """Show the clinic column."""
     sources: bool
     """Show the Practice column (the files show several sources)."""
-    known: Mapping[int, bytes] = field(default_factory=dict, compare=False, repr=False)
-    """`row_digest` of rows, by the row's id, where already made (the rows kept between
-    builds carry theirs)."""
     _columns: dict[str, list[Column]] = field(default_factory=dict, compare=False, repr=False)
     _runs: dict[str, list[Run]] = field(default_factory=dict, compare=False, repr=False)
     _values: dict[tuple[str, int], list[list[Any]]] = field(default_factory=dict,
@@ -88,9 +84,8 @@ class Snapshot:
         return found
 
     def digests(self, queue: str) -> list[bytes]:
-        """Each of the queue's rows' `row_digest`, in order."""
-        known = self.known
-        return [known.get(id(row)) or row_digest(row) for row in self.queues[queue]]
+        """Each of the queue's rows' `QueueRow.digest`, in order."""
+        return [row.digest for row in self.queues[queue]]
 
     def runs(self, queue: str) -> list[Run]:
         """The queue's rows cut into runs (`tc_sync.queues.runs`), worked out once."""
