@@ -9,6 +9,7 @@ import random
 from itertools import pairwise
 
 import pytest
+from structlog.testing import capture_logs
 
 from tc_sync.queues import runs as runs_module
 from tc_sync.queues.runs import LONGEST_RUN, FileRuns, compact, cut_runs
@@ -82,11 +83,15 @@ def test_the_spool_is_rewritten_once_most_of_it_is_text_no_file_keeps(spool, mon
     assert first.made == second.made == 0
 
 
-def test_a_spool_that_cannot_be_written_keeps_the_text_in_memory(tmp_path):
+def test_a_spool_that_cannot_be_written_keeps_the_text_in_memory_and_says_so_once(tmp_path):
     runs = FileRuns(Spool(tmp_path / "gone"))       # no such folder: no file can be made
-    assert runs.text(b"a", lambda: "first") == b"first"
+    with capture_logs() as logs:
+        assert runs.text(b"a", lambda: "first") == b"first"
+        assert runs.text(b"b", lambda: "second") == b"second"
     runs.keep()
     assert runs.text(b"a", lambda: "made again") == b"first" and runs.made == 0
+    assert [log["event"] for log in logs] == ["queue_spool_not_written"]
+    assert logs[0]["error_class"] == "FileNotFoundError"
 
 
 def test_text_the_spool_lost_is_made_again(spool):

@@ -39,6 +39,8 @@ class Spool:
         self._file: IO[bytes] | None = None
         self.size = 0
         """Bytes written, live or not."""
+        self._failing = False
+        """The last write or read failed (logged once, not at every run)."""
 
     def keep(self, data: bytes) -> Spooled | bytes:
         """Write `data`; where it lies, or `data` itself if the spool cannot be written."""
@@ -48,11 +50,11 @@ class Spool:
             file.write(data)
             file.flush()        # a full disk says so here, not at a later read
         except OSError as error:
-            log.warning("queue_spool_not_written", error_class=type(error).__name__,
-                        detail=error.strerror)
+            self._failed("queue_spool_not_written", error)
             return data
         found = Spooled(self.size, len(data))
         self.size += len(data)
+        self._failing = False
         return found
 
     def read(self, where: Spooled) -> bytes | None:
@@ -63,8 +65,7 @@ class Spool:
             self._file.seek(where.offset)
             data = self._file.read(where.length)
         except OSError as error:
-            log.warning("queue_spool_not_read", error_class=type(error).__name__,
-                        detail=error.strerror)
+            self._failed("queue_spool_not_read", error)
             return None
         return data if len(data) == where.length else None
 
@@ -92,6 +93,11 @@ class Spool:
         if self._file is not None:
             self._file.close()
             self._file, self.size = None, 0
+
+    def _failed(self, event: str, error: OSError) -> None:
+        if not self._failing:
+            log.warning(event, error_class=type(error).__name__, detail=error.strerror)
+        self._failing = True
 
     def _open(self) -> IO[bytes]:
         if self._file is None:
