@@ -17,11 +17,16 @@ from tc_sync.queues.sheet_cells import (
     SheetRows,
     column_letter,
     excel_serial,
-    fill_sheets,
+    filled_pieces,
 )
 
 AWKWARD = ["O'Brien & Sons <LLC>", "  leading and trailing  ", "=SUM(A1:A9)", "bell\x07 rings",
            "Zoë Ångström 日本", "x" * (MAX_TEXT + 10)]
+
+
+def fill_sheets(workbook: bytes, sheets: list[SheetRows]) -> bytes:
+    """The workbook filled, whole (as the queue build writes it, piece by piece)."""
+    return b"".join(filled_pieces(workbook, sheets))
 
 
 def a_workbook(columns: int) -> tuple[bytes, list[object]]:

@@ -144,14 +144,9 @@ def numbered(text: bytes, first: int) -> bytes:
         text.split(_ROW_BREAK.encode("ascii")), start=first)]) if text else b""
 
 
-def fill_sheets(workbook: bytes, sheets: Sequence[SheetRows]) -> bytes:
-    """The workbook with each of `sheets`' rows put after its header row."""
-    return b"".join(filled_pieces(workbook, sheets))
-
-
 def filled_pieces(workbook: bytes, sheets: Sequence[SheetRows]) -> Iterator[bytes]:
-    """`fill_sheets`, as pieces handed on a member at a time: the whole ZIP (6 MB at 60,000
-    patients) is never in memory at once, let alone twice."""
+    """The workbook with each of `sheets`' rows put after its header row, as pieces handed on
+    a member at a time: the whole ZIP (6 MB at 60,000 patients) is never in memory at once."""
     wanted = {f"xl/worksheets/sheet{rows.sheet}.xml": rows for rows in sheets}
     pending = _Pending()
     target = ZipWriter(pending)
