@@ -38,8 +38,8 @@ def ledger_folder(url: str) -> Path | None:
 
 def folder_beside_ledger(url: str, name: str) -> Path:
     """Folder `name` beside a SQLite ledger's file, else `name` in the working directory."""
-    ledger_file = _sqlite_file(sa.make_url(url))
-    return ledger_file.parent / name if ledger_file is not None else Path(name)
+    folder = ledger_folder(url)
+    return folder / name if folder is not None else Path(name)
 
 
 def _prepare_sqlite_file(path: Path) -> None:
