@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from tc_sync.config import Settings
 from tc_sync.config.mappings_file import MappingsKeeper
-from tc_sync.ledger.db import open_ledger
+from tc_sync.ledger.upgrade import open_ledger_apart
 from tc_sync.memory import share_one_arena
 from tc_sync.observability import logs
 from tc_sync.observability.sentry import flush_sentry, init_sentry
@@ -37,7 +37,7 @@ def run_daemon(settings: Settings, only: Sequence[str] | None = None) -> int:
     stop = threading.Event()   # a stop while the lease is taken or the daemon made still counts
     stop_on_signals(stop)
     mappings = MappingsKeeper(settings.mappings_file)
-    engine = open_ledger(settings.ledger.url, settings.ledger.connections)
+    engine = open_ledger_apart(settings.ledger.url, settings.ledger.connections)
     daemons: list[Daemon] = []
     lost: list[str] = []
 

@@ -215,15 +215,12 @@ def migrate(engine: sa.Engine) -> str:
     Any number of processes may call it at once on one ledger: on PostgreSQL the upgrade runs
     under a transaction-scoped advisory lock (so it also works through a pooler in
     transaction mode), and whoever comes second finds the schema already current. Alembic
-    is loaded only when there is something to apply: a daemon that starts on a current
-    ledger does not carry it (and what it loads) for the rest of its life.
+    is loaded only when there is something to apply (the daemon has a child process apply
+    it: `tc_sync.ledger.upgrade`).
     """
-    head = head_revision()
+    if is_current(engine):    # the usual start: nothing to do, no lock to wait for
+        return head_revision()
     try:
-        with engine.connect() as connection:
-            current = current_revision(connection)
-        if current == head:   # the usual start: nothing to do, no lock to wait for
-            return head
         with engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
@@ -235,6 +232,17 @@ def migrate(engine: sa.Engine) -> str:
     except sa.exc.SQLAlchemyError as error:
         raise _not_brought_up_to_date(error) from None
     return revision or ""
+
+
+def is_current(engine: sa.Engine) -> bool:
+    """Whether the ledger's schema is already the newest this tc-sync ships."""
+    try:
+        with engine.connect() as connection:
+            return current_revision(connection) == head_revision()
+    except sa.exc.OperationalError as error:
+        raise LedgerError(f"cannot open the ledger: {_first_line(error)}") from None
+    except sa.exc.SQLAlchemyError as error:
+        raise _not_brought_up_to_date(error) from None
 
 
 def _upgrade(connection: sa.Connection) -> None:
