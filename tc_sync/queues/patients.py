@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
+from functools import cache
 from typing import TypeVar
 
 from tc_sync.items.model import ItemKind
@@ -101,17 +102,19 @@ def patient_row(parts: Sequence[QueueRow]) -> QueueRow:
     ages = [part.age_days for part in parts if part.age_days is not None]
     contacts = [part.last_contact_at for part in parts if part.last_contact_at is not None]
     dates = [part.date_planned for part in parts if part.date_planned is not None]
-    procedures = sorted({p for part in parts for p in part.procedure_ids})
-    treatment = dict.fromkeys(t for part in parts for t in part.treatment.split("; ") if t)
+    procedures = tuple(sorted({p for part in parts for p in part.procedure_ids}))
+    codes = tuple(sorted({code for part in parts for code in part.codes}))
+    treatment = "; ".join(dict.fromkeys(
+        t for part in parts for t in part.treatment.split("; ") if t))
 
     return replace(
         lead, priority=max(part.priority for part in parts),
         next_follow_up=min(part.next_follow_up for part in parts),
         what=_what(parts),
         amount=dollars_once(parts), age_days=max(ages) if ages else None,
-        procedure_ids=tuple(procedures),
-        codes=tuple(sorted({code for part in parts for code in part.codes})),
-        treatment="; ".join(treatment),
+        procedure_ids=_a_parts(parts, "procedure_ids", procedures),
+        codes=_a_parts(parts, "codes", codes),
+        treatment=_a_parts(parts, "treatment", treatment),
         remaining_benefits=_first(p.remaining_benefits for p in parts),
         benefits_renew_on=_first(p.benefits_renew_on for p in parts),
         carrier=_first(p.carrier for p in parts) or "",
@@ -130,6 +133,12 @@ def patient_row(parts: Sequence[QueueRow]) -> QueueRow:
         party=_first(p.party for p in parts) or "", signed=_first(p.signed for p in parts) or "")
 
 
+def _a_parts(parts: Sequence[QueueRow], name: str, value: _T) -> _T:
+    """A part's own `name` where it equals `value` (the lead's usually does), else `value`:
+    the kept rows hold one copy (issue 17)."""
+    return next((found for part in parts if (found := getattr(part, name)) == value), value)
+
+
 _SHORT = {ItemKind.UNSCHEDULED_TREATMENT: "unscheduled treatment",
           ItemKind.PREDETERMINATION_RETURNED: "predetermination back",
           ItemKind.BENEFITS_EXPIRING: "benefits expiring",
@@ -140,7 +149,13 @@ _SHORT = {ItemKind.UNSCHEDULED_TREATMENT: "unscheduled treatment",
 def _what(parts: Sequence[QueueRow]) -> str:
     """"Unscheduled treatment, predetermination back, benefits expiring": short enough to
     read at a glance (the parts' own labels are in the row's Follow-ups)."""
-    return ", ".join(dict.fromkeys(_SHORT[part.kind] for part in parts)).capitalize()
+    return _what_of(tuple(dict.fromkeys(part.kind for part in parts)))
+
+
+@cache
+def _what_of(kinds: tuple[ItemKind, ...]) -> str:
+    """One string for the rows naming the same kinds (a few hundred orders at most)."""
+    return ", ".join(_SHORT[kind] for kind in kinds).capitalize()
 
 
 def _portion(parts: Sequence[QueueRow]) -> Decimal | None:

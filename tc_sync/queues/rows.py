@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -27,11 +27,7 @@ from tc_sync.queues.details import party_of, signed_of, status_of
 from tc_sync.queues.labels import Labels, source_labels
 from tc_sync.queues.pricing import PlannedProcedure, patient_portion, planned_procedures, priced
 from tc_sync.queues.shared import SharedValues
-from tc_sync.records import (
-    ClaimProcedure,
-    Patient,
-    Procedure,
-)
+from tc_sync.records import ClaimProcedure, Patient, Procedure
 
 KIND_LABELS: dict[ItemKind, str] = {
     ItemKind.UNSCHEDULED_TREATMENT: "Unscheduled treatment",
@@ -70,6 +66,7 @@ _BOOKED_KINDS = frozenset({
 _PRICED_KINDS = TREATMENT_KINDS | _BOOKED_KINDS | {ItemKind.PREDETERMINATION_PENDING}
 """Follow-ups whose dollars may be planned procedures' (a claim's are done procedures')."""
 _CHUNK = 500
+_Id = TypeVar("_Id", int, None)
 _BATCH = 5000
 """Items turned into rows at a time."""
 
@@ -141,8 +138,8 @@ class QueueRow:
         """What the row shows, as a digest: made once, and kept with the row (the rows kept
         between builds are not digested again at every build)."""
         found = self._digest
-        if found is None:
-            found = hashlib.sha256(repr(self).encode("utf-8")).digest()
+        if found is None:       # 16 bytes: ample to tell a row's versions apart, half of sha256's
+            found = hashlib.blake2b(repr(self).encode("utf-8"), digest_size=16).digest()
             object.__setattr__(self, "_digest", found)
         return found
 
@@ -244,6 +241,8 @@ class _SourceFacts:
                                tuple[tuple[int, Decimal], ...] | None] = {}
         self.priced_pairs: dict[int, tuple[int, Decimal]] = {}
         self.procedure_ids: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self.ids: dict[int, int] = {}
+        """One int object per id the rows hold (each item's row read its own copy)."""
         self.prices = planned_procedures(connection, source_id, {
             procedure: item["patient_id"] for item in open_items
             if item["kind"] in _PRICED_KINDS
@@ -324,7 +323,8 @@ class _SourceFacts:
         kind = ItemKind(item["kind"])
         details = self.details[item["item_key"]]
         procedures = self.procedures(kind, item, details)
-        procedures = self.procedure_ids.setdefault(procedures, procedures)   # one per patient
+        procedures = self.procedure_ids.get(procedures) or self.procedure_ids.setdefault(
+            procedures, tuple(map(self.shared_id, procedures)))     # one tuple per patient
         shared = self.shared
         text, day = shared.text.setdefault, shared.days.setdefault
 
@@ -352,8 +352,10 @@ class _SourceFacts:
             next_follow_up=day(item["next_follow_up"], item["next_follow_up"]),
             what=KIND_LABELS[kind], patient=name, preferred_name=preferred, contact_by=contact_by,
             contact=contact,
-            patient_id=item["patient_id"], claim_id=item["claim_id"],
-            appointment_id=item["appointment_id"], procedure_ids=procedures, codes=codes,
+            patient_id=self.shared_id(item["patient_id"]),
+            claim_id=self.shared_id(item["claim_id"]),
+            appointment_id=self.shared_id(item["appointment_id"]), procedure_ids=procedures,
+            codes=codes,
             treatment=treatment, amount=money(item["amount"]),
             age_days=None if aged_from is None else max(0, (today - aged_from).days),
             remaining_benefits=money(benefits.get("remaining_benefits")),
@@ -374,6 +376,10 @@ class _SourceFacts:
             appointment_on=day(visit := _day(details.get("appointment_on")), visit),
             party=party_of(details), signed=signed_of(details),
             **self._planned(kind, item, details, procedures))
+
+    def shared_id(self, value: _Id) -> _Id:
+        """`value`, as the one object the rows share for it."""
+        return value if value is None else self.ids.setdefault(value, value)
 
     def _planned(self, kind: ItemKind, item: Mapping[str, Any], details: Mapping[str, Any],
                  procedures: tuple[int, ...]) -> dict[str, Any]:

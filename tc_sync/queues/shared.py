@@ -21,6 +21,6 @@ class SharedValues:
         self.money: dict[Decimal | None, Decimal | None] = {}
         self.codes: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.reasons: dict[tuple[str, ...], tuple[str, ...]] = {}
-        """A row's reasons (`QueueRow.reasons`): most rows give one of a few hundred."""
+        """A row's reasons (`QueueRow.reasons`): a patient's rows often give the same."""
         self.treatment: dict[tuple[str, tuple[str, ...]], str] = {}
         """By source and codes: each source describes its own codes."""
