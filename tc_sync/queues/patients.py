@@ -112,9 +112,9 @@ def patient_row(parts: Sequence[QueueRow]) -> QueueRow:
         next_follow_up=min(part.next_follow_up for part in parts),
         what=_what(parts),
         amount=dollars_once(parts), age_days=max(ages) if ages else None,
-        procedure_ids=_a_parts(parts, "procedure_ids", procedures),
-        codes=_a_parts(parts, "codes", codes),
-        treatment=_a_parts(parts, "treatment", treatment),
+        procedure_ids=_shared_with_parts(parts, "procedure_ids", procedures),
+        codes=_shared_with_parts(parts, "codes", codes),
+        treatment=_shared_with_parts(parts, "treatment", treatment),
         remaining_benefits=_first(p.remaining_benefits for p in parts),
         benefits_renew_on=_first(p.benefits_renew_on for p in parts),
         carrier=_first(p.carrier for p in parts) or "",
@@ -133,7 +133,7 @@ def patient_row(parts: Sequence[QueueRow]) -> QueueRow:
         party=_first(p.party for p in parts) or "", signed=_first(p.signed for p in parts) or "")
 
 
-def _a_parts(parts: Sequence[QueueRow], name: str, value: _T) -> _T:
+def _shared_with_parts(parts: Sequence[QueueRow], name: str, value: _T) -> _T:
     """A part's own `name` where it equals `value` (the lead's usually does), else `value`:
     the kept rows hold one copy (issue 17)."""
     return next((found for part in parts if (found := getattr(part, name)) == value), value)

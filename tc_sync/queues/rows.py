@@ -66,9 +66,9 @@ _BOOKED_KINDS = frozenset({
 _PRICED_KINDS = TREATMENT_KINDS | _BOOKED_KINDS | {ItemKind.PREDETERMINATION_PENDING}
 """Follow-ups whose dollars may be planned procedures' (a claim's are done procedures')."""
 _CHUNK = 500
-_Id = TypeVar("_Id", int, None)
 _BATCH = 5000
 """Items turned into rows at a time."""
+_Id = TypeVar("_Id", int, None)
 
 
 @dataclass(frozen=True, slots=True)
