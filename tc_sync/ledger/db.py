@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -220,25 +222,25 @@ def migrate(engine: sa.Engine) -> str:
     """
     if is_current(engine):    # the usual start: nothing to do, no lock to wait for
         return head_revision()
-    try:
-        with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
-                                   {"key": MIGRATION_LOCK_KEY})
-            _upgrade(connection)
-            revision = current_revision(connection)
-    except sa.exc.OperationalError as error:
-        raise LedgerError(f"cannot open the ledger: {_first_line(error)}") from None
-    except sa.exc.SQLAlchemyError as error:
-        raise _not_brought_up_to_date(error) from None
-    return revision or ""
+    with _as_ledger_error(), engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": MIGRATION_LOCK_KEY})
+        _upgrade(connection)
+        return current_revision(connection) or ""
 
 
 def is_current(engine: sa.Engine) -> bool:
     """Whether the ledger's schema is already the newest this tc-sync ships."""
+    with _as_ledger_error(), engine.connect() as connection:
+        return current_revision(connection) == head_revision()
+
+
+@contextmanager
+def _as_ledger_error() -> Iterator[None]:
+    """A database error while opening or migrating the ledger, as one sentence."""
     try:
-        with engine.connect() as connection:
-            return current_revision(connection) == head_revision()
+        yield
     except sa.exc.OperationalError as error:
         raise LedgerError(f"cannot open the ledger: {_first_line(error)}") from None
     except sa.exc.SQLAlchemyError as error:

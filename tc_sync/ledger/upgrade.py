@@ -11,10 +11,8 @@ child process that cannot run, is migrated in this process, as `open_ledger` doe
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import sqlalchemy as sa
 import structlog
@@ -32,17 +30,16 @@ log = structlog.get_logger(__name__)
 
 LEDGER_PROBLEM = 3
 """The child's exit code when the ledger cannot be migrated (its reason on standard error)."""
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
-"""The folder holding the `tc_sync` package: the child imports the same tc-sync."""
 
 
 def open_ledger_apart(url: str, connections: int | None = None) -> sa.Engine:
     """`tc_sync.ledger.db.open_ledger`, with the migrations applied by a child process."""
     engine = create_ledger_engine(url, connections)
     try:
-        if not is_current(engine) and not _in_memory(engine, url):
-            _migrate_in_child(url)
-        migrate(engine)       # nothing left to do once the child has done it
+        if not is_current(engine):
+            if not _in_memory(engine, url):
+                _migrate_in_child(url)
+            migrate(engine)       # nothing left to do once the child has done it
     except BaseException:
         engine.dispose()
         raise
@@ -56,12 +53,10 @@ def _in_memory(engine: sa.Engine, url: str) -> bool:
 def _migrate_in_child(url: str) -> None:
     """Apply the migrations in a child process; raises LedgerError with the child's reason.
     A child that cannot start or fails otherwise leaves the migrations to this process."""
-    paths = [_PACKAGE_ROOT, *filter(None, [os.environ.get("PYTHONPATH")])]
     try:
         done = subprocess.run(  # noqa: S603 (this interpreter and module; the URL on stdin)
             [sys.executable, "-m", __name__], input=url, text=True,
-            capture_output=True, check=False,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)})
+            capture_output=True, check=False)
     except OSError as error:
         log.warning("ledger_upgrade_here", reason=type(error).__name__)
         return
