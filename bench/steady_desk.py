@@ -40,6 +40,10 @@ class Change:
     """The item event the change should cause: opened, resolved or contacted."""
 
 
+SLOW_MS = 150.0
+"""A desk statement this slow is kept with its time, to set beside tc-sync's runs."""
+
+
 @dataclass
 class Desk:
     """Makes changes and times every statement it runs."""
@@ -53,11 +57,16 @@ class Desk:
     skipped: dict[str, int] = field(default_factory=dict)
     worst_stall_ms: float = 0.0
     statements: int = 0
+    slow: list[tuple[float, float, str]] = field(default_factory=list)
+    """Statements over `SLOW_MS`: when each began (epoch s), its ms, its first three words."""
 
     def run(self, sql: str, *params: object) -> int:
-        started = time.perf_counter()
+        began, started = time.time(), time.perf_counter()
         key = self.office.run(sql, *params)
-        self.worst_stall_ms = max(self.worst_stall_ms, (time.perf_counter() - started) * 1000)
+        elapsed = (time.perf_counter() - started) * 1000
+        self.worst_stall_ms = max(self.worst_stall_ms, elapsed)
+        if elapsed > SLOW_MS:
+            self.slow.append((began, elapsed, " ".join(sql.split()[:3])))
         self.statements += 1
         return key
 

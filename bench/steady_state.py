@@ -26,11 +26,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 import yaml
@@ -39,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.od_* helpe
 
 import sync_bench
 from report_md import Header, Row, Section, Target, count, render, seconds
-from steady_desk import KINDS, make_desk, work
-from steady_watch import Reached, Watcher, cost, freshness, memory_mb
+from steady_desk import KINDS, SLOW_MS, make_desk, work
+from steady_watch import Reached, Watcher, cost, epoch, freshness, memory_mb
 
 from tc_sync.config import ScheduleSettings, SyncSettings
 
@@ -56,6 +57,10 @@ SOURCE = "main"
 TASK_LIST, TASK_USER = 31, 1
 TASK_KINDS = ["unscheduled_treatment", "broken_appointment", "claim_unsent"]
 HANDLERS = "SHOW GLOBAL STATUS LIKE 'Handler_read%'"
+READER = ("tc_bench_reader", "bench-reader")
+"""tc-sync's account in the practice, granted as docs/INSTALL.md says (synthetic password)."""
+TASK_API = ("tc_bench_api", "bench-api")
+"""The Open Dental API stand-in's account: the tasks tc-sync pushes cost the server too."""
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -86,12 +91,48 @@ def stand_in(database: str, tasks: bool) -> Iterator[str | None]:
         create_task_tables(connection)        # drops and recreates userod: its rows go back
         add_users(connection, users)
         add_task_lists(connection, [(TASK_LIST, "tc-sync follow-ups", 0)])
-    server = serve(StandIn(sync_bench.HOST, sync_bench.PORT, sync_bench.USER,
-                           sync_bench.PASSWORD, database))
+    server = serve(StandIn(sync_bench.HOST, sync_bench.PORT, *TASK_API, database))
     try:
         yield next(server).base_url
     finally:
         next(server, None)                    # runs serve()'s shutdown
+
+
+def one_value(cursor: Any) -> Any:
+    row = cursor.fetchone()
+    assert row is not None
+    return row[0]
+
+
+@contextmanager
+def accounts(database: str) -> Iterator[Callable[[], float]]:
+    """tc-sync's read-only account and the task API's, with mariadbd's per-account statistics
+    on (`userstat`); yields what gives the server's CPU seconds on those accounts' connections
+    so far (information_schema.USER_STATISTICS). The accounts are dropped afterwards."""
+    names = (READER[0], TASK_API[0])
+    with sync_bench.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT @@GLOBAL.userstat")
+        was_on = bool(one_value(cursor))
+        for (user, password), grant in ((READER, "SELECT, SHOW VIEW"),
+                                        (TASK_API, "ALL PRIVILEGES")):
+            cursor.execute(f"CREATE USER IF NOT EXISTS '{user}'@'%%' IDENTIFIED BY %s",
+                           (password,))
+            cursor.execute(f"GRANT {grant} ON `{database}`.* TO '{user}'@'%'")
+        cursor.execute("SET GLOBAL userstat = 1")
+
+    def spent() -> float:
+        with sync_bench.connect() as connection, connection.cursor() as cursor:
+            cursor.execute("SELECT COALESCE(SUM(CPU_TIME), 0) FROM "
+                           "information_schema.USER_STATISTICS WHERE USER IN (%s, %s)", names)
+            return float(one_value(cursor))
+
+    try:
+        yield spent
+    finally:
+        with sync_bench.connect() as connection, connection.cursor() as cursor:
+            cursor.execute(f"SET GLOBAL userstat = {int(was_on)}")
+            for user in names:
+                cursor.execute(f"DROP USER IF EXISTS '{user}'@'%'")
 
 
 def write_config(folder: Path, database: str, port: int, api: str | None) -> Path:
@@ -103,8 +144,8 @@ def write_config(folder: Path, database: str, port: int, api: str | None) -> Pat
         "reports": {"folder": str(folder / "reports")},
         "logging": {"file": str(folder / "tc-sync.log")},
         "sources": {SOURCE: {"kind": "opendental", "connection": {
-            "host": sync_bench.HOST, "port": sync_bench.PORT, "user": sync_bench.USER,
-            "password": sync_bench.PASSWORD or None, "database": database}}},
+            "host": sync_bench.HOST, "port": sync_bench.PORT, "user": READER[0],
+            "password": READER[1], "database": database}}},
     }
     if api:
         (folder / "mappings.yaml").write_text(yaml.safe_dump({"version": 1, "tasks": {
@@ -163,6 +204,29 @@ def last_runs(ledger: sa.Engine) -> list[dict[str, object]]:
     return [dict(row) for row in rows]
 
 
+def slow_beside_runs(slow: list[tuple[float, float, str]], runs: list[dict[str, object]]
+                     ) -> list[dict[str, object]]:
+    """Each slow desk statement with the tc-sync runs in progress when it began (a MyISAM
+    table lock held by one of their statements would have kept it waiting)."""
+    found: list[dict[str, object]] = []
+    for began, ms, what in slow:
+        during = [f"{run['mode']} run {run['run_id']} (longest statement "
+                  f"{run['longest_statement_ms']} ms)" for run in runs
+                  if run["finished_at"] is not None
+                  and epoch(str(run["started_at"])) <= began <= epoch(str(run["finished_at"]))]
+        found.append({"at": datetime.fromtimestamp(began, UTC).strftime("%H:%M:%S"),
+                      "ms": round(ms), "what": what, "during": during})
+    return found
+
+
+def slow_text(figures: dict[str, object]) -> str:
+    slow = figures.get("slow_desk_statements")
+    if not isinstance(slow, list):
+        return "not recorded"
+    return "; ".join(f"{s['at']} UTC {s['what']} {s['ms']} ms, during "
+                     f"{', '.join(s['during']) or 'no tc-sync run'}" for s in slow) or "none"
+
+
 def measure(arguments: argparse.Namespace, say: object = print) -> dict[str, object]:
     """Run the whole benchmark; the figures as plain data (JSON-ready)."""
     assert callable(say)
@@ -171,7 +235,8 @@ def measure(arguments: argparse.Namespace, say: object = print) -> dict[str, obj
                                   "rate": arguments.rate, "burst": arguments.burst}
     place = (nullcontext(tempfile.mkdtemp(prefix="tc-steady-")) if arguments.keep
              else tempfile.TemporaryDirectory(prefix="tc-steady-"))
-    with place as temp, stand_in(database, not arguments.no_tasks) as api:
+    with (place as temp, accounts(database) as server_ours,
+          stand_in(database, not arguments.no_tasks) as api):
         folder = Path(temp)
         if arguments.keep:
             say(f"ledger, log and queues in {folder} (kept)")
@@ -194,7 +259,7 @@ def measure(arguments: argparse.Namespace, say: object = print) -> dict[str, obj
             say(f"first cycle done in {figures['first_cycle_seconds']:.0f} s; quiet stretch")
             reads: dict[str, float] = {}
             idle = cost(daemon.pid, server_pid, lambda: reads.update(quiet_cycle(
-                watcher, database, arguments.idle_minutes)))
+                watcher, database, arguments.idle_minutes)), server_ours)
             quiet_run = last_runs(ledger)[-1]
             figures["idle"] = asdict(idle)
             figures["quiet_cycle"] = {
@@ -209,7 +274,7 @@ def measure(arguments: argparse.Namespace, say: object = print) -> dict[str, obj
                                                for name, pool in desk.pools.items()))
                 run_began = time.time()
                 busy = cost(daemon.pid, server_pid, lambda: catch_up(
-                    desk, watcher, arguments, say))
+                    desk, watcher, arguments, say), server_ours)
             figures["run"] = asdict(busy)
             figures["daemon_vmhwm_mb"] = memory_mb(daemon.pid, "VmHWM")
             runs = last_runs(ledger)
@@ -218,6 +283,7 @@ def measure(arguments: argparse.Namespace, say: object = print) -> dict[str, obj
                                             "mode": longest["mode"], "runs": len(runs),
                                             "what": longest_label(folder / "tc-sync.log")}
             figures["stall_ms"] = desk.worst_stall_ms
+            figures["slow_desk_statements"] = slow_beside_runs(desk.slow, runs)
             figures["desk_statements"] = desk.statements
             figures["skipped"] = desk.skipped
             figures["cycles_during_run"] = watcher.count("sync_started", run_began)
@@ -280,11 +346,8 @@ def rows(figures: dict[str, object]) -> list[Section]:
                              most, FRESH_MAX, against))
     run, idle = figures.get("run", {}), figures.get("idle", {})
     assert isinstance(run, dict) and isinstance(idle, dict)
-    cpu = [Row(f"{who}, {stretch}", f"{share * 100:.2f} % over {seconds(got['seconds'])}",
-               share * 100, target, "the machine is shared: mariadbd serves others too")
-           for stretch, got in (("busy run", run), ("quiet stretch", idle)) if got
-           for who, share, target in (("mariadbd CPU", got["server"], PMS_CPU),
-                                      ("tc-sync CPU", got["daemon"], OUR_CPU))]
+    cpu = [row for stretch, got in (("busy run", run), ("quiet stretch", idle)) if got
+           for row in cpu_rows(stretch, got)]
     peak = figures.get("peak_mb", {})
     assert isinstance(peak, dict)
     memory = [Row(f"Peak memory, {phase}", f"{value:.0f} MB (sampled RSS every 0.25 s)", value,
@@ -304,6 +367,20 @@ def rows(figures: dict[str, object]) -> list[Section]:
             Section("The PMS", pms)]
 
 
+def cpu_rows(stretch: str, got: dict[str, float]) -> list[Row]:
+    """The PMS server's CPU spent for tc-sync (on its reader's and the task API's connections:
+    mariadbd's per-account counters), and tc-sync's own."""
+    over = f"over {seconds(got['seconds'])}"
+    ours = got.get("server_ours")
+    return [Row(f"mariadbd CPU for tc-sync, {stretch}",
+                f"{ours * 100:.2f} % {over}" if ours is not None else "—",
+                ours * 100 if ours is not None else None, PMS_CPU,
+                f"the whole server {got['server'] * 100:.2f} %: the front desk's own "
+                "statements count there"),
+            Row(f"tc-sync CPU, {stretch}", f"{got['daemon'] * 100:.2f} % {over}",
+                got["daemon"] * 100, OUR_CPU, "the machine is shared: it runs the PMS too")]
+
+
 def quiet_text(figures: dict[str, object]) -> str:
     quiet = figures.get("quiet_cycle", {})
     assert isinstance(quiet, dict)
@@ -321,6 +398,7 @@ def facts(figures: dict[str, object], argv: list[str]) -> list[tuple[str, str]]:
              ("Cycles during the busy run", str(figures.get("cycles_during_run"))),
              ("Changes skipped (no subject left)", str(figures.get("skipped"))),
              ("A quiet cycle's PMS work", quiet_text(figures)),
+             (f"Desk statements over {SLOW_MS:.0f} ms", slow_text(figures)),
              ("Machine", "shared with other work: CPU figures include its noise")]
 
 

@@ -10,6 +10,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -117,16 +118,22 @@ class Cost:
     seconds: float = 0.0
     daemon: float = 0.0
     server: float = 0.0
+    """mariadbd as a whole: the front desk's own statements count here too."""
+    server_ours: float = 0.0
+    """mariadbd on tc-sync's connections alone (its own counters, per account)."""
 
 
-def cost(daemon_pid: int, server_pid: int, action: object) -> Cost:
-    """Run `action()` and return the CPU both processes spent during it."""
+def cost(daemon_pid: int, server_pid: int, action: object,
+         server_ours: Callable[[], float]) -> Cost:
+    """Run `action()` and return the CPU both processes spent during it; `server_ours` gives
+    the server's CPU seconds on tc-sync's connections so far."""
     assert callable(action)
     started, daemon, server = time.monotonic(), cpu_seconds(daemon_pid), cpu_seconds(server_pid)
+    ours = server_ours()
     action()
     wall = time.monotonic() - started
     return Cost(wall, (cpu_seconds(daemon_pid) - daemon) / wall,
-                (cpu_seconds(server_pid) - server) / wall)
+                (cpu_seconds(server_pid) - server) / wall, (server_ours() - ours) / wall)
 
 
 @dataclass

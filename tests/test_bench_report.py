@@ -156,8 +156,8 @@ def steady_figures() -> dict[str, object]:
                       "queues": [31.0] * 19, "tasks": [45.0] * 15, "task_changes": 20},
             "delete_claim": {"kind": "delete_claim", "changes": 3, "ledger": [],
                              "queues": [], "tasks": []}},
-        "run": {"seconds": 600.0, "daemon": 0.02, "server": 0.03},
-        "idle": {"seconds": 120.0, "daemon": 0.001, "server": 0.004},
+        "run": {"seconds": 600.0, "daemon": 0.02, "server": 0.05, "server_ours": 0.03},
+        "idle": {"seconds": 120.0, "daemon": 0.001, "server": 0.014, "server_ours": 0.004},
         "peak_mb": {"sync": 180.0, "queues": 260.0},
         "daemon_vmhwm_mb": 261.0, "stall_ms": 12.0, "desk_statements": 900,
         "longest_statement": {"ms": 40, "mode": "incremental", "runs": 4},
@@ -181,14 +181,17 @@ def test_steady_state_rows_survive_the_json_and_keep_their_verdicts(tmp_path: Pa
     assert verdicts["break → items, max"] == NOT_MET          # 130 s > 120 s
     assert verdicts["break → queue files, p95"] == MET
     assert verdicts["delete_claim → items, p95"] == NOT_MEASURED   # never seen, never met
-    assert verdicts["mariadbd CPU, busy run"] == NOT_MET      # 3 % > 1 %
+    assert verdicts["mariadbd CPU for tc-sync, busy run"] == NOT_MET      # 3 % > 1 %
     assert verdicts["tc-sync CPU, busy run"] == MET
-    assert verdicts["mariadbd CPU, quiet stretch"] == MET
+    # 0.4 % on tc-sync's connections, though the whole server (the desk too) spent 1.4 %
+    assert verdicts["mariadbd CPU for tc-sync, quiet stretch"] == MET
     assert verdicts["Peak memory, queues"] == NOT_MET
     assert verdicts["Front desk's worst stall"] == MET
     assert verdicts["Longest PMS statement"] == MET
     rows = {row.measure: row for section in read for row in section.rows}
     assert rows["delete_claim → items, p95"].figure == "never seen"
+    assert rows["mariadbd CPU for tc-sync, quiet stretch"].against.startswith(
+        "the whole server 1.40 %")
     assert rows["break → queue files, p95"].against == "20 changes, 1 never seen"
     assert rows["break → task, p95"].against == "20 changes, 5 never seen"
     assert verdicts["break → task, max"] == MET
@@ -204,3 +207,37 @@ def test_percentiles_are_nearest_rank() -> None:
     assert steady_state.percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.5) == 3.0
     assert steady_state.percentile([float(n) for n in range(1, 101)], 0.95) == 95.0
     assert math.isnan(steady_state.percentile([], 0.95))
+
+
+def test_a_steady_state_run_without_per_account_counters_has_its_server_cpu_not_measured(
+) -> None:
+    import steady_state
+
+    figures = steady_figures()
+    figures["run"] = {"seconds": 600.0, "daemon": 0.02, "server": 0.005}
+    rows = {row.measure: row for section in steady_state.rows(figures) for row in section.rows}
+    assert rows["mariadbd CPU for tc-sync, busy run"].verdict == NOT_MEASURED
+    assert rows["mariadbd CPU for tc-sync, busy run"].against.startswith(
+        "the whole server 0.50 %")
+
+
+def test_a_slow_desk_statement_is_set_beside_the_tc_sync_run_in_progress() -> None:
+    from datetime import UTC, datetime
+
+    import steady_state
+
+    began = datetime(2026, 12, 6, 14, 3, 5, tzinfo=UTC).timestamp()
+    runs: list[dict[str, object]] = [
+        {"run_id": 7, "mode": "hinted", "longest_statement_ms": 612,
+         "started_at": "2026-12-06 14:03:04.500000", "finished_at": "2026-12-06 14:03:06"},
+        {"run_id": 8, "mode": "incremental", "longest_statement_ms": 40,
+         "started_at": "2026-12-06 14:03:30", "finished_at": "2026-12-06 14:03:31"}]
+    slow = steady_state.slow_beside_runs(
+        [(began, 640.4, "DELETE FROM claimproc"), (began + 60, 170.0, "UPDATE appointment SET")],
+        runs)
+    assert slow == [
+        {"at": "14:03:05", "ms": 640, "what": "DELETE FROM claimproc",
+         "during": ["hinted run 7 (longest statement 612 ms)"]},
+        {"at": "14:04:05", "ms": 170, "what": "UPDATE appointment SET", "during": []}]
+    assert steady_state.slow_text({"slow_desk_statements": slow}).endswith(
+        "170 ms, during no tc-sync run")
