@@ -445,3 +445,78 @@ def follow_ups(ledger, keys: list[str]) -> dict[str, date]:
     with ledger.connect() as connection:
         return dict(connection.execute(sa.select(items.c.item_key, items.c.next_follow_up)
                                        .where(items.c.item_key.in_(keys))).all())
+
+
+def backdate_audit(office: Office, ledger, seconds: int) -> None:
+    """Every audit entry so far written `seconds` earlier, as if the look came that much
+    later; the first sync a minute earlier still, so the looks read them."""
+    office.run("UPDATE securitylog SET LogDateTime = NOW() - INTERVAL %s SECOND", seconds)
+    write(ledger, "UPDATE cursors SET since = :since WHERE stream <> '@hints'",
+          since=datetime.now() - timedelta(minutes=1))
+
+
+@pytest.mark.mysql
+def test_an_entry_a_look_acted_on_is_not_read_again_by_the_next(office, ledger, source):
+    patient, procedure, _ = planned_crown(office)
+    scan(ledger, source)
+    schedule(office, patient, procedure)
+    backdate_audit(office, ledger, 10)      # past SETTLE, within HINT_LAG of the next look
+
+    assert look(ledger, source).patients == 1
+    assert look(ledger, source) == HintedRun(0)     # the same entry: nothing to read again
+    other, other_procedure, other_key = planned_crown(office)
+    scan(ledger, source)
+    schedule(office, other, other_procedure)
+    found = look(ledger, source)
+    assert found.patients == 1 and status(ledger, other_key) == "resolved"
+
+
+@pytest.mark.mysql
+def test_an_entry_written_moments_before_a_look_is_read_again_by_the_next(
+        office, ledger, source):
+    patient, procedure, _ = planned_crown(office)
+    scan(ledger, source)
+    schedule(office, patient, procedure)        # logged now: its change may still be landing
+
+    assert look(ledger, source).patients == 1
+    assert look(ledger, source).patients == 1
+
+
+@pytest.mark.mysql
+def test_an_entry_that_shows_late_with_an_earlier_time_is_still_read(office, ledger, source):
+    patient, procedure, _ = planned_crown(office)
+    scan(ledger, source)
+    schedule(office, patient, procedure)
+    backdate_audit(office, ledger, 10)
+    assert look(ledger, source).patients == 1
+
+    late, late_procedure, late_key = planned_crown(office)
+    scan(ledger, source)
+    appointment = book_unlogged(office, late, late_procedure)
+    office.run("INSERT INTO securitylog (PermType, UserNum, LogDateTime, LogText, PatNum, "
+               "CompName, FKey, LogSource, DefNum, DefNumError, DateTPrevious) VALUES "
+               "(%s, 1, NOW() - INTERVAL 20 SECOND, '', %s, 'FRONTDESK2', %s, 0, 0, 0, "
+               "'0001-01-01')", APPOINTMENT_CREATE, late, appointment)  # committed late
+    assert look(ledger, source).patients == 1
+    assert status(ledger, late_key) == "resolved"
+
+
+@pytest.mark.mysql
+def test_a_hints_query_that_names_only_patients_rereads_them_at_every_look(
+        office, ledger, source, tmp_path):
+    import shutil
+    from pathlib import Path
+
+    adapters = tmp_path / "adapters"
+    shutil.copytree(Path(__file__).parents[1] / "adapters", adapters)
+    (adapters / "opendental" / "hints.sql").write_text(   # a site's own, older query
+        "SELECT DISTINCT PatNum AS patient_id FROM securitylog\n"
+        "WHERE LogDateTime >= :since AND PatNum > 0 LIMIT :batch_size\n")
+    patient, procedure, _ = planned_crown(office)
+    scan(ledger, source)
+    schedule(office, patient, procedure)
+    backdate_audit(office, ledger, 10)
+
+    for _ in range(2):
+        found = sync_hinted(ledger, "od", source, OPTIONS, adapters_dir=adapters)
+        assert found.patients == 1 and found.run is not None and found.run.outcome == "ok"

@@ -13,6 +13,13 @@ cursors stand (so nothing written since that sync began goes unread), and each l
 `HINT_LAG` behind the PMS clock of the previous one, so an entry written while it was being
 read is read again. The looks' cursor thus covers the trail without a gap, which lets a scan
 leave the streams they re-read alone for a while (`pull.hinted_scans`).
+
+So each entry is read by two or three looks. When the hints give each entry's key and time
+(`entry_id`, `logged_at`), a look re-reads only the patients of entries no earlier look has
+settled: an entry is settled once a look whose PMS clock was `SETTLE` past the entry's time
+saw it and its patients were re-read in full (the change an entry records is written within
+moments of it, by the same client). What is settled is kept in memory, per ledger and source,
+for the next look only, and only while the cursor is where that look left it.
 """
 
 from __future__ import annotations
@@ -20,9 +27,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from threading import Event
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 import structlog
@@ -42,11 +50,26 @@ from tc_sync.pull.stream import PullStopped, StreamPuller
 log = structlog.get_logger(__name__)
 
 HINT_LAG = timedelta(seconds=30)
+SETTLE = timedelta(seconds=5)
+"""How long past an entry's time a look must be for its re-read to have seen the change the
+entry records."""
 PATIENTS_PER_STATEMENT = 500
 _CLOCK_STEP = timedelta(seconds=1)
 """The audit trail's clock resolution."""
 _FAILING: dict[str, str] = {}
 """Sources whose last look at the hints failed, with the error's class."""
+
+
+@dataclass(frozen=True)
+class _Settled:
+    """The entries a look settled, and the cursor it left: the next look starts there."""
+
+    cursor: datetime
+    entries: frozenset[int]
+
+
+_SETTLED: WeakKeyDictionary[sa.Engine, dict[str, _Settled]] = WeakKeyDictionary()
+"""By ledger and source: what the last look settled (`SETTLE`)."""
 
 
 @dataclass(frozen=True)
@@ -99,25 +122,68 @@ def _look(engine: sa.Engine, driver: Driver, adapter: Adapter, sql: str, cursor:
     try:
         now = driver.server_now()
         since = cursor.since or now - HINT_LAG
-        _, rows = driver.query(sql, {"since": since, "batch_size": options.batch_size})
+        columns, rows = driver.query(sql, {"since": since, "batch_size": options.batch_size})
     except DriverError as error:
         _failed(source_id, error)
         return HintedRun(0)
     if _FAILING.pop(source_id, None) is not None:
         log.info("hints_recovered", source=source_id)
-    patients = sorted({int(row[0]) for row in rows})
+    kept = _SETTLED.setdefault(engine, {})
+    earlier = kept.pop(source_id, None)
+    settled = earlier.entries if earlier is not None and earlier.cursor == since else frozenset()
+    entries = _Entries(columns, rows)
+    patients = entries.patients(unless=settled)
     looked = Cursor(since=max(since, now - HINT_LAG))
     if len(rows) >= options.batch_size:   # a bulk change: the scan, run now, reads all of it
         _save(engine, source_id, Cursor(since=now + _CLOCK_STEP))   # so no look goes back
-        log.info("hints_overflow", source=source_id, patients=len(patients))
-        return HintedRun(len(patients), overflow=True)
-    if not patients:
-        _save(engine, source_id, looked)
-        return HintedRun(0)
-    run = _reread(engine, driver, adapter, source_id, source, options, patients, stop)
-    if run.outcome == "ok":
-        _save(engine, source_id, looked)
+        log.info("hints_overflow", source=source_id, patients=len(entries.patients()))
+        return HintedRun(len(entries.patients()), overflow=True)
+    run = None
+    if patients:
+        run = _reread(engine, driver, adapter, source_id, source, options, patients, stop)
+        if run.outcome != "ok":
+            return HintedRun(len(patients), run=run)    # read again, in full, next look
+    _save(engine, source_id, looked)
+    if looked.since is not None:
+        kept[source_id] = _Settled(looked.since, entries.settled(now - SETTLE))
     return HintedRun(len(patients), run=run)
+
+
+class _Entries:
+    """The rows of the hints query: a patient each, with the entry's key and time if given."""
+
+    def __init__(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        self.patient = columns.index("patient_id") if "patient_id" in columns else 0
+        timed = "entry_id" in columns and "logged_at" in columns
+        self.entry = columns.index("entry_id") if timed else None
+        self.logged = columns.index("logged_at") if timed else None
+        self.rows = rows
+
+    def patients(self, unless: frozenset[int] = frozenset()) -> list[int]:
+        """The patients named by an entry not in `unless`, in order."""
+        entry = self.entry
+        return sorted({int(row[self.patient]) for row in self.rows
+                       if entry is None or int(row[entry]) not in unless})
+
+    def settled(self, before: datetime) -> frozenset[int]:
+        """The entries written at or before `before` (none without keys and times)."""
+        if self.entry is None or self.logged is None:
+            return frozenset()
+        entry, logged = self.entry, self.logged
+        return frozenset(int(row[entry]) for row in self.rows
+                         if (at := _moment(row[logged])) is not None and at <= before)
+
+
+def _moment(value: object) -> datetime | None:
+    """A time as the driver gives it (a datetime, or its text); None if it is neither."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, bytes | str):
+        try:
+            return datetime.fromisoformat(value.decode() if isinstance(value, bytes) else value)
+        except ValueError:
+            return None
+    return None
 
 
 def _failed(source_id: str, error: Exception) -> None:
