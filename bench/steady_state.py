@@ -276,6 +276,7 @@ def measure(arguments: argparse.Namespace, say: object = print) -> dict[str, obj
                 busy = cost(daemon.pid, server_pid, lambda: catch_up(
                     desk, watcher, arguments, say), server_ours)
             figures["run"] = asdict(busy)
+            figures["cpu_by_event"] = watcher.cpu_by_event(run_began, time.time())
             figures["daemon_vmhwm_mb"] = memory_mb(daemon.pid, "VmHWM")
             runs = last_runs(ledger)
             longest = max(runs, key=lambda run: int(str(run["longest_statement_ms"])))
@@ -390,6 +391,27 @@ def quiet_text(figures: dict[str, object]) -> str:
             "just after its sync_finished (server-wide: other clients' reads count too)")
 
 
+ACTIVITIES = {"queues_built": "queue builds", "hinted_sync_finished": "hinted re-reads",
+              "reconciled": "reconciles"}
+
+
+def activity_text(figures: dict[str, object]) -> str:
+    """Where the daemon's CPU went while the desk worked: each logged activity's count and
+    thread CPU, and what no activity logged (the push, scans, the scheduler...)."""
+    found = figures.get("cpu_by_event")
+    run = figures.get("run")
+    if not isinstance(found, dict) or not isinstance(run, dict):
+        return "not measured (an older run)"
+    total = float(run["daemon"]) * float(run["seconds"])
+    parts, logged = [], 0.0
+    for event, label in ACTIVITIES.items():
+        count, spent = found.get(event, (0, 0.0))
+        logged += spent
+        parts.append(f"{label} {count}, {spent:.1f} s ({spent / max(count, 1):.2f} s each)")
+    parts.append(f"the rest {total - logged:.1f} s (of {total:.1f} s)")
+    return "; ".join(parts)
+
+
 def facts(figures: dict[str, object], argv: list[str]) -> list[tuple[str, str]]:
     """The run's circumstances, printed above the rows."""
     return [("Command", " ".join(["bench/steady_state.py", *argv])),
@@ -399,6 +421,7 @@ def facts(figures: dict[str, object], argv: list[str]) -> list[tuple[str, str]]:
              ("Changes skipped (no subject left)", str(figures.get("skipped"))),
              ("A quiet cycle's PMS work", quiet_text(figures)),
              (f"Desk statements over {SLOW_MS:.0f} ms", slow_text(figures)),
+             ("tc-sync CPU by activity, busy run", activity_text(figures)),
              ("Machine", "shared with other work: CPU figures include its noise")]
 
 

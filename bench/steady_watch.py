@@ -58,6 +58,8 @@ class Watcher(threading.Thread):
     """Each event's first time as the daemon logged it (seconds since the epoch)."""
     queue_writes: list[float] = field(default_factory=list)
     """Each newest queue-file mtime seen, in order."""
+    cpu: list[tuple[float, str, float]] = field(default_factory=list)
+    """(time.time() when seen, event name, its `cpu_seconds`) for events that log one."""
     stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
@@ -94,9 +96,21 @@ class Watcher(threading.Thread):
             except (ValueError, KeyError):
                 continue
             self.events.append((time.time(), event))
+            if isinstance(record.get("cpu_seconds"), int | float):
+                self.cpu.append((time.time(), event, float(record["cpu_seconds"])))
             self.logged.setdefault(event, stamp.timestamp())
             self.phase = PHASES.get(event, self.phase)
         return offset + end
+
+    def cpu_by_event(self, since: float, until: float) -> dict[str, tuple[int, float]]:
+        """Events seen between `since` and `until` that log their thread's CPU: how many of
+        each, and their CPU seconds in all."""
+        found: dict[str, tuple[int, float]] = {}
+        for at, event, spent in self.cpu:
+            if since <= at <= until:
+                count, total = found.get(event, (0, 0.0))
+                found[event] = (count + 1, total + spent)
+        return found
 
     def count(self, event: str, since: float = 0.0) -> int:
         return sum(1 for at, name in self.events if name == event and at >= since)

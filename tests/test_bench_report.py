@@ -241,3 +241,15 @@ def test_a_slow_desk_statement_is_set_beside_the_tc_sync_run_in_progress() -> No
         {"at": "14:04:05", "ms": 170, "what": "UPDATE appointment SET", "during": []}]
     assert steady_state.slow_text({"slow_desk_statements": slow}).endswith(
         "170 ms, during no tc-sync run")
+
+
+def test_the_daemon_cpu_is_split_by_the_activities_its_log_times() -> None:
+    import steady_state
+
+    figures = steady_figures()
+    figures["run"] = {"seconds": 600.0, "daemon": 0.05, "server": 0.005}
+    figures["cpu_by_event"] = {"queues_built": [16, 19.2], "reconciled": [40, 3.2]}
+    assert steady_state.activity_text(figures) == (
+        "queue builds 16, 19.2 s (1.20 s each); hinted re-reads 0, 0.0 s (0.00 s each); "
+        "reconciles 40, 3.2 s (0.08 s each); the rest 7.6 s (of 30.0 s)")
+    assert steady_state.activity_text(steady_figures()).startswith("not measured")

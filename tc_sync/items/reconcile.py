@@ -439,7 +439,7 @@ def reconcile_source(engine: sa.Engine, source_id: str, mappings: Mappings, toda
     patients and moves thousands of items by a day (an urgent one takes a place and every
     later day shifts); a new item keeps its cadence's day until the next.
     """
-    started_at = now_utc()
+    started_at, cpu_started = now_utc(), time.thread_time()
     with engine.connect() as connection:
         state = load_state(connection, source_id)
         everyone = full or state.changes_through is None or (
@@ -471,5 +471,6 @@ def reconcile_source(engine: sa.Engine, source_id: str, mappings: Mappings, toda
                 mappings.digest, plan_owed=owed and not planning,
                 planned_at=started_at if planning else state.planned_at))
     log.info("reconciled", source=source_id, patients=totals.patients, full=everyone,
-             seconds=round(totals.seconds, 3), **totals.by_event)
+             seconds=round(totals.seconds, 3),
+             cpu_seconds=round(time.thread_time() - cpu_started, 3), **totals.by_event)
     return totals

@@ -204,7 +204,7 @@ def _reread(engine: sa.Engine, driver: Driver, adapter: Adapter, source_id: str,
             source: SourceSettings, options: SyncSettings, patients: Sequence[int],
             stop: Event | None) -> RunResult:
     """Every stream with a patient column, re-read for `patients`, recorded as one run."""
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.thread_time()
     with engine.begin() as connection:
         run_id = start_run(connection, source_id, MODE)
     result = RunResult(source_id, run_id, "failed", None, pms_title=adapter.manifest.title)
@@ -250,6 +250,7 @@ def _reread(engine: sa.Engine, driver: Driver, adapter: Adapter, source_id: str,
              outcome=result.outcome, patients=len(patients), rows=result.rows_read,
              deleted=sum(t.rows_deleted for t in result.streams),
              statements=result.statements, seconds=round(result.seconds, 3),
+             cpu_seconds=round(time.thread_time() - cpu_started, 3),
              longest_statement_ms=round(result.longest_statement_seconds * 1000),
              longest_statement=result.longest_statement)
     return result
