@@ -128,6 +128,27 @@ def test_a_build_after_a_sync_rereads_only_the_patients_it_changed(ledger, tmp_p
     assert not shows(share, touched["claim"]) and not shows(share, touched["treatment"])
 
 
+def test_items_written_just_before_a_build_are_not_read_again_by_the_next(ledger, tmp_path):
+    """The day's first reconcile stamps every patient's items moments before the build: the
+    next build re-reads the patients changed since, not those thousands again."""
+    settings = practice_settings(tmp_path)
+    share = tmp_path / "share"
+    with ledger.begin() as connection:
+        connection.execute(items.update().values(updated_at=now_utc()))
+    build_queues(ledger, settings, folder=share, today=TODAY)
+    assert row_cache(ledger, ["main"]).last_read.whole
+
+    touched = a_sync_changes_three_patients(ledger)
+    build_queues(ledger, settings, folder=share, today=TODAY)
+    read = row_cache(ledger, ["main"]).last_read
+    assert read is not None and not read.whole and 3 <= read.patients <= 12
+    fresh_engine = open_ledger(settings.ledger.url)
+    build_queues(fresh_engine, settings, folder=tmp_path / "fresh", today=TODAY)
+    fresh_engine.dispose()
+    assert digests(share) == digests(tmp_path / "fresh")
+    assert not shows(share, touched["claim"])
+
+
 def test_a_new_day_rereads_every_row(ledger, tmp_path):
     settings = practice_settings(tmp_path)
     build_queues(ledger, settings, folder=tmp_path / "share", today=TODAY)

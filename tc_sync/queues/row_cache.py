@@ -6,7 +6,11 @@ works. So each build's rows are kept, by source and patient, and the next build 
 ledger which patients changed since the last read began (`tc_sync.items.changed`: their
 records, what they lean on, staff's changes; and any item of theirs written since), looking
 back past the writes still open then (`ledger.open_transactions`; `LAG` more for other
-processes' short ones), and re-reads only those. An item the follow-up plan
+processes' short ones), and re-reads only those. Looking back would re-read, build after
+build, the patients whose items were written just before the last read (after the day's first
+reconcile, thousands); so each read first notes the items written in that stretch as it sees
+them (`_Kept.seen`), and an item found changed that is still as noted is left alone: the read
+that noted it read what it shows. An item the follow-up plan
 moved (it stamps `planned_at`, and can move thousands at once) only has its row's day
 changed. Everything is read again:
 
@@ -69,6 +73,9 @@ class _Kept:
     still open then (`_read_began`)."""
     whole_at: float
     """`time.monotonic()` when every row was last read."""
+    seen: frozenset[int] = frozenset()
+    """The items written after `look_from` that the last read saw before reading its rows,
+    each as `_version` of its key and its `updated_at`."""
     rows: dict[str, dict[int, _Listed]] = field(default_factory=dict)
     """Open items' rows by source and patient."""
 
@@ -121,13 +128,14 @@ class RowCache:
         """Every open item of these sources as a queue row: the patients changed since the
         last call re-read, the others' rows as they were."""
         started = _read_began(connection.engine)
+        seen = _versions(connection, source_ids, started)   # before any row is read
         kept = self._kept
         if (kept is None or kept.sources != tuple(source_ids) or kept.day != today
                 or time.monotonic() - kept.whole_at >= WHOLE_READ_SECONDS
                 or not self._refresh(connection, kept, today)):
             self._kept = kept = None        # not held while every row is read again
             kept = self._read_all(connection, source_ids, today)
-        kept.look_from = started
+        kept.look_from, kept.seen = started, seen
         self._kept = kept
         patients = [patient for by_patient in kept.rows.values()
                     for patient in by_patient.values()]
@@ -149,7 +157,7 @@ class RowCache:
         since = kept.look_from
         changed: dict[str, set[int]] = {}
         for source_id in kept.sources:
-            patients = _changed(connection, source_id, since)
+            patients = _changed(connection, source_id, since, kept.seen)
             if patients is None:
                 return False
             changed[source_id] = patients
@@ -191,16 +199,33 @@ def _read_began(engine: sa.Engine) -> datetime:
     return min(now, oldest or now) - LAG
 
 
-def _changed(connection: sa.Connection, source_id: str, since: datetime) -> set[int] | None:
-    """The source's patients whose rows may differ since `since`; None: maybe everyone's."""
+def _changed(connection: sa.Connection, source_id: str, since: datetime,
+             seen: frozenset[int]) -> set[int] | None:
+    """The source's patients whose rows may differ since `since` (an item still as the last
+    read `seen` it does not count); None: maybe everyone's."""
     if any(changed_since(connection, replica[record], source_id, since) for record in _LABELS):
         return None
     patients, everyone = patients_changed(connection, source_id, since)
     if everyone:
         return None
-    patients.update(connection.execute(sa.select(items.c.patient_id).distinct().where(
-        items.c.source_id == source_id, items.c.updated_at > since)).scalars())
+    patients.update(patient for patient, key, stamp in connection.execute(sa.select(
+        items.c.patient_id, items.c.item_key, items.c.updated_at).where(
+        items.c.source_id == source_id, items.c.updated_at > since))
+        if _version(key, stamp) not in seen)
     return patients
+
+
+def _versions(connection: sa.Connection, source_ids: Sequence[str],
+              since: datetime) -> frozenset[int]:
+    """The items of these sources written after `since`, as `_version`s."""
+    return frozenset(_version(key, stamp) for key, stamp in connection.execute(sa.select(
+        items.c.item_key, items.c.updated_at).where(
+        items.c.source_id.in_(source_ids), items.c.updated_at > since)))
+
+
+def _version(item_key: str, updated_at: datetime) -> int:
+    """An item as written at one time, as a number (for this process only)."""
+    return hash((item_key, updated_at))
 
 
 def _planned(connection: sa.Connection, source_id: str, since: datetime,
