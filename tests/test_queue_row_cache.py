@@ -230,7 +230,7 @@ def test_rows_kept_for_one_ledger_are_never_another_ledgers(practice, tmp_path):
     assert sum(built[1].queues.values()) < sum(built[0].queues.values())
 
 
-def test_the_log_file_says_how_many_patients_a_build_read(ledger, tmp_path):
+def test_the_log_file_says_how_many_patients_a_build_read_and_its_cpu(ledger, tmp_path):
     logs.configure(0)
     logs.log_to_file(tmp_path / "tc-sync.log", LoggingSettings())
     try:
@@ -247,6 +247,7 @@ def test_the_log_file_says_how_many_patients_a_build_read(ledger, tmp_path):
     assert whole["read_all"] is True and whole["patients_read"] > 100
     assert changed["read_all"] is False and 3 <= changed["patients_read"] <= 12
     assert quiet["quiet"] is True and quiet["files"] == 0
+    assert all(isinstance(entry["cpu_seconds"], float) for entry in built)  # for IT, not PHI
 
 
 def test_a_plan_that_moves_follow_ups_changes_their_days_without_rereading_anyone(

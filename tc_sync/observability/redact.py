@@ -36,7 +36,7 @@ SAFE_KEYS = frozenset({
     "actions", "claimed", "found", "retried", "waiting", "cancelled", "recovered", "files",
     "skipped", "folder", "unchanged", "inserted", "updated", "deleted", "rows_per_second",
     "percent", "first", "stages", "longest_statement_ms", "patients_read", "read_all", "quiet",
-    "patients_moved", "runs_made",
+    "patients_moved", "runs_made", "cpu_seconds",
     "planned",
     # the first line of the adapter SQL that ran longest (its comment or its SELECT), never
     # its parameters
