@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.od_* helpe
 
 import sync_bench
 from report_md import Header, Row, Section, Target, count, render, seconds
-from steady_desk import KINDS, SLOW_MS, make_desk, work
+from steady_desk import KINDS, SLOW_MS, Change, make_desk, work
 from steady_watch import Reached, Watcher, cost, epoch, freshness, memory_mb
 
 from tc_sync.config import ScheduleSettings, SyncSettings
@@ -274,7 +274,7 @@ def measure(arguments: argparse.Namespace, say: object = print) -> dict[str, obj
                                                for name, pool in desk.pools.items()))
                 run_began = time.time()
                 busy = cost(daemon.pid, server_pid, lambda: catch_up(
-                    desk, watcher, arguments, say), server_ours)
+                    desk, watcher, ledger, arguments, say), server_ours)
             figures["run"] = asdict(busy)
             figures["cpu_by_event"] = watcher.cpu_by_event(run_began, time.time())
             figures["daemon_vmhwm_mb"] = memory_mb(daemon.pid, "VmHWM")
@@ -304,20 +304,39 @@ def measure(arguments: argparse.Namespace, say: object = print) -> dict[str, obj
     return figures
 
 
-def catch_up(desk: object, watcher: Watcher, arguments: argparse.Namespace,
+CATCH_UP_SECONDS = 300.0
+"""At most this long after the desk stops for its changes to reach the ledger (one scan)."""
+PUSH_PASS_SECONDS = 35.0
+"""The push job's next pass (every 30 s by default), after the last change reached it."""
+
+
+def catch_up(desk: object, watcher: Watcher, ledger: sa.Engine, arguments: argparse.Namespace,
              say: object) -> None:
-    """The front desk's work, then two more cycles (and a push pass) to catch up with it."""
+    """The front desk's work, then until its changes reached the ledger and the queue files
+    were written after that (each at most `CATCH_UP_SECONDS`), and a push pass. The tail ends
+    when the work is done, not after so many cycles: a look that finds nothing new logs no
+    cycle, so counting cycles stretched the tail, and diluted the CPU figures, by up to a
+    scan's interval."""
     assert callable(say)
     work(desk, arguments.minutes, arguments.rate, arguments.burst,  # type: ignore[arg-type]
          lambda: say(f"burst of {arguments.burst} changes"))
     ended = time.time()
-    say("front desk done; waiting for two cycles to catch up")
-    for _ in range(2):
-        seen = watcher.count("cycle_finished", ended)
-        deadline = time.time() + 900
-        while watcher.count("cycle_finished", ended) == seen and time.time() < deadline:
-            time.sleep(0.5)
-    time.sleep(35)           # the push job's next pass (every 30 s by default)
+    say("front desk done; waiting for its changes to reach the ledger and the queue files")
+    changes = desk.changes  # type: ignore[attr-defined]
+    deadline = ended + CATCH_UP_SECONDS
+    while time.time() < deadline and not _all_reached(ledger, changes):
+        time.sleep(2)
+    reached = time.time()
+    while time.time() < reached + CATCH_UP_SECONDS and not any(
+            written >= reached for written in watcher.queue_writes):
+        time.sleep(0.5)
+    time.sleep(max(0.0, reached + PUSH_PASS_SECONDS - time.time()))
+
+
+def _all_reached(ledger: sa.Engine, changes: list[Change]) -> bool:
+    """Whether every change's item event is in the ledger."""
+    found = freshness(ledger, changes, [], set())
+    return sum(len(reached.ledger) for reached in found.values()) >= len(changes)
 
 
 # --- the figures beside their targets -------------------------------------------------------
