@@ -33,9 +33,12 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import TypeAlias
 
 import sqlalchemy as sa
 import structlog
@@ -73,13 +76,16 @@ class _Kept:
     still open then (`_read_began`)."""
     whole_at: float
     """`time.monotonic()` when every row was last read."""
-    seen: frozenset[int] = frozenset()
+    seen: _Versions = field(default_factory=lambda: array("q"))
     """The items written after `look_from` that the last read saw before reading its rows,
-    each as `_version` of its key and its `updated_at`."""
+    each as `_version` of its key and its `updated_at`, in order (8 bytes each: after the
+    day's first reconcile there are tens of thousands, kept through a whole read)."""
     rows: dict[str, dict[int, _Listed]] = field(default_factory=dict)
     """Open items' rows by source and patient."""
 
 
+_Versions: TypeAlias = "array[int]"
+"""Signed 64-bit numbers (typecode "q"), in order (`_versions`)."""
 _Listed = tuple[QueueRow, ...]
 """One patient's rows as the files list them (`per_patient`). Its items' own rows are the
 listed rows' parts (a row of one item: the row itself), so they are not kept twice."""
@@ -200,7 +206,7 @@ def _read_began(engine: sa.Engine) -> datetime:
 
 
 def _changed(connection: sa.Connection, source_id: str, since: datetime,
-             seen: frozenset[int]) -> set[int] | None:
+             seen: _Versions) -> set[int] | None:
     """The source's patients whose rows may differ since `since` (an item still as the last
     read `seen` it does not count); None: maybe everyone's."""
     if any(changed_since(connection, replica[record], source_id, since) for record in _LABELS):
@@ -211,16 +217,21 @@ def _changed(connection: sa.Connection, source_id: str, since: datetime,
     patients.update(patient for patient, key, stamp in connection.execute(sa.select(
         items.c.patient_id, items.c.item_key, items.c.updated_at).where(
         items.c.source_id == source_id, items.c.updated_at > since))
-        if _version(key, stamp) not in seen)
+        if not _among(_version(key, stamp), seen))
     return patients
 
 
-def _versions(connection: sa.Connection, source_ids: Sequence[str],
-              since: datetime) -> frozenset[int]:
-    """The items of these sources written after `since`, as `_version`s."""
-    return frozenset(_version(key, stamp) for key, stamp in connection.execute(sa.select(
-        items.c.item_key, items.c.updated_at).where(
-        items.c.source_id.in_(source_ids), items.c.updated_at > since)))
+def _versions(connection: sa.Connection, source_ids: Sequence[str], since: datetime
+              ) -> _Versions:
+    """The items of these sources written after `since`, as `_version`s, in order."""
+    return array("q", sorted(_version(key, stamp) for key, stamp in connection.execute(
+        sa.select(items.c.item_key, items.c.updated_at).where(
+            items.c.source_id.in_(source_ids), items.c.updated_at > since))))
+
+
+def _among(version: int, versions: _Versions) -> bool:
+    at = bisect_left(versions, version)
+    return at < len(versions) and versions[at] == version
 
 
 def _version(item_key: str, updated_at: datetime) -> int:
