@@ -5,7 +5,10 @@ queue again in three formats: about 5 s of processor time at 60,000 patients, ev
 minute while the practice works (issue 17). So a queue's rows are cut into runs of a few rows,
 and each file keeps what it made of each run, compressed, until its next build, which makes
 only the runs whose rows changed and copies the rest. The text is kept on disk, in a spool
-(`tc_sync.queues.spool`) the files of a folder share, not in the process's memory.
+(`tc_sync.queues.spool`) the files of a folder share, not in the process's memory,
+compressed with LZ4: every build reads back the text of every run it did not make (about
+110 MB at 60,000 patients), which LZ4 does about six times as fast as zlib's fastest level, for
+about a third more bytes kept (about 30 MB).
 
 Runs end where a row's own digest says (content-defined, as backup tools cut files): a row
 changed, added or removed changes its own run and at most the next, wherever it falls in the
@@ -16,12 +19,12 @@ digests; each format adds what else shapes its text (the queue's columns, the da
 from __future__ import annotations
 
 import hashlib
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from tc_sync.queues.deflate import DEFLATE
+import lz4.block
+
 from tc_sync.queues.spool import Spool, Spooled
 
 RUN_ROWS = 16
@@ -29,9 +32,6 @@ RUN_ROWS = 16
 256 / RUN_ROWS. Smaller runs make fewer rows again after a change, at more keys per build."""
 LONGEST_RUN = 256
 """A run never holds more rows than this, whatever the digests say."""
-_LEVEL = 1
-"""zlib's fastest level: the kept text of a 60,000-patient practice's files (about 100 MB as
-written) is about 20 MB. It is read back by the fastest inflate installed."""
 SPOOL_SLACK = 8 << 20
 """Bytes of text no file keeps any more that a spool may hold before it is rewritten (and
 never more than the text kept)."""
@@ -93,9 +93,9 @@ class FileRuns:
         if isinstance(found, Spooled):
             found = self.spool.read(found) if self.spool is not None else None
         if isinstance(found, bytes):    # in memory: no spool, or it could not be written
-            return DEFLATE.decompress(found)  # type: ignore[no-any-return]
+            return lz4.block.decompress(found)  # type: ignore[no-any-return]
         text = make().encode("utf-8")
-        packed = zlib.compress(text, _LEVEL)
+        packed = lz4.block.compress(text)
         self._now[key] = self.spool.keep(packed) if self.spool is not None else packed
         self.made += 1
         return text

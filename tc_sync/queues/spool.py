@@ -1,7 +1,7 @@
 """Kept run text on disk: byte strings appended to a private temporary file, read back by place.
 
 The queue files' runs of rows (`tc_sync.queues.runs`) keep their text from one build to the
-next, compressed: about 20 MB at 60,000 patients, which the daemon held in its memory for its
+next, compressed: about 30 MB at 60,000 patients, which the daemon held in its memory for its
 life (issue 17). On disk the operating system caches what a build reads back, and can drop it
 when memory is short. The file is created on the first write, readable by its owner only,
 unlinked at once where the system allows (else deleted when closed, or when the process ends,
