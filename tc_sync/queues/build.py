@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
+from operator import attrgetter
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -62,6 +63,9 @@ WORKBOOK = "queues.xlsx"
 PAGE = "queues.html"
 MANIFEST = ".tc-sync-queues.json"
 ALL_CLINICS = "All clinics"
+_QUEUE = attrgetter("queue")
+_COUNTS = "counts"
+"""Kept with the files' runs (by folder): each run's counts, for the queues' totals."""
 _BUILDING = threading.Lock()     # two sources' cycles ending together build one after another
 _RUNS: dict[Path, dict[str, FileRuns]] = {}
 """What the last build into each folder made of its files' runs of rows (`tc_sync.queues.runs`),
@@ -190,16 +194,21 @@ def build_queues(engine: sa.Engine, settings: Settings, *, folder: Path | None =
             groups += _clinic_groups(target, rows, clinics, visible, len(source_ids) > 1)
         for group in groups:
             listed = group.listed if group.listed is not None else per_patient(group.rows)
+            counts_name = f"{group.folder.relative_to(target).as_posix()}:{_COUNTS}"
+            counted = result.runs[counts_name] = (_RUNS.get(target, {}).get(counts_name)
+                                                  or FileRuns())
             snapshot = Snapshot(
                 site_id=settings.site_id, scope=group.scope, built_at=moment, today=day,
                 queues=by_queue(listed, queues), freshness=freshness,
                 amber_after_minutes=settings.health.amber_after_minutes,
                 red_after_minutes=settings.health.red_after_minutes,
-                clinics=group.clinic_column, sources=len(source_ids) > 1)
+                clinics=group.clinic_column, sources=len(source_ids) > 1, counted=counted)
             _write_group(group.folder, snapshot, settings.queues.formats, result,
                          _Previous(target, {} if force else _digests(before), gid,
                                    _RUNS.get(target, {}), _spool(target, settings)))
-        counts = Counter(row.queue for row in rows)
+            if snapshot.counted_now:    # counts hold whether or not the files were written
+                counted.keep()
+        counts = Counter(map(_QUEUE, rows))
         result.queues = {queue: counts[queue]
                          for queue in sorted({*queues, *counts}, key=queue_order)}
         _forget_old_files(target, result, before, gid, inputs)

@@ -5,13 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 from tc_sync.config.mappings import AGED_QUEUE
 from tc_sync.items.model import ItemKind
 from tc_sync.queues.columns import Column, columns_for
 from tc_sync.queues.rows import KIND_LABELS, QueueRow
-from tc_sync.queues.runs import Run, cut_runs
+from tc_sync.queues.runs import FileRuns, Run, cut_runs, run_key
+
+_ESCALATED = attrgetter("escalated")
+_PRICED = attrgetter("priced")
+_SOURCE_ID = attrgetter("source_id")
+_NEXT_FOLLOW_UP = attrgetter("next_follow_up")
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,8 @@ class Snapshot:
     """Show the clinic column."""
     sources: bool
     """Show the Practice column (the files show several sources)."""
+    counted: FileRuns | None = field(default=None, compare=False, repr=False)
+    """Each run's counts from the last build, kept for the next (None: count every row)."""
     _columns: dict[str, list[Column]] = field(default_factory=dict, compare=False, repr=False)
     _runs: dict[str, list[Run]] = field(default_factory=dict, compare=False, repr=False)
     _values: dict[tuple[str, int], list[list[Any]]] = field(default_factory=dict,
@@ -107,6 +117,11 @@ class Snapshot:
             table = self._values[key] = [column.values(rows) for column in self.columns(queue)]
         return table
 
+    @property
+    def counted_now(self) -> bool:
+        """Whether this snapshot has counted any queue (so `counted` holds its runs' counts)."""
+        return bool(self._tallies)
+
     def queue_tally(self, queue: str | None = None) -> Tally:
         """A queue's counts and dollars (None: every queue's), worked out once."""
         if queue is not None:
@@ -122,25 +137,48 @@ class Snapshot:
         return [(KIND_LABELS[kind], kinds[kind].tally()) for kind in ItemKind if kind in kinds]
 
     def _sums(self, queue: str) -> tuple[_Sum, dict[ItemKind, _Sum]]:
-        """The queue's counts and dollars, whole and per kind, in one pass over its rows
-        (nothing in the aged queue is due: it is reported, not worked day by day)."""
+        """The queue's counts and dollars, whole and per kind, worked out once (nothing in the
+        aged queue is due: it is reported, not worked day by day). With `counted`, each run
+        of rows is counted once while its rows stay as they are, and its counts are added up
+        at each build: counting every row at every build was a tenth of a build after a look
+        (issue 17)."""
         found = self._tallies.get(queue)
         if found is None:
-            kinds = dict[ItemKind, _Sum]()
-            today, worked = self.today, queue != AGED_QUEUE
             rows = self.queues[queue]
-            for row in rows:
-                for item in row.parts or (row,):
-                    kind = kinds.get(item.kind)
-                    if kind is None:
-                        kind = kinds[item.kind] = _Sum()
-                    kind.add(item, worked and item.next_follow_up <= today)
+            today = self.today if queue != AGED_QUEUE else None
+            if self.counted is None:
+                parts = [_counted(rows, today)]
+            else:
+                context = repr(("tallies", today)).encode("utf-8")
+                parts = [self.counted.value(run_key(context, run),
+                                            partial(_counted, rows[run.start:run.end], today))
+                         for run in self.runs(queue)]
+            kinds = dict[ItemKind, _Sum]()
+            for part in parts:
+                for kind, counted in part.items():
+                    total = kinds.get(kind)
+                    if total is None:
+                        total = kinds[kind] = _Sum()
+                    total.merge(counted)
             whole = _Sum()
-            for kind in kinds.values():
-                whole.merge(kind)
+            for kind in (kind for kind in ItemKind if kind in kinds):
+                whole.merge(kinds[kind])
             whole.rows = len(rows)
             found = self._tallies[queue] = (whole, kinds)
         return found
+
+
+def _counted(rows: list[QueueRow], today: date | None) -> dict[ItemKind, _Sum]:
+    """Some rows' items counted per kind, due if their next follow-up is `today` or earlier
+    (None: none is due)."""
+    grouped = dict[ItemKind, list[QueueRow]]()
+    for row in rows:
+        for item in row.parts or (row,):
+            group = grouped.get(item.kind)
+            if group is None:
+                group = grouped[item.kind] = []
+            group.append(item)
+    return {kind: _Sum.of(items, today) for kind, items in grouped.items()}
 
 
 class _Sum:
@@ -157,19 +195,24 @@ class _Sum:
         self.procedures: dict[str, dict[int, Decimal]] = {}
         """Each planned procedure's dollars, by source and procedure id."""
 
-    def add(self, item: QueueRow, due: bool) -> None:
-        """One item (a row of one item, or one of a patient's row's parts)."""
-        self.items += 1
-        self.rows += 1
-        self.due += due
-        self.escalated += item.escalated
-        if item.priced is None:
-            self.other += item.amount or 0
-            return
-        source = self.procedures.get(item.source_id)
-        if source is None:
-            source = self.procedures[item.source_id] = {}
-        source.update(item.priced)
+    @classmethod
+    def of(cls, items: list[QueueRow], today: date | None) -> _Sum:
+        """These items (rows of one item, or a patient's row's parts), due if their next
+        follow-up is `today` or earlier (None: none is due)."""
+        found = cls()
+        found.items = found.rows = len(items)
+        found.escalated = sum(map(_ESCALATED, items))
+        if today is not None:
+            found.due = sum(1 for when in map(_NEXT_FOLLOW_UP, items) if when <= today)
+        found.other = sum((item.amount for item in items
+                           if item.priced is None and item.amount is not None), Decimal(0))
+        priced = [item for item in items if item.priced is not None]
+        for source_id in set(map(_SOURCE_ID, priced)):
+            of_source = (priced if len(found.procedures) == 0 and all(
+                item.source_id == source_id for item in priced) else
+                [item for item in priced if item.source_id == source_id])
+            found.procedures[source_id] = dict(chain.from_iterable(map(_PRICED, of_source)))
+        return found
 
     def merge(self, other: _Sum) -> None:
         """Add another's items."""
