@@ -23,8 +23,8 @@ KINDS = [ItemKind.UNSCHEDULED_TREATMENT, ItemKind.PREDETERMINATION_PENDING,
 def a_row(number: int, generator: random.Random) -> QueueRow:
     """A synthetic row; every fourth patient's procedures are priced by two of its rows."""
     patient = number // 2 if number % 4 < 2 else number
-    priced = (tuple((patient * 10 + n, Decimal(generator.randrange(50, 900)))
-                    for n in range(generator.randrange(1, 4)))
+    priced = (tuple((procedure, Decimal(50 + procedure * 37 % 850)) for procedure in
+                    range(patient * 10, patient * 10 + generator.randrange(1, 4)))
               if generator.random() < 0.6 else None)
     blank = {field.name: None for field in fields(QueueRow) if field.init}
     return QueueRow(**blank | {
@@ -51,6 +51,16 @@ def totals(snapshot: Snapshot) -> list[object]:
               for queue in snapshot.queues]]
 
 
+def by_hand(rows: list[QueueRow], worked: bool) -> tuple[int, int, int, Decimal]:
+    """A queue's open items, due, escalated and dollars, each procedure's dollars once."""
+    procedures = {(row.source_id, procedure): dollars for row in rows if row.priced
+                  for procedure, dollars in row.priced}
+    return (len(rows), sum(worked and row.next_follow_up <= TODAY for row in rows),
+            sum(row.escalated for row in rows),
+            sum(procedures.values(), Decimal(0)) + sum(
+                (row.amount for row in rows if row.priced is None), Decimal(0)))
+
+
 def test_a_build_counts_only_the_runs_that_changed_and_totals_as_counting_every_row(
         monkeypatch):
     generator = random.Random(5)
@@ -58,6 +68,10 @@ def test_a_build_counts_only_the_runs_that_changed_and_totals_as_counting_every_
     counted = FileRuns()
     first = snapshot_of(rows, counted)
     assert totals(first) == totals(snapshot_of(rows, None))
+    treatment, aged = first.queue_tally("treatment"), first.queue_tally("aged")
+    assert astuple(treatment)[:4] == by_hand(rows, worked=True)
+    assert astuple(aged)[:4] == by_hand(rows[:40], worked=False)
+    assert treatment.due and treatment.escalated and treatment.due != treatment.escalated
     assert first.counted_now
     counted.keep()
 
@@ -73,6 +87,7 @@ def test_a_build_counts_only_the_runs_that_changed_and_totals_as_counting_every_
     again = totals(second)
     monkeypatch.undo()
     assert again == totals(snapshot_of(changed, None))
+    assert astuple(second.queue_tally("treatment"))[:4] == by_hand(changed, worked=True)
     assert again != totals(first)
     # the runs around the two changes, in the whole queue (the aged one's 40 rows unchanged)
     assert 1 <= len(calls) <= 4 and sum(calls) < 200

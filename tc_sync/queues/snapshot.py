@@ -17,8 +17,6 @@ from tc_sync.queues.rows import KIND_LABELS, QueueRow
 from tc_sync.queues.runs import FileRuns, Run, cut_runs, run_key
 
 _ESCALATED = attrgetter("escalated")
-_PRICED = attrgetter("priced")
-_SOURCE_ID = attrgetter("source_id")
 _NEXT_FOLLOW_UP = attrgetter("next_follow_up")
 
 
@@ -154,12 +152,19 @@ class Snapshot:
                                             partial(_counted, rows[run.start:run.end], today))
                          for run in self.runs(queue)]
             kinds = dict[ItemKind, _Sum]()
+            priced = dict[tuple[ItemKind, str], list[_Pricings]]()
             for part in parts:
-                for kind, counted in part.items():
-                    total = kinds.get(kind)
+                for counted in part:
+                    total = kinds.get(counted.kind)
                     if total is None:
-                        total = kinds[kind] = _Sum()
-                    total.merge(counted)
+                        total = kinds[counted.kind] = _Sum()
+                    total.add(counted)
+                    if counted.priced:
+                        priced.setdefault((counted.kind, counted.source_id), []).append(
+                            counted.priced)
+            for (kind, source_id), pricings in priced.items():
+                kinds[kind].procedures[source_id] = dict(
+                    chain.from_iterable(chain.from_iterable(pricings)))
             whole = _Sum()
             for kind in (kind for kind in ItemKind if kind in kinds):
                 whole.merge(kinds[kind])
@@ -168,23 +173,50 @@ class Snapshot:
         return found
 
 
-def _counted(rows: list[QueueRow], today: date | None) -> dict[ItemKind, _Sum]:
-    """Some rows' items counted per kind, due if their next follow-up is `today` or earlier
-    (None: none is due)."""
-    grouped = dict[ItemKind, list[QueueRow]]()
+_Pricings = tuple[tuple[tuple[int, Decimal], ...], ...]
+"""Priced items' `QueueRow.priced`, the rows' own tuples."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """Some rows' items of one kind and source, counted: what a run keeps for the next build
+    (small: its priced procedures are the rows' own tuples, not copied)."""
+
+    kind: ItemKind
+    source_id: str
+    items: int
+    due: int
+    escalated: int
+    other: Decimal
+    """Dollars that are no sum of planned procedures (a claim's fee)."""
+    priced: _Pricings
+
+
+def _counted(rows: list[QueueRow], today: date | None) -> tuple[_Counted, ...]:
+    """Some rows' items counted per kind and source, due if their next follow-up is `today`
+    or earlier (None: none is due)."""
+    grouped = dict[tuple[ItemKind, str], list[QueueRow]]()
     for row in rows:
         for item in row.parts or (row,):
-            group = grouped.get(item.kind)
+            key = (item.kind, item.source_id)
+            group = grouped.get(key)
             if group is None:
-                group = grouped[item.kind] = []
+                group = grouped[key] = []
             group.append(item)
-    return {kind: _Sum.of(items, today) for kind, items in grouped.items()}
+    return tuple(_Counted(
+        kind, source_id, items=len(items),
+        due=0 if today is None else sum(
+            1 for when in map(_NEXT_FOLLOW_UP, items) if when <= today),
+        escalated=sum(map(_ESCALATED, items)),
+        other=sum((item.amount for item in items
+                   if item.priced is None and item.amount is not None), Decimal(0)),
+        priced=tuple(item.priced for item in items if item.priced is not None))
+        for (kind, source_id), items in grouped.items())
 
 
 class _Sum:
-    """Counts and dollars of items as they are added, each planned procedure's dollars once
-    (by source: a procedure's dollars are the same whichever row names it), as
-    `dollars_once` adds them up."""
+    """Counts and dollars of items, each planned procedure's dollars once (by source: a
+    procedure's dollars are the same whichever row names it), as `dollars_once` adds them up."""
 
     __slots__ = ("due", "escalated", "items", "other", "procedures", "rows")
 
@@ -195,24 +227,13 @@ class _Sum:
         self.procedures: dict[str, dict[int, Decimal]] = {}
         """Each planned procedure's dollars, by source and procedure id."""
 
-    @classmethod
-    def of(cls, items: list[QueueRow], today: date | None) -> _Sum:
-        """These items (rows of one item, or a patient's row's parts), due if their next
-        follow-up is `today` or earlier (None: none is due)."""
-        found = cls()
-        found.items = found.rows = len(items)
-        found.escalated = sum(map(_ESCALATED, items))
-        if today is not None:
-            found.due = sum(1 for when in map(_NEXT_FOLLOW_UP, items) if when <= today)
-        found.other = sum((item.amount for item in items
-                           if item.priced is None and item.amount is not None), Decimal(0))
-        priced = [item for item in items if item.priced is not None]
-        for source_id in set(map(_SOURCE_ID, priced)):
-            of_source = (priced if len(found.procedures) == 0 and all(
-                item.source_id == source_id for item in priced) else
-                [item for item in priced if item.source_id == source_id])
-            found.procedures[source_id] = dict(chain.from_iterable(map(_PRICED, of_source)))
-        return found
+    def add(self, counted: _Counted) -> None:
+        """Some items' counts (their procedures' dollars are the caller's to add)."""
+        self.items += counted.items
+        self.rows += counted.items
+        self.due += counted.due
+        self.escalated += counted.escalated
+        self.other += counted.other
 
     def merge(self, other: _Sum) -> None:
         """Add another's items."""
