@@ -312,8 +312,8 @@ PUSH_PASS_SECONDS = 35.0
 
 def catch_up(desk: object, watcher: Watcher, ledger: sa.Engine, arguments: argparse.Namespace,
              say: object) -> None:
-    """The front desk's work, then until its changes reached the ledger and the queue files
-    were written after that (each at most `CATCH_UP_SECONDS`), and a push pass. The tail ends
+    """The front desk's work, then until its changes reached the ledger and then queue files
+    written after each one's event (each at most `CATCH_UP_SECONDS`), and a push pass. The tail ends
     when the work is done, not after so many cycles: a look that finds nothing new logs no
     cycle, so counting cycles stretched the tail, and diluted the CPU figures, by up to a
     scan's interval."""
@@ -324,19 +324,22 @@ def catch_up(desk: object, watcher: Watcher, ledger: sa.Engine, arguments: argpa
     say("front desk done; waiting for its changes to reach the ledger and the queue files")
     changes = desk.changes  # type: ignore[attr-defined]
     deadline = ended + CATCH_UP_SECONDS
-    while time.time() < deadline and not _all_reached(ledger, changes):
+    while time.time() < deadline and _reached(ledger, changes, []) < len(changes):
         time.sleep(2)
     reached = time.time()
-    while time.time() < reached + CATCH_UP_SECONDS and not any(
-            written >= reached for written in watcher.queue_writes):
-        time.sleep(0.5)
+    while time.time() < reached + CATCH_UP_SECONDS and _reached(
+            ledger, changes, list(watcher.queue_writes), files=True) < len(changes):
+        time.sleep(1)
     time.sleep(max(0.0, reached + PUSH_PASS_SECONDS - time.time()))
 
 
-def _all_reached(ledger: sa.Engine, changes: list[Change]) -> bool:
-    """Whether every change's item event is in the ledger."""
-    found = freshness(ledger, changes, [], set())
-    return sum(len(reached.ledger) for reached in found.values()) >= len(changes)
+def _reached(ledger: sa.Engine, changes: list[Change], queue_writes: list[float], *,
+             files: bool = False) -> int:
+    """How many changes' item events are in the ledger (`files`: and in queue files written
+    after the event: a rewrite that came before this was asked still counts, which waiting
+    for a rewrite after the ledger was caught up did not, and then waited the full tail)."""
+    found = freshness(ledger, changes, queue_writes, set())
+    return sum(len(reached.queues if files else reached.ledger) for reached in found.values())
 
 
 # --- the figures beside their targets -------------------------------------------------------
