@@ -17,18 +17,20 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pymysql
 import pytest
 import sqlalchemy as sa
 
+from tc_sync.adapter.loading import load_adapter
 from tc_sync.config import ConnectionSettings, SourceSettings, SyncSettings
 from tc_sync.demo.practice import PracticeSpec, write_mysql
 from tc_sync.drivers.base import Driver, DriverError
 from tc_sync.drivers.mysql import MysqlDriver
 from tc_sync.ledger.schema import cursors, quarantine, replica, sync_runs
 from tc_sync.pull.run import RunResult, sync_source
-from tc_sync.records import Appointment, Claim, Contact, Patient, Procedure
+from tc_sync.records import Appointment, Claim, Contact, Coverage, Patient, Procedure
 
 from .adapter_kit.ledger import TODAY, live_count, per_stream
 from .tcp_proxy import TcpProxy
@@ -175,6 +177,85 @@ def test_windows_scanned_side_by_side_bring_exactly_the_changed_rows(
     assert changed_in(ledger, Procedure, result) == SPREAD_CHANGES
     assert per_stream(result, "rows_read")["procedures"] == len(SPREAD_CHANGES)
     assert len(opened) == (2 if second_connection == "opens" else 1)
+
+
+def coverage_keys(practice) -> tuple[int, int, int, int]:
+    """A coverage with a subscriber, plan and carrier: its patplan, inssub, insplan, carrier."""
+    with practice.cursor() as cursor:
+        cursor.execute("SELECT pp.PatPlanNum, sub.InsSubNum, ip.PlanNum, car.CarrierNum "
+                       "FROM patplan pp JOIN inssub sub ON sub.InsSubNum = pp.InsSubNum "
+                       "JOIN insplan ip ON ip.PlanNum = sub.PlanNum "
+                       "JOIN carrier car ON car.CarrierNum = ip.CarrierNum "
+                       "ORDER BY pp.PatPlanNum LIMIT 1")
+        return tuple(int(value) for value in cursor.fetchone())
+
+
+@pytest.mark.parametrize(("change", "field", "value"), [
+    ("UPDATE patplan SET Ordinal = 2 WHERE PatPlanNum = {patplan}", "ordinal", 2),
+    ("UPDATE inssub SET DateTerm = '2031-12-31' WHERE InsSubNum = {inssub}", "date_term",
+     "2031-12-31"),
+    ("UPDATE insplan SET GroupName = 'Renamed group' WHERE PlanNum = {insplan}",
+     "group_name", "Renamed group"),
+    ("UPDATE carrier SET CarrierName = 'Renamed Mutual' WHERE CarrierNum = {carrier}",
+     "carrier_name", "Renamed Mutual")])
+def test_a_coverage_is_read_again_when_its_plan_subscriber_or_carrier_changes(
+        practice, source, ledger, change, field, value):
+    assert run(ledger, source).outcome == "ok"
+    patplan, inssub, insplan, carrier = coverage_keys(practice)
+    execute(practice, change.format(patplan=patplan, inssub=inssub, insplan=insplan,
+                                    carrier=carrier))
+    result = run(ledger, source)
+    assert result.outcome == "ok", result.error
+    assert patplan in changed_in(ledger, Coverage, result)
+    assert str(ledger_row(ledger, Coverage, patplan)[field]) == str(value)
+
+
+class WindowRecorder(Driver):
+    """Wraps the real driver; records the key window of each statement of one SQL file."""
+
+    def __init__(self, inner: MysqlDriver, first_line: str) -> None:
+        super().__init__()
+        self.inner, self.first_line, self.name = inner, first_line, inner.name
+        self.windows: list[tuple[int, int]] = []
+
+    def _query(self, sql, params):
+        if sql.lstrip().startswith(self.first_line) and "until_key" in params:
+            self.windows.append((int(params["after_key"]), int(params["until_key"])))
+        return self.inner.query(sql, params)
+
+    def server_now(self):
+        return self.inner.server_now()
+
+    def write_times(self, tables):
+        return self.inner.write_times(tables)
+
+    def close(self):
+        self.inner.close()
+
+
+def test_a_stream_that_joins_per_key_scans_the_narrower_window_its_manifest_names(
+        practice, source, ledger):
+    spec = load_adapter("opendental").manifest.streams["coverages"]
+    assert spec.window_keys is not None and spec.window_keys < 50_000
+    first_line = (Path(load_adapter("opendental").folder, spec.sql).read_text("utf-8")
+                  .lstrip().splitlines()[0])
+    assert run(ledger, source).outcome == "ok"
+    far = spec.window_keys * 3 + 7
+    execute(practice, f"INSERT INTO patplan (PatPlanNum, PatNum, Ordinal, InsSubNum) "
+            f"SELECT {far}, PatNum, 2, InsSubNum FROM patplan ORDER BY PatPlanNum LIMIT 1")
+    recorders: list[WindowRecorder] = []
+
+    def factory(settings: SourceSettings) -> Driver:
+        recorders.append(WindowRecorder(MysqlDriver(settings.connection), first_line))
+        return recorders[-1]
+
+    wide = OPTIONS.model_copy(update={"window_keys": 50_000})
+    result = run(ledger, source, options=wide, factory=factory)
+    assert result.outcome == "ok", result.error
+    assert changed_in(ledger, Coverage, result) == [far]
+    windows = [window for recorder in recorders for window in recorder.windows]
+    assert max(high for _, high in windows) == far      # the walk reached the new row
+    assert max(high - low for low, high in windows) == spec.window_keys
 
 
 class MidPullWriter(Driver):

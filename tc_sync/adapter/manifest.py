@@ -75,6 +75,10 @@ class StreamSpec(_Strict):
     patient: str | None = None
     """The column of `table` naming the row's patient, indexed in the PMS: a change hint
     (the manifest's `hints`) re-reads this stream for the hinted patients only."""
+    window_keys: int | None = Field(None, ge=100)
+    """At most this many keys per statement of an incremental pull, where fewer than
+    `sync.window_keys`: for SQL that joins other tables for every key of its window before
+    it can tell whether the row changed, so that one statement stays short on the PMS."""
 
     @property
     def watched_tables(self) -> list[str]:

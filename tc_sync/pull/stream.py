@@ -138,6 +138,8 @@ class StreamPuller:
         self.source_id = source_id
         self.stream = stream
         self.options = options
+        self._window_keys = min(options.window_keys,
+                                stream.spec.window_keys or options.window_keys)
         self.run_id = run_id
         self.stop = stop
 
@@ -201,7 +203,7 @@ class StreamPuller:
                 if self.stop is not None and self.stop.is_set():
                     commits.drain()
                     raise PullStopped
-                group = windows(pull, self.options.window_keys, self.reader.width)
+                group = windows(pull, self._window_keys, self.reader.width)
                 results: list[tuple[list[str], Sequence[Sequence[Any]]]] = [([], ())]
                 if not pull.done:
                     results = self.reader.read(self.stream.sql, group, {
