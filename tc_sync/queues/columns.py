@@ -11,7 +11,7 @@ carry every column.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from operator import attrgetter
@@ -74,6 +74,30 @@ class Column:
         if isinstance(raw, tuple):
             return (" " if self.key == "codes" else ", ").join(str(part) for part in raw)
         return raw
+
+
+class ColumnValues:
+    """Some rows' values, one list per column (`Column.values`), each column's worked out
+    when first asked for: a pass over the rows uses only the columns it writes."""
+
+    __slots__ = ("_columns", "_lists", "_rows")
+
+    def __init__(self, columns: Sequence[Column], rows: Sequence[QueueRow]) -> None:
+        self._columns = columns
+        self._rows = rows
+        self._lists: list[list[Any] | None] = [None] * len(columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    def __getitem__(self, index: int) -> list[Any]:
+        found = self._lists[index]
+        if found is None:
+            found = self._lists[index] = self._columns[index].values(self._rows)
+        return found
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        return (self[index] for index in range(len(self._columns)))
 
 
 def each_once(convert: Callable[[Any], _T], values: Iterable[Any]) -> list[_T]:
