@@ -3,7 +3,8 @@
 Loads (or reuses) the synthetic Open Dental practice in MariaDB, starts `tc-sync run` at its
 default settings (SQLite ledger, queues, status port; tasks through the Open Dental API stand-in
 of tests/od_api_standin.py unless --no-tasks), waits for the first full sync and its cycle,
-watches one quiet stretch (--idle-minutes, extended until one whole cycle ran in it), then runs
+watches one quiet stretch (--idle-minutes, by default one period of the hinted tables' walks;
+extended until one whole cycle ran in it), then runs
 a scripted front desk (bench/steady_desk.py) at --rate changes a minute for --minutes with a
 burst of --burst changes at the midpoint, and waits for the daemon to catch up. Reports, each
 beside the issue's target: freshness per kind of change (commit -> ledger event -> queue files
@@ -11,7 +12,7 @@ beside the issue's target: freshness per kind of change (commit -> ledger event 
 phase, the front desk's worst stall, the longest PMS statement, and what a quiet cycle costs.
 
 Usage (MariaDB at 127.0.0.1:3306, root, no password, unless TC_SYNC_TEST_MYSQL_* say otherwise):
-    python bench/steady_state.py                         # 60,000 patients, 10 minutes
+    python bench/steady_state.py                 # 60,000 patients: 30 quiet minutes, 10 busy
     python bench/steady_state.py --patients 3000 --minutes 3 --idle-minutes 1 --json out.json
 """
 
@@ -470,7 +471,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--rate", type=float, default=60, help="changes a minute")
     parser.add_argument("--burst", type=int, default=200, help="changes at the midpoint")
-    parser.add_argument("--idle-minutes", type=float, default=2)
+    parser.add_argument(
+        "--idle-minutes", type=float, default=ScheduleSettings().hinted_scan_seconds / 60,
+        help="the quiet stretch (default one period of schedule.hinted_scan_seconds: each "
+             "table the hints re-read is walked once in it, so its figures are an idle "
+             "hour's; a shorter one shows whichever walks fall inside it)")
     parser.add_argument("--no-tasks", action="store_true", help="no push target")
     parser.add_argument("--keep", action="store_true",
                         help="keep the daemon's folder (ledger, log, queues) and say where")
