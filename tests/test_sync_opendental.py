@@ -210,12 +210,29 @@ def test_a_coverage_is_read_again_when_its_plan_subscriber_or_carrier_changes(
     assert str(ledger_row(ledger, Coverage, patplan)[field]) == str(value)
 
 
-class WindowRecorder(Driver):
-    """Wraps the real driver; records the key window of each statement of one SQL file."""
+class Wrapped(Driver):
+    """The real driver, wrapped: statements, the clock and closing go through to it."""
+
+    def __init__(self, inner: MysqlDriver) -> None:
+        super().__init__()
+        self.inner, self.name = inner, inner.name
+
+    def _query(self, sql, params):
+        return self.inner.query(sql, params)
+
+    def server_now(self):
+        return self.inner.server_now()
+
+    def close(self):
+        self.inner.close()
+
+
+class WindowRecorder(Wrapped):
+    """Records the key window of each statement of one SQL file."""
 
     def __init__(self, inner: MysqlDriver, first_line: str) -> None:
-        super().__init__()
-        self.inner, self.first_line, self.name = inner, first_line, inner.name
+        super().__init__(inner)
+        self.first_line = first_line
         self.windows: list[tuple[int, int]] = []
 
     def _query(self, sql, params):
@@ -223,14 +240,8 @@ class WindowRecorder(Driver):
             self.windows.append((int(params["after_key"]), int(params["until_key"])))
         return self.inner.query(sql, params)
 
-    def server_now(self):
-        return self.inner.server_now()
-
     def write_times(self, tables):
         return self.inner.write_times(tables)
-
-    def close(self):
-        self.inner.close()
 
 
 def test_a_stream_that_joins_per_key_scans_the_narrower_window_its_manifest_names(
@@ -258,14 +269,13 @@ def test_a_stream_that_joins_per_key_scans_the_narrower_window_its_manifest_name
     assert max(high - low for low, high in windows) == spec.window_keys
 
 
-class MidPullWriter(Driver):
-    """Wraps the real driver; after the Nth procedures batch, acts like the front desk."""
+class MidPullWriter(Wrapped):
+    """After the Nth procedures batch, acts like the front desk."""
 
     def __init__(self, inner: MysqlDriver, after_batches: int,
                  action: Callable[[], None]) -> None:
-        super().__init__()
-        self.inner, self.after_batches, self.action = inner, after_batches, action
-        self.name = inner.name
+        super().__init__(inner)
+        self.after_batches, self.action = after_batches, action
         self.batches = 0
 
     def _query(self, sql, params):
@@ -275,12 +285,6 @@ class MidPullWriter(Driver):
             if self.batches == self.after_batches:
                 self.action()
         return result
-
-    def server_now(self):
-        return self.inner.server_now()
-
-    def close(self):
-        self.inner.close()
 
 
 def test_rows_changed_during_a_pull_arrive_in_the_next_one(practice, source, ledger):
