@@ -23,7 +23,13 @@ import structlog
 from tc_sync.config.mappings import Mappings
 from tc_sync.config.push import PushSettings
 from tc_sync.items.changed import patients_changed
-from tc_sync.items.facts import PatientFacts, SourceFacts, load_patient_facts, load_source_facts
+from tc_sync.items.facts import (
+    PatientFacts,
+    PlanBenefits,
+    SourceFacts,
+    load_patient_facts,
+    load_source_facts,
+)
 from tc_sync.items.followup import (
     Attempt,
     OpenPerOwner,
@@ -115,6 +121,7 @@ class Reconciler:
         self._owners: OpenPerOwner | None = None
         self._writes = ItemWrites()
         """The current transaction's item writes, written just before it commits."""
+        self._plan_benefits = PlanBenefits(source_id)
 
     def run(self, patient_ids: Iterable[int]) -> ReconcileTotals:
         started = time.perf_counter()
@@ -135,7 +142,8 @@ class Reconciler:
         pull before it has finished, and the source's lease keeps other agents out."""
         with reading(self.engine) as connection:
             facts = load_patient_facts(connection, self.source_id, ids,
-                                       history_from(self.mappings, self.today))
+                                       history_from(self.mappings, self.today),
+                                       self._plan_benefits)
             existing = load_items(connection, self.source_id, ids)
             self._staff_done = tasks_done_by_staff(connection, list(existing))
         self._owners = None
