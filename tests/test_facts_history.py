@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from tc_sync.config.mappings_file import load_mappings
 from tc_sync.items.facts import PatientFacts, load_patient_facts, load_source_facts
-from tc_sync.items.history import history_from
+from tc_sync.items.history import among, history_from
 from tc_sync.items.model import DesiredItem, ItemKind
 from tc_sync.items.rules import evaluate
 from tc_sync.ledger.schema import replica
@@ -116,3 +116,16 @@ def test_rules_see_the_same_with_the_reconciles_history(engine: sa.Engine) -> No
     assert sum(len(f.procedures) for f in read) < sum(len(f.procedures) for f in facts.values())
     assert (sum(len(f.claim_procedures) for f in read)
             < sum(len(f.claim_procedures) for f in facts.values()))
+
+
+@pytest.mark.parametrize("ids", [[4, 5, 6, 7], [7, 5, 4, 6], [4, 6, 7], [1, 5, 3], [5, 7, 7],
+                                 [6], []])
+def test_among_selects_what_in_selects(ids: list[int]) -> None:
+    """A consecutive chunk of patients is asked for as a range; any other as a list."""
+    table = sa.table("t", sa.column("n", sa.Integer))
+    with sa.create_engine("sqlite://").connect() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        connection.exec_driver_sql("INSERT INTO t VALUES " + ", ".join(
+            f"({n})" for n in range(1, 11)))
+        found = connection.execute(sa.select(table.c.n).where(among(table.c.n, ids))).scalars()
+        assert sorted(found) == sorted(set(ids))

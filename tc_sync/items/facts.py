@@ -13,7 +13,11 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from tc_sync.items.history import claim_procedures_worth_reading, procedures_worth_reading
+from tc_sync.items.history import (
+    among,
+    claim_procedures_worth_reading,
+    procedures_worth_reading,
+)
 from tc_sync.ledger.schema import Money, replica
 from tc_sync.records import (
     Appointment,
@@ -171,7 +175,7 @@ def load_patient_facts(connection: sa.Connection, source_id: str,
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         for patient in read_records(connection, Patient, source_id,
-                                    replica[Patient].c.pms_id.in_(chunk)):
+                                    among(replica[Patient].c.pms_id, chunk)):
             facts[patient.pms_id].patient = patient
         per_patient: tuple[tuple[type, str], ...] = (
             (Procedure, "procedures"), (Appointment, "appointments"), (Claim, "claims"),
@@ -181,7 +185,7 @@ def load_patient_facts(connection: sa.Connection, source_id: str,
             (PlanAttachment, "plan_attachments"), (LabCase, "lab_cases"),
             (ReferralAttachment, "referrals"))
         for record, attribute in per_patient:
-            where: sa.ColumnElement[bool] = replica[record].c.patient_id.in_(chunk)
+            where = among(replica[record].c.patient_id, chunk)
             if history_from is not None and record in _HISTORY:
                 where = sa.and_(where, _HISTORY[record](source_id, chunk, history_from))
             rows: list[Any] = read_records(connection, record, source_id, where)
