@@ -238,7 +238,7 @@ class WindowRecorder(Wrapped):
     def _query(self, sql, params):
         if sql.lstrip().startswith(self.first_line) and "until_key" in params:
             self.windows.append((int(params["after_key"]), int(params["until_key"])))
-        return self.inner.query(sql, params)
+        return super()._query(sql, params)
 
     def write_times(self, tables):
         return self.inner.write_times(tables)
