@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from datetime import date
 from pathlib import Path
 
 import pymysql
+from sync_bench import server_cpu_seconds
 
 from tc_sync.adapter.loading import load_adapter
 from tc_sync.config import ConnectionSettings, SourceSettings, SyncSettings
@@ -43,16 +43,12 @@ def connect(database: str | None = None) -> pymysql.connections.Connection:
                            database=database, autocommit=True, charset="utf8mb4")
 
 
-def server_cpu_seconds() -> float:
-    """CPU time (user + system) of the local mariadbd (or mysqld) process so far."""
-    for name in ("mariadbd", "mysqld"):
-        found = subprocess.run(["pidof", name], capture_output=True, text=True, check=False)
-        if found.stdout.strip():
-            pid = found.stdout.split()[0]
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks = os.sysconf("SC_CLK_TCK")
-            return (int(fields[11]) + int(fields[12])) / ticks
-    raise SystemExit("no local mariadbd or mysqld process: the server's CPU cannot be read")
+def local_server_cpu() -> float:
+    """The local PMS server's CPU time so far; this benchmark needs a local server."""
+    seconds = server_cpu_seconds()
+    if seconds is None:
+        raise SystemExit("no local mariadbd or mysqld process: the server's CPU cannot be read")
+    return seconds
 
 
 @dataclass
@@ -64,11 +60,11 @@ class Cycle:
 
 
 def run_cycle(engine, source: SourceSettings, options: SyncSettings) -> Cycle:
-    cpu = server_cpu_seconds()
+    cpu = local_server_cpu()
     started = time.perf_counter()
     result = sync_source(engine, "bench", source, options)
     assert result.outcome == "ok", result.error
-    return Cycle(time.perf_counter() - started, server_cpu_seconds() - cpu, result.statements,
+    return Cycle(time.perf_counter() - started, local_server_cpu() - cpu, result.statements,
                  sum(s.rows_deleted for s in result.streams))
 
 

@@ -135,6 +135,8 @@ def full_sync_rows(practice: Practice) -> list[Row]:
         if name == "mysqlclient":
             value, figure = against_c, f"{seconds(full)} = {ratio(against_c or 0)} the C floor"
             against = f"{c_text}; {own_text} (sync {ratio(against_own or 0)} of it)"
+            if run.full.cpu_seconds:
+                against += f"; {run.full.cpu_text(os.cpu_count() or 1)}"
         else:
             value, figure = against_own, f"{seconds(full)} = {ratio(against_own or 0)} its floor"
             against = f"{own_text}; {c_text} (sync {ratio(against_c or 0)} of it)"

@@ -165,7 +165,26 @@ def child_sync(database: str, ledger: str, client: str, mode: str) -> None:
                        for t in result.streams),
         "peak_rss_mb": peak_rss_mb(),
         "error": result.error,
+        "cpu_seconds": own_cpu_seconds(),
     }))
+
+
+def own_cpu_seconds() -> float:
+    """CPU time (user + system, every thread) of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def server_cpu_seconds() -> float | None:
+    """CPU time (user + system) of the local mariadbd (or mysqld) process so far; None when
+    the server runs elsewhere."""
+    for name in ("mariadbd", "mysqld"):
+        found = subprocess.run(["pidof", name], capture_output=True, text=True, check=False)
+        if found.stdout.strip():
+            pid = found.stdout.split()[0]
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return None
 
 
 @dataclass
@@ -180,13 +199,34 @@ class SyncRun:
     changed: int
     peak_rss_mb: float
     error: str | None = None
+    cpu_seconds: float = 0.0
+    """The sync process's own CPU time, every thread."""
+    server_cpu_seconds: float | None = None
+    """The PMS server's CPU time meanwhile (None: not a local server), for every client."""
+
+    def cpu_floor_seconds(self, cores: int) -> float:
+        """The least wall time this sync's CPU work could take on `cores` cores: its own
+        process's CPU and the server's, spread perfectly over the cores."""
+        return (self.cpu_seconds + (self.server_cpu_seconds or 0.0)) / max(1, cores)
+
+    def cpu_text(self, cores: int) -> str:
+        """The CPU both sides spent, and the wall time that bounds on `cores` cores."""
+        server = ("not measured (not a local server)" if self.server_cpu_seconds is None
+                  else f"{self.server_cpu_seconds:.1f} s")
+        return (f"CPU: the sync's process {self.cpu_seconds:.1f} s, the PMS server {server}: "
+                f"at least {self.cpu_floor_seconds(cores):.1f} s on {cores} "
+                f"core{'s' if cores > 1 else ''} however the work were split")
 
 
 def run_child(database: str, ledger: Path, client: str, mode: str) -> SyncRun:
+    server_before = server_cpu_seconds()
     done = subprocess.run([sys.executable, __file__, "--child", mode, "--client", client,
                            "--database", database, "--ledger", str(ledger)],
                           capture_output=True, text=True, check=True)
+    server_after = server_cpu_seconds()
     figures = SyncRun(**json.loads(done.stdout.strip().splitlines()[-1]))
+    if server_before is not None and server_after is not None:
+        figures.server_cpu_seconds = server_after - server_before
     if figures.outcome != "ok":
         raise SystemExit(f"sync failed: {figures.error}")
     return figures
@@ -348,6 +388,7 @@ def print_figures(figures: SyncFigures) -> None:
         print(f"  full sync:                     {full.seconds:7.1f} s   "
               f"{full.seconds / py_floor:.2f}x own floor, "
               f"{full.seconds / c_floor:.2f}x C-client floor")
+        print(f"  {full.cpu_text(os.cpu_count() or 1)}")
         print(f"  peak memory:                   {full.peak_rss_mb:7.0f} MB")
         print(f"  longest PMS statement:         {full.longest_statement_ms:7.0f} ms "
               f"({full.statements:,} statements)")

@@ -6,6 +6,7 @@ Pure functions over made-up figures: nothing here is timed or touches a database
 from __future__ import annotations
 
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -131,6 +132,22 @@ def test_each_figure_is_read_against_its_own_floor_and_target() -> None:
     assert growth.value == pytest.approx(4.0) and growth.verdict == MET   # exactly linear
     memory = rows["Growth", "Peak memory of the sync, mysqlclient"]
     assert memory.value == pytest.approx(1.0) and memory.target == report_md.FLAT
+
+
+def test_the_full_sync_row_bounds_it_by_the_cpu_both_sides_spent() -> None:
+    large = practice("large", 60_000, 1.0)
+    run = large.client("mysqlclient")
+    assert run is not None
+    run.full.cpu_seconds, run.full.server_cpu_seconds = 47.0, 15.0
+    assert run.full.cpu_floor_seconds(2) == pytest.approx(31.0)
+    assert run.full.cpu_floor_seconds(4) == pytest.approx(15.5)
+    cores = os.cpu_count() or 1
+    rows = by_measure(report.sections(large, practice("growth", 15_000, 0.25), None))
+    against = rows["Full sync against bare extraction", "Full sync, mysqlclient"].against
+    assert (f"CPU: the sync's process 47.0 s, the PMS server 15.0 s: at least "
+            f"{62 / cores:.1f} s on {cores} core") in against
+    unmeasured = rows["Full sync against bare extraction", "Full sync, pymysql"].against
+    assert "CPU" not in unmeasured     # a run that did not report its CPU says nothing of it
 
 
 def test_a_step_that_failed_leaves_its_rows_not_measured() -> None:
