@@ -162,3 +162,47 @@ def test_a_ledger_that_cannot_be_created_is_one_clear_line_not_a_traceback(tmp_p
     assert done.returncode == 1
     assert "cannot create the ledger file" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_status_says_how_far_a_running_sync_has_got_and_is_not_a_failure(tmp_path):
+    from tc_sync.ledger.db import open_ledger
+    from tc_sync.ledger.schema import sync_runs
+    from tc_sync.ledger.state import now_utc, start_run
+    from tc_sync.pull.cursor_store import save_cursor
+    from tc_sync.pull.cursors import Cursor, Pull
+
+    config = tmp_path / "tc-sync.yaml"
+    config.write_text(f"ledger:\n  url: sqlite:///{tmp_path / 'ledger.db'}\n"
+                      "sources:\n  main: {kind: opendental}\n")
+    engine = open_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+
+    def pulling(mode: str, done: list[str], stream: str, after: int, until: int) -> int:
+        with engine.begin() as connection:
+            run = start_run(connection, "main", mode)
+            for name in done:
+                save_cursor(connection, "main", name, Cursor(since=now_utc()))
+            save_cursor(connection, "main", stream, Cursor(pull=Pull(
+                mode="full", since=None, started_at=now_utc(), after_key=after,
+                until_key=until)))
+        return run
+
+    first = pulling("full", ["patients", "procedure_codes"], "procedures", 420, 1000)
+    during_first = tc_sync("--config", str(config), "status")
+    assert during_first.returncode == 0, during_first.stdout      # /healthz says "starting"
+    assert (f"main: first sync running: run {first} (full), started "
+            in during_first.stdout)
+    assert ("2 streams pulled so far, now procedures 42% through its keys"
+            in during_first.stdout)
+    assert "last successful sync: never" in during_first.stdout
+    with engine.begin() as connection:
+        connection.execute(sync_runs.update().where(sync_runs.c.run_id == first).values(
+            outcome="ok", finished_at=now_utc(), rows_read=5000, pms_version="24.3.10.0"))
+    second = pulling("incremental", ["patients"], "claims", 3, 4)
+    during_second = tc_sync("--config", str(config), "status")
+    assert during_second.returncode == 0, during_second.stdout
+    assert f"main: last run {first} ok" in during_second.stdout        # not the running one
+    assert "5,000 rows read" in during_second.stdout and "Open Dental 24.3.10.0" in \
+        during_second.stdout
+    assert (f"running now: run {second} (incremental)" in during_second.stdout)
+    assert "1 stream pulled so far, now claims 75% through its keys" in during_second.stdout
+    engine.dispose()

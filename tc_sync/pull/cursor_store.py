@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from tc_sync.ledger.schema import cursors
 from tc_sync.ledger.state import now_utc
 from tc_sync.pull.cursors import Cursor, Pull
+from tc_sync.pull.progress import key_fraction
 
 HINTS_CURSOR = "@hints"
 """The row (in place of a stream name) that keeps where a source's change hints were last
@@ -55,3 +57,29 @@ def save_cursor(connection: sa.Connection, source_id: str, stream: str, cursor: 
         .values(**values))
     if updated.rowcount == 0:
         connection.execute(cursors.insert().values(source_id=source_id, stream=stream, **values))
+
+
+@dataclass(frozen=True)
+class StreamStanding:
+    """Where a stream stands within a run, as its committed cursor says."""
+
+    stream: str
+    done: bool
+    """Its pull finished (or had nothing to read)."""
+    fraction: float | None
+    """How far through its keys an unfinished pull is (0..1)."""
+
+
+def standing_since(connection: sa.Connection, source_id: str, since: datetime
+                   ) -> list[StreamStanding]:
+    """The streams of a source whose cursor moved at or after `since` (a running pull's
+    start), in the order they moved: what another process can tell of a pull in progress."""
+    rows = connection.execute(
+        sa.select(cursors.c.stream, cursors.c.pull_mode, cursors.c.pull_after_key,
+                  cursors.c.pull_until_key)
+        .where(cursors.c.source_id == source_id, cursors.c.stream != HINTS_CURSOR,
+               cursors.c.updated_at >= since)
+        .order_by(cursors.c.updated_at)).all()
+    return [StreamStanding(stream, mode is None,
+                           None if mode is None else key_fraction(0, after, until))
+            for stream, mode, after, until in rows]
