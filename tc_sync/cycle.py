@@ -21,6 +21,7 @@ from tc_sync.config.clock import practice_today
 from tc_sync.config.mappings import Mappings
 from tc_sync.items.reconcile import ReconcileTotals, reconcile_source
 from tc_sync.ledger.db import release_idle_connections
+from tc_sync.ledger.state import read_whole
 from tc_sync.memory import trim
 from tc_sync.pull.hints import sync_hinted
 from tc_sync.pull.progress import Progress
@@ -42,11 +43,14 @@ class CycleResult:
     run: RunResult
     items: ReconcileTotals
     stages: dict[str, str] = field(default_factory=dict)
-    """pull, reconcile, push, queues: 'ok', 'skipped', or what went wrong."""
+    """pull, reconcile, push, queues: 'ok', 'skipped', 'waiting' (a reconcile left to a later
+    run: `_reconcile_waits`), or what went wrong."""
     queues: QueueBuild | None = None
     queue_problem: str | None = None
     run_mode: str = "scan"
     """'scan' (an incremental or full pull) or 'hinted' (`hinted_cycle`)."""
+    waiting: str | None = None
+    """Why the reconcile was left to a later run (`_reconcile_waits`), if it was."""
 
 
 @dataclass
@@ -78,6 +82,10 @@ def cycle_source(engine: sa.Engine, settings: Settings, mappings: Mappings, sour
                       adapters_dir=settings.adapters_dir, stop=stop, progress=progress,
                       hinted_every=hinted_every)
     _release(engine)
+    waiting = _reconcile_waits(engine, run)
+    if waiting is not None:
+        return _without_items(engine, settings, run, waiting, push=push, queues=queues,
+                              today=today)
     totals = reconcile_source(
         engine, source_id, mappings, today or practice_today(settings),
         complete_run=run.outcome == "ok", run_id=run.run_id, full=full, push=settings.push)
@@ -100,6 +108,10 @@ def hinted_cycle(engine: sa.Engine, settings: Settings, mappings: Mappings, sour
     if found.run is None:
         return None
     run = found.run
+    waiting = _reconcile_waits(engine, run)
+    if waiting is not None:
+        return _without_items(engine, settings, run, waiting, push=push, queues=queues,
+                              today=today, run_mode="hinted")
     totals = reconcile_source(
         engine, source_id, mappings, today or practice_today(settings),
         complete_run=run.outcome == "ok", run_id=run.run_id, push=settings.push,
@@ -107,6 +119,40 @@ def hinted_cycle(engine: sa.Engine, settings: Settings, mappings: Mappings, sour
     return _deliver(engine, settings, CycleResult(run, totals, {
         "pull": run.outcome, "reconcile": "ok"}, run_mode="hinted"), push=push, queues=queues,
         today=today)
+
+
+STOPPING = "stopping"
+FIRST_SYNC_UNFINISHED = "first_sync_unfinished"
+
+
+def _reconcile_waits(engine: sa.Engine, run: RunResult) -> str | None:
+    """Why the items must wait for a later run, or None to reconcile now. A stopped run means
+    the daemon is stopping: the changes stay past the reconcile's watermark, so the next start
+    evaluates them. Before any scan has read every stream whole, evaluating would open items
+    from half the practice (`state.read_whole`)."""
+    if run.outcome == "stopped":
+        return STOPPING
+    if run.outcome != "ok":
+        with engine.connect() as connection:
+            if not read_whole(connection, run.source_id):
+                return FIRST_SYNC_UNFINISHED
+    return None
+
+
+def _without_items(engine: sa.Engine, settings: Settings, run: RunResult, why: str, *,
+                   push: Pusher | None, queues: bool, today: date | None,
+                   run_mode: str = "scan") -> CycleResult:
+    """A cycle whose reconcile waits (`_reconcile_waits`): stopping, it ends here; otherwise
+    push and queues go on, on the items as they were."""
+    log.info("reconcile_waits", source=run.source_id, run_id=run.run_id, reason=why)
+    result = CycleResult(run, ReconcileTotals(), {"pull": run.outcome, "reconcile": "waiting"},
+                         run_mode=run_mode, waiting=why)
+    if why == STOPPING:
+        result.stages.update(push="skipped", queues="skipped")
+        log.info("cycle_finished", source=run.source_id, mode=run_mode,
+                 stages=[f"{stage}:{outcome}" for stage, outcome in result.stages.items()])
+        return result
+    return _deliver(engine, settings, result, push=push, queues=queues, today=today)
 
 
 def _deliver(engine: sa.Engine, settings: Settings, result: CycleResult, *,

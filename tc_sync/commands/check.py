@@ -104,12 +104,15 @@ def _check_source(settings: Settings, source_id: str, mappings: Mappings) -> int
             return problems + 1
         print(f"{source_id}: {adapter.manifest.title} {version} via {driver.name}")
         pulled = set(source.streams) if source.streams else None
-        for stream in adapter.streams(version):
+        streams = adapter.streams(version)
+        width = max([17, *(len(stream.name) for stream in streams)])
+        tables = max([14, *(len(stream.spec.table) for stream in streams)])
+        for stream in streams:
             spec = stream.spec
             if stream.name in off or (pulled is not None and stream.name not in pulled):
                 reason = "names missing (above)" if stream.name in off else (
                     f"not pulled (sources.{source_id}.streams)")
-                print(f"  {stream.name:<17} off: {reason}")
+                print(f"  {stream.name:<{width}} off: {reason}")
                 continue
             try:
                 count = driver.scalar(f"SELECT COUNT(*) FROM {spec.table}")
@@ -117,12 +120,13 @@ def _check_source(settings: Settings, source_id: str, mappings: Mappings) -> int
                     "after_key": 0, "until_key": _max_key(driver, stream), "since": None,
                     "batch_size": 1})
                 stream.converter.positions(columns)
-                print(f"  {stream.name:<17} {spec.table:<14} {int(count or 0):>10,} rows")
+                print(f"  {stream.name:<{width}} {spec.table:<{tables}} "
+                      f"{int(count or 0):>10,} rows")
             except DriverError as error:
-                print(f"  {stream.name:<17} PROBLEM: {error}\n    fix: {HINTS['stream']}")
+                print(f"  {stream.name:<{width}} PROBLEM: {error}\n    fix: {HINTS['stream']}")
                 problems += 1
             except KeyError as error:
-                print(f"  {stream.name:<17} PROBLEM: {stream.sql_file} does not return "
+                print(f"  {stream.name:<{width}} PROBLEM: {stream.sql_file} does not return "
                       f"{error.args[0]}\n    fix: {HINTS['stream']}")
                 problems += 1
             if stream.spec.record == "procedure_code" and problems == 0:

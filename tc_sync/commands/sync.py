@@ -7,11 +7,25 @@ import sys
 from tc_sync.commands.queues import print_build
 from tc_sync.config import Settings
 from tc_sync.config.mappings_file import load_mappings
-from tc_sync.cycle import CycleResult, CycleRun, dispatch_once, run_cycle
+from tc_sync.cycle import (
+    FIRST_SYNC_UNFINISHED,
+    STOPPING,
+    CycleResult,
+    CycleRun,
+    dispatch_once,
+    run_cycle,
+)
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.state import close_interrupted_runs
 from tc_sync.pull.progress import TerminalProgress
 from tc_sync.runtime.lock import AlreadyRunning, DaemonLock
+
+WAITING = {
+    STOPPING: "the run was stopped; the next one evaluates these changes",
+    FIRST_SYNC_UNFINISHED: "they wait until a sync has read every table whole "
+                           "(run it again once the problem above is fixed)",
+}
+"""Why a cycle left its items to a later run, in words (`cycle._reconcile_waits`)."""
 
 
 def print_results(cycles: list[CycleResult]) -> None:
@@ -22,12 +36,16 @@ def print_results(cycles: list[CycleResult]) -> None:
               f"{result.pms_title or 'PMS'} {result.pms_version or 'version unknown'}) "
               f"{result.rows_read:,} rows read in {result.seconds:.1f} s, "
               f"{result.rows_quarantined:,} quarantined")
+        width = max([17, *(len(totals.stream) for totals in result.streams)])
         for totals in result.streams:
-            print(f"  {totals.stream:<17} {totals.mode:<11} read {totals.rows_read:>9,}  "
+            print(f"  {totals.stream:<{width}} {totals.mode:<11} read {totals.rows_read:>9,}  "
                   f"new {totals.rows_inserted:>9,}  changed {totals.rows_updated:>7,}  "
                   f"deleted {totals.rows_deleted:>6,}  quarantined {totals.rows_quarantined:>5,}")
         if result.error:
             print(f"  problem: {result.error}")
+        if cycle.waiting is not None:
+            print(f"  items: not evaluated: {WAITING[cycle.waiting]}")
+            continue
         items = cycle.items
         events = ", ".join(f"{count:,} {event}" for event, count in sorted(items.by_event.items()))
         print(f"  items: {items.patients:,} patients evaluated"

@@ -8,8 +8,10 @@ what they changed is in the replica and the items' history.
 The daemon prunes once a day, in small batches of one short transaction each, only for its own
 sources. What stays, whatever its age:
 - items and their event history (reports count item events; an item is never deleted);
-- each source's newest finished run, newest successful run and newest run that saw the PMS version
-  (health says when a source last synced; a task is closed the way its PMS version needs);
+- each source's newest finished run, newest successful run, newest successful scan (the
+  cycle reconciles only once one has read every stream whole: `state.read_whole`) and newest
+  run that saw the PMS version (health says when a source last synced; a task is closed the
+  way its PMS version needs);
 - runs still marked running;
 - outbox rows not finished (pending, in flight, retry) and dead letters (they wait for a
   person), and every row of an item that is open or resolved within the horizon: resolving an
@@ -47,6 +49,7 @@ def _runs_to_keep(connection: sa.Connection, source_ids: Sequence[str]) -> set[i
     for source_id in source_ids:
         mine = sync_runs.c.source_id == source_id
         for condition in (sync_runs.c.outcome != "running", sync_runs.c.outcome == "ok",
+                          sa.and_(sync_runs.c.outcome == "ok", sync_runs.c.mode != HINTED),
                           sync_runs.c.pms_version.is_not(None)):
             newest = connection.execute(
                 sa.select(sa.func.max(sync_runs.c.run_id)).where(mine, condition)).scalar()

@@ -45,6 +45,16 @@ def start_run(connection: sa.Connection, source_id: str, mode: str) -> int:
     return int(key[0])
 
 
+def read_whole(connection: sa.Connection, source_id: str) -> bool:
+    """A scan of the source has ended ok, so every stream has been read whole at least once.
+    Until then (a first sync stopped or failing part way) the ledger lacks whole tables, and
+    items evaluated from it would be wrong: every planned procedure would look unscheduled
+    while the appointments are still to come."""
+    return connection.execute(sa.select(sync_runs.c.run_id).where(
+        sync_runs.c.source_id == source_id, sync_runs.c.outcome == "ok",
+        sync_runs.c.mode != HINTED).limit(1)).first() is not None
+
+
 def close_interrupted_runs(connection: sa.Connection, source_ids: Sequence[str]) -> int:
     """Runs still marked running for these sources were cut off (the daemon was killed, the
     server lost power): close them as 'interrupted'. Call it only under the daemon lock."""
