@@ -132,10 +132,9 @@ def _reconcile_waits(engine: sa.Engine, run: RunResult) -> str | None:
     from half the practice (`state.read_whole`)."""
     if run.outcome == "stopped":
         return STOPPING
-    if run.outcome != "ok":
-        with engine.connect() as connection:
-            if not read_whole(connection, run.source_id):
-                return FIRST_SYNC_UNFINISHED
+    with engine.connect() as connection:    # (a look at the hints can end ok meanwhile)
+        if not read_whole(connection, run.source_id):
+            return FIRST_SYNC_UNFINISHED
     return None
 
 

@@ -8,6 +8,7 @@ for the next scan, which stays the bound.
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -21,6 +22,7 @@ from tc_sync.ledger.schema import items, reconcile_state, replica, sync_runs
 from tc_sync.pull import hints
 from tc_sync.pull.hints import HintedRun, sync_hinted
 from tc_sync.pull.patient_rows import key_windows
+from tc_sync.pull.progress import StreamProgress
 from tc_sync.pull.run import RunResult, sync_source
 from tc_sync.records import Appointment, Procedure
 
@@ -520,3 +522,35 @@ def test_a_hints_query_that_names_only_patients_rereads_them_at_every_look(
     for _ in range(2):
         found = sync_hinted(ledger, "od", source, OPTIONS, adapters_dir=adapters)
         assert found.patients == 1 and found.run is not None and found.run.outcome == "ok"
+
+
+def test_a_look_after_a_first_sync_cut_short_leaves_the_items_waiting(office, ledger, source):
+    """The daemon stopped during its first sync; a look at the hints after it restarts ends
+    ok, but the ledger still lacks whole tables: no item opens until a scan has read them."""
+    from tc_sync.config import settings_from_mapping
+    from tc_sync.cycle import FIRST_SYNC_UNFINISHED, cycle_source, hinted_cycle
+
+    connection = source.connection
+    settings = settings_from_mapping({
+        "ledger": {"url": "sqlite://"}, "queues": {"enabled": False},
+        "sync": {"safety_lag_seconds": 0},
+        "sources": {"od": {"kind": "opendental", "connection": {
+            "host": connection.host, "port": connection.port, "user": connection.user,
+            "database": connection.database}}}})
+    patient, _, key = planned_crown(office)
+    stop = threading.Event()
+
+    def stop_once_a_stream_is_done(standing: StreamProgress) -> None:
+        if standing.done:
+            stop.set()
+
+    cut = cycle_source(ledger, settings, MAPPINGS, "od", stop=stop, today=TODAY,
+                       progress=stop_once_a_stream_is_done)
+    assert cut.run.outcome == "stopped" and len(cut.run.streams) >= 2
+    office.audit(patient, 100)                       # ProcEdit
+    looked = hinted_cycle(ledger, settings, MAPPINGS, "od", today=TODAY)
+    assert looked is not None and looked.run.outcome == "ok"
+    assert looked.waiting == FIRST_SYNC_UNFINISHED and status(ledger, key) is None
+    whole = cycle_source(ledger, settings, MAPPINGS, "od", today=TODAY)
+    assert whole.run.outcome == "ok" and whole.waiting is None
+    assert status(ledger, key) == "open"
