@@ -31,13 +31,10 @@ def test_the_demo_builds_a_practice_syncs_it_and_says_what_it_found(tmp_path):
         assert re.search(rf"^  {stream} +incremental read +0  new", again.stdout, re.M)
 
 
-@pytest.mark.mysql
-def test_check_sync_and_status_against_a_practice_database(tmp_path, mysql_server,
-                                                          mysql_database):
-    from tc_sync.demo.practice import PracticeSpec, write_mysql
-
-    with mysql_server.connect(mysql_database) as connection:
-        write_mysql(connection, PracticeSpec())
+def practice_config(tmp_path: Path, mysql_server, mysql_database: str
+                    ) -> tuple[Path, dict[str, str]]:
+    """A configuration for the practice database (its password a secret), and the command's
+    environment."""
     config = tmp_path / "tc-sync.yaml"
     config.write_text(f"""\
 site_id: test-site
@@ -52,8 +49,20 @@ sources:
       user: {mysql_server.user}
       password: secret:od_password
       database: {mysql_database}
+      retries: 0
 """)
-    env = {"TC_SYNC_SECRET_OD_PASSWORD": mysql_server.password, "PATH": "/usr/bin:/bin"}
+    return config, {"TC_SYNC_SECRET_OD_PASSWORD": mysql_server.password,
+                    "PATH": "/usr/bin:/bin"}
+
+
+@pytest.mark.mysql
+def test_check_sync_and_status_against_a_practice_database(tmp_path, mysql_server,
+                                                          mysql_database):
+    from tc_sync.demo.practice import PracticeSpec, write_mysql
+
+    with mysql_server.connect(mysql_database) as connection:
+        write_mysql(connection, PracticeSpec())
+    config, env = practice_config(tmp_path, mysql_server, mysql_database)
     checked = tc_sync("--config", str(config), "check", env=env)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "main: Open Dental 24.3.10.0 via mysql" in checked.stdout
@@ -218,22 +227,7 @@ def test_items_wait_for_a_first_sync_that_read_every_table(tmp_path, mysql_serve
 
     with mysql_server.connect(mysql_database) as connection:
         write_mysql(connection, PracticeSpec())
-    config = tmp_path / "tc-sync.yaml"
-    config.write_text(f"""\
-ledger:
-  url: sqlite:///{tmp_path / 'ledger.db'}
-sources:
-  main:
-    kind: opendental
-    connection:
-      host: {mysql_server.host}
-      port: {mysql_server.port}
-      user: {mysql_server.user}
-      password: secret:od_password
-      database: {mysql_database}
-      retries: 0
-""")
-    env = {"TC_SYNC_SECRET_OD_PASSWORD": mysql_server.password, "PATH": "/usr/bin:/bin"}
+    config, env = practice_config(tmp_path, mysql_server, mysql_database)
     with mysql_server.connect(mysql_database) as connection, connection.cursor() as cursor:
         cursor.execute("RENAME TABLE appointment TO appointment_away")
     partial = tc_sync("--config", str(config), "sync", env=env)

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
-from tc_sync.config import SyncSettings
+from tc_sync.config import Settings, SyncSettings
 from tc_sync.config.mappings_file import load_mappings
 from tc_sync.items.reconcile import PLAN_EVERY, reconcile_source
 from tc_sync.ledger.schema import items, reconcile_state, replica, sync_runs
@@ -396,23 +396,29 @@ def test_a_bulk_change_too_large_for_a_look_runs_the_scan_at_once(office, source
 
 
 @pytest.mark.mysql
-def test_a_look_leaves_planning_the_follow_ups_to_a_scan_an_hour_on(office, ledger, source,
-                                                                    tmp_path):
-    """Planning every open item's day costs a second at 60,000 patients and moves thousands
-    of items by a day: a look reconciles without it, and a scan plans once the last plan is
-    an hour old."""
+def cycle_settings(source) -> Settings:
+    """The daemon's settings for the office's source `od`, no safety lag, no queue files."""
     from tc_sync.config import settings_from_mapping
-    from tc_sync.cycle import cycle_source, hinted_cycle
 
-    (tmp_path / "mappings.yaml").write_text("workload:\n  capacity_per_day: 1\n")
-    mappings = load_mappings(tmp_path / "mappings.yaml")
     connection = source.connection
-    settings = settings_from_mapping({
+    return settings_from_mapping({
         "ledger": {"url": "sqlite://"}, "queues": {"enabled": False},
         "sync": {"safety_lag_seconds": 0},
         "sources": {"od": {"kind": "opendental", "connection": {
             "host": connection.host, "port": connection.port, "user": connection.user,
             "database": connection.database}}}})
+
+
+def test_a_look_leaves_planning_the_follow_ups_to_a_scan_an_hour_on(office, ledger, source,
+                                                                    tmp_path):
+    """Planning every open item's day costs a second at 60,000 patients and moves thousands
+    of items by a day: a look reconciles without it, and a scan plans once the last plan is
+    an hour old."""
+    from tc_sync.cycle import cycle_source, hinted_cycle
+
+    (tmp_path / "mappings.yaml").write_text("workload:\n  capacity_per_day: 1\n")
+    mappings = load_mappings(tmp_path / "mappings.yaml")
+    settings = cycle_settings(source)
     keys = [planned_crown(office)[2] for _ in range(3)]
     cycle_source(ledger, settings, mappings, "od", today=TODAY)
     planned = follow_ups(ledger, keys)
@@ -527,16 +533,9 @@ def test_a_hints_query_that_names_only_patients_rereads_them_at_every_look(
 def test_a_look_after_a_first_sync_cut_short_leaves_the_items_waiting(office, ledger, source):
     """The daemon stopped during its first sync; a look at the hints after it restarts ends
     ok, but the ledger still lacks whole tables: no item opens until a scan has read them."""
-    from tc_sync.config import settings_from_mapping
     from tc_sync.cycle import FIRST_SYNC_UNFINISHED, cycle_source, hinted_cycle
 
-    connection = source.connection
-    settings = settings_from_mapping({
-        "ledger": {"url": "sqlite://"}, "queues": {"enabled": False},
-        "sync": {"safety_lag_seconds": 0},
-        "sources": {"od": {"kind": "opendental", "connection": {
-            "host": connection.host, "port": connection.port, "user": connection.user,
-            "database": connection.database}}}})
+    settings = cycle_settings(source)
     patient, _, key = planned_crown(office)
     stop = threading.Event()
 

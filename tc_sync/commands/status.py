@@ -13,7 +13,7 @@ from tc_sync.config import Settings
 from tc_sync.ledger.db import open_ledger
 from tc_sync.ledger.schema import quarantine, sync_runs
 from tc_sync.ledger.state import HINTED, now_utc
-from tc_sync.observability.group_health import group_health
+from tc_sync.observability.group_health import ago, group_health
 from tc_sync.pull.cursor_store import standing_since
 
 
@@ -82,16 +82,8 @@ def _running(connection: sa.Connection, source_id: str, run: sa.RowMapping) -> s
              if stream.fraction is not None else stream.stream
              for stream in standing if not stream.done]
     return (f"run {run['run_id']} ({run['mode']}), started {started:%H:%M:%S} UTC, "
-            f"{_ago(seconds)} ago; {pulled} stream{'' if pulled == 1 else 's'} pulled so far"
+            f"{ago(seconds)} ago; {pulled} stream{'' if pulled == 1 else 's'} pulled so far"
             + (f", now {', '.join(where)}" if where else ""))
-
-
-def _ago(seconds: int) -> str:
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 7200:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h"
 
 
 def run_group_status(settings: Settings) -> int:

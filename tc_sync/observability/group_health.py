@@ -92,7 +92,8 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.replace(tzinfo=UTC, microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _ago(seconds: float) -> str:
+def ago(seconds: float) -> str:
+    """A span in the words the status pages use: `45 s`, `12 min`, `3 h`."""
     seconds = max(0, int(seconds))
     if seconds < 120:
         return f"{seconds} s"
@@ -160,11 +161,11 @@ def _practice(health: SourceHealth, run: Any, lease: Any, build: Any, leases: bo
         host_pid = ":".join(lease.holder.split(":")[:2])
         if expired:
             reasons.append(f"its agent ({host_pid}) last answered "
-                           f"{_ago((now - lease.renewed_at).total_seconds())} ago: stopped "
+                           f"{ago((now - lease.renewed_at).total_seconds())} ago: stopped "
                            "or cut off from the ledger")
         else:
             reasons.append(f"run by {host_pid}, heartbeat "
-                           f"{_ago((now - lease.renewed_at).total_seconds())} ago")
+                           f"{ago((now - lease.renewed_at).total_seconds())} ago")
     queues = None
     if build is not None:
         queues = {"built_at": _iso(build.built_at), "outcome": build.outcome,
