@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from datetime import date
 from pathlib import Path
 
 import items_bench
-from sync_bench import HOST, PASSWORD, PORT, USER, peak_rss_mb
+from sync_bench import HOST, PASSWORD, PORT, USER, own_cpu_seconds, peak_rss_mb
 
 from tc_sync.config import QUEUE_FORMATS, Settings, settings_from_mapping
 from tc_sync.ledger.db import open_ledger
@@ -74,17 +73,12 @@ def build_alone(ledger: Path, database: str, folder: Path, today: date) -> dict[
 
 def _child(ledger: Path, database: str, folder: Path, today: date) -> None:
     engine = open_ledger(f"sqlite:///{ledger}")
-    before = _cpu_seconds()
+    before = own_cpu_seconds()
     build = build_queues(engine, settings_for(ledger, database, folder), today=today)
-    print(json.dumps({"seconds": build.seconds, "cpu_seconds": _cpu_seconds() - before,
+    print(json.dumps({"seconds": build.seconds, "cpu_seconds": own_cpu_seconds() - before,
                       "peak_mb": peak_rss_mb(),
                       "page_mb": (folder / PAGE).stat().st_size / 1e6}))
 
-
-def _cpu_seconds() -> float:
-    """This process's processor time: on a busy machine, steadier than the wall clock."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def settings_for(ledger: Path, database: str, folder: Path,

@@ -17,16 +17,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from steady_desk import Change
+from sync_bench import process_cpu_seconds as cpu_seconds
 
 PHASES = {"sync_started": "sync", "sync_finished": "reconcile", "reconciled": "queues",
           "queues_built": "between cycles", "cycle_finished": "between cycles"}
 """The daemon's log events that start each phase of a cycle."""
 
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of a process so far, from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def memory_mb(pid: int, name: str = "VmRSS") -> float:

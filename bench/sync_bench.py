@@ -175,15 +175,19 @@ def own_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process so far, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def server_cpu_seconds() -> float | None:
     """CPU time (user + system) of the local mariadbd (or mysqld) process so far; None when
     the server runs elsewhere."""
     for name in ("mariadbd", "mysqld"):
         found = subprocess.run(["pidof", name], capture_output=True, text=True, check=False)
         if found.stdout.strip():
-            pid = found.stdout.split()[0]
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            return process_cpu_seconds(int(found.stdout.split()[0]))
     return None
 
 

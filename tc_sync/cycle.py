@@ -141,17 +141,14 @@ def _reconcile_waits(engine: sa.Engine, run: RunResult) -> str | None:
 def _without_items(engine: sa.Engine, settings: Settings, run: RunResult, why: str, *,
                    push: Pusher | None, queues: bool, today: date | None,
                    run_mode: str = "scan") -> CycleResult:
-    """A cycle whose reconcile waits (`_reconcile_waits`): stopping, it ends here; otherwise
-    push and queues go on, on the items as they were."""
+    """A cycle whose reconcile waits (`_reconcile_waits`): stopping, push and queues are
+    skipped too; otherwise they go on, on the items as they were."""
     log.info("reconcile_waits", source=run.source_id, run_id=run.run_id, reason=why)
     result = CycleResult(run, ReconcileTotals(), {"pull": run.outcome, "reconcile": "waiting"},
                          run_mode=run_mode, waiting=why)
-    if why == STOPPING:
-        result.stages.update(push="skipped", queues="skipped")
-        log.info("cycle_finished", source=run.source_id, mode=run_mode,
-                 stages=[f"{stage}:{outcome}" for stage, outcome in result.stages.items()])
-        return result
-    return _deliver(engine, settings, result, push=push, queues=queues, today=today)
+    stopping = why == STOPPING
+    return _deliver(engine, settings, result, push=None if stopping else push,
+                    queues=queues and not stopping, today=today)
 
 
 def _deliver(engine: sa.Engine, settings: Settings, result: CycleResult, *,
